@@ -1,0 +1,172 @@
+/**
+ * The DETOUR_CONFIG schema: the single source of config types. Every field has a default where a default is safe, so
+ * the smallest useful config is one provider and one route. README "Configuration" documents each field; keep both
+ * in step.
+ */
+import { z } from "zod";
+
+const Id = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/i, "use letters, digits, '.', '_' or '-' (no '/')");
+
+export const Price = z
+  .object({
+    /** USD per million input tokens. */
+    input: z.number().nonnegative(),
+    /** USD per million output tokens. */
+    output: z.number().nonnegative(),
+  })
+  .strict();
+
+export const ModelConfig = z
+  .object({
+    id: z.string().min(1),
+    contextWindow: z.number().int().positive().default(8192),
+    /** Largest output this model can produce; also the max_tokens sent to vendors that require one. */
+    maxOutputTokens: z.number().int().positive().default(4096),
+    tools: z.boolean().default(false),
+    json: z.boolean().default(false),
+    vision: z.boolean().default(false),
+    price: Price.optional(),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof ModelConfig>;
+
+export const ProviderKind = z.enum(["openai", "anthropic", "gemini", "workers-ai", "simulated"]);
+export type ProviderKind = z.infer<typeof ProviderKind>;
+
+/** Behaviour of a `simulated` provider: deterministic text, real SSE, tunable speed. */
+export const SimulatedProfile = z
+  .object({
+    /** Delay before the first byte, ms. */
+    latencyMs: z.number().int().nonnegative().default(0),
+    /** Delay between stream chunks, ms. */
+    chunkDelayMs: z.number().int().nonnegative().default(0),
+    /** Words per stream chunk. */
+    wordsPerChunk: z.number().int().positive().default(3),
+    /** Short label the simulated text starts with, so answers show which provider served them. */
+    voice: z.string().default("simulated"),
+  })
+  .strict();
+export type SimulatedProfile = z.infer<typeof SimulatedProfile>;
+
+export const Timeouts = z
+  .object({
+    /** Per attempt: the vendor must send response headers (and, for streams, a first event) within this. */
+    firstByteMs: z.number().int().positive().optional(),
+    /** Per stream chunk: the longest silence allowed between events once a stream has started. */
+    stallMs: z.number().int().positive().optional(),
+    /** Whole request, all attempts and backoff included. */
+    deadlineMs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export const RetryPolicy = z
+  .object({
+    /** Extra tries on the same target for retryable errors (so attempts per target = 1 + maxRetries). */
+    maxRetries: z.number().int().min(0).max(5).optional(),
+    /** Full-jitter backoff: sleep a random time in [0, min(maxDelayMs, baseDelayMs · 2^n)]. */
+    baseDelayMs: z.number().int().nonnegative().optional(),
+    maxDelayMs: z.number().int().nonnegative().optional(),
+    /** A vendor's Retry-After is honoured up to this; longer waits move on to the next target instead. */
+    retryAfterCapMs: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+export const ProviderConfig = z
+  .object({
+    id: Id,
+    kind: ProviderKind,
+    /** The vendor's API root as its official SDK takes it (see README). Not used by workers-ai and simulated. */
+    baseUrl: z.string().url().optional(),
+    /** Name of the secret holding this provider's API key. The key itself never appears in config. */
+    apiKeySecret: z
+      .string()
+      .regex(/^[A-Z_][A-Z0-9_]*$/, "must be a secret name like OPENAI_API_KEY, not the key itself")
+      .optional(),
+    /** Extra request headers (non-secret), e.g. `anthropic-version` or an org id. */
+    headers: z.record(z.string(), z.string()).default({}),
+    models: z.array(ModelConfig).min(1),
+    simulated: SimulatedProfile.optional(),
+    timeouts: Timeouts.default({}),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if ((p.kind === "openai" || p.kind === "anthropic" || p.kind === "gemini") && !p.baseUrl) {
+      ctx.addIssue({ code: "custom", path: ["baseUrl"], message: `a ${p.kind} provider needs baseUrl` });
+    }
+    if (p.baseUrl && !/^https?:\/\//.test(p.baseUrl)) {
+      ctx.addIssue({ code: "custom", path: ["baseUrl"], message: "baseUrl must be http(s)" });
+    }
+    const seen = new Set<string>();
+    p.models.forEach((m, i) => {
+      if (seen.has(m.id)) ctx.addIssue({ code: "custom", path: ["models", i, "id"], message: `duplicate model ${m.id}` });
+      seen.add(m.id);
+    });
+  });
+export type ProviderConfig = z.infer<typeof ProviderConfig>;
+
+export const RouteConfig = z
+  .object({
+    /** `provider/model` pairs, tried in order. */
+    targets: z.array(z.string().regex(/^[^/]+\/.+$/, "a target is 'provider/model'")).min(1),
+    description: z.string().optional(),
+    retry: RetryPolicy.default({}),
+    timeouts: Timeouts.default({}),
+  })
+  .strict();
+export type RouteConfig = z.infer<typeof RouteConfig>;
+
+export const DetourConfig = z
+  .object({
+    providers: z.array(ProviderConfig).min(1),
+    routes: z.record(z.string().regex(/^[^/]+$/, "route names cannot contain '/'"), RouteConfig),
+    /** Route used when a request names none of the routes but `model` is `auto`; defaults to "auto". */
+    defaults: z
+      .object({
+        retry: RetryPolicy.default({}),
+        timeouts: Timeouts.default({}),
+        /** Ceiling for a caller's x-detour-deadline-ms. */
+        maxDeadlineMs: z.number().int().positive().default(120_000),
+      })
+      .strict()
+      .default({ retry: {}, timeouts: {}, maxDeadlineMs: 120_000 }),
+    limits: z
+      .object({
+        /** Request bodies larger than this are refused with 413 before parsing. */
+        maxBodyBytes: z.number().int().positive().default(1_000_000),
+        maxMessages: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .default({ maxBodyBytes: 1_000_000, maxMessages: 1000 }),
+    /** Serve real providers without DETOUR_API_KEYS. Off by default: an open gateway spends your vendor credit. */
+    allowAnonymous: z.boolean().default(false),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    c.providers.forEach((p, i) => {
+      if (ids.has(p.id)) ctx.addIssue({ code: "custom", path: ["providers", i, "id"], message: `duplicate provider ${p.id}` });
+      ids.add(p.id);
+    });
+    for (const [name, route] of Object.entries(c.routes)) {
+      route.targets.forEach((t, i) => {
+        const slash = t.indexOf("/");
+        const pid = t.slice(0, slash);
+        const mid = t.slice(slash + 1);
+        const p = c.providers.find((x) => x.id === pid);
+        if (!p) {
+          ctx.addIssue({ code: "custom", path: ["routes", name, "targets", i], message: `unknown provider '${pid}'` });
+        } else if (!p.models.some((m) => m.id === mid)) {
+          ctx.addIssue({
+            code: "custom",
+            path: ["routes", name, "targets", i],
+            message: `provider '${pid}' has no model '${mid}'`,
+          });
+        }
+      });
+    }
+  });
+export type DetourConfig = z.infer<typeof DetourConfig>;

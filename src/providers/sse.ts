@@ -1,0 +1,80 @@
+/**
+ * A minimal, spec-following Server-Sent Events reader (WHATWG HTML §9.2): lines split on CRLF/LF/CR, `data:` lines
+ * joined with "\n", events dispatched on a blank line, comments (`:`) ignored. Every vendor adapter reads its stream
+ * through this so they share one notion of an event.
+ */
+
+import { UpstreamError } from "../engine/errors";
+
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/** Yield every SSE event of a byte stream. A trailing event without its blank line is still dispatched. */
+export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event: string | undefined;
+  let data: string[] = [];
+  let sawField = false;
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let idx: number;
+      while ((idx = nextLineBreak(buffer)) !== -1) {
+        const line = buffer.slice(0, idx);
+        buffer = buffer.slice(buffer[idx] === "\r" && buffer[idx + 1] === "\n" ? idx + 2 : idx + 1);
+        if (line === "") {
+          if (sawField && data.length > 0) yield { event, data: data.join("\n") };
+          event = undefined;
+          data = [];
+          sawField = false;
+          continue;
+        }
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon === -1 ? line : line.slice(0, colon);
+        let val = colon === -1 ? "" : line.slice(colon + 1);
+        if (val.startsWith(" ")) val = val.slice(1);
+        sawField = true;
+        if (field === "data") data.push(val);
+        else if (field === "event") event = val;
+      }
+    }
+    if (buffer !== "") {
+      // A final line without a line break: treat it as complete.
+      const colon = buffer.indexOf(":");
+      const field = colon === -1 ? buffer : buffer.slice(0, colon);
+      let val = colon === -1 ? "" : buffer.slice(colon + 1);
+      if (val.startsWith(" ")) val = val.slice(1);
+      if (field === "data") data.push(val);
+      else if (field === "event") event = val;
+    }
+    if (data.length > 0) yield { event, data: data.join("\n") };
+  } finally {
+    reader.releaseLock();
+    body.cancel().catch(() => {});
+  }
+}
+
+function nextLineBreak(s: string): number {
+  const n = s.indexOf("\n");
+  const r = s.indexOf("\r");
+  if (r === -1) return n;
+  // A lone trailing "\r" may be the first half of "\r\n": wait for more input.
+  if (r === s.length - 1) return n === -1 ? -1 : Math.min(n, r);
+  if (n === -1) return r;
+  return Math.min(n, r);
+}
+
+/** Parse an SSE data payload as JSON, or throw a `malformed` error naming the vendor. */
+export function parseJsonEvent(data: string, vendor: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    throw new UpstreamError("malformed", `${vendor} sent an SSE event that is not JSON: ${data.slice(0, 120)}`);
+  }
+}

@@ -1,0 +1,2 @@
+import { it, expect } from "vitest";
+it("smoke", () => expect(1).toBe(1));
