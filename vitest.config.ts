@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { INSTANT_SIMULATED_CONFIG } from "./test/support/config";
 
 /**
  * Two projects (STYLE.md §6): `unit` runs the pure core in Node; `workers` runs the real worker in workerd through
@@ -7,6 +8,7 @@ import { defineConfig } from "vitest/config";
  */
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/support/summary-reporter.ts"],
     projects: [
       {
         test: {
@@ -20,7 +22,8 @@ export default defineConfig({
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { DETOUR_CONFIG: "" },
+              // The embedded default's providers with zero latency, so entrypoint tests never wait on timers.
+              bindings: { DETOUR_CONFIG: JSON.stringify(INSTANT_SIMULATED_CONFIG) },
             },
           }),
         ],

@@ -1,1 +1,38 @@
-export default { fetch() { return new Response("ok"); } };
+/**
+ * Detour's worker: routes and middleware wiring only. Each stage lives in its own folder (see README "Architecture").
+ */
+import { Hono } from "hono";
+import { ApiError } from "./api/errors";
+import type { AppDeps, AppEnv } from "./app-types";
+import { systemClock } from "./engine/clock";
+import { auth } from "./middleware/auth";
+import { requestContext } from "./middleware/context";
+import { onError } from "./middleware/errors";
+import { consoleLogger } from "./observability/log";
+import { chatCompletions } from "./routes/chat";
+import { listModels } from "./routes/models";
+
+export const productionDeps: AppDeps = {
+  clock: systemClock,
+  random: Math.random,
+  // Looked up at call time so the platform's fetch (or a test's stub of it) is always the one used.
+  fetch: (input, init) => globalThis.fetch(input, init),
+  log: consoleLogger,
+};
+
+export function createApp(overrides: Partial<AppDeps> = {}) {
+  const deps: AppDeps = { ...productionDeps, ...overrides };
+  const app = new Hono<AppEnv>();
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.use("*", requestContext(deps));
+  app.use("/v1/*", auth());
+  app.post("/v1/chat/completions", chatCompletions);
+  app.get("/v1/models", listModels);
+  app.notFound((c) =>
+    c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
+  );
+  app.onError(onError);
+  return app;
+}
+
+export default createApp();

@@ -1,0 +1,49 @@
+/**
+ * When no target could answer: the engine's `Failure` → the error the caller sees. Messages say what happened per
+ * provider and, for operator problems (a rejected key, a missing model), which provider to fix.
+ */
+import type { UpstreamError } from "../engine/errors";
+import type { Failure } from "../engine/execute";
+import type { Target } from "../providers/types";
+import { ApiError } from "./errors";
+
+export function failureToApiError(failure: Failure, route: string, clean: (s: string) => string): ApiError {
+  switch (failure.kind) {
+    case "caller":
+      return new ApiError(400, "invalid_request_error", "upstream_rejected_request", `The provider rejected the request as invalid: ${clean(failure.error.message)}`);
+    case "deadline":
+      return new ApiError(504, "timeout_error", "deadline_exceeded", `No provider on '${route}' answered before the request deadline; raise x-detour-deadline-ms or the route's timeouts.deadlineMs.`);
+    case "aborted":
+      return new ApiError(499 as number, "api_error", "client_closed_request", "The client closed the request.");
+    case "exhausted": {
+      const errs = failure.errors.map((f) => f.error);
+      if (errs.length > 0 && errs.every((e) => e.errorClass === "context_length")) {
+        return new ApiError(400, "invalid_request_error", "context_length_exceeded", `The prompt is too long for every model on '${route}': ${errs.map((e) => clean(e.message)).join("; ")}`, "messages");
+      }
+      const retryAfter = Math.max(1, ...errs.map((e) => Math.ceil((e.retryAfterMs ?? 0) / 1000)));
+      const parts = failure.errors.map((f) => describe(f.target, f.error, clean));
+      const allRateLimited = errs.length > 0 && errs.every((e) => e.errorClass === "rate_limited");
+      return new ApiError(
+        allRateLimited ? 429 : 503,
+        allRateLimited ? "rate_limit_error" : "api_error",
+        "all_providers_failed",
+        `Every provider on '${route}' failed: ${parts.join("; ")}.`,
+        null,
+        { "retry-after": String(retryAfter) },
+      );
+    }
+  }
+}
+
+function describe(t: Target, e: UpstreamError, clean: (s: string) => string): string {
+  const pid = t.provider.id;
+  const p = t.provider;
+  const status = e.status ? ` ${e.status}` : "";
+  if (e.errorClass === "upstream_auth") {
+    return `${clean(e.message)} (${e.errorClass}${status}: the operator's key for provider '${pid}' was rejected; check the secret ${p?.apiKeySecret ?? "(none configured)"})`;
+  }
+  if (e.errorClass === "model_not_found") {
+    return `${clean(e.message)} (${e.errorClass}${status}: provider '${pid}' does not know this model; fix its models in DETOUR_CONFIG)`;
+  }
+  return `${clean(e.message)} (${e.errorClass}${status})`;
+}

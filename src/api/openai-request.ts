@@ -1,0 +1,218 @@
+/**
+ * Caller side, OpenAI Chat Completions: wire body → canonical request. Unknown fields are ignored (SDKs add new ones
+ * faster than any gateway), but fields we cannot honour are refused with a 400 that says what to change, rather than
+ * silently dropped.
+ */
+import { z } from "zod";
+import type { CanonicalRequest, ContentPart, Message } from "../canonical";
+import { badRequest } from "./errors";
+
+const TextPart = z.object({ type: z.literal("text"), text: z.string() });
+const ImagePart = z.object({
+  type: z.literal("image_url"),
+  image_url: z.object({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() }),
+});
+const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).min(1)]);
+const TextContent = z.union([z.string(), z.array(TextPart)]);
+
+const WireToolCall = z.object({
+  id: z.string().min(1),
+  type: z.literal("function"),
+  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+});
+
+const WireMessage = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("system"), content: TextContent, name: z.string().optional() }),
+  z.object({ role: z.literal("developer"), content: TextContent, name: z.string().optional() }),
+  z.object({ role: z.literal("user"), content: UserContent, name: z.string().optional() }),
+  z.object({
+    role: z.literal("assistant"),
+    content: TextContent.nullish(),
+    tool_calls: z.array(WireToolCall).optional(),
+    refusal: z.string().nullish(),
+    name: z.string().optional(),
+  }),
+  z.object({ role: z.literal("tool"), content: TextContent, tool_call_id: z.string().min(1) }),
+]);
+
+const WireTool = z.object({
+  type: z.literal("function"),
+  function: z.object({
+    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+});
+
+export const ChatCompletionBody = z.object({
+  model: z.string().min(1, "model is required: a route name such as 'auto' or a 'provider/model'"),
+  messages: z.array(WireMessage).min(1, "messages must contain at least one message"),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+  tools: z.array(WireTool).optional(),
+  tool_choice: z
+    .union([
+      z.enum(["auto", "none", "required"]),
+      z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+    ])
+    .optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  response_format: z
+    .discriminatedUnion("type", [
+      z.object({ type: z.literal("text") }),
+      z.object({ type: z.literal("json_object") }),
+      z.object({
+        type: z.literal("json_schema"),
+        json_schema: z.object({
+          name: z.string().min(1),
+          description: z.string().optional(),
+          schema: z.record(z.string(), z.unknown()).optional(),
+          strict: z.boolean().nullish(),
+        }),
+      }),
+    ])
+    .optional(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  n: z.number().int().nullish(),
+  user: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).nullish(),
+  logprobs: z.boolean().nullish(),
+  functions: z.unknown().optional(),
+  function_call: z.unknown().optional(),
+});
+export type ChatCompletionBody = z.infer<typeof ChatCompletionBody>;
+
+function textOf(content: string | { text: string }[] | null | undefined): string {
+  if (content == null) return "";
+  return typeof content === "string" ? content : content.map((p) => p.text).join("");
+}
+
+/** `messages[0].content` style path for OpenAI's `param`. */
+function paramOf(path: PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
+    "",
+  );
+}
+
+/** Validate a parsed JSON body and map it to the canonical request plus the `model` the caller named. */
+export function parseChatCompletion(body: unknown): { model: string; request: CanonicalRequest } {
+  if (body === null || typeof body !== "object" || Array.isArray(body)) {
+    throw badRequest("The request body must be a JSON object.");
+  }
+  const parsed = ChatCompletionBody.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = paramOf(issue.path);
+    const more = parsed.error.issues.length > 1 ? ` (and ${parsed.error.issues.length - 1} more problem(s))` : "";
+    throw badRequest(`Invalid value for '${param || "body"}': ${issue.message}${more}`, param || null);
+  }
+  const b = parsed.data;
+  if (b.n != null && b.n !== 1) throw badRequest("Detour serves n=1 only; send one request per choice.", "n");
+  if (b.logprobs) throw badRequest("logprobs are not supported through Detour (not every provider returns them).", "logprobs");
+  if (b.functions !== undefined || b.function_call !== undefined) {
+    throw badRequest("The legacy 'functions'/'function_call' parameters are not supported; use 'tools'/'tool_choice'.", "functions");
+  }
+  if (b.stream_options && !b.stream) throw badRequest("stream_options is only allowed when stream is true.", "stream_options");
+  if (b.tool_choice !== undefined && b.tool_choice !== "none" && (!b.tools || b.tools.length === 0)) {
+    throw badRequest("tool_choice needs tools: pass the tools the model may call.", "tool_choice");
+  }
+  if (b.tool_choice && typeof b.tool_choice === "object") {
+    const name = b.tool_choice.function.name;
+    if (!b.tools?.some((t) => t.function.name === name)) {
+      throw badRequest(`tool_choice names '${name}', which is not among tools.`, "tool_choice");
+    }
+  }
+
+  const messages: Message[] = [];
+  const toolCallIds = new Set<string>();
+  b.messages.forEach((m, i) => {
+    switch (m.role) {
+      case "system":
+      case "developer":
+        messages.push({ role: "system", content: textOf(m.content) });
+        break;
+      case "user":
+        messages.push({
+          role: "user",
+          content:
+            typeof m.content === "string"
+              ? m.content
+              : m.content.map((p): ContentPart =>
+                  p.type === "text"
+                    ? { type: "text", text: p.text }
+                    : { type: "image", url: p.image_url.url, ...(p.image_url.detail ? { detail: p.image_url.detail } : {}) },
+                ),
+          ...(m.name ? { name: m.name } : {}),
+        });
+        break;
+      case "assistant": {
+        const content = m.content == null ? null : textOf(m.content);
+        const toolCalls = m.tool_calls?.map((tc) => ({ id: tc.id, name: tc.function.name, arguments: tc.function.arguments }));
+        toolCalls?.forEach((tc) => toolCallIds.add(tc.id));
+        if ((content === null || content === "") && !toolCalls?.length) {
+          throw badRequest("An assistant message needs content or tool_calls.", `messages[${i}]`);
+        }
+        messages.push({ role: "assistant", content, ...(toolCalls?.length ? { toolCalls } : {}) });
+        break;
+      }
+      case "tool":
+        if (!toolCallIds.has(m.tool_call_id)) {
+          throw badRequest(
+            `messages[${i}] answers tool_call_id '${m.tool_call_id}', which no earlier assistant message called.`,
+            `messages[${i}].tool_call_id`,
+          );
+        }
+        messages.push({ role: "tool", toolCallId: m.tool_call_id, content: textOf(m.content) });
+        break;
+    }
+  });
+  if (!messages.some((m) => m.role === "user")) {
+    throw badRequest("messages must include at least one user message.", "messages");
+  }
+
+  const stop = b.stop == null ? undefined : typeof b.stop === "string" ? [b.stop] : b.stop;
+  const maxTokens = b.max_completion_tokens ?? b.max_tokens ?? undefined;
+  const request: CanonicalRequest = {
+    messages,
+    stream: b.stream === true,
+    includeUsage: b.stream === true && b.stream_options?.include_usage === true,
+    ...(b.tools?.length
+      ? {
+          tools: b.tools.map((t) => ({
+            name: t.function.name,
+            ...(t.function.description !== undefined ? { description: t.function.description } : {}),
+            parameters: t.function.parameters ?? { type: "object", properties: {} },
+          })),
+        }
+      : {}),
+    ...(b.tool_choice !== undefined
+      ? { toolChoice: typeof b.tool_choice === "string" ? b.tool_choice : { name: b.tool_choice.function.name } }
+      : {}),
+    ...(b.response_format
+      ? {
+          responseFormat:
+            b.response_format.type === "json_schema"
+              ? {
+                  type: "json_schema" as const,
+                  name: b.response_format.json_schema.name,
+                  schema: b.response_format.json_schema.schema ?? {},
+                  ...(b.response_format.json_schema.strict != null ? { strict: b.response_format.json_schema.strict } : {}),
+                }
+              : { type: b.response_format.type },
+        }
+      : {}),
+    ...(maxTokens !== undefined ? { maxTokens } : {}),
+    ...(b.temperature != null ? { temperature: b.temperature } : {}),
+    ...(b.top_p != null ? { topP: b.top_p } : {}),
+    ...(stop ? { stop } : {}),
+    ...(b.user !== undefined ? { user: b.user } : {}),
+    ...(b.metadata ? { metadata: b.metadata } : {}),
+  };
+  return { model: b.model, request };
+}

@@ -1,0 +1,32 @@
+/** Shared Hono typing for the app and its middleware. */
+import type { Clock } from "./engine/clock";
+import type { LoadedConfig, Tier } from "./config/load";
+import type { Bindings } from "./env";
+import type { Logger } from "./observability/log";
+
+/** What the app takes from outside; everything has a production default (src/index.ts). */
+export interface AppDeps {
+  clock: Clock;
+  random: () => number;
+  /** The provider-fetch edge for real vendors. */
+  fetch: typeof fetch;
+  log: Logger;
+}
+
+export interface Caller {
+  tenant: string;
+  tier: Tier;
+  /** True when no gateway keys are configured and the caller was let in anonymously. */
+  anonymous: boolean;
+}
+
+export interface AppEnv {
+  Bindings: Bindings;
+  Variables: {
+    requestId: string;
+    startedAt: number;
+    loaded: LoadedConfig;
+    caller: Caller;
+    deps: AppDeps;
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Loads DETOUR_CONFIG once per distinct value (isolates are reused across requests) and the caller keys from the
+ * DETOUR_API_KEYS secret. Every failure is a `ConfigError` listing each zod issue with its path, never a stack trace.
+ */
+import { z } from "zod";
+import { DEFAULT_CONFIG } from "./default";
+import { DetourConfig } from "./schema";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`${source} is invalid: ${issues.join("; ")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `a.b[2].c: message` for each issue. */
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => {
+    const path = i.path.reduce<string>(
+      (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
+      "",
+    );
+    return `${path || "(root)"}: ${i.message}`;
+  });
+}
+
+export interface LoadedConfig {
+  config: DetourConfig;
+  /** True when DETOUR_CONFIG was empty and the simulated default is in use. */
+  isDefault: boolean;
+}
+
+let memo: { raw: string; loaded: LoadedConfig } | undefined;
+
+/** Parse and validate DETOUR_CONFIG (empty/unset → the simulated default). Throws `ConfigError`. */
+export function loadConfig(raw: string | undefined): LoadedConfig {
+  const key = raw?.trim() ?? "";
+  if (memo && memo.raw === key) return memo.loaded;
+  let input: unknown = DEFAULT_CONFIG;
+  if (key !== "") {
+    try {
+      input = JSON.parse(key);
+    } catch (err) {
+      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON (${(err as Error).message})`]);
+    }
+  }
+  const parsed = DetourConfig.safeParse(input);
+  if (!parsed.success) throw new ConfigError("DETOUR_CONFIG", formatIssues(parsed.error));
+  const loaded = { config: parsed.data, isDefault: key === "" };
+  memo = { raw: key, loaded };
+  return loaded;
+}
+
+export const Tier = z.enum(["premium", "standard", "free"]);
+export type Tier = z.infer<typeof Tier>;
+
+export const CallerKeys = z.record(
+  z.string().min(16, "gateway keys must be at least 16 characters"),
+  z.object({ tenant: z.string().min(1), tier: Tier }).strict(),
+);
+export type CallerKeys = z.infer<typeof CallerKeys>;
+
+let keysMemo: { raw: string; keys: CallerKeys } | undefined;
+
+/** Parse DETOUR_API_KEYS (unset/empty → no keys). Throws `ConfigError`; issue paths name the key's position, never the key. */
+export function loadCallerKeys(raw: string | undefined): CallerKeys {
+  const key = raw?.trim() ?? "";
+  if (key === "") return {};
+  if (keysMemo && keysMemo.raw === key) return keysMemo.keys;
+  let input: unknown;
+  try {
+    input = JSON.parse(key);
+  } catch {
+    throw new ConfigError("DETOUR_API_KEYS", ["(root): not valid JSON"]);
+  }
+  const parsed = CallerKeys.safeParse(input);
+  if (!parsed.success) {
+    // Paths would contain the keys themselves (they are the record's keys): replace them by their position.
+    const names = input && typeof input === "object" ? Object.keys(input) : [];
+    const issues = parsed.error.issues.map((i) => {
+      const [first, ...rest] = i.path;
+      const idx = names.indexOf(String(first));
+      const where = first === undefined ? "(root)" : `key #${idx + 1}${rest.length ? "." + rest.join(".") : ""}`;
+      return `${where}: ${i.message}`;
+    });
+    throw new ConfigError("DETOUR_API_KEYS", issues);
+  }
+  keysMemo = { raw: key, keys: parsed.data };
+  return parsed.data;
+}

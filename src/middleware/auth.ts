@@ -1,0 +1,61 @@
+/**
+ * Caller authentication. Gateway keys come from the DETOUR_API_KEYS secret; callers send `Authorization: Bearer <key>`
+ * or `x-api-key: <key>` (Anthropic clients). Keys are compared as SHA-256 digests in constant time, against every
+ * configured key, so neither timing nor early exit tells an attacker how close a guess was.
+ *
+ * With no keys configured, Detour serves anonymously only when that cannot spend anyone's money: the config is all
+ * simulated providers, or it says `allowAnonymous: true`.
+ */
+import { createMiddleware } from "hono/factory";
+import { ApiError } from "../api/errors";
+import type { AppEnv } from "../app-types";
+import { ConfigError, loadCallerKeys } from "../config/load";
+
+export const auth = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const keys = loadCallerKeys(c.env.DETOUR_API_KEYS);
+    const entries = Object.entries(keys);
+    if (entries.length === 0) {
+      const { config } = c.get("loaded");
+      const allSimulated = config.providers.every((p) => p.kind === "simulated");
+      if (!allSimulated && !config.allowAnonymous) {
+        throw new ConfigError("DETOUR_API_KEYS", [
+          "(root): not set, and DETOUR_CONFIG has real providers; set gateway keys (wrangler secret put DETOUR_API_KEYS) or set \"allowAnonymous\": true",
+        ]);
+      }
+      c.set("caller", { tenant: "anonymous", tier: "standard", anonymous: true });
+      return next();
+    }
+    const presented = bearer(c.req.header("authorization")) ?? c.req.header("x-api-key")?.trim();
+    if (!presented) {
+      throw new ApiError(401, "authentication_error", "missing_api_key", "Send your Detour key as 'Authorization: Bearer <key>' (or 'x-api-key').");
+    }
+    const match = await findKey(presented, entries);
+    if (!match) {
+      throw new ApiError(401, "authentication_error", "invalid_api_key", "Incorrect API key provided for this Detour gateway.");
+    }
+    c.set("caller", { tenant: match.tenant, tier: match.tier, anonymous: false });
+    return next();
+  });
+
+function bearer(h: string | undefined): string | undefined {
+  const m = h?.match(/^Bearer\s+(.+)$/i);
+  return m?.[1]?.trim();
+}
+
+async function digest(s: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
+}
+
+/** Compare against every key (no early exit) and return the match, if any. */
+async function findKey<T>(presented: string, entries: [string, T][]): Promise<T | undefined> {
+  const p = await digest(presented);
+  let found: T | undefined;
+  for (const [key, value] of entries) {
+    const k = await digest(key);
+    let diff = 0;
+    for (let i = 0; i < k.length; i++) diff |= k[i]! ^ p[i]!;
+    if (diff === 0) found = value;
+  }
+  return found;
+}

@@ -1,0 +1,61 @@
+/**
+ * How an answer was served, told to the caller: `x-detour-*` headers, `server-timing`, and the optional `detour`
+ * trace object. One place, so the contract in README "Response headers" has one implementation.
+ */
+import type { AttemptLog } from "../engine/execute";
+
+export type ServedMode = "primary" | "failover";
+
+export interface Timings {
+  routingMs: number;
+  upstreamMs: number;
+  totalMs: number;
+}
+
+export interface Served {
+  requestId: string;
+  route: string;
+  provider?: string;
+  model?: string;
+  mode?: ServedMode;
+  attempts: AttemptLog[];
+  timings: Timings;
+}
+
+export function servedHeaders(s: Served): Record<string, string> {
+  const h: Record<string, string> = {
+    "x-request-id": s.requestId,
+    "x-detour-attempts": String(s.attempts.length),
+    "server-timing": serverTiming(s.timings),
+  };
+  if (s.provider) h["x-detour-provider"] = s.provider;
+  if (s.model) h["x-detour-model"] = s.model;
+  if (s.mode) h["x-detour-mode"] = s.mode;
+  return h;
+}
+
+export function serverTiming(t: Timings): string {
+  const f = (n: number) => Math.max(0, n).toFixed(1);
+  return `routing;dur=${f(t.routingMs)}, upstream;dur=${f(t.upstreamMs)}, total;dur=${f(t.totalMs)}`;
+}
+
+/** The `detour` object added to the body when the caller sent `x-detour-trace: 1`. */
+export function traceObject(s: Served) {
+  return {
+    request_id: s.requestId,
+    route: s.route,
+    ...(s.mode ? { mode: s.mode } : {}),
+    ...(s.provider ? { provider: s.provider, model: s.model } : {}),
+    attempts: s.attempts.map((a) => ({
+      provider: a.provider,
+      model: a.model,
+      outcome: a.outcome,
+      ...(a.errorClass ? { error_class: a.errorClass } : {}),
+      ...(a.status ? { status: a.status } : {}),
+      ms: Math.round(a.ms),
+      ...(a.waitedMs ? { backoff_ms: a.waitedMs } : {}),
+      ...(a.message ? { message: a.message } : {}),
+    })),
+    timings_ms: { routing: s.timings.routingMs, upstream: s.timings.upstreamMs, total: s.timings.totalMs },
+  };
+}

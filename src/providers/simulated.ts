@@ -1,0 +1,430 @@
+/**
+ * The `simulated` provider: an in-process OpenAI-compatible server behind a fetch-compatible function. Simulated
+ * providers go through the same `openaiAdapter` and the same fetch edge as real vendors, so the default config
+ * exercises the real request mapping, SSE parsing, timeouts and failover with no keys and no network.
+ *
+ * Answers are deterministic (same request → same bytes, apart from `created`): text derived from the last user
+ * message, tool calls when asked for, JSON for the JSON modes, `max_tokens` truncation with finish "length".
+ * Time is injected (`sleep`) so tests never wait on a real timer.
+ */
+import { z } from "zod";
+import { SimulatedProfile, type ProviderConfig } from "../config/schema";
+
+type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/** A real sleep for production: setTimeout, rejecting with the signal's reason when it aborts first. */
+export const DEFAULT_SIMULATED_SLEEP: Sleep = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+
+// ---- The request, as far as the simulator reads it (validated like the real API would) ----
+
+const WirePart = z.object({
+  type: z.string(),
+  text: z.string().optional(),
+  image_url: z.object({ url: z.string() }).optional(),
+});
+const WireMessage = z.object({
+  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
+  content: z.union([z.string(), z.array(WirePart)]).nullish(),
+  tool_calls: z.array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) })).nullish(),
+  tool_call_id: z.string().optional(),
+});
+type WireMessage = z.infer<typeof WireMessage>;
+const JsonSchema = z.record(z.string(), z.unknown());
+const WireTool = z.object({
+  type: z.literal("function"),
+  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: JsonSchema.optional() }),
+});
+type WireTool = z.infer<typeof WireTool>;
+const WireBody = z.object({
+  model: z.string().min(1),
+  messages: z.array(WireMessage).min(1),
+  tools: z.array(WireTool).nullish(),
+  tool_choice: z
+    .union([
+      z.enum(["auto", "none", "required"]),
+      z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+    ])
+    .nullish(),
+  response_format: z
+    .discriminatedUnion("type", [
+      z.object({ type: z.literal("text") }),
+      z.object({ type: z.literal("json_object") }),
+      z.object({
+        type: z.literal("json_schema"),
+        json_schema: z.object({ name: z.string(), schema: JsonSchema.optional(), strict: z.boolean().nullish() }),
+      }),
+    ])
+    .nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
+  stream: z.boolean().nullish(),
+  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
+});
+type WireBody = z.infer<typeof WireBody>;
+
+interface Answer {
+  content: string | null;
+  toolCalls: { id: string; name: string; arguments: string }[];
+  finishReason: "stop" | "length" | "tool_calls";
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+}
+
+// ---- Small deterministic helpers ----
+
+/** FNV-1a: a stable 32-bit hash, so ids and styles never depend on randomness. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The "~4 characters per token" rule of thumb; at least 1 so usage is never zero for a non-empty turn. */
+function tokens(chars: number): number {
+  return Math.max(1, Math.ceil(chars / 4));
+}
+
+function textOf(content: WireMessage["content"]): string {
+  if (content == null) return "";
+  if (typeof content === "string") return content;
+  return content.map((p) => (p.type === "text" ? (p.text ?? "") : "")).join(" ");
+}
+
+const STOPWORDS = new Set(
+  (
+    "a an and are as at be can do does for from have how i in is it me my of on or so the to was we what when where " +
+    "which who why will with you your about after also been before being could give into just like make more most " +
+    "need please should some tell than that then there their them they this very want were would write explain"
+  ).split(" "),
+);
+
+/** Distinct content words of the prompt, in order: what the reply talks about. */
+function keywords(prompt: string): string[] {
+  const words = prompt.match(/[\p{L}\p{N}][\p{L}\p{N}_-]*/gu) ?? [];
+  const seen = new Set<string>();
+  const pick = (w: string) => {
+    const k = w.toLowerCase();
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  };
+  const content = (w: string) => !STOPWORDS.has(w.toLowerCase());
+  let out = words.filter((w) => w.length >= 4 && content(w) && pick(w));
+  if (out.length === 0) out = words.filter((w) => content(w) && pick(w));
+  if (out.length === 0) out = words.filter(pick);
+  return out.length > 0 ? out.slice(0, 6) : ["that"];
+}
+
+/** The first words of a text, whitespace-normalised, for quoting back. */
+function echo(text: string, n = 10): string {
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return "your request";
+  return words.slice(0, n).join(" ") + (words.length > n ? "…" : "");
+}
+
+function list(ks: string[]): string {
+  const xs = ks.slice(0, 3);
+  return xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
+}
+
+/**
+ * Each voice keeps one style, so simulated providers read differently even beyond their label. The style is picked by
+ * a salted hash of the voice; the salt ("voice-c") was chosen so the default swift/ember/sage get three distinct styles.
+ */
+const STYLES: ((quote: string, k: string[]) => string)[] = [
+  (q, k) => `Quick take on "${q}": it comes down to ${list(k.slice(0, 2))}.`,
+  (q, k) => `You asked about "${q}". The key point${k.length > 1 ? "s are" : " is"} ${list(k)}. Hope that helps.`,
+  (q, k) =>
+    `Considering "${q}" carefully: the heart of it is ${k[0]}` +
+    (k.length > 1 ? `, with ${list(k.slice(1))} shaping the details. A fuller answer would take each in turn.` : "."),
+];
+
+/** A JSON value satisfying `schema` (type, enum, const, required properties, minItems); strings come from `str()`. */
+function valueFor(schema: unknown, str: () => string, depth = 0): unknown {
+  if (schema === null || typeof schema !== "object" || depth > 8) return str();
+  const s = schema as Record<string, unknown>;
+  if (s.const !== undefined) return s.const;
+  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
+  for (const key of ["anyOf", "oneOf", "allOf"] as const) {
+    const alts = s[key];
+    if (Array.isArray(alts) && alts.length > 0) return valueFor(alts[0], str, depth + 1);
+  }
+  const type = Array.isArray(s.type) ? (s.type.find((t) => t !== "null") ?? "null") : s.type;
+  switch (type) {
+    case "string":
+      return str();
+    case "number":
+    case "integer": {
+      const min = typeof s.minimum === "number" ? s.minimum : -Infinity;
+      const max = typeof s.maximum === "number" ? s.maximum : Infinity;
+      const n = Math.min(Math.max(1, min), max);
+      return type === "integer" ? Math.ceil(n) : n;
+    }
+    case "boolean":
+      return true;
+    case "null":
+      return null;
+    case "array": {
+      const n = typeof s.minItems === "number" ? s.minItems : 0;
+      return Array.from({ length: n }, () => valueFor(s.items, str, depth + 1));
+    }
+    default: {
+      if (type !== "object" && s.properties === undefined) return str();
+      const props = (s.properties ?? {}) as Record<string, unknown>;
+      // Required properties are what a schema demands; with no `required` list, filling every property is still valid.
+      const names = Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : Object.keys(props);
+      return Object.fromEntries(names.map((name) => [name, valueFor(props[name] ?? {}, str, depth + 1)]));
+    }
+  }
+}
+
+function cycle(words: string[]): () => string {
+  let i = 0;
+  return () => words[i++ % words.length]!;
+}
+
+/** Cut text to at most `maxTokens` (by the chars/4 rule) on a word boundary; a single long word is cut mid-word. */
+function truncate(text: string, maxTokens: number): string {
+  const words = text.split(" ");
+  let out = "";
+  for (const w of words) {
+    const next = out === "" ? w : `${out} ${w}`;
+    if (tokens(next.length) > maxTokens) break;
+    out = next;
+  }
+  return out === "" ? text.slice(0, maxTokens * 4) : out;
+}
+
+// ---- The answer ----
+
+function decideTool(body: WireBody, last: WireMessage, prompt: string): WireTool | undefined {
+  const tools = body.tools ?? [];
+  const choice = body.tool_choice ?? "auto";
+  if (tools.length === 0 || choice === "none") return undefined;
+  if (typeof choice === "object") return tools.find((t) => t.function.name === choice.function.name);
+  const lower = prompt.toLowerCase();
+  const mentioned = tools.find((t) => {
+    const name = t.function.name.toLowerCase();
+    return lower.includes(name) || lower.includes(name.replace(/[_-]+/g, " "));
+  });
+  // Only a fresh user turn triggers an "auto" call; after a tool result the model answers, so agent loops end.
+  if (choice === "auto") return last.role === "user" ? mentioned : undefined;
+  return mentioned ?? tools[0];
+}
+
+function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer {
+  const msgs = body.messages;
+  const last = msgs[msgs.length - 1]!;
+  const lastUser = [...msgs].reverse().find((m) => m.role === "user");
+  const prompt = lastUser ? textOf(lastUser.content) : "";
+  const words = keywords(prompt);
+  const promptChars =
+    msgs.reduce((n, m) => n + textOf(m.content).length + (m.tool_calls ? JSON.stringify(m.tool_calls).length : 0), 0) +
+    (body.tools ? JSON.stringify(body.tools).length : 0);
+  const usage = (completion: number) => {
+    const prompt_tokens = tokens(promptChars);
+    return { prompt_tokens, completion_tokens: completion, total_tokens: prompt_tokens + completion };
+  };
+
+  const tool = decideTool(body, last, prompt);
+  if (tool) {
+    const args = JSON.stringify(valueFor(tool.function.parameters ?? { type: "object" }, cycle(words)));
+    const id = `call_${hash(`${provider.id}/${body.model}/${tool.function.name}/${args}/${prompt}`).toString(36)}`;
+    return {
+      content: null,
+      toolCalls: [{ id, name: tool.function.name, arguments: args }],
+      finishReason: "tool_calls",
+      usage: usage(tokens(tool.function.name.length + args.length)),
+    };
+  }
+
+  const label = `[${voice} ${body.model}]`;
+  let reply: string;
+  if (last.role === "tool") {
+    // Answer from the tool result, naming the tool the assistant called.
+    const call = msgs.flatMap((m) => m.tool_calls ?? []).find((c) => c.id === last.tool_call_id);
+    reply = `${label} The ${call?.function.name ?? "tool"} result says "${echo(textOf(last.content), 12)}", which answers "${echo(prompt)}".`;
+  } else {
+    reply = `${label} ${STYLES[hash(`voice-c${voice}`) % STYLES.length]!(echo(prompt), words)}`;
+  }
+  const images = lastUser && Array.isArray(lastUser.content) ? lastUser.content.filter((p) => p.type === "image_url").length : 0;
+  if (images > 0) reply += ` I also looked at ${images} image${images === 1 ? "" : "s"}.`;
+
+  const rf = body.response_format;
+  let content = reply;
+  if (rf?.type === "json_object") content = JSON.stringify({ answer: reply });
+  if (rf?.type === "json_schema") {
+    // The first string slot gets the whole reply (so the answer still shows who served it), later ones prompt words.
+    let first = true;
+    const strings = cycle(words);
+    content = JSON.stringify(valueFor(rf.json_schema.schema ?? { type: "object" }, () => (first ? ((first = false), reply) : strings())));
+  }
+
+  let finishReason: Answer["finishReason"] = "stop";
+  const stops = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;
+  const cut = Math.min(...stops.filter((s) => s !== "").map((s) => content.indexOf(s)).filter((i) => i >= 0));
+  if (Number.isFinite(cut)) content = content.slice(0, cut);
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (maxTokens != null && tokens(content.length) > maxTokens) {
+    content = truncate(content, maxTokens);
+    finishReason = "length";
+  }
+  return { content, toolCalls: [], finishReason, usage: usage(tokens(content.length)) };
+}
+
+// ---- Wire output ----
+
+function errorJson(status: number, message: string, type: string, param: string | null = null, code: string | null = null): Response {
+  return new Response(JSON.stringify({ error: { message, type, param, code } }), {
+    status,
+    headers: { "content-type": "application/json" },
+  });
+}
+
+/** SSE events to send, each flagged when the simulated model "generates" it (a chunkDelayMs pause first). */
+function streamEvents(a: Answer, base: Record<string, unknown>, includeUsage: boolean, wordsPerChunk: number) {
+  const out: { data: string; paced: boolean }[] = [];
+  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+    JSON.stringify({
+      ...base,
+      object: "chat.completion.chunk",
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
+  out.push({ data: chunk({ role: "assistant", content: a.content === null ? null : "", refusal: null }), paced: false });
+  if (a.content) {
+    const words = a.content.split(" ");
+    for (let i = 0; i < words.length; i += wordsPerChunk) {
+      // The separating space leads each later piece, so the pieces concatenate to exactly the JSON answer.
+      const piece = (i > 0 ? " " : "") + words.slice(i, i + wordsPerChunk).join(" ");
+      out.push({ data: chunk({ content: piece }), paced: i > 0 });
+    }
+  }
+  a.toolCalls.forEach((tc, index) => {
+    out.push({
+      data: chunk({ tool_calls: [{ index, id: tc.id, type: "function", function: { name: tc.name, arguments: "" } }] }),
+      paced: index > 0,
+    });
+    const size = 8 * wordsPerChunk;
+    for (let i = 0; i < tc.arguments.length; i += size) {
+      out.push({ data: chunk({ tool_calls: [{ index, function: { arguments: tc.arguments.slice(i, i + size) } }] }), paced: true });
+    }
+  });
+  out.push({ data: chunk({}, a.finishReason), paced: false });
+  if (includeUsage) {
+    out.push({ data: JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage: a.usage }), paced: false });
+  }
+  out.push({ data: "[DONE]", paced: false });
+  return out;
+}
+
+function sseBody(events: { data: string; paced: boolean }[], delayMs: number, sleep: Sleep, signal: AbortSignal) {
+  const enc = new TextEncoder();
+  const cancelled = new AbortController();
+  const stop = AbortSignal.any([signal, cancelled.signal]);
+  let i = 0;
+  // Pull-based, so pacing happens as the reader reads and an abort or cancel stops generation at once.
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const ev = events[i++];
+      if (!ev) return controller.close();
+      try {
+        if (stop.aborted) throw stop.reason;
+        if (ev.paced && delayMs > 0) await sleep(delayMs, stop);
+      } catch (err) {
+        controller.error(err);
+        return;
+      }
+      controller.enqueue(enc.encode(`data: ${ev.data}\n\n`));
+    },
+    cancel(reason) {
+      cancelled.abort(reason);
+    },
+  });
+}
+
+/**
+ * A fetch that serves POST `<anything>/chat/completions` for a `simulated` provider in the real OpenAI wire format
+ * (JSON, or SSE ending in `[DONE]`, with a usage chunk when `stream_options.include_usage`). `sleep` paces it:
+ * `latencyMs` before the first byte, `chunkDelayMs` between generated chunks (a JSON answer waits for all of them).
+ */
+export function simulatedFetch(provider: ProviderConfig, sleep: Sleep): typeof fetch {
+  const profile = provider.simulated ?? SimulatedProfile.parse({});
+  const serve = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init);
+    const signal = init?.signal ?? request.signal;
+    if (signal.aborted) throw signal.reason;
+    if (profile.latencyMs > 0) await sleep(profile.latencyMs, signal);
+
+    const path = new URL(request.url).pathname;
+    if (request.method !== "POST" || !path.endsWith("/chat/completions")) {
+      return errorJson(404, `Invalid URL (${request.method} ${path})`, "invalid_request_error");
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await request.text());
+    } catch {
+      return errorJson(400, "We could not parse the JSON body of your request.", "invalid_request_error");
+    }
+    const parsed = WireBody.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      const param = issue.path.join(".") || null;
+      return errorJson(400, `Invalid value for '${param ?? "body"}': ${issue.message}`, "invalid_request_error", param);
+    }
+    const body = parsed.data;
+    if (!provider.models.some((m) => m.id === body.model)) {
+      return errorJson(404, `The model \`${body.model}\` does not exist or you do not have access to it.`, "invalid_request_error", null, "model_not_found");
+    }
+    const tc = body.tool_choice;
+    if (typeof tc === "object" && tc !== null && !(body.tools ?? []).some((t) => t.function.name === tc.function.name)) {
+      return errorJson(400, `Invalid value for 'tool_choice': no function named '${tc.function.name}' in tools.`, "invalid_request_error", "tool_choice");
+    }
+
+    const a = answer(body, provider, profile.voice);
+    const base = {
+      id: `chatcmpl-sim${hash(`${provider.id}/${JSON.stringify(raw)}`).toString(36)}`,
+      created: Math.floor(Date.now() / 1000),
+      model: body.model,
+      system_fingerprint: `fp_sim_${provider.id}`,
+    };
+    const events = streamEvents(a, base, body.stream_options?.include_usage === true, profile.wordsPerChunk);
+
+    if (body.stream === true) {
+      return new Response(sseBody(events, profile.chunkDelayMs, sleep, signal), {
+        status: 200,
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
+      });
+    }
+    // A non-streaming vendor answers once the whole completion is generated.
+    const paced = events.filter((e) => e.paced).length;
+    if (paced > 0 && profile.chunkDelayMs > 0) await sleep(paced * profile.chunkDelayMs, signal);
+    const message: Record<string, unknown> = { role: "assistant", content: a.content, refusal: null };
+    if (a.toolCalls.length > 0) {
+      message.tool_calls = a.toolCalls.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.arguments } }));
+    }
+    const json = {
+      ...base,
+      object: "chat.completion",
+      choices: [{ index: 0, message, logprobs: null, finish_reason: a.finishReason }],
+      usage: a.usage,
+    };
+    return new Response(JSON.stringify(json), { status: 200, headers: { "content-type": "application/json" } });
+  };
+  return serve as typeof fetch;
+}

@@ -1,0 +1,74 @@
+/**
+ * Turns the `model` a caller named into the ordered targets to try and each target's attempt policy. Pure: config in,
+ * plan out. Precedence for every setting: route > provider > config `defaults` > built-in (src/config/default.ts).
+ */
+import { ApiError } from "../api/errors";
+import { BUILTIN_RETRY, BUILTIN_TIMEOUTS } from "../config/default";
+import type { DetourConfig, ProviderConfig, RouteConfig } from "../config/schema";
+import type { AttemptPolicy, PlannedTarget } from "../engine/execute";
+import type { Target } from "../providers/types";
+
+export interface ResolvedPlan {
+  /** Route name, or `provider/model` when the caller named a concrete model. */
+  route: string;
+  targets: PlannedTarget[];
+  deadlineMs: number;
+}
+
+/** Resolve `model` (route name or `provider/model`). Throws a 404 `ApiError` for anything unknown. */
+export function resolvePlan(model: string, config: DetourConfig, requestedDeadlineMs?: number): ResolvedPlan {
+  const route = config.routes[model];
+  let targets: Target[];
+  if (route) {
+    targets = route.targets.map((t) => findTarget(config, t)!);
+  } else {
+    const t = model.includes("/") ? findTarget(config, model) : undefined;
+    if (!t) {
+      const names = [...Object.keys(config.routes), ...config.providers.flatMap((p) => p.models.map((m) => `${p.id}/${m.id}`))];
+      throw new ApiError(
+        404,
+        "not_found_error",
+        "model_not_found",
+        `The model '${model}' is not a route or a configured provider/model. Available: ${names.join(", ")}.`,
+        "model",
+      );
+    }
+    targets = [t];
+  }
+  const configured = route?.timeouts.deadlineMs ?? config.defaults.timeouts.deadlineMs ?? BUILTIN_TIMEOUTS.deadlineMs;
+  const deadlineMs = Math.min(requestedDeadlineMs ?? configured, config.defaults.maxDeadlineMs);
+  return {
+    route: route ? model : model,
+    targets: targets.map((target) => ({ target, policy: policyFor(config, route, target.provider) })),
+    deadlineMs,
+  };
+}
+
+function findTarget(config: DetourConfig, ref: string): Target | undefined {
+  const slash = ref.indexOf("/");
+  const provider = config.providers.find((p) => p.id === ref.slice(0, slash));
+  const model = provider?.models.find((m) => m.id === ref.slice(slash + 1));
+  return provider && model ? { provider, model } : undefined;
+}
+
+function policyFor(config: DetourConfig, route: RouteConfig | undefined, provider: ProviderConfig): AttemptPolicy {
+  const d = config.defaults;
+  return {
+    maxRetries: route?.retry.maxRetries ?? d.retry.maxRetries ?? BUILTIN_RETRY.maxRetries,
+    baseDelayMs: route?.retry.baseDelayMs ?? d.retry.baseDelayMs ?? BUILTIN_RETRY.baseDelayMs,
+    maxDelayMs: route?.retry.maxDelayMs ?? d.retry.maxDelayMs ?? BUILTIN_RETRY.maxDelayMs,
+    retryAfterCapMs: route?.retry.retryAfterCapMs ?? d.retry.retryAfterCapMs ?? BUILTIN_RETRY.retryAfterCapMs,
+    firstByteMs:
+      route?.timeouts.firstByteMs ?? provider.timeouts.firstByteMs ?? d.timeouts.firstByteMs ?? BUILTIN_TIMEOUTS.firstByteMs,
+    stallMs: route?.timeouts.stallMs ?? provider.timeouts.stallMs ?? d.timeouts.stallMs ?? BUILTIN_TIMEOUTS.stallMs,
+  };
+}
+
+/** Parse `x-detour-deadline-ms`; a bad value is the caller's error, not something to ignore. */
+export function parseDeadlineHeader(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
+    throw new ApiError(400, "invalid_request_error", "invalid_deadline", "x-detour-deadline-ms must be a positive whole number of milliseconds.", "x-detour-deadline-ms");
+  }
+  return Number(value);
+}

@@ -1,2 +1,0 @@
-import { it, expect } from "vitest";
-it("smoke", () => expect(1).toBe(1));

@@ -1,0 +1,150 @@
+import { describe, expect, it } from "vitest";
+import { harness } from "../support/harness";
+import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
+
+describe("caller authentication", () => {
+  it("refuses a request without a key", async () => {
+    const h = harness();
+    const r = await h.call("/v1/chat/completions", { method: "POST", json: { model: "auto", messages: [] }, headers: { authorization: "" } });
+    expect(r.status).toBe(401);
+    expect(r.json.error).toMatchObject({ type: "authentication_error", code: "missing_api_key" });
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
+  it("refuses a wrong key", async () => {
+    const h = harness();
+    const r = await h.chat({}, { authorization: "Bearer dtr_premium_key_0000000009" });
+    expect(r.status).toBe(401);
+    expect(r.json.error.code).toBe("invalid_api_key");
+  });
+
+  it("accepts x-api-key, as Anthropic clients send it, and tags the tenant", async () => {
+    const h = harness();
+    h.vendors.script("openai.test", { text: "ok" });
+    const r = await h.chat({}, { authorization: "", "x-api-key": "dtr_free_key_000000000002" });
+    expect(r.status).toBe(200);
+    expect(h.logs[0]!.tenant).toBe("hobby");
+  });
+
+  it("serves the simulated default anonymously when no keys are set", async () => {
+    const h = harness({ config: INSTANT_SIMULATED_CONFIG, keys: null });
+    const r = await h.chat({});
+    expect(r.status).toBe(200);
+    expect(h.logs[0]!.tenant).toBe("anonymous");
+  });
+
+  it("refuses real providers without keys unless allowAnonymous", async () => {
+    const refused = await harness({ keys: null }).chat({});
+    expect(refused.status).toBe(500);
+    expect(refused.json.error.type).toBe("configuration_error");
+    expect(refused.json.error.message).toContain("allowAnonymous");
+
+    const h = harness({ keys: null, config: { ...VENDOR_CONFIG, allowAnonymous: true } });
+    h.vendors.script("openai.test", { text: "open gateway" });
+    expect((await h.chat({})).status).toBe(200);
+  });
+
+  it("reports a malformed DETOUR_API_KEYS without echoing the keys", async () => {
+    const r = await harness({ keys: { "short-secret-key": { tenant: "x", tier: "gold" } } }).chat({});
+    expect(r.status).toBe(500);
+    expect(r.json.error.message).toContain("DETOUR_API_KEYS");
+    expect(r.json.error.message).toContain("key #1");
+    expect(r.text).not.toContain("short-secret-key");
+  });
+});
+
+describe("configuration errors", () => {
+  it("lists every zod issue with its path", async () => {
+    const bad = {
+      providers: [{ id: "alpha", kind: "openai", models: [{ id: "m", contextWindow: -1 }], apiKeySecret: "sk-live-123" }],
+      routes: { auto: { targets: ["alpha/nope", "ghost/m"] } },
+    };
+    const r = await harness({ config: bad }).chat({});
+    expect(r.status).toBe(500);
+    expect(r.json.error.code).toBe("invalid_config");
+    const msg: string = r.json.error.message;
+    for (const path of ["providers[0].baseUrl", "providers[0].models[0].contextWindow", "providers[0].apiKeySecret", "routes.auto.targets[0]", "routes.auto.targets[1]"]) {
+      expect(msg).toContain(path);
+    }
+    expect(msg).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it("says when DETOUR_CONFIG is not JSON", async () => {
+    const r = await harness({ config: "{not json" }).chat({});
+    expect(r.status).toBe(500);
+    expect(r.json.error.message).toContain("not valid JSON");
+  });
+});
+
+describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", () => {
+  const cases: [string, RequestInit & { json?: unknown }, number, string | null][] = [
+    ["invalid JSON", { method: "POST", body: "{oops", headers: { "content-type": "application/json" } }, 400, null],
+    ["empty body", { method: "POST", body: "" }, 400, null],
+    ["a JSON array", { method: "POST", json: [1, 2] }, 400, null],
+    ["missing model", { method: "POST", json: { messages: [{ role: "user", content: "x" }] } }, 400, "model"],
+    ["empty messages", { method: "POST", json: { model: "auto", messages: [] } }, 400, "messages"],
+    ["wrong type", { method: "POST", json: { model: "auto", messages: [{ role: "user", content: 42 }] } }, 400, "messages[0].content"],
+    ["unknown role", { method: "POST", json: { model: "auto", messages: [{ role: "wizard", content: "x" }] } }, 400, "messages[0].role"],
+    ["temperature out of range", { method: "POST", json: { model: "auto", temperature: 3, messages: [{ role: "user", content: "x" }] } }, 400, "temperature"],
+    ["n=2", { method: "POST", json: { model: "auto", n: 2, messages: [{ role: "user", content: "x" }] } }, 400, "n"],
+    ["stream_options without stream", { method: "POST", json: { model: "auto", stream_options: { include_usage: true }, messages: [{ role: "user", content: "x" }] } }, 400, "stream_options"],
+    ["tool_choice without tools", { method: "POST", json: { model: "auto", tool_choice: "required", messages: [{ role: "user", content: "x" }] } }, 400, "tool_choice"],
+    ["tool result for an unknown call", { method: "POST", json: { model: "auto", messages: [{ role: "user", content: "x" }, { role: "tool", tool_call_id: "nope", content: "r" }] } }, 400, "messages[1].tool_call_id"],
+    ["legacy functions", { method: "POST", json: { model: "auto", functions: [], messages: [{ role: "user", content: "x" }] } }, 400, "functions"],
+    ["unknown model", { method: "POST", json: { model: "gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+    ["unknown provider/model", { method: "POST", json: { model: "alpha/gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+  ];
+  it.each(cases)("%s", async (_name, init, status, param) => {
+    const h = harness();
+    const r = await h.call("/v1/chat/completions", init);
+    expect(r.status).toBe(status);
+    expect(r.json.error.message.length).toBeGreaterThan(10);
+    expect(r.json.error.type).toBeTruthy();
+    if (param) expect(r.json.error.param).toBe(param);
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
+  it("refuses a body over limits.maxBodyBytes with 413", async () => {
+    const h = harness({ config: { ...VENDOR_CONFIG, limits: { maxBodyBytes: 2000 } } });
+    const r = await h.chat({ messages: [{ role: "user", content: "x".repeat(5000) }] });
+    expect(r.status).toBe(413);
+    expect(r.json.error.code).toBe("request_too_large");
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
+  it("refuses a bad x-detour-deadline-ms", async () => {
+    const r = await harness().chat({}, { "x-detour-deadline-ms": "soon" });
+    expect(r.status).toBe(400);
+    expect(r.json.error.param).toBe("x-detour-deadline-ms");
+  });
+
+  it("answers unknown URLs with a 404 in OpenAI's shape", async () => {
+    const r = await harness().call("/v1/nothing");
+    expect(r.status).toBe(404);
+    expect(r.json.error.code).toBe("unknown_url");
+  });
+});
+
+describe("models and health", () => {
+  it("lists routes and concrete models in OpenAI's list shape", async () => {
+    const r = await harness().call("/v1/models");
+    expect(r.json.object).toBe("list");
+    const ids = r.json.data.map((m: any) => m.id);
+    expect(ids).toEqual(expect.arrayContaining(["auto", "anthropic", "alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest", "gamma/gemini-2.0-flash"]));
+    expect(r.json.data.every((m: any) => m.object === "model")).toBe(true);
+  });
+
+  it("answers liveness without auth", async () => {
+    const r = await harness().call("/healthz", { headers: { authorization: "" } });
+    expect(r.status).toBe(200);
+    expect(r.json.ok).toBe(true);
+  });
+
+  it("a concrete provider/model bypasses routes", async () => {
+    const h = harness();
+    h.vendors.script("gemini.test", { text: "direct" });
+    const r = await h.chat({ model: "gamma/gemini-2.0-flash" });
+    expect(r.json.choices[0].message.content).toBe("direct");
+    expect(r.json.model).toBe("gamma/gemini-2.0-flash");
+  });
+});
