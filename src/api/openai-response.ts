@@ -70,12 +70,38 @@ export function renderChatStream(
   let started = false;
   let usage: Usage | undefined;
   let chars = 0;
-  let finishReason: string | undefined;
   let ended = false;
   const end = (r: { error?: UpstreamError }) => {
     if (ended) return;
     ended = true;
     opts.onEnd?.({ ...r, ...(usage ? { usage } : {}), chars });
+  };
+
+  /** Render one event; false when it produced no bytes (usage is held for the final chunk). */
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, e: StreamEvent): boolean => {
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      line({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
+    switch (e.type) {
+      case "text":
+        chars += e.text.length;
+        controller.enqueue(chunk({ content: e.text }));
+        return true;
+      case "toolCall": {
+        chars += e.argumentsDelta.length;
+        const tc: Record<string, unknown> = { index: e.index };
+        if (e.id !== undefined) tc.id = e.id;
+        if (e.id !== undefined || e.name !== undefined) tc.type = "function";
+        tc.function = { ...(e.name !== undefined ? { name: e.name } : {}), arguments: e.argumentsDelta };
+        controller.enqueue(chunk({ tool_calls: [tc] }));
+        return true;
+      }
+      case "finish":
+        controller.enqueue(chunk({}, e.finishReason));
+        return true;
+      case "usage":
+        usage = e.usage;
+        return false;
+    }
   };
 
   return new ReadableStream<Uint8Array>({
@@ -85,8 +111,14 @@ export function renderChatStream(
         controller.enqueue(line({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }] }));
       }
       try {
-        const step = await iterator.next();
-        if (step.done) {
+        // Keep reading until something is enqueued: workerd does not call pull() again after one that enqueued
+        // nothing, and the response would hang (a usage event alone produces no bytes).
+        for (;;) {
+          const step = await iterator.next();
+          if (!step.done) {
+            if (emit(controller, step.value)) return;
+            continue;
+          }
           const extra = opts.finalExtra?.() ?? {};
           if (opts.includeUsage) {
             controller.enqueue(line({ ...base, choices: [], usage: usage ? wireUsage(usage) : null, ...extra }));
@@ -97,29 +129,6 @@ export function renderChatStream(
           controller.close();
           end({});
           return;
-        }
-        const e = step.value;
-        switch (e.type) {
-          case "text":
-            chars += e.text.length;
-            controller.enqueue(line({ ...base, choices: [{ index: 0, delta: { content: e.text }, logprobs: null, finish_reason: null }] }));
-            break;
-          case "toolCall": {
-            chars += e.argumentsDelta.length;
-            const tc: Record<string, unknown> = { index: e.index };
-            if (e.id !== undefined) tc.id = e.id;
-            if (e.id !== undefined || e.name !== undefined) tc.type = "function";
-            tc.function = { ...(e.name !== undefined ? { name: e.name } : {}), arguments: e.argumentsDelta };
-            controller.enqueue(line({ ...base, choices: [{ index: 0, delta: { tool_calls: [tc] }, logprobs: null, finish_reason: null }] }));
-            break;
-          }
-          case "finish":
-            finishReason = e.finishReason;
-            controller.enqueue(line({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finishReason }] }));
-            break;
-          case "usage":
-            usage = e.usage;
-            break;
         }
       } catch (err) {
         const e = err instanceof UpstreamError ? err : new UpstreamError("network", err instanceof Error ? err.message : String(err));

@@ -13,7 +13,10 @@ export interface SseEvent {
 
 /** Yield every SSE event of a byte stream. A trailing event without its blank line is still dispatched. */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // Read bytes and decode here rather than pipeThrough(TextDecoderStream): in workerd a pipe from a JS-sourced
+  // stream into a native transform is not pumped once the response is consumed natively, and the request hangs.
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   let buffer = "";
   let event: string | undefined;
   let data: string[] = [];
@@ -21,8 +24,11 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   try {
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
+      if (done) {
+        buffer += decoder.decode();
+        break;
+      }
+      buffer += decoder.decode(value, { stream: true });
       let idx: number;
       while ((idx = nextLineBreak(buffer)) !== -1) {
         const line = buffer.slice(0, idx);
@@ -55,8 +61,8 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
     }
     if (data.length > 0) yield { event, data: data.join("\n") };
   } finally {
-    reader.releaseLock();
-    body.cancel().catch(() => {});
+    // Stop the upstream when the consumer stops early (e.g. at OpenAI's [DONE] or on an error).
+    reader.cancel().catch(() => {});
   }
 }
 

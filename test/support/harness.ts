@@ -57,7 +57,7 @@ export function harness(opts: HarnessOptions = {}) {
     return clock.run(
       (async () => {
         const res = await app.fetch(request, testEnv, ctx);
-        const text = await readAll(res);
+        const text = await res.text();
         await waitOnExecutionContext(ctx);
         let json: any;
         try {
@@ -97,18 +97,3 @@ export function streamedText(events: any[]): string {
     .join("");
 }
 
-/**
- * Read a body chunk by chunk, as a network client would. (Response.text() on a JS-sourced stream returned by a
- * direct app.fetch call stalls inside the test isolate; over the real entrypoint it does not — see entrypoint.test.ts.)
- */
-async function readAll(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const dec = new TextDecoder();
-  let out = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return out + dec.decode();
-    out += dec.decode(value, { stream: true });
-  }
-}
