@@ -115,7 +115,7 @@ export function classifyStatus(
   const o = { status, retryAfterMs: opts.retryAfterMs };
   if (status === 429) return new UpstreamError("rate_limited", message, o);
   if (status === 408) return new UpstreamError("timeout", message, o);
-  if (status === 401 || status === 403) return new UpstreamError("upstream_auth", message, o);
+  if (status === 401 || status === 403 || opts.code === "API_KEY_INVALID") return new UpstreamError("upstream_auth", message, o);
   if (status === 404) return new UpstreamError("model_not_found", message, o);
   if (status === 413 || ((status === 400 || status === 422) && looksLikeContextLength(message, opts.code))) {
     return new UpstreamError("context_length", message, o);

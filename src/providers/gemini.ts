@@ -429,8 +429,18 @@ export const geminiAdapter: HttpAdapter = {
       const error = isPlainObject(json) ? json.error : undefined;
       if (isPlainObject(error) && typeof error.message === "string") {
         const message = error.message;
-        const status = error.status;
-        return typeof status === "string" ? { message, code: status } : { message };
+        const details = Array.isArray(error.details) ? error.details.filter(isPlainObject) : [];
+        // A bad key is a 400 INVALID_ARGUMENT with reason API_KEY_INVALID: report it as the auth problem it is.
+        const reason = details.find((d) => typeof d.reason === "string")?.reason;
+        const status = reason === "API_KEY_INVALID" ? "API_KEY_INVALID" : error.status;
+        // 429s carry their wait in the body (google.rpc.RetryInfo, e.g. "58s"), not in a Retry-After header.
+        const delay = details.find((d) => typeof d.retryDelay === "string")?.retryDelay;
+        const m = typeof delay === "string" ? /^(\d+(?:\.\d+)?)s$/.exec(delay) : null;
+        return {
+          message,
+          ...(typeof status === "string" ? { code: status } : {}),
+          ...(m ? { retryAfterMs: Math.round(Number(m[1]) * 1000) } : {}),
+        };
       }
     } catch {
       // Not JSON (an HTML error page from a proxy, say): fall through to the raw text.

@@ -50,10 +50,10 @@ async function send(adapter: HttpAdapter, req: CanonicalRequest, target: Target,
   }
   if (res.ok) return res;
   const bodyText = await res.text().catch(() => "");
-  const { message, code } = adapter.parseError(bodyText);
+  const { message, code, retryAfterMs } = adapter.parseError(bodyText);
   const opts: { code?: string; retryAfterMs?: number } = {};
   if (code !== undefined) opts.code = code;
-  const ra = parseRetryAfter(res.headers, ctx.now());
+  const ra = parseRetryAfter(res.headers, ctx.now()) ?? retryAfterMs;
   if (ra !== undefined) opts.retryAfterMs = ra;
   throw classifyStatus(res.status, `${target.provider.id} answered ${res.status}: ${message}`, opts);
 }

@@ -49,6 +49,9 @@ export interface HttpAdapter {
   parseResponse(json: unknown, target: Target): CanonicalResponse;
   /** Parse a 2xx SSE body into canonical events. Throws `UpstreamError` on a malformed or in-stream error event. */
   parseStream(body: ReadableStream<Uint8Array>, target: Target): AsyncIterable<StreamEvent>;
-  /** Pull the human message and machine code out of a vendor error body (any status). */
-  parseError(bodyText: string): { message: string; code?: string };
+  /**
+   * Pull the human message and machine code out of a vendor error body (any status), and the retry delay when the
+   * vendor puts it in the body rather than a header (Gemini).
+   */
+  parseError(bodyText: string): { message: string; code?: string; retryAfterMs?: number };
 }

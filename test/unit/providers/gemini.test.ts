@@ -483,3 +483,36 @@ describe("fake gemini", () => {
     expect((await rejection(p)).errorClass).toBe("timeout");
   });
 });
+
+describe("Gemini error bodies that carry the real meaning", () => {
+  const raw = (status: number, body: unknown): CallContext => ({
+    fetch: (async () => new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } })) as unknown as typeof fetch,
+    signal: new AbortController().signal,
+    apiKey: "bad-key",
+    now: () => 0,
+  });
+
+  it("a 400 with reason API_KEY_INVALID is the operator's key problem, not a bad request", async () => {
+    const err = await rejection(
+      provider.complete(req(), target(), raw(400, {
+        error: {
+          code: 400,
+          message: "API key not valid. Please pass a valid API key.",
+          status: "INVALID_ARGUMENT",
+          details: [{ "@type": "type.googleapis.com/google.rpc.ErrorInfo", reason: "API_KEY_INVALID", domain: "googleapis.com" }],
+        },
+      })),
+    );
+    expect(err.errorClass).toBe("upstream_auth");
+  });
+
+  it("a 429 takes its wait from RetryInfo.retryDelay in the body", async () => {
+    const err = await rejection(
+      provider.complete(req(), target(), raw(429, {
+        error: { code: 429, message: "Resource has been exhausted", status: "RESOURCE_EXHAUSTED", details: [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "37s" }] },
+      })),
+    );
+    expect(err.errorClass).toBe("rate_limited");
+    expect(err.retryAfterMs).toBe(37_000);
+  });
+});
