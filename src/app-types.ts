@@ -3,6 +3,7 @@ import type { Clock } from "./engine/clock";
 import type { LoadedConfig, Tier } from "./config/load";
 import type { Bindings } from "./env";
 import type { Logger } from "./observability/log";
+import type { BreakerView } from "./breakers/view";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -11,6 +12,8 @@ export interface AppDeps {
   /** The provider-fetch edge for real vendors. */
   fetch: typeof fetch;
   log: Logger;
+  /** The isolate's snapshot of every breaker (one per isolate in production; fresh per test). */
+  breakerView: BreakerView;
 }
 
 export interface Caller {

@@ -9,6 +9,7 @@ import { auth } from "./middleware/auth";
 import { requestContext } from "./middleware/context";
 import { onError } from "./middleware/errors";
 import { consoleLogger } from "./observability/log";
+import { isolateView } from "./breakers/view";
 import { chatCompletions } from "./routes/chat";
 import { listModels } from "./routes/models";
 
@@ -18,6 +19,7 @@ export const productionDeps: AppDeps = {
   // Looked up at call time so the platform's fetch (or a test's stub of it) is always the one used.
   fetch: (input, init) => globalThis.fetch(input, init),
   log: consoleLogger,
+  breakerView: isolateView,
 };
 
 export function createApp(overrides: Partial<AppDeps> = {}) {
@@ -36,3 +38,4 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 }
 
 export default createApp();
+export { ProviderHealth } from "../durable-objects/provider-health";

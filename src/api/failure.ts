@@ -7,7 +7,8 @@ import type { Failure } from "../engine/execute";
 import type { Target } from "../providers/types";
 import { ApiError } from "./errors";
 
-export function failureToApiError(failure: Failure, route: string, clean: (s: string) => string): ApiError {
+/** `retryAfterSeconds`: when the soonest breaker will let a probe through (for `all_providers_unavailable`). */
+export function failureToApiError(failure: Failure, route: string, clean: (s: string) => string, retryAfterSeconds = 1): ApiError {
   switch (failure.kind) {
     case "caller":
       return new ApiError(400, "invalid_request_error", "upstream_rejected_request", `The provider rejected the request as invalid: ${clean(failure.error.message)}`);
@@ -17,6 +18,13 @@ export function failureToApiError(failure: Failure, route: string, clean: (s: st
       return new ApiError(499 as number, "api_error", "client_closed_request", "The client closed the request.");
     case "exhausted": {
       const errs = failure.errors.map((f) => f.error);
+      if (errs.length === 0) {
+        // Nothing was even tried: every target's breaker is open, forced open or disabled.
+        const why = failure.skipped.map((s) => `${s.target.provider.id}/${s.target.model.id}: ${s.reason}`).join("; ");
+        return new ApiError(503, "api_error", "all_providers_unavailable", `No provider on '${route}' is taking traffic right now (${why}).`, null, {
+          "retry-after": String(retryAfterSeconds),
+        });
+      }
       if (errs.length > 0 && errs.every((e) => e.errorClass === "context_length")) {
         return new ApiError(400, "invalid_request_error", "context_length_exceeded", `The prompt is too long for every model on '${route}': ${errs.map((e) => clean(e.message)).join("; ")}`, "messages");
       }

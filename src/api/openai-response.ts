@@ -54,7 +54,7 @@ export interface StreamRenderOptions {
   /** Added to the last chunk (the trace, when asked for). */
   finalExtra?: () => Record<string, unknown>;
   /** Called once when the stream ends: `error` is set when it ended with an error event. */
-  onEnd?: (result: { error?: UpstreamError; usage?: Usage; chars: number }) => void;
+  onEnd?: (result: { error?: UpstreamError; usage?: Usage; chars: number; clientGone?: boolean }) => void;
 }
 
 /** Render canonical events as OpenAI SSE chunks. */
@@ -71,7 +71,7 @@ export function renderChatStream(
   let usage: Usage | undefined;
   let chars = 0;
   let ended = false;
-  const end = (r: { error?: UpstreamError }) => {
+  const end = (r: { error?: UpstreamError; clientGone?: boolean }) => {
     if (ended) return;
     ended = true;
     opts.onEnd?.({ ...r, ...(usage ? { usage } : {}), chars });
@@ -149,7 +149,7 @@ export function renderChatStream(
     async cancel() {
       // The client went away: stop the upstream too.
       await iterator.return?.();
-      end({ error: new UpstreamError("timeout", "the client went away") });
+      end({ error: new UpstreamError("timeout", "the client went away"), clientGone: true });
     },
   });
 }

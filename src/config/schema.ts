@@ -4,6 +4,8 @@
  * in step.
  */
 import { z } from "zod";
+import { BreakerConfig } from "../resilience/breaker";
+import { HealthConfig } from "../resilience/health";
 
 const Id = z
   .string()
@@ -91,6 +93,8 @@ export const ProviderConfig = z
     models: z.array(ModelConfig).min(1),
     simulated: SimulatedProfile.optional(),
     timeouts: Timeouts.default({}),
+    /** Breaker settings for this provider only, merged over `resilience.breaker` (validated there). */
+    breaker: z.record(z.string(), z.unknown()).optional(),
   })
   .strict()
   .superRefine((p, ctx) => {
@@ -143,9 +147,37 @@ export const DetourConfig = z
       .default({ maxBodyBytes: 1_000_000, maxMessages: 1000 }),
     /** Serve real providers without DETOUR_API_KEYS. Off by default: an open gateway spends your vendor credit. */
     allowAnonymous: z.boolean().default(false),
+    resilience: z
+      .object({
+        /** Circuit breaker defaults for every provider (docs/breakers.md). */
+        breaker: z.record(z.string(), z.unknown()).default({}),
+        health: HealthConfig.default({ bucketMs: 60_000, buckets: 15 }),
+        /**
+         * One breaker per provider ("off"), or per provider and the caller's continent / Cloudflare colo, because
+         * vendor outages are often regional.
+         */
+        regional: z.enum(["off", "continent", "colo"]).default("off"),
+        /** How old an isolate's snapshot of a breaker may get before it is refreshed in the background. */
+        snapshotTtlMs: z.number().int().min(100).max(60_000).default(1000),
+        /** Longest wait for the breaker Durable Object when a probe permit must be won; then fail open. */
+        doTimeoutMs: z.number().int().min(10).max(10_000).default(500),
+      })
+      .strict()
+      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500 }),
   })
   .strict()
   .superRefine((c, ctx) => {
+    const global = BreakerConfig.safeParse(c.resilience.breaker);
+    if (!global.success) {
+      for (const i of global.error.issues) ctx.addIssue({ code: "custom", path: ["resilience", "breaker", ...i.path.map((p) => p as string | number)], message: i.message });
+    }
+    c.providers.forEach((p, pi) => {
+      if (!p.breaker) return;
+      const merged = BreakerConfig.safeParse({ ...c.resilience.breaker, ...p.breaker });
+      if (!merged.success && global.success) {
+        for (const i of merged.error.issues) ctx.addIssue({ code: "custom", path: ["providers", pi, "breaker", ...i.path.map((x) => x as string | number)], message: i.message });
+      }
+    });
     const ids = new Set<string>();
     c.providers.forEach((p, i) => {
       if (ids.has(p.id)) ctx.addIssue({ code: "custom", path: ["providers", i, "id"], message: `duplicate provider ${p.id}` });
@@ -170,3 +202,15 @@ export const DetourConfig = z
     }
   });
 export type DetourConfig = z.infer<typeof DetourConfig>;
+
+/** The effective breaker settings of a provider: its own `breaker` over `resilience.breaker` over the defaults. */
+export function breakerConfigFor(config: DetourConfig, provider: ProviderConfig): BreakerConfig {
+  // Config objects live as long as the isolate's parsed DETOUR_CONFIG, so parse each provider's settings once.
+  let cached = breakerMemo.get(provider);
+  if (!cached) {
+    cached = BreakerConfig.parse({ ...config.resilience.breaker, ...(provider.breaker ?? {}) });
+    breakerMemo.set(provider, cached);
+  }
+  return cached;
+}
+const breakerMemo = new WeakMap<ProviderConfig, BreakerConfig>();

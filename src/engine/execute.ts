@@ -25,19 +25,45 @@ export interface PlannedTarget {
   policy: AttemptPolicy;
 }
 
+/** Whether a target may be tried now (the breaker's say). `probe` marks a half-open trial call. */
+export interface Admission {
+  allowed: boolean;
+  /** Why: "closed", "probe", or why not ("breaker_open", "probe_denied", "forced_open", "disabled"). */
+  reason: string;
+  probe: boolean;
+}
+
+/** What one finished attempt tells the breaker and health score. */
+export interface AttemptSample {
+  errorClass?: ErrorClass;
+  durationMs: number;
+  probe: boolean;
+}
+
 export interface EngineDeps {
   clock: Clock;
   /** [0, 1); injected so backoff jitter is reproducible in tests. */
   random: () => number;
   providerFor(target: Target): Provider;
   contextFor(target: Target, signal: AbortSignal): CallContext;
+  /** Breaker admission, asked once per target before its first attempt. Absent: always admitted. */
+  admit?(target: Target): Admission | Promise<Admission>;
+  /**
+   * Every attempt's outcome, for breakers and health. A committed stream's own outcome is reported by whoever
+   * finishes reading it (it is not known here).
+   */
+  onAttempt?(target: Target, sample: AttemptSample): void;
 }
 
 /** One line of the trace: what one attempt did. */
 export interface AttemptLog {
   provider: string;
   model: string;
-  outcome: "ok" | "error";
+  /** "skipped": not tried, because its breaker said no (`skipReason`). */
+  outcome: "ok" | "error" | "skipped";
+  skipReason?: string;
+  /** This attempt was a half-open probe. */
+  probe?: boolean;
   errorClass?: ErrorClass;
   status?: number;
   ms: number;
@@ -54,7 +80,7 @@ export type Failure =
   /** The client went away. */
   | { kind: "aborted" }
   /** Every target failed. `errors` holds each target's last error. */
-  | { kind: "exhausted"; errors: { target: Target; error: UpstreamError }[] };
+  | { kind: "exhausted"; errors: { target: Target; error: UpstreamError }[]; skipped: { target: Target; reason: string }[] };
 
 export type Outcome<T> =
   | { ok: true; value: T; target: Target; targetIndex: number; attempts: AttemptLog[] }
@@ -93,6 +119,10 @@ export interface CommittedStream {
   release(): void;
   policy: AttemptPolicy;
   target: Target;
+  /** The committed attempt is a half-open probe: its final outcome decides the breaker. */
+  probe: boolean;
+  /** When the attempt started (clock ms), for the stream's total duration. */
+  startedAt: number;
 }
 
 /** Streaming completion: resolves once a target produced its first content event. */
@@ -107,7 +137,7 @@ export async function executeStream(
     plan,
     deps,
     { ...opts, keepAlive: (r) => (release = r) },
-    async (pt, signal, attemptController) => {
+    async (pt, signal, attemptController, meta) => {
       const iterable = await deps.providerFor(pt.target).stream(req, pt.target, deps.contextFor(pt.target, signal));
       const iterator = iterable[Symbol.asyncIterator]();
       const prefix: StreamEvent[] = [];
@@ -134,6 +164,8 @@ export async function executeStream(
         release: () => release(),
         policy: pt.policy,
         target: pt.target,
+        probe: meta.probe,
+        startedAt: meta.startedAt,
       } satisfies CommittedStream;
     },
   );
@@ -201,7 +233,12 @@ async function runAttempts<T>(
   plan: PlannedTarget[],
   deps: EngineDeps,
   opts: RunOptions & { keepAlive?: (release: () => void) => void },
-  attempt: (pt: PlannedTarget, signal: AbortSignal, controller: AbortController) => Promise<T>,
+  attempt: (
+    pt: PlannedTarget,
+    signal: AbortSignal,
+    controller: AbortController,
+    meta: { probe: boolean; startedAt: number },
+  ) => Promise<T>,
 ): Promise<Outcome<T>> {
   const { clock } = deps;
   const attempts: AttemptLog[] = [];
@@ -222,10 +259,19 @@ async function runAttempts<T>(
 
   try {
     const lastErrors: { target: Target; error: UpstreamError }[] = [];
+    const skipped: { target: Target; reason: string }[] = [];
     for (let ti = 0; ti < plan.length; ti++) {
       const pt = plan[ti]!;
+      const admission = deps.admit ? await deps.admit(pt.target) : { allowed: true, reason: "closed", probe: false };
+      if (!admission.allowed) {
+        attempts.push({ provider: pt.target.provider.id, model: pt.target.model.id, outcome: "skipped", skipReason: admission.reason, ms: 0 });
+        skipped.push({ target: pt.target, reason: admission.reason });
+        continue;
+      }
+      // A half-open breaker admits a fixed number of trial calls: a probe is never retried on the same target.
+      const maxRetries = admission.probe ? 0 : pt.policy.maxRetries;
       let waitedMs = 0;
-      for (let n = 0; n <= pt.policy.maxRetries; n++) {
+      for (let n = 0; n <= maxRetries; n++) {
         const gone = stopped();
         if (gone) return { ok: false, failure: gone, attempts };
         const controller = new AbortController();
@@ -235,9 +281,13 @@ async function runAttempts<T>(
         );
         const started = clock.now();
         try {
-          const value = await Promise.race([attempt(pt, controller.signal, controller), rejectOnAbort(controller.signal)]);
+          const value = await Promise.race([
+            attempt(pt, controller.signal, controller, { probe: admission.probe, startedAt: started }),
+            rejectOnAbort(controller.signal),
+          ]);
           cancelFirstByte();
-          attempts.push(log(pt, "ok", clock.now() - started, waitedMs));
+          attempts.push({ ...log(pt, "ok", clock.now() - started, waitedMs), ...(admission.probe ? { probe: true } : {}) });
+          if (!opts.keepAlive) deps.onAttempt?.(pt.target, { durationMs: clock.now() - started, probe: admission.probe });
           if (opts.keepAlive) {
             // The stream lives on past this function: the deadline and client link stay armed until it ends.
             keep = true;
@@ -256,11 +306,23 @@ async function runAttempts<T>(
           const err = gone
             ? new UpstreamError("timeout", gone.kind === "deadline" ? "request deadline passed" : "client went away")
             : toUpstreamError(raw instanceof UpstreamError ? raw : controller.signal.aborted ? controller.signal.reason : raw, pt.target);
-          attempts.push({ ...log(pt, "error", clock.now() - started, waitedMs), errorClass: err.errorClass, ...(err.status ? { status: err.status } : {}), message: err.message });
-          if (gone) return { ok: false, failure: gone, attempts };
+          attempts.push({
+            ...log(pt, "error", clock.now() - started, waitedMs),
+            errorClass: err.errorClass,
+            ...(err.status ? { status: err.status } : {}),
+            ...(admission.probe ? { probe: true } : {}),
+            message: err.message,
+          });
+          if (gone) {
+            // The caller's deadline or departure says nothing about the provider: a probe permit is handed back as a
+            // neutral outcome rather than a failure.
+            if (admission.probe) deps.onAttempt?.(pt.target, { errorClass: "bad_request", durationMs: clock.now() - started, probe: true });
+            return { ok: false, failure: gone, attempts };
+          }
+          deps.onAttempt?.(pt.target, { errorClass: err.errorClass, durationMs: clock.now() - started, probe: admission.probe });
           const decision = decisionFor(err.errorClass);
           if (decision === "report") return { ok: false, failure: { kind: "caller", error: err }, attempts };
-          if (decision === "next_target" || n === pt.policy.maxRetries) {
+          if (decision === "next_target" || n === maxRetries) {
             lastErrors.push({ target: pt.target, error: err });
             break;
           }
@@ -286,7 +348,7 @@ async function runAttempts<T>(
         }
       }
     }
-    return { ok: false, failure: { kind: "exhausted", errors: lastErrors }, attempts };
+    return { ok: false, failure: { kind: "exhausted", errors: lastErrors, skipped }, attempts };
   } finally {
     if (!keep) release();
   }

@@ -13,7 +13,7 @@ export interface RequestLog {
   model?: string;
   mode?: string;
   stream?: boolean;
-  attempts?: { provider: string; outcome: string; error_class?: string; status?: number; ms: number }[];
+  attempts?: { provider: string; outcome: string; error_class?: string; skip_reason?: string; status?: number; ms: number }[];
   error_code?: string;
   /** Set for streams that ended with an error event after the first byte. */
   stream_error?: string;

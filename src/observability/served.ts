@@ -20,12 +20,14 @@ export interface Served {
   mode?: ServedMode;
   attempts: AttemptLog[];
   timings: Timings;
+  /** Things the caller should know about how this was decided (e.g. breakers failing open). */
+  notes?: string[];
 }
 
 export function servedHeaders(s: Served): Record<string, string> {
   const h: Record<string, string> = {
     "x-request-id": s.requestId,
-    "x-detour-attempts": String(s.attempts.length),
+    "x-detour-attempts": String(s.attempts.filter((a) => a.outcome !== "skipped").length),
     "server-timing": serverTiming(s.timings),
   };
   if (s.provider) h["x-detour-provider"] = s.provider;
@@ -50,6 +52,8 @@ export function traceObject(s: Served) {
       provider: a.provider,
       model: a.model,
       outcome: a.outcome,
+      ...(a.skipReason ? { reason: a.skipReason } : {}),
+      ...(a.probe ? { probe: true } : {}),
       ...(a.errorClass ? { error_class: a.errorClass } : {}),
       ...(a.status ? { status: a.status } : {}),
       ms: Math.round(a.ms),
@@ -57,5 +61,6 @@ export function traceObject(s: Served) {
       ...(a.message ? { message: a.message } : {}),
     })),
     timings_ms: { routing: s.timings.routingMs, upstream: s.timings.upstreamMs, total: s.timings.totalMs },
+    ...(s.notes?.length ? { notes: s.notes } : {}),
   };
 }

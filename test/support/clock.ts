@@ -17,6 +17,26 @@ export class ManualClock implements Clock {
   private timers: Timer[] = [];
   /** Every sleep requested, in ms, in order (backoffs, timeouts, simulated latency). */
   readonly sleeps: number[] = [];
+  #io = 0;
+  #ioWaiters: (() => void)[] = [];
+
+  /**
+   * Mark `p` as real I/O (a Durable Object call, say): while any is pending, `run` waits for it in real time instead
+   * of mistaking the wait for idleness and firing the next timer early.
+   */
+  track<T>(p: Promise<T>): Promise<T> {
+    this.#io++;
+    const done = () => {
+      this.#io--;
+      if (this.#io === 0) this.#ioWaiters.splice(0).forEach((w) => w());
+    };
+    p.then(done, done);
+    return p;
+  }
+
+  #ioIdle(): Promise<void> {
+    return this.#io === 0 ? Promise.resolve() : new Promise((r) => this.#ioWaiters.push(r));
+  }
 
   constructor(start = 1_700_000_000_000) {
     this.t = start;
@@ -76,6 +96,10 @@ export class ManualClock implements Clock {
     for (;;) {
       await this.settle();
       if (done) return p;
+      if (this.#io > 0) {
+        await Promise.race([p.then(() => {}, () => {}), this.#ioIdle()]);
+        continue;
+      }
       if (!this.fireNext()) {
         await this.settle(50);
         if (done) return p;

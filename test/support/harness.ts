@@ -5,10 +5,12 @@
  */
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { BreakerView } from "../../src/breakers/view";
 import { createApp } from "../../src/index";
 import type { RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
 import { ManualClock } from "./clock";
+import { trackedNamespace } from "./tracked-namespace";
 import { CALLER_KEYS, SECRETS, VENDOR_CONFIG } from "./config";
 
 export interface HarnessOptions {
@@ -34,10 +36,12 @@ export function harness(opts: HarnessOptions = {}) {
   const clock = new ManualClock();
   const vendors = new FakeVendors();
   const logs: RequestLog[] = [];
-  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5 });
+  const breakerView = new BreakerView();
+  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView });
   const config = opts.config === undefined ? VENDOR_CONFIG : opts.config;
   const testEnv = {
     ...env,
+    PROVIDER_HEALTH: trackedNamespace(env.PROVIDER_HEALTH, clock, crypto.randomUUID()),
     DETOUR_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
     ...(opts.keys === null ? {} : { DETOUR_API_KEYS: JSON.stringify(opts.keys ?? CALLER_KEYS) }),
     ...(opts.secrets ?? SECRETS),
@@ -86,7 +90,7 @@ export function harness(opts: HarnessOptions = {}) {
   const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
     call("/v1/chat/completions", { method: "POST", json: { model: "auto", messages: [{ role: "user", content: "Say hello" }], ...body }, headers });
 
-  return { app, clock, vendors, logs, env: testEnv, call, chat };
+  return { app, clock, vendors, logs, env: testEnv, call, chat, breakerView };
 }
 
 /** Concatenate the text deltas of parsed OpenAI SSE chunks. */

@@ -1,0 +1,153 @@
+/**
+ * ProviderHealth: one Durable Object per breaker key (a provider, or provider@region). A thin shell over the pure
+ * state machines in src/resilience/: it loads state once, applies RPC calls in order (one writer, so no races),
+ * persists to its SQLite-backed storage after every change, and keeps an alarm set for the next time-driven
+ * transition (OPEN → HALF_OPEN with no traffic, bucket rotation, healthy decay).
+ *
+ * Time: RPC callers pass their `now` (the worker's clock, injectable in tests); the alarm uses the platform clock.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { BreakerOp, HealthSettings, OutcomeSample, ProviderCounters, ProviderSnapshot } from "../src/breakers/types";
+import { admit, initialBreaker, nextWakeAt, operate, record, tick, windowStats, type AdmitDecision, type BreakerState } from "../src/resilience/breaker";
+import { initialHealth, LATENCY_BOUNDS_MS, recordHealth, rotate, slotFor, summarize, type HealthState } from "../src/resilience/health";
+import { healthScore } from "../src/resilience/score";
+
+interface Stored {
+  breaker: BreakerState;
+  health: HealthState;
+  counters: ProviderCounters;
+  settings: HealthSettings | null;
+  key: string;
+}
+
+const emptyCounters = (): ProviderCounters => ({
+  requests: {},
+  failovers: 0,
+  latencyBuckets: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
+  latencySumMs: 0,
+  latencyCount: 0,
+});
+
+export class ProviderHealth extends DurableObject {
+  #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), counters: emptyCounters(), settings: null, key: "" };
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    ctx.blockConcurrencyWhile(async () => {
+      const stored = await ctx.storage.get<Stored>("state");
+      if (stored) this.#s = stored;
+    });
+  }
+
+  /** Apply a batch of outcomes; returns the new snapshot (so the reporting isolate is up to date at once). */
+  async record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
+    this.#adopt(key, settings);
+    const s = this.#s;
+    for (const sample of samples) {
+      s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe }, sample.at, Math.random()).state;
+      s.health = recordHealth(
+        s.health,
+        settings.health,
+        {
+          ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
+          latencyMs: sample.latencyMs,
+          ...(sample.ttftMs !== undefined ? { ttftMs: sample.ttftMs } : {}),
+          ...(sample.outputTokens !== undefined ? { outputTokens: sample.outputTokens } : {}),
+          ...(sample.refusal ? { refusal: true } : {}),
+        },
+        sample.at,
+      );
+      this.#count(sample);
+    }
+    s.breaker = tick(s.breaker, settings.breaker, now).state;
+    await this.#persist();
+    return this.#snapshot(now);
+  }
+
+  /** The current snapshot (after any time-driven transition that is due). */
+  async snapshot(key: string, settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
+    this.#adopt(key, settings);
+    const before = this.#s.breaker;
+    this.#s.breaker = tick(before, settings.breaker, now).state;
+    if (this.#s.breaker !== before) await this.#persist();
+    return this.#snapshot(now);
+  }
+
+  /** Win (or be denied) a call permit when the breaker is not CLOSED. The only DO call a request ever awaits. */
+  async acquireProbe(key: string, settings: HealthSettings, now: number): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
+    this.#adopt(key, settings);
+    const before = this.#s.breaker;
+    const step = admit(before, settings.breaker, now);
+    this.#s.breaker = step.state;
+    if (step.state !== before) await this.#persist();
+    return { decision: step.decision, snapshot: this.#snapshot(now) };
+  }
+
+  /** Operator action: force_open, force_closed, disable, reset. */
+  async operate(key: string, op: BreakerOp, settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
+    this.#adopt(key, settings);
+    this.#s.breaker = operate(this.#s.breaker, op, now).state;
+    if (op === "reset") this.#s.health = initialHealth();
+    await this.#persist();
+    return this.#snapshot(now);
+  }
+
+  override async alarm(): Promise<void> {
+    const settings = this.#s.settings;
+    if (!settings) return;
+    const now = Date.now();
+    this.#s.breaker = tick(this.#s.breaker, settings.breaker, now).state;
+    this.#s.health = rotate(this.#s.health, settings.health, now);
+    await this.#persist();
+  }
+
+  #adopt(key: string, settings: HealthSettings): void {
+    this.#s.key = key;
+    this.#s.settings = settings;
+  }
+
+  #count(sample: OutcomeSample): void {
+    const c = this.#s.counters;
+    const outcome = sample.errorClass ?? "ok";
+    c.requests[outcome] = (c.requests[outcome] ?? 0) + 1;
+    if (sample.failover && !sample.errorClass) c.failovers++;
+    if (!sample.errorClass) {
+      c.latencyBuckets[slotFor(sample.latencyMs)]!++;
+      c.latencySumMs += sample.latencyMs;
+      c.latencyCount++;
+    }
+  }
+
+  async #persist(): Promise<void> {
+    await this.ctx.storage.put("state", this.#s);
+    const settings = this.#s.settings;
+    if (!settings) return;
+    // Wake for the next breaker transition, and at the latest when the oldest health bucket should rotate out.
+    const candidates = [nextWakeAt(this.#s.breaker, settings.breaker)];
+    if (this.#s.health.buckets.length > 0) candidates.push(Date.now() + settings.health.bucketMs);
+    const next = candidates.filter((x): x is number => x !== undefined).sort((a, b) => a - b)[0];
+    if (next !== undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+  }
+
+  #snapshot(now: number): ProviderSnapshot {
+    const settings = this.#s.settings!;
+    const b = this.#s.breaker;
+    const health = summarize(this.#s.health, settings.health, now);
+    const { score, parts } = healthScore(health, b.state);
+    return {
+      key: this.#s.key,
+      state: b.state,
+      since: b.since,
+      openUntil: b.openUntil,
+      trips: b.trips,
+      probesInFlight: b.permits.length,
+      score,
+      scoreParts: parts,
+      health,
+      window: windowStats(b, settings.breaker, now),
+      transitions: { ...b.transitions },
+      counters: structuredClone(this.#s.counters),
+      at: now,
+    };
+  }
+}

@@ -1,0 +1,524 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: what Detour costs over the floor.
+ *
+ * Three targets, all on 127.0.0.1, driven from this process over real loopback sockets with keep-alive agents:
+ *   direct  — the mock OpenAI vendor (scripts/mock-openai.mjs, in its own Node process);
+ *   floor   — a bare pass-through Worker on workerd (Miniflare), forwarding the body to the mock: what the runtime
+ *             itself costs;
+ *   detour  — Detour's bundled worker (`wrangler deploy --dry-run`) on workerd (Miniflare), one openai provider
+ *             pointing at the mock.
+ * Runs interleave the targets in rounds (rotating the order) so machine drift hits all alike. Measures sequential
+ * latency, throughput at fixed concurrency, streaming time to first byte, and the bundle size. Prints Markdown and
+ * writes reports/bench.json. Exits non-zero only when it could not run (not when a target is missed).
+ *
+ * Knobs (env): BENCH_SCALE (multiplies request counts, default 1), BENCH_CONCURRENCY (default 32), BENCH_VIA
+ * (`direct`, the default: each worker on its own workerd socket; `entry`: through Miniflare's entry worker, mf.ready).
+ * Not wrangler dev: its dev proxy would dominate what is measured (README "Benchmark").
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, mkdirSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import zlib from "node:zlib";
+import { Miniflare } from "miniflare";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const HOST = "127.0.0.1";
+const COMPAT_DATE = "2026-04-20";
+const COMPAT_FLAGS = ["nodejs_compat"];
+const MOCK_KEY = "sk-bench";
+const HARD_LIMIT_MS = 170_000;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+const SCALE = Math.max(0.05, Number(process.env.BENCH_SCALE ?? 1) || 1);
+const n = (x) => Math.max(1, Math.round(x * SCALE));
+const PLAN = {
+  warmupSequential: n(200),
+  warmupConcurrent: n(600),
+  sequential: { rounds: 5, requests: n(200) },
+  concurrent: { rounds: 5, requests: n(2000), concurrency: Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 32) | 0) },
+  streaming: { rounds: 5, requests: n(100) },
+};
+const VIA = process.env.BENCH_VIA === "entry" ? "entry" : "direct";
+const TARGETS_TO_BEAT = { p50OverheadMs: 0.5, throughputPct: 80 };
+
+const JSON_BODY = JSON.stringify({
+  model: "auto",
+  messages: [
+    { role: "system", content: "You are a helpful assistant." },
+    { role: "user", content: "Say hello in one short sentence." },
+  ],
+});
+const STREAM_BODY = JSON.stringify({ ...JSON.parse(JSON_BODY), stream: true, stream_options: { include_usage: true } });
+
+// A bare pass-through Worker: the least a Worker in front of the vendor can do.
+const FLOOR_SCRIPT = `
+export default {
+  async fetch(request, env) {
+    const upstream = await fetch(env.UPSTREAM_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + env.MOCK_KEY },
+      body: await request.arrayBuffer(),
+    });
+    return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
+  },
+};
+`;
+
+const log = (...a) => console.error("[bench]", ...a);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Cleanup and watchdog
+// ---------------------------------------------------------------------------------------------------------------
+
+const cleanups = [];
+async function cleanup() {
+  while (cleanups.length) {
+    const fn = cleanups.pop();
+    try {
+      await fn();
+    } catch (err) {
+      log("cleanup:", err?.message ?? err);
+    }
+  }
+}
+const watchdog = setTimeout(async () => {
+  log(`gave up: still running after ${HARD_LIMIT_MS / 1000}s`);
+  await cleanup();
+  process.exit(2);
+}, HARD_LIMIT_MS);
+watchdog.unref();
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.on(sig, async () => {
+    await cleanup();
+    process.exit(130);
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Setup: mock, bundle, workers
+// ---------------------------------------------------------------------------------------------------------------
+
+/** The mock in its own process, so it does not share an event loop with the load generator. */
+async function startMockProcess() {
+  const child = spawn(process.execPath, [path.join(ROOT, "scripts/mock-openai.mjs"), "--port", "0", "--exit-on-stdin-close"], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  cleanups.push(
+    () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const t = setTimeout(() => {
+          child.kill("SIGKILL");
+          resolve();
+        }, 3000);
+        child.once("exit", () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill("SIGTERM");
+      }),
+  );
+  const url = await new Promise((resolve, reject) => {
+    let out = "";
+    const t = setTimeout(() => reject(new Error("mock did not start within 10s")), 10_000);
+    child.once("exit", (code) => reject(new Error(`mock exited early (${code})`)));
+    child.stdout.on("data", (d) => {
+      out += d;
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]);
+      }
+    });
+  });
+  return url;
+}
+
+function run(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} failed (${code}):\n${out}`))));
+  });
+}
+
+async function bundleDetour(outdir) {
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+  await run(npx, ["wrangler", "deploy", "--dry-run", "--outdir", outdir], { WRANGLER_SEND_METRICS: "false", CI: "1" });
+  const files = readdirSync(outdir).filter((f) => !f.endsWith(".map") && !f.endsWith(".md"));
+  const main = files.find((f) => f === "index.js") ?? files.find((f) => f.endsWith(".js"));
+  if (!main) throw new Error(`wrangler produced no module in ${outdir}: ${files.join(", ")}`);
+  let raw = 0;
+  let gzip = 0;
+  for (const f of files) {
+    const buf = readFileSync(path.join(outdir, f));
+    raw += buf.length;
+    gzip += zlib.gzipSync(buf, { level: 9 }).length;
+  }
+  return { main: path.join(outdir, main), files, raw, gzip };
+}
+
+function drainStdio(stdout, stderr) {
+  // Detour logs one JSON line per request; reading it keeps workerd from blocking, printing it would drown the report.
+  stdout.resume();
+  stderr.resume();
+}
+
+/**
+ * A worker on its own workerd. VIA "direct" (default) serves it on its own socket (Miniflare's unsafeDirectSockets),
+ * as in production; "entry" goes through Miniflare's entry worker (mf.ready), an extra in-process hop that costs the
+ * floor about a third of its throughput here and so flatters any worker measured against it.
+ */
+async function startMiniflare(name, opts) {
+  const mf = new Miniflare({
+    host: HOST,
+    port: 0,
+    compatibilityDate: COMPAT_DATE,
+    compatibilityFlags: COMPAT_FLAGS,
+    handleRuntimeStdio: drainStdio,
+    ...(VIA === "direct" ? { unsafeDirectSockets: [{ host: HOST, port: 0 }] } : {}),
+    ...opts,
+  });
+  cleanups.push(() => mf.dispose());
+  const url = VIA === "direct" ? (await mf.ready, await mf.unsafeGetDirectURL()) : await mf.ready;
+  log(`${name} on ${url.href} (${VIA})`);
+  return url.href.replace(/\/$/, "");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Load generation
+// ---------------------------------------------------------------------------------------------------------------
+
+function newAgent(maxSockets) {
+  return new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets, keepAliveMsecs: 30_000, noDelay: true });
+}
+
+/**
+ * One POST; resolves with client-side timings in ns (first `data:` line for streams) once the body has ended.
+ * `check` validates the whole body (only in warm-up, to keep the measured loop lean).
+ */
+function request(target, agent, body, { stream = false, keep = false } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    let ttfb = 0n;
+    let sawData = false;
+    let tail = "";
+    let text = keep ? "" : undefined;
+    const req = http.request(
+      target.url,
+      {
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...target.headers },
+        timeout: REQUEST_TIMEOUT_MS,
+      },
+      (res) => {
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => {
+          if (keep) text += chunk;
+          if (stream && !sawData) {
+            const s = tail + chunk;
+            if (s.startsWith("data:") || s.includes("\ndata:")) {
+              sawData = true;
+              ttfb = process.hrtime.bigint();
+            } else tail = s.slice(-6);
+          }
+        });
+        res.on("end", () => {
+          const t1 = process.hrtime.bigint();
+          if (res.statusCode !== 200) {
+            reject(new Error(`${target.name}: HTTP ${res.statusCode}${keep ? `: ${text.slice(0, 400)}` : ""}`));
+            return;
+          }
+          if (stream && !sawData) {
+            reject(new Error(`${target.name}: stream had no data: line`));
+            return;
+          }
+          resolve({ total: t1 - t0, ttfb: stream ? ttfb - t0 : 0n, text, headers: res.headers });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error(`${target.name}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+const nsToMs = (ns) => Number(ns) / 1e6;
+
+async function sequential(target, count, { stream = false } = {}) {
+  const lat = [];
+  const ttfb = [];
+  const body = stream ? STREAM_BODY : JSON_BODY;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < count; i++) {
+    const r = await request(target, target.seqAgent, body, { stream });
+    lat.push(nsToMs(r.total));
+    if (stream) ttfb.push(nsToMs(r.ttfb));
+  }
+  return { lat, ttfb, elapsedMs: nsToMs(process.hrtime.bigint() - t0) };
+}
+
+async function concurrent(target, count, concurrency) {
+  const lat = [];
+  let next = 0;
+  const t0 = process.hrtime.bigint();
+  const lane = async () => {
+    while (next < count) {
+      next++;
+      const r = await request(target, target.poolAgent, JSON_BODY);
+      lat.push(nsToMs(r.total));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane));
+  return { lat, elapsedMs: nsToMs(process.hrtime.bigint() - t0) };
+}
+
+/** Sanity: each target answers the mock's reply, JSON and SSE, before anything is measured. */
+async function verify(target, expected) {
+  const j = await request(target, target.seqAgent, JSON_BODY, { keep: true });
+  const content = JSON.parse(j.text)?.choices?.[0]?.message?.content;
+  if (content !== expected) throw new Error(`${target.name}: unexpected JSON answer: ${j.text.slice(0, 300)}`);
+  const s = await request(target, target.seqAgent, STREAM_BODY, { stream: true, keep: true });
+  let streamed = "";
+  for (const line of s.text.split("\n")) {
+    if (!line.startsWith("data:") || line.includes("[DONE]")) continue;
+    streamed += JSON.parse(line.slice(5)).choices?.[0]?.delta?.content ?? "";
+  }
+  if (streamed !== expected || !s.text.includes("data: [DONE]")) {
+    throw new Error(`${target.name}: unexpected stream: ${s.text.slice(0, 300)}`);
+  }
+  return { headers: j.headers };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Stats and report
+// ---------------------------------------------------------------------------------------------------------------
+
+function pct(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i];
+}
+function summary(samples) {
+  const s = [...samples].sort((a, b) => a - b);
+  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
+  return { n: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), mean, min: s[0], max: s[s.length - 1] };
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "—");
+const signed = (x, digits = 2) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(digits);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main() {
+  const started = Date.now();
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-bench-"));
+  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+
+  log("bundling Detour (wrangler deploy --dry-run)…");
+  const bundle = await bundleDetour(path.join(tmp, "dist"));
+  log(`bundle: ${bundle.files.join(", ")} — ${(bundle.raw / 1024).toFixed(1)} KiB raw, ${(bundle.gzip / 1024).toFixed(1)} KiB gzip`);
+
+  const mockUrl = await startMockProcess();
+  log(`mock on ${mockUrl}`);
+  const { MOCK_REPLY } = await import("./mock-openai.mjs");
+
+  const floorUrl = await startMiniflare("floor", {
+    name: "floor",
+    modules: true,
+    script: FLOOR_SCRIPT,
+    bindings: { UPSTREAM_URL: `${mockUrl}/v1/chat/completions`, MOCK_KEY },
+  });
+
+  const detourConfig = {
+    providers: [{ id: "mock", kind: "openai", baseUrl: `${mockUrl}/v1`, apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }],
+    routes: { auto: { targets: ["mock/m"] } },
+    allowAnonymous: true,
+  };
+  const detourUrl = await startMiniflare("detour", {
+    name: "detour",
+    modules: true,
+    scriptPath: bundle.main,
+    modulesRoot: path.dirname(bundle.main),
+    bindings: { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY },
+  });
+
+  const concurrency = PLAN.concurrent.concurrency;
+  const mk = (name, base, headers = {}) => ({
+    name,
+    url: `${base}/v1/chat/completions`,
+    headers,
+    seqAgent: newAgent(1),
+    poolAgent: newAgent(concurrency),
+  });
+  const targets = [
+    mk("direct", mockUrl, { authorization: `Bearer ${MOCK_KEY}` }),
+    mk("floor", floorUrl),
+    mk("detour", detourUrl),
+  ];
+  cleanups.push(() => targets.forEach((t) => (t.seqAgent.destroy(), t.poolAgent.destroy())));
+
+  log("verifying answers…");
+  const detourCheck = await Promise.all(targets.map((t) => verify(t, MOCK_REPLY))).then((r) => r[2]);
+  if (detourCheck.headers["x-detour-provider"] !== "mock") {
+    throw new Error(`detour did not answer through the mock provider (x-detour-provider: ${detourCheck.headers["x-detour-provider"]})`);
+  }
+
+  log("warming up…");
+  for (const t of targets) {
+    await sequential(t, PLAN.warmupSequential);
+    await sequential(t, Math.ceil(PLAN.warmupSequential / 4), { stream: true });
+    await concurrent(t, PLAN.warmupConcurrent, concurrency);
+  }
+
+  const res = Object.fromEntries(targets.map((t) => [t.name, { seq: [], conc: [], concRps: [], ttfb: [], streamTotal: [] }]));
+  const order = (round) => targets.map((_, i) => targets[(i + round) % targets.length]);
+
+  log(`sequential JSON: ${PLAN.sequential.rounds} rounds × ${PLAN.sequential.requests} per target…`);
+  for (let r = 0; r < PLAN.sequential.rounds; r++) {
+    for (const t of order(r)) res[t.name].seq.push(...(await sequential(t, PLAN.sequential.requests)).lat);
+  }
+
+  log(`concurrency ${concurrency}: ${PLAN.concurrent.rounds} rounds × ${PLAN.concurrent.requests} per target…`);
+  for (let r = 0; r < PLAN.concurrent.rounds; r++) {
+    for (const t of order(r)) {
+      const out = await concurrent(t, PLAN.concurrent.requests, concurrency);
+      res[t.name].conc.push(...out.lat);
+      res[t.name].concRps.push(out.lat.length / (out.elapsedMs / 1000));
+    }
+  }
+
+  log(`sequential streaming: ${PLAN.streaming.rounds} rounds × ${PLAN.streaming.requests} per target…`);
+  for (let r = 0; r < PLAN.streaming.rounds; r++) {
+    for (const t of order(r)) {
+      const out = await sequential(t, PLAN.streaming.requests, { stream: true });
+      res[t.name].ttfb.push(...out.ttfb);
+      res[t.name].streamTotal.push(...out.lat);
+    }
+  }
+
+  // ---- report ----
+  const rows = {};
+  for (const t of targets) {
+    const x = res[t.name];
+    rows[t.name] = {
+      sequential: summary(x.seq),
+      concurrent: { ...summary(x.conc), rps: median(x.concRps), rpsRounds: x.concRps },
+      streamTtfb: summary(x.ttfb),
+      streamTotal: summary(x.streamTotal),
+    };
+  }
+  const d = rows.detour;
+  const fl = rows.floor;
+  const headline = {
+    p50OverheadMs: d.sequential.p50 - fl.sequential.p50,
+    p99OverheadMs: d.sequential.p99 - fl.sequential.p99,
+    ttfbP50OverheadMs: d.streamTtfb.p50 - fl.streamTtfb.p50,
+    // Median of per-round ratios: each round runs the two back to back, so a ratio within a round cancels drift.
+    throughputPct: median(d.concurrent.rpsRounds.map((x, i) => (x / fl.concurrent.rpsRounds[i]) * 100)),
+  };
+  const meets = {
+    p50Overhead: headline.p50OverheadMs <= TARGETS_TO_BEAT.p50OverheadMs,
+    throughput: headline.throughputPct >= TARGETS_TO_BEAT.throughputPct,
+  };
+
+  const lines = [];
+  lines.push(`## Detour benchmark`);
+  lines.push("");
+  lines.push(
+    `${os.cpus().length} CPU × ${os.cpus()[0]?.model?.trim() ?? "?"}, Node ${process.version}, ` +
+      `miniflare ${readPkgVersion("miniflare")}, ${new Date().toISOString().slice(0, 19)}Z. ` +
+      `Workers served ${VIA === "direct" ? "on their own workerd sockets" : "through Miniflare's entry worker"}. ` +
+      `Latency in ms, client-side over loopback keep-alive sockets.`,
+  );
+  lines.push("");
+  lines.push(
+    `| target | seq p50 | seq p95 | seq p99 | c=${concurrency} req/s | c=${concurrency} p50 | c=${concurrency} p99 | stream TTFB p50 | stream TTFB p99 | stream total p50 |`,
+  );
+  lines.push(`|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|`);
+  for (const t of targets) {
+    const r = rows[t.name];
+    lines.push(
+      `| ${t.name} | ${f2(r.sequential.p50)} | ${f2(r.sequential.p95)} | ${f2(r.sequential.p99)} | ${f0(r.concurrent.rps)} | ` +
+        `${f2(r.concurrent.p50)} | ${f2(r.concurrent.p99)} | ${f2(r.streamTtfb.p50)} | ${f2(r.streamTtfb.p99)} | ${f2(r.streamTotal.p50)} |`,
+    );
+  }
+  lines.push(
+    `| **detour − floor** | **${signed(headline.p50OverheadMs)}** | ${signed(d.sequential.p95 - fl.sequential.p95)} | ` +
+      `${signed(headline.p99OverheadMs)} | **${headline.throughputPct.toFixed(1)} %** | ${signed(d.concurrent.p50 - fl.concurrent.p50)} | ` +
+      `${signed(d.concurrent.p99 - fl.concurrent.p99)} | ${signed(headline.ttfbP50OverheadMs)} | ${signed(d.streamTtfb.p99 - fl.streamTtfb.p99)} | ` +
+      `${signed(d.streamTotal.p50 - fl.streamTotal.p50)} |`,
+  );
+  lines.push("");
+  lines.push(
+    `Requests per target: sequential ${PLAN.sequential.rounds}×${PLAN.sequential.requests}, ` +
+      `c=${concurrency} ${PLAN.concurrent.rounds}×${PLAN.concurrent.requests} (req/s: median of rounds; detour/floor %: median of per-round ratios), ` +
+      `streaming ${PLAN.streaming.rounds}×${PLAN.streaming.requests}; targets interleaved per round after a warm-up.`,
+  );
+  lines.push(
+    `Worker bundle (wrangler deploy --dry-run): ${(bundle.raw / 1024).toFixed(1)} KiB raw, ${(bundle.gzip / 1024).toFixed(1)} KiB gzip -9.`,
+  );
+  lines.push("");
+  lines.push(
+    `**Headline:** Detour adds **${headline.p50OverheadMs.toFixed(2)} ms** p50 over the floor ` +
+      `(target ≤ ${TARGETS_TO_BEAT.p50OverheadMs} ms: ${meets.p50Overhead ? "met" : "MISSED"}) and keeps ` +
+      `**${headline.throughputPct.toFixed(1)} %** of the floor's throughput at ${concurrency} connections ` +
+      `(target ≥ ${TARGETS_TO_BEAT.throughputPct} %: ${meets.throughput ? "met" : "MISSED"}).`,
+  );
+  const md = lines.join("\n");
+  console.log(md);
+
+  mkdirSync(path.join(ROOT, "reports"), { recursive: true });
+  const report = {
+    at: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model?.trim(), node: process.version, platform: `${os.platform()} ${os.release()}` },
+    miniflare: readPkgVersion("miniflare"),
+    wrangler: readPkgVersion("wrangler"),
+    plan: PLAN,
+    via: VIA,
+    bundle: { files: bundle.files, rawBytes: bundle.raw, gzipBytes: bundle.gzip, gzipLevel: 9 },
+    unit: "ms",
+    results: rows,
+    headline,
+    targetsToBeat: TARGETS_TO_BEAT,
+    meets,
+    durationS: (Date.now() - started) / 1000,
+  };
+  writeFileSync(path.join(ROOT, "reports/bench.json"), JSON.stringify(report, null, 2) + "\n");
+  log(`wrote reports/bench.json (${report.durationS.toFixed(1)} s)`);
+}
+
+function readPkgVersion(name) {
+  try {
+    return JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}
+
+let code = 0;
+try {
+  await main();
+} catch (err) {
+  log("failed:", err?.stack ?? err);
+  code = 1;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+process.exit(code);

@@ -1,0 +1,110 @@
+/**
+ * One request's link to the breakers: which key each target's breaker lives under, admission through the isolate's
+ * view, and the outcome samples collected during the request and reported after it (batched per key, in
+ * `waitUntil`). Without a PROVIDER_HEALTH binding, breakers are off and the trace says so.
+ */
+import type { DetourConfig } from "../config/schema";
+import { breakerConfigFor } from "../config/schema";
+import type { Clock } from "../engine/clock";
+import { systemClock } from "../engine/clock";
+import type { Admission, AttemptSample } from "../engine/execute";
+import type { Target } from "../providers/types";
+import type { HealthSettings, OutcomeSample } from "./types";
+import { isolateView, type BreakerView, type HealthStub, type ViewOptions } from "./view";
+
+/** The slice of bindings this module needs. */
+export interface HealthBindings {
+  PROVIDER_HEALTH?: DurableObjectNamespace;
+}
+
+/** Where the caller is, for regional breakers (from `request.cf`). */
+export interface Locality {
+  continent?: string;
+  colo?: string;
+}
+
+export function breakerKey(config: DetourConfig, providerId: string, where: Locality): string {
+  const r = config.resilience.regional;
+  const region = r === "continent" ? where.continent : r === "colo" ? where.colo : undefined;
+  return region ? `${providerId}@${region}` : providerId;
+}
+
+export function settingsFor(config: DetourConfig, target: Target): HealthSettings {
+  return { breaker: breakerConfigFor(config, target.provider), health: config.resilience.health };
+}
+
+export function stubFor(env: HealthBindings, key: string): HealthStub {
+  const ns = env.PROVIDER_HEALTH!;
+  return ns.get(ns.idFromName(key)) as unknown as HealthStub;
+}
+
+export class RequestBreakers {
+  /** Fail-open and other breaker notes for the trace. */
+  readonly notes: string[] = [];
+  #samples = new Map<string, { settings: HealthSettings; samples: OutcomeSample[] }>();
+  #opts: ViewOptions;
+
+  constructor(
+    private readonly config: DetourConfig,
+    private readonly env: HealthBindings,
+    private readonly where: Locality,
+    clock: Clock,
+    background: (p: Promise<unknown>) => void,
+    private readonly view: BreakerView = isolateView,
+  ) {
+    // The DO timeout guards against a slow object in wall-clock time, whatever clock the request runs on.
+    this.#opts = { ttlMs: config.resilience.snapshotTtlMs, timeoutMs: config.resilience.doTimeoutMs, now: clock.now, background, sleep: systemClock.sleep };
+    if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
+  }
+
+  key(target: Target): string {
+    return breakerKey(this.config, target.provider.id, this.where);
+  }
+
+  admit = (target: Target): Promise<Admission> | Admission => {
+    if (!this.env.PROVIDER_HEALTH) return { allowed: true, reason: "closed", probe: false };
+    const key = this.key(target);
+    return this.view.admit(key, () => stubFor(this.env, key), settingsFor(this.config, target), this.#opts, this.notes);
+  };
+
+  /** Collect one attempt's outcome (engine callback). */
+  onAttempt = (target: Target, sample: AttemptSample, extra: Partial<OutcomeSample> = {}): void => {
+    const key = this.key(target);
+    let entry = this.#samples.get(key);
+    if (!entry) this.#samples.set(key, (entry = { settings: settingsFor(this.config, target), samples: [] }));
+    entry.samples.push({
+      at: this.#opts.now(),
+      model: target.model.id,
+      ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
+      durationMs: sample.durationMs,
+      latencyMs: sample.durationMs,
+      probe: sample.probe,
+      ...extra,
+    });
+  };
+
+  /** Add what only the finished answer knows to the last sample of `target` (tokens, refusal, failover). */
+  annotateLast(target: Target, extra: Partial<OutcomeSample>): void {
+    const last = this.#samples.get(this.key(target))?.samples.at(-1);
+    if (last) Object.assign(last, extra);
+  }
+
+  /** Seconds until the soonest skipped breaker may admit a probe (for Retry-After). */
+  retryAfterSeconds(targets: Target[]): number {
+    const now = this.#opts.now();
+    const waits = targets
+      .map((t) => this.view.get(this.key(t))?.openUntil)
+      .filter((x): x is number => typeof x === "number")
+      .map((until) => Math.ceil(Math.max(0, until - now) / 1000));
+    return Math.max(1, Math.min(...waits, 60));
+  }
+
+  /** Report every collected sample, one batch per key, after the response. */
+  flush(): void {
+    if (!this.env.PROVIDER_HEALTH) return;
+    for (const [key, { settings, samples }] of this.#samples) {
+      this.view.report(key, () => stubFor(this.env, key), settings, samples, this.#opts);
+    }
+    this.#samples.clear();
+  }
+}

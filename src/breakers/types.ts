@@ -1,0 +1,64 @@
+/**
+ * What crosses the wire between the worker and the ProviderHealth Durable Object (RPC arguments and results must be
+ * structured-clonable plain data).
+ */
+import type { ErrorClass } from "../engine/errors";
+import type { BreakerConfig, BreakerOp, BreakerStateName } from "../resilience/breaker";
+import type { HealthConfig, HealthSummary } from "../resilience/health";
+import type { ScoreParts } from "../resilience/score";
+
+/** The settings a ProviderHealth object runs with; sent on every call so a config change applies at once. */
+export interface HealthSettings {
+  breaker: BreakerConfig;
+  health: HealthConfig;
+}
+
+/** One finished attempt, reported to the provider's object in a batch. */
+export interface OutcomeSample {
+  /** Caller's clock, ms. */
+  at: number;
+  model: string;
+  errorClass?: ErrorClass;
+  /** Until the first byte for streams (what the breaker's slow-call rule should judge), whole call for JSON. */
+  durationMs: number;
+  /** Whole call, for health latency percentiles. */
+  latencyMs: number;
+  ttftMs?: number;
+  outputTokens?: number;
+  refusal?: boolean;
+  probe: boolean;
+  /** This provider answered a request its route's first choice could not. */
+  failover?: boolean;
+}
+
+/** Monotonic counters since the object was created, for /metrics. */
+export interface ProviderCounters {
+  /** outcome ("ok" or an error class) → count. */
+  requests: Record<string, number>;
+  failovers: number;
+  /** Cumulative latency histogram over LATENCY_BOUNDS_MS (+Inf last), successes only. */
+  latencyBuckets: number[];
+  latencySumMs: number;
+  latencyCount: number;
+}
+
+/** Everything routing and operators need to know about one breaker key (provider, or provider@region). */
+export interface ProviderSnapshot {
+  key: string;
+  state: BreakerStateName;
+  since: number;
+  openUntil: number | null;
+  trips: number;
+  probesInFlight: number;
+  score: number;
+  scoreParts: ScoreParts;
+  health: HealthSummary;
+  window: { calls: number; failures: number; slow: number; failureRate: number; slowRate: number };
+  /** "FROM->TO" → count. */
+  transitions: Record<string, number>;
+  counters: ProviderCounters;
+  /** Object's clock when the snapshot was taken. */
+  at: number;
+}
+
+export type { BreakerOp };

@@ -1,0 +1,129 @@
+/**
+ * The hot path's view of every breaker: an isolate-local snapshot per breaker key, refreshed in the background at
+ * most every `snapshotTtlMs`, and updated from every `record` answer. Admission of a CLOSED (or unknown) breaker is a
+ * map lookup — no Durable Object round trip. Only OPEN-past-its-time and HALF_OPEN breakers await the object, to win
+ * a probe permit, with a timeout.
+ *
+ * When the object cannot be reached, Detour fails open on its last snapshot (or admits, with none) and says so in
+ * the trace: the resilience layer must never become the outage.
+ */
+import type { Admission } from "../engine/execute";
+import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from "./types";
+
+/** The RPC surface of ProviderHealth the view uses (a structural type, so tests can pass a broken one). */
+export interface HealthStub {
+  record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot>;
+  snapshot(key: string, settings: HealthSettings, now: number): Promise<ProviderSnapshot>;
+  acquireProbe(key: string, settings: HealthSettings, now: number): Promise<{ decision: { allowed: boolean; reason: string }; snapshot: ProviderSnapshot }>;
+  operate(key: string, op: BreakerOp, settings: HealthSettings, now: number): Promise<ProviderSnapshot>;
+}
+
+export interface ViewOptions {
+  ttlMs: number;
+  timeoutMs: number;
+  now: () => number;
+  /** Run work after the response (ctx.waitUntil). */
+  background: (p: Promise<unknown>) => void;
+  /** Sleep for the DO-call timeout (the injected clock). */
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+interface Entry {
+  snap: ProviderSnapshot;
+  /** Local clock when it was fetched. */
+  fetchedAt: number;
+}
+
+/** Isolate-wide cache: survives across requests in the same isolate, like the design card's hot-path view. */
+export class BreakerView {
+  #entries = new Map<string, Entry>();
+  #refreshing = new Set<string>();
+
+  get(key: string): ProviderSnapshot | undefined {
+    return this.#entries.get(key)?.snap;
+  }
+
+  put(snap: ProviderSnapshot, now: number): void {
+    this.#entries.set(snap.key, { snap, fetchedAt: now });
+  }
+
+  clear(): void {
+    this.#entries.clear();
+  }
+
+  /**
+   * May a call go to this key now? `notes` collects fail-open explanations for the trace.
+   */
+  async admit(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[]): Promise<Admission> {
+    const now = opts.now();
+    const entry = this.#entries.get(key);
+    if (!entry || now - entry.fetchedAt >= opts.ttlMs) this.#refresh(key, stub, settings, opts, notes);
+    const snap = entry?.snap;
+    if (!snap || snap.state === "CLOSED") return { allowed: true, reason: "closed", probe: false };
+    if (snap.state === "FORCED_OPEN") return { allowed: false, reason: "forced_open", probe: false };
+    if (snap.state === "DISABLED") return { allowed: false, reason: "disabled", probe: false };
+    if (snap.state === "OPEN" && snap.openUntil !== null && now < snap.openUntil) {
+      return { allowed: false, reason: "breaker_open", probe: false };
+    }
+    // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
+    try {
+      const res = await withTimeout(stub().acquireProbe(key, settings, now), opts);
+      this.put(res.snapshot, opts.now());
+      return { allowed: res.decision.allowed, reason: res.decision.reason, probe: res.decision.allowed && res.decision.reason === "probe" };
+    } catch (err) {
+      notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open on the last snapshot`);
+      return { allowed: true, reason: "fail_open", probe: false };
+    }
+  }
+
+  /** Report a request's outcomes for one key, after the response; the answer refreshes the local snapshot. */
+  report(key: string, stub: () => HealthStub, settings: HealthSettings, samples: OutcomeSample[], opts: ViewOptions): void {
+    if (samples.length === 0) return;
+    opts.background(
+      (async () => {
+        try {
+          this.put(await stub().record(key, samples, settings, opts.now()), opts.now());
+        } catch (err) {
+          console.error(JSON.stringify({ level: "warn", msg: "health report failed", key, error: describe(err) }));
+        }
+      })(),
+    );
+  }
+
+  #refresh(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[]): void {
+    if (this.#refreshing.has(key)) return;
+    this.#refreshing.add(key);
+    opts.background(
+      (async () => {
+        try {
+          this.put(await withTimeout(stub().snapshot(key, settings, opts.now()), opts), opts.now());
+        } catch (err) {
+          notes.push(`breaker ${key}: snapshot refresh failed (${describe(err)})`);
+        } finally {
+          this.#refreshing.delete(key);
+        }
+      })(),
+    );
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, opts: ViewOptions): Promise<T> {
+  const cancel = new AbortController();
+  try {
+    return await Promise.race([
+      p,
+      opts.sleep(opts.timeoutMs, cancel.signal).then(() => {
+        throw new Error(`no answer within ${opts.timeoutMs} ms`);
+      }),
+    ]);
+  } finally {
+    cancel.abort();
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** One view per isolate. */
+export const isolateView = new BreakerView();

@@ -1,0 +1,397 @@
+/**
+ * A circuit breaker per provider, as a pure state machine with Resilience4j's states and semantics (sliding window,
+ * minimum calls, failure- and slow-call-rate thresholds, half-open probe permits) plus Envoy's consecutive-failure
+ * trip, so a dead provider opens fast even at low traffic. Open time doubles per consecutive trip up to a cap, with
+ * jitter so isolates do not probe in lockstep, and shrinks again after healthy periods.
+ *
+ * Pure (STYLE.md §1): `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
+ * JSON so the Durable Object can persist it as is. Functions never mutate their input; they return new state.
+ */
+import { z } from "zod";
+import type { ErrorClass } from "../engine/errors";
+
+const CountWindow = z
+  .object({
+    type: z.literal("count"),
+    /** The last N recorded calls. */
+    size: z.number().int().min(1).max(1000).default(20),
+  })
+  .strict();
+
+const TimeWindow = z
+  .object({
+    type: z.literal("time"),
+    /** The last N seconds, kept as one bucket per second so memory stays bounded by N. */
+    size: z.number().int().min(1).max(3600).default(60),
+  })
+  .strict();
+
+/** Breaker settings; every field has a default, so `BreakerConfig.parse({})` is a working breaker. */
+export const BreakerConfig = z
+  .object({
+    window: z.discriminatedUnion("type", [CountWindow, TimeWindow]).default({ type: "count", size: 20 }),
+    /** No rate is computed until the window holds this many calls (a 1-of-1 failure is not a 100 % outage). */
+    minimumCalls: z.number().int().min(1).default(10),
+    /** Trip when failures / calls ≥ this. */
+    failureRateThreshold: z.number().gt(0).max(1).default(0.5),
+    /** Trip when slow calls / calls ≥ this. 1 (the default) trips only when every call in the window is slow. */
+    slowCallRateThreshold: z.number().gt(0).max(1).default(1),
+    /** A call taking at least this long is slow, whether it succeeded or failed. */
+    slowCallMs: z.number().int().positive().default(10_000),
+    /** Trip on this many countable failures in a row, even below `minimumCalls` (Envoy's consecutive_5xx). */
+    consecutiveFailures: z.number().int().min(1).default(5),
+    /** Open time of the first trip; trip k waits openMs · 2^(k−1), capped by maxOpenMs. */
+    openMs: z.number().int().positive().default(30_000),
+    maxOpenMs: z.number().int().positive().default(300_000),
+    /** ± fraction of random spread on each open time (0.1 → ±10 %). */
+    openJitter: z.number().min(0).max(1).default(0.1),
+    /** Concurrent probe permits while HALF_OPEN. */
+    probes: z.number().int().min(1).default(1),
+    /** Successful probes needed to close. */
+    probeSuccesses: z.number().int().min(1).default(1),
+    /** Each period this long spent CLOSED without a trip forgives one past trip, so the next open time shrinks. */
+    healthyDecayMs: z.number().int().positive().default(300_000),
+    /** A probe permit not reported within this is reclaimed, so a lost probe cannot wedge HALF_OPEN. */
+    probeTimeoutMs: z.number().int().positive().default(60_000),
+  })
+  .strict()
+  .refine((c) => c.maxOpenMs >= c.openMs, { path: ["maxOpenMs"], message: "maxOpenMs must be at least openMs" });
+export type BreakerConfig = z.infer<typeof BreakerConfig>;
+
+/** Resilience4j's state names. FORCED_OPEN and DISABLED are operator states that only `operate` leaves. */
+export type BreakerStateName = "CLOSED" | "OPEN" | "HALF_OPEN" | "FORCED_OPEN" | "DISABLED";
+
+/** One second of a time window; `second` is the epoch second (ms / 1000, floored). */
+export interface SecondBucket { second: number; calls: number; failures: number; slow: number }
+
+/** Count window: one code per call (bit 1 = failed, bit 2 = slow). Time window: per-second counts, oldest first. */
+export type BreakerWindow = { type: "count"; outcomes: number[] } | { type: "time"; buckets: SecondBucket[] };
+
+/** Everything a breaker remembers; plain JSON (nulls, no undefined) so it survives storage unchanged. */
+export interface BreakerState {
+  state: BreakerStateName;
+  /** When the current state was entered, ms. */
+  since: number;
+  /** While OPEN: when it may move to HALF_OPEN. Otherwise null. */
+  openUntil: number | null;
+  /** Consecutive trips not yet forgiven by healthy decay; drives open-time growth. */
+  trips: number;
+  lastTripAt: number | null;
+  /** While CLOSED with trips > 0: the start of the current healthy-decay period. */
+  decayFrom: number | null;
+  window: BreakerWindow;
+  consecutiveFailures: number;
+  /** Grant times of half-open probe permits not yet reported. */
+  permits: number[];
+  /** Half-open probes that did not fail, and how many of those were slow. */
+  probeSuccesses: number;
+  probeSlow: number;
+  /** Monotonic counters keyed "FROM->TO", for detour_breaker_transitions_total. */
+  transitions: Record<string, number>;
+}
+
+/** Why a transition happened: a trip rule, time, the probes' verdict, or the operator's op. */
+export type TransitionReason =
+  | "failure_rate" | "slow_call_rate" | "consecutive_failures" | "open_elapsed"
+  | "probe_failed" | "probes_slow" | "probes_succeeded" | BreakerOp;
+
+/** One state change, for logs and metrics. */
+export interface Transition { from: BreakerStateName; to: BreakerStateName; at: number; reason: TransitionReason }
+
+/** Why a call was admitted or not; the denials show in `x-detour-trace` as the reason a provider was skipped. */
+export type AdmitReason = "closed" | "probe" | "breaker_open" | "probe_denied" | "forced_open" | "disabled";
+export interface AdmitDecision { allowed: boolean; reason: AdmitReason }
+
+/** A finished call as the breaker sees it. */
+export interface Outcome {
+  /** The attempt's error class; undefined for a success. */
+  errorClass?: ErrorClass;
+  durationMs: number;
+  /** True when the call ran on a half-open probe permit from `admit`. */
+  probe?: boolean;
+}
+
+/** Operator actions (admin API). */
+export type BreakerOp = "force_open" | "force_closed" | "disable" | "reset";
+
+/**
+ * Which error classes say something about the provider's health. Caller and operator faults (an invalid request, a
+ * prompt too long, a wrong key or model name, a missing secret) would fail on a perfectly healthy provider, so they
+ * never trip a breaker; they are not counted as successes either. A Record, so a new class must be decided here.
+ */
+const COUNTS: Record<ErrorClass, boolean> = {
+  server_error: true, timeout: true, network: true, malformed: true, empty: true, stream_cut: true, stall: true,
+  rate_limited: true,
+  bad_request: false, context_length: false, upstream_auth: false, model_not_found: false, misconfigured: false,
+};
+
+/** True when an outcome with this class is a failure of the provider; undefined (a success) is false. */
+export function countsAsFailure(errorClass: ErrorClass | undefined): boolean {
+  return errorClass !== undefined && COUNTS[errorClass];
+}
+
+/** True when the outcome is a caller/operator fault that breakers and health must ignore entirely. */
+export function isIgnored(errorClass: ErrorClass | undefined): boolean {
+  return errorClass !== undefined && !COUNTS[errorClass];
+}
+
+const FAILED = 1;
+const SLOW = 2;
+
+/** A fresh CLOSED breaker. The window's type adapts to the config on first use. */
+export function initialBreaker(now: number): BreakerState {
+  return {
+    state: "CLOSED",
+    since: now,
+    openUntil: null,
+    trips: 0,
+    lastTripAt: null,
+    decayFrom: null,
+    window: { type: "count", outcomes: [] },
+    consecutiveFailures: 0,
+    permits: [],
+    probeSuccesses: 0,
+    probeSlow: 0,
+    transitions: {},
+  };
+}
+
+/** Open time of trip k (1-based): min(maxOpenMs, openMs·2^(k−1)) · (1 + jitter·(2·random − 1)), in ms. */
+export function openDuration(cfg: BreakerConfig, trip: number, random: number): number {
+  const base = Math.min(cfg.maxOpenMs, cfg.openMs * 2 ** Math.min(Math.max(trip, 1) - 1, 60));
+  const r = Math.min(1, Math.max(0, random));
+  return Math.max(0, Math.round(base * (1 + cfg.openJitter * (2 * r - 1))));
+}
+
+/** What the sliding window holds at a moment; rates are 0 when it is empty. */
+export interface WindowStats { calls: number; failures: number; slow: number; failureRate: number; slowRate: number }
+
+/** The window's counts and rates at `now` (for trip decisions and /status). */
+export function windowStats(state: BreakerState, cfg: BreakerConfig, now: number): WindowStats {
+  let calls = 0;
+  let failures = 0;
+  let slow = 0;
+  const w = state.window;
+  if (w.type !== cfg.window.type) return { calls, failures, slow, failureRate: 0, slowRate: 0 };
+  if (w.type === "count") {
+    for (const code of w.outcomes.slice(-cfg.window.size)) {
+      calls++;
+      if (code & FAILED) failures++;
+      if (code & SLOW) slow++;
+    }
+  } else {
+    const oldest = Math.floor(now / 1000) - cfg.window.size;
+    for (const b of w.buckets) {
+      if (b.second <= oldest) continue;
+      calls += b.calls;
+      failures += b.failures;
+      slow += b.slow;
+    }
+  }
+  // Division, not `failures >= threshold · calls`: 0.3 · 10 is 3.0000000000000004 in floating point.
+  return { calls, failures, slow, failureRate: calls ? failures / calls : 0, slowRate: calls ? slow / calls : 0 };
+}
+
+function emptyWindow(cfg: BreakerConfig): BreakerWindow {
+  return cfg.window.type === "count" ? { type: "count", outcomes: [] } : { type: "time", buckets: [] };
+}
+
+function addToWindow(s: BreakerState, cfg: BreakerConfig, code: number, now: number): void {
+  if (s.window.type !== cfg.window.type) s.window = emptyWindow(cfg); // the config changed type: start over
+  const w = s.window;
+  if (w.type === "count") {
+    w.outcomes.push(code);
+    if (w.outcomes.length > cfg.window.size) w.outcomes.splice(0, w.outcomes.length - cfg.window.size);
+    return;
+  }
+  const second = Math.floor(now / 1000);
+  w.buckets = w.buckets.filter((b) => b.second > second - cfg.window.size);
+  let last = w.buckets[w.buckets.length - 1];
+  // A clock that stepped back lands in the newest bucket rather than reordering the ring.
+  if (!last || last.second < second) w.buckets.push((last = { second, calls: 0, failures: 0, slow: 0 }));
+  last.calls++;
+  if (code & FAILED) last.failures++;
+  if (code & SLOW) last.slow++;
+}
+
+function move(s: BreakerState, to: BreakerStateName, now: number, reason: TransitionReason, out: Transition[]): void {
+  const from = s.state;
+  if (from === to) return;
+  s.state = to;
+  s.since = now;
+  const key = `${from}->${to}`;
+  s.transitions[key] = (s.transitions[key] ?? 0) + 1;
+  out.push({ from, to, at: now, reason });
+}
+
+/** Forget the current period: window, streak, probes. Every state change but HALF_OPEN → HALF_OPEN starts clean. */
+function clearPeriod(s: BreakerState, window: BreakerWindow): void {
+  s.window = window;
+  s.consecutiveFailures = 0;
+  s.permits = [];
+  s.probeSuccesses = 0;
+  s.probeSlow = 0;
+}
+
+type Reason = TransitionReason;
+
+function trip(s: BreakerState, cfg: BreakerConfig, now: number, random: number, reason: Reason, out: Transition[]) {
+  s.trips++;
+  s.lastTripAt = now;
+  s.openUntil = now + openDuration(cfg, s.trips, random);
+  s.decayFrom = null;
+  clearPeriod(s, emptyWindow(cfg));
+  move(s, "OPEN", now, reason, out);
+}
+
+function close(s: BreakerState, window: BreakerWindow, now: number, reason: Reason, out: Transition[]) {
+  s.openUntil = null;
+  s.decayFrom = s.trips > 0 ? now : null;
+  clearPeriod(s, window);
+  move(s, "CLOSED", now, reason, out);
+}
+
+/** Apply every time-driven change due at `now` to `s` (mutating a private copy). */
+function advance(s: BreakerState, cfg: BreakerConfig, now: number, out: Transition[]): void {
+  if (s.state === "OPEN" && s.openUntil !== null && now >= s.openUntil) {
+    s.openUntil = null;
+    clearPeriod(s, s.window);
+    move(s, "HALF_OPEN", now, "open_elapsed", out);
+  }
+  if (s.state === "HALF_OPEN") s.permits = s.permits.filter((t) => now < t + cfg.probeTimeoutMs);
+  if (s.state === "CLOSED" && s.trips > 0 && s.decayFrom !== null && now >= s.decayFrom + cfg.healthyDecayMs) {
+    const steps = Math.min(s.trips, Math.floor((now - s.decayFrom) / cfg.healthyDecayMs));
+    s.trips -= steps;
+    s.decayFrom = s.trips > 0 ? s.decayFrom + steps * cfg.healthyDecayMs : null;
+  }
+}
+
+/**
+ * When the next time-driven change falls due (OPEN → HALF_OPEN, a probe permit's reclaim, a healthy-decay step), for
+ * the Durable Object's alarm; undefined when only traffic or an operator can change the state.
+ */
+export function nextWakeAt(state: BreakerState, cfg: BreakerConfig): number | undefined {
+  switch (state.state) {
+    case "OPEN":
+      return state.openUntil ?? undefined;
+    case "HALF_OPEN":
+      return state.permits.length ? Math.min(...state.permits) + cfg.probeTimeoutMs : undefined;
+    case "CLOSED":
+      return state.trips > 0 && state.decayFrom !== null ? state.decayFrom + cfg.healthyDecayMs : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** New state plus the transitions that produced it (empty when the state did not change name). */
+export interface Step {
+  state: BreakerState;
+  transitions: Transition[];
+}
+
+/** Time-driven transitions only. Returns the same object when nothing is due, so a hot-path caller pays no copy. */
+export function tick(state: BreakerState, cfg: BreakerConfig, now: number): Step {
+  const wake = nextWakeAt(state, cfg);
+  if (wake === undefined || now < wake) return { state, transitions: [] };
+  const s = structuredClone(state);
+  const out: Transition[] = [];
+  advance(s, cfg, now, out);
+  return { state: s, transitions: out };
+}
+
+const DENIED: Record<BreakerStateName, AdmitReason> = {
+  CLOSED: "closed",
+  OPEN: "breaker_open",
+  HALF_OPEN: "probe_denied",
+  FORCED_OPEN: "forced_open",
+  DISABLED: "disabled",
+};
+
+/**
+ * May a call go to this provider now? CLOSED admits; OPEN past `openUntil` becomes HALF_OPEN, which grants at most
+ * `cfg.probes` concurrent permits (the caller must report the call with `probe: true`).
+ */
+export function admit(
+  state: BreakerState,
+  cfg: BreakerConfig,
+  now: number,
+): Step & { decision: AdmitDecision } {
+  const { state: s, transitions } = tick(state, cfg, now);
+  if (s.state === "CLOSED") return { state: s, decision: { allowed: true, reason: "closed" }, transitions };
+  if (s.state === "HALF_OPEN" && s.permits.length < cfg.probes) {
+    const granted = { ...s, permits: [...s.permits, now] };
+    return { state: granted, decision: { allowed: true, reason: "probe" }, transitions };
+  }
+  return { state: s, decision: { allowed: false, reason: DENIED[s.state] }, transitions };
+}
+
+/**
+ * Record a call's outcome. CLOSED: it enters the window and may trip the breaker. HALF_OPEN: only probe outcomes
+ * count; one failure re-opens (with a longer open time), `probeSuccesses` good ones close, unless the share of slow
+ * probes reaches `slowCallRateThreshold`. OPEN and the operator states ignore outcomes: they are late results of calls
+ * admitted before the trip, and would otherwise leak the outage that opened the breaker into the next period.
+ */
+export function record(
+  state: BreakerState,
+  cfg: BreakerConfig,
+  outcome: Outcome,
+  now: number,
+  random: number,
+): Step {
+  const s = structuredClone(state);
+  const out: Transition[] = [];
+  advance(s, cfg, now, out);
+  const probeInHalfOpen = s.state === "HALF_OPEN" && outcome.probe === true;
+  // Oldest first: the oldest grant is the likeliest to be this report, and the likeliest to be reclaimed otherwise.
+  if (probeInHalfOpen) s.permits.shift();
+  if (isIgnored(outcome.errorClass)) return { state: s, transitions: out };
+
+  const failed = countsAsFailure(outcome.errorClass);
+  const slow = outcome.durationMs >= cfg.slowCallMs;
+  if (s.state === "CLOSED") {
+    addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now);
+    s.consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
+    const w = windowStats(s, cfg, now);
+    const full = w.calls >= cfg.minimumCalls;
+    if (full && w.failureRate >= cfg.failureRateThreshold) trip(s, cfg, now, random, "failure_rate", out);
+    else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
+    else if (s.consecutiveFailures >= cfg.consecutiveFailures) trip(s, cfg, now, random, "consecutive_failures", out);
+  } else if (probeInHalfOpen) {
+    if (failed) {
+      trip(s, cfg, now, random, "probe_failed", out);
+    } else {
+      s.probeSuccesses++;
+      if (slow) s.probeSlow++;
+      if (s.probeSuccesses >= cfg.probeSuccesses) {
+        const tooSlow = s.probeSlow / s.probeSuccesses >= cfg.slowCallRateThreshold;
+        if (tooSlow) trip(s, cfg, now, random, "probes_slow", out);
+        else close(s, emptyWindow(cfg), now, "probes_succeeded", out);
+      }
+    }
+  }
+  return { state: s, transitions: out };
+}
+
+/**
+ * Operator actions. `force_open` and `disable` deny every call until another op; `force_closed` closes with a fresh
+ * window but keeps the trip history (a relapse still backs off longer); `reset` forgets everything but the counters.
+ */
+export function operate(state: BreakerState, op: BreakerOp, now: number): Step {
+  const s = structuredClone(state);
+  const out: Transition[] = [];
+  const fresh: BreakerWindow =
+    s.window.type === "count" ? { type: "count", outcomes: [] } : { type: "time", buckets: [] };
+  if (op === "force_open" || op === "disable") {
+    s.openUntil = null;
+    s.decayFrom = null;
+    clearPeriod(s, fresh);
+    move(s, op === "disable" ? "DISABLED" : "FORCED_OPEN", now, op, out);
+  } else if (op === "force_closed") {
+    close(s, fresh, now, op, out);
+  } else {
+    const r: BreakerState = { ...initialBreaker(now), window: fresh, state: s.state, transitions: s.transitions };
+    if (r.state !== "CLOSED") move(r, "CLOSED", now, op, out);
+    return { state: r, transitions: out };
+  }
+  return { state: s, transitions: out };
+}

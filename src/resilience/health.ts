@@ -1,0 +1,253 @@
+/**
+ * Rolling health of one provider (or one provider/model): a ring of fixed-width time buckets (1 min × 15 by default),
+ * each holding counts and two fixed-boundary histograms (latency, time to first token). Memory is bounded by
+ * `buckets` × 26 histogram slots no matter the traffic, and the state is plain JSON for Durable Object storage.
+ *
+ * Pure (STYLE.md §1): `now` is always an argument. Functions return new state and never mutate their input.
+ *
+ * What is recorded, and why:
+ * - Caller and operator faults (`isIgnored`: bad_request, context_length, upstream_auth, model_not_found,
+ *   misconfigured) are dropped entirely, as the breaker drops them: they say nothing about the provider's health.
+ * - Latency and TTFT are recorded for successes only: a fast 500 is not a fast answer, and failures already weigh in
+ *   through the error rates.
+ * - Tokens/s is output tokens over generation time: latency − TTFT when a TTFT is known (streams), else the whole
+ *   latency (non-stream calls, where prefill time is included and tokens/s reads low).
+ */
+import { z } from "zod";
+import type { ErrorClass } from "../engine/errors";
+import { countsAsFailure, isIgnored } from "./breaker";
+
+/** Health window settings: `buckets` buckets of `bucketMs` each (default 15 × 1 min). */
+export const HealthConfig = z
+  .object({
+    bucketMs: z.number().int().min(1000).default(60_000),
+    buckets: z.number().int().min(1).max(1440).default(15),
+  })
+  .strict();
+export type HealthConfig = z.infer<typeof HealthConfig>;
+
+/**
+ * Histogram upper bounds in ms: 25 log-spaced from 10 ms to 120 s (each ≈ 1.48 × the previous, rounded), plus an
+ * implicit overflow bucket above 120 s. A percentile read from these is off by at most one bucket's width (≈ 48 %),
+ * which is plenty to rank providers and fine as Prometheus `le` labels.
+ */
+export const LATENCY_BOUNDS_MS: readonly number[] = Object.freeze(
+  Array.from({ length: 25 }, (_, i) => Math.round(10 * 12_000 ** (i / 24))),
+);
+const SLOTS = LATENCY_BOUNDS_MS.length + 1;
+
+/** One time bucket of the ring. */
+export interface HealthBucket {
+  /** Bucket start, ms, a multiple of bucketMs. */
+  start: number;
+  /** Calls that say something about the provider (caller/operator faults excluded). */
+  calls: number;
+  /** Calls whose error class counts as a failure (timeouts and 429s included). */
+  errors: number;
+  /** `timeout` and `stall`: the provider went silent. */
+  timeouts: number;
+  rateLimited: number;
+  /** Answers the vendor refused (finish reason content_filter). */
+  refusals: number;
+  /** Answers the validation hook rejected. */
+  semanticFailures: number;
+  /** Counts per LATENCY_BOUNDS_MS slot (the last is the overflow), and the largest value seen. */
+  latency: number[];
+  latencyMaxMs: number;
+  ttft: number[];
+  ttftMaxMs: number;
+  outputTokens: number;
+  /** Generation time behind `outputTokens`, ms. */
+  generationMs: number;
+}
+
+export interface HealthState {
+  /** Layout version, so persisted state from an older layout can be recognised and dropped. */
+  version: 1;
+  /** Oldest first; at most `cfg.buckets` once rotated. */
+  buckets: HealthBucket[];
+}
+
+/** One finished attempt, as the engine saw it. */
+export interface HealthSample {
+  errorClass?: ErrorClass;
+  latencyMs: number;
+  ttftMs?: number;
+  outputTokens?: number;
+  refusal?: boolean;
+  semanticFailure?: boolean;
+}
+
+/** Percentiles in ms; null when there is no data. */
+export interface Percentiles {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+}
+
+/** The window merged into rates and percentiles. Rates are 0 when `calls` is 0. */
+export interface HealthSummary {
+  calls: number;
+  errorRate: number;
+  timeoutRate: number;
+  rateLimitRate: number;
+  refusalRate: number;
+  semanticFailureRate: number;
+  latency: Percentiles;
+  ttft: Percentiles;
+  /** Output tokens per second of generation; null without token counts. */
+  tokensPerSecond: number | null;
+}
+
+/** An empty health record. */
+export function initialHealth(): HealthState {
+  return { version: 1, buckets: [] };
+}
+
+function emptyBucket(start: number): HealthBucket {
+  return {
+    start,
+    calls: 0,
+    errors: 0,
+    timeouts: 0,
+    rateLimited: 0,
+    refusals: 0,
+    semanticFailures: 0,
+    latency: new Array<number>(SLOTS).fill(0),
+    latencyMaxMs: 0,
+    ttft: new Array<number>(SLOTS).fill(0),
+    ttftMaxMs: 0,
+    outputTokens: 0,
+    generationMs: 0,
+  };
+}
+
+/** The histogram slot for a value: the first bound ≥ ms, or the overflow slot. */
+export function slotFor(ms: number): number {
+  let lo = 0;
+  let hi = LATENCY_BOUNDS_MS.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ms <= LATENCY_BOUNDS_MS[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+/**
+ * The q-quantile (0..1) of a histogram, interpolating linearly inside the slot that holds rank q·n (Prometheus's
+ * histogram_quantile), and never above the largest value seen (which also bounds the open-ended overflow slot).
+ */
+export function histogramQuantile(counts: readonly number[], q: number, maxMs: number): number | null {
+  const total = counts.reduce((a, b) => a + b, 0);
+  if (total === 0) return null;
+  const rank = Math.min(1, Math.max(0, q)) * total;
+  let below = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (c === 0) continue;
+    if (below + c >= rank) {
+      const lo = i === 0 ? 0 : LATENCY_BOUNDS_MS[i - 1]!;
+      const hi = i < LATENCY_BOUNDS_MS.length ? LATENCY_BOUNDS_MS[i]! : Math.max(maxMs, lo);
+      return Math.min(lo + (hi - lo) * ((rank - below) / c), Math.max(maxMs, lo));
+    }
+    below += c;
+  }
+  return maxMs;
+}
+
+/** Drop buckets that have left the window (older than `buckets` × `bucketMs` before the current bucket). */
+export function rotate(state: HealthState, cfg: HealthConfig, now: number): HealthState {
+  const oldest = Math.floor(now / cfg.bucketMs) * cfg.bucketMs - (cfg.buckets - 1) * cfg.bucketMs;
+  const kept = state.buckets.filter((b) => b.start >= oldest);
+  return kept.length === state.buckets.length ? state : { ...state, buckets: kept };
+}
+
+/** Add one attempt's sample to the current bucket (rotating first). */
+export function recordHealth(state: HealthState, cfg: HealthConfig, sample: HealthSample, now: number): HealthState {
+  const rotated = rotate(state, cfg, now);
+  if (isIgnored(sample.errorClass)) return rotated;
+  const start = Math.floor(now / cfg.bucketMs) * cfg.bucketMs;
+  const newest = rotated.buckets[rotated.buckets.length - 1];
+  // A sample stamped before the newest bucket's window (a skewed clock) would be rotated out at once: drop it.
+  if (newest && start < newest.start - (cfg.buckets - 1) * cfg.bucketMs) return rotated;
+  const buckets = [...rotated.buckets];
+  let i = buckets.findIndex((b) => b.start === start);
+  if (i < 0) {
+    // Normally appended; a sample stamped slightly in the past (clock skew) is inserted in order.
+    i = buckets.findIndex((b) => b.start > start);
+    if (i < 0) i = buckets.length;
+    buckets.splice(i, 0, emptyBucket(start));
+  }
+  const old = buckets[i]!;
+  const b: HealthBucket = { ...old, latency: [...old.latency], ttft: [...old.ttft] };
+  buckets[i] = b;
+
+  const cls = sample.errorClass;
+  b.calls++;
+  if (countsAsFailure(cls)) b.errors++;
+  if (cls === "timeout" || cls === "stall") b.timeouts++;
+  if (cls === "rate_limited") b.rateLimited++;
+  if (sample.refusal) b.refusals++;
+  if (sample.semanticFailure) b.semanticFailures++;
+  if (cls === undefined) {
+    const latency = Math.max(0, sample.latencyMs);
+    b.latency[slotFor(latency)]!++;
+    b.latencyMaxMs = Math.max(b.latencyMaxMs, latency);
+    if (sample.ttftMs !== undefined) {
+      const ttft = Math.max(0, sample.ttftMs);
+      b.ttft[slotFor(ttft)]!++;
+      b.ttftMaxMs = Math.max(b.ttftMaxMs, ttft);
+    }
+    if (sample.outputTokens !== undefined && sample.outputTokens > 0) {
+      const gen = sample.ttftMs !== undefined && latency > sample.ttftMs ? latency - sample.ttftMs : latency;
+      if (gen > 0) {
+        b.outputTokens += sample.outputTokens;
+        b.generationMs += gen;
+      }
+    }
+  }
+  return { ...rotated, buckets };
+}
+
+function percentiles(counts: number[], maxMs: number): Percentiles {
+  return {
+    p50: histogramQuantile(counts, 0.5, maxMs),
+    p95: histogramQuantile(counts, 0.95, maxMs),
+    p99: histogramQuantile(counts, 0.99, maxMs),
+  };
+}
+
+/** Merge the window at `now` into one summary. */
+export function summarize(state: HealthState, cfg: HealthConfig, now: number): HealthSummary {
+  const { buckets } = rotate(state, cfg, now);
+  const m = emptyBucket(0);
+  for (const b of buckets) {
+    m.calls += b.calls;
+    m.errors += b.errors;
+    m.timeouts += b.timeouts;
+    m.rateLimited += b.rateLimited;
+    m.refusals += b.refusals;
+    m.semanticFailures += b.semanticFailures;
+    m.outputTokens += b.outputTokens;
+    m.generationMs += b.generationMs;
+    m.latencyMaxMs = Math.max(m.latencyMaxMs, b.latencyMaxMs);
+    m.ttftMaxMs = Math.max(m.ttftMaxMs, b.ttftMaxMs);
+    for (let i = 0; i < SLOTS; i++) {
+      m.latency[i]! += b.latency[i] ?? 0;
+      m.ttft[i]! += b.ttft[i] ?? 0;
+    }
+  }
+  const rate = (n: number) => (m.calls ? n / m.calls : 0);
+  return {
+    calls: m.calls,
+    errorRate: rate(m.errors),
+    timeoutRate: rate(m.timeouts),
+    rateLimitRate: rate(m.rateLimited),
+    refusalRate: rate(m.refusals),
+    semanticFailureRate: rate(m.semanticFailures),
+    latency: percentiles(m.latency, m.latencyMaxMs),
+    ttft: percentiles(m.ttft, m.ttftMaxMs),
+    tokensPerSecond: m.generationMs > 0 ? m.outputTokens / (m.generationMs / 1000) : null,
+  };
+}
