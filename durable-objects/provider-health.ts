@@ -4,7 +4,9 @@
  * persists to its SQLite-backed storage after every change, and keeps an alarm set for the next time-driven
  * transition (OPEN → HALF_OPEN with no traffic, bucket rotation, healthy decay).
  *
- * Time: RPC callers pass their `now` (the worker's clock, injectable in tests); the alarm uses the platform clock.
+ * Time: RPC callers pass their `now` (the worker's clock, injectable in tests). The object remembers how far that
+ * clock is from its own, sets alarms by the callers' clock, and treats an alarm as running at the moment it was set
+ * for (in production both clocks are the platform's, and an alarm never runs early, so this changes nothing there).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProviderCounters, ProviderSnapshot } from "../src/breakers/types";
@@ -18,6 +20,10 @@ interface Stored {
   counters: ProviderCounters;
   settings: HealthSettings | null;
   key: string;
+  /** Callers' clock minus the platform clock, at the last call. */
+  offset: number;
+  /** Callers' clock time the pending alarm was set for. */
+  wakeAt: number | null;
 }
 
 const emptyCounters = (): ProviderCounters => ({
@@ -29,7 +35,7 @@ const emptyCounters = (): ProviderCounters => ({
 });
 
 export class ProviderHealth extends DurableObject {
-  #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), counters: emptyCounters(), settings: null, key: "" };
+  #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), counters: emptyCounters(), settings: null, key: "", offset: 0, wakeAt: null };
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
@@ -41,7 +47,7 @@ export class ProviderHealth extends DurableObject {
 
   /** Apply a batch of outcomes; returns the new snapshot (so the reporting isolate is up to date at once). */
   async record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
-    this.#adopt(key, settings);
+    this.#adopt(key, settings, now);
     const s = this.#s;
     for (const sample of samples) {
       s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe }, sample.at, Math.random()).state;
@@ -66,7 +72,7 @@ export class ProviderHealth extends DurableObject {
 
   /** The current snapshot (after any time-driven transition that is due). */
   async snapshot(key: string, settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
-    this.#adopt(key, settings);
+    this.#adopt(key, settings, now);
     const before = this.#s.breaker;
     this.#s.breaker = tick(before, settings.breaker, now).state;
     if (this.#s.breaker !== before) await this.#persist();
@@ -75,7 +81,7 @@ export class ProviderHealth extends DurableObject {
 
   /** Win (or be denied) a call permit when the breaker is not CLOSED. The only DO call a request ever awaits. */
   async acquireProbe(key: string, settings: HealthSettings, now: number): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
-    this.#adopt(key, settings);
+    this.#adopt(key, settings, now);
     const before = this.#s.breaker;
     const step = admit(before, settings.breaker, now);
     this.#s.breaker = step.state;
@@ -85,7 +91,7 @@ export class ProviderHealth extends DurableObject {
 
   /** Operator action: force_open, force_closed, disable, reset. */
   async operate(key: string, op: BreakerOp, settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
-    this.#adopt(key, settings);
+    this.#adopt(key, settings, now);
     this.#s.breaker = operate(this.#s.breaker, op, now).state;
     if (op === "reset") this.#s.health = initialHealth();
     await this.#persist();
@@ -95,15 +101,22 @@ export class ProviderHealth extends DurableObject {
   override async alarm(): Promise<void> {
     const settings = this.#s.settings;
     if (!settings) return;
-    const now = Date.now();
+    const now = Math.max(this.#now(), this.#s.wakeAt ?? 0);
+    this.#s.wakeAt = null;
     this.#s.breaker = tick(this.#s.breaker, settings.breaker, now).state;
     this.#s.health = rotate(this.#s.health, settings.health, now);
     await this.#persist();
   }
 
-  #adopt(key: string, settings: HealthSettings): void {
+  #adopt(key: string, settings: HealthSettings, now: number): void {
     this.#s.key = key;
     this.#s.settings = settings;
+    this.#s.offset = now - Date.now();
+  }
+
+  /** Now, on the callers' clock. */
+  #now(): number {
+    return Date.now() + this.#s.offset;
   }
 
   #count(sample: OutcomeSample): void {
@@ -119,14 +132,17 @@ export class ProviderHealth extends DurableObject {
   }
 
   async #persist(): Promise<void> {
-    await this.ctx.storage.put("state", this.#s);
     const settings = this.#s.settings;
-    if (!settings) return;
-    // Wake for the next breaker transition, and at the latest when the oldest health bucket should rotate out.
-    const candidates = [nextWakeAt(this.#s.breaker, settings.breaker)];
-    if (this.#s.health.buckets.length > 0) candidates.push(Date.now() + settings.health.bucketMs);
-    const next = candidates.filter((x): x is number => x !== undefined).sort((a, b) => a - b)[0];
-    if (next !== undefined) await this.ctx.storage.setAlarm(Math.max(next, Date.now() + 1));
+    if (settings) {
+      // Wake for the next breaker transition, and at the latest when the oldest health bucket should rotate out.
+      const now = this.#now();
+      const candidates = [nextWakeAt(this.#s.breaker, settings.breaker)];
+      if (this.#s.health.buckets.length > 0) candidates.push(now + settings.health.bucketMs);
+      const next = candidates.filter((x): x is number => x !== undefined).sort((a, b) => a - b)[0];
+      this.#s.wakeAt = next ?? null;
+      if (next !== undefined) await this.ctx.storage.setAlarm(Date.now() + Math.max(1, next - now));
+    }
+    await this.ctx.storage.put("state", this.#s);
   }
 
   #snapshot(now: number): ProviderSnapshot {

@@ -27,8 +27,8 @@ import { Miniflare } from "miniflare";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const HOST = "127.0.0.1";
-const COMPAT_DATE = "2026-04-20";
-const COMPAT_FLAGS = ["nodejs_compat"];
+// Used only if wrangler cannot read wrangler.toml for us (see workerSettings).
+const FALLBACK_COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
 const MOCK_KEY = "sk-bench";
 const HARD_LIMIT_MS = 170_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -38,9 +38,9 @@ const n = (x) => Math.max(1, Math.round(x * SCALE));
 const PLAN = {
   warmupSequential: n(200),
   warmupConcurrent: n(600),
-  sequential: { rounds: 5, requests: n(200) },
+  sequential: { rounds: 5, requests: n(400) },
   concurrent: { rounds: 5, requests: n(2000), concurrency: Math.max(1, Number(process.env.BENCH_CONCURRENCY ?? 32) | 0) },
-  streaming: { rounds: 5, requests: n(100) },
+  streaming: { rounds: 5, requests: n(200) },
 };
 const VIA = process.env.BENCH_VIA === "entry" ? "entry" : "direct";
 const TARGETS_TO_BEAT = { p50OverheadMs: 0.5, throughputPct: 80 };
@@ -172,6 +172,28 @@ function drainStdio(stdout, stderr) {
 }
 
 /**
+ * Compatibility date/flags and the local-only bindings (Durable Objects, KV, R2, D1 — all in memory here) exactly as
+ * wrangler.toml declares them, read by wrangler itself so the bench follows the config as it grows.
+ */
+async function workerSettings() {
+  try {
+    const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+    const { workerOptions: w } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+    const pick = (o) => (o && Object.keys(o).length > 0 ? o : undefined);
+    const local = Object.fromEntries(
+      ["durableObjects", "kvNamespaces", "r2Buckets", "d1Databases"].map((k) => [k, pick(w[k])]).filter(([, v]) => v !== undefined),
+    );
+    return {
+      compat: { compatibilityDate: w.compatibilityDate ?? FALLBACK_COMPAT.compatibilityDate, compatibilityFlags: w.compatibilityFlags ?? [] },
+      local,
+    };
+  } catch (err) {
+    log(`could not read wrangler.toml through wrangler (${err?.message ?? err}); using built-in compatibility settings, no bindings`);
+    return { compat: FALLBACK_COMPAT, local: {} };
+  }
+}
+
+/**
  * A worker on its own workerd. VIA "direct" (default) serves it on its own socket (Miniflare's unsafeDirectSockets),
  * as in production; "entry" goes through Miniflare's entry worker (mf.ready), an extra in-process hop that costs the
  * floor about a third of its throughput here and so flatters any worker measured against it.
@@ -180,8 +202,6 @@ async function startMiniflare(name, opts) {
   const mf = new Miniflare({
     host: HOST,
     port: 0,
-    compatibilityDate: COMPAT_DATE,
-    compatibilityFlags: COMPAT_FLAGS,
     handleRuntimeStdio: drainStdio,
     ...(VIA === "direct" ? { unsafeDirectSockets: [{ host: HOST, port: 0 }] } : {}),
     ...opts,
@@ -247,7 +267,7 @@ function request(target, agent, body, { stream = false, keep = false } = {}) {
       },
     );
     req.on("timeout", () => req.destroy(new Error(`${target.name}: no answer within ${REQUEST_TIMEOUT_MS} ms`)));
-    req.on("error", reject);
+    req.on("error", (err) => reject(new Error(`${target.name}: ${err.message} (reused socket: ${req.reusedSocket})`, { cause: err })));
     req.end(body);
   });
 }
@@ -338,7 +358,14 @@ async function main() {
   log(`mock on ${mockUrl}`);
   const { MOCK_REPLY } = await import("./mock-openai.mjs");
 
+  const settings = await workerSettings();
+  log(
+    `workers: compatibility ${settings.compat.compatibilityDate} [${settings.compat.compatibilityFlags.join(", ")}]; ` +
+      `detour bindings from wrangler.toml: ${Object.entries(settings.local).map(([k, v]) => `${k} ${Object.keys(v).join(",")}`).join("; ") || "none"}`,
+  );
+
   const floorUrl = await startMiniflare("floor", {
+    ...settings.compat,
     name: "floor",
     modules: true,
     script: FLOOR_SCRIPT,
@@ -351,6 +378,8 @@ async function main() {
     allowAnonymous: true,
   };
   const detourUrl = await startMiniflare("detour", {
+    ...settings.compat,
+    ...settings.local,
     name: "detour",
     modules: true,
     scriptPath: bundle.main,
@@ -386,12 +415,18 @@ async function main() {
     await concurrent(t, PLAN.warmupConcurrent, concurrency);
   }
 
-  const res = Object.fromEntries(targets.map((t) => [t.name, { seq: [], conc: [], concRps: [], ttfb: [], streamTotal: [] }]));
+  const res = Object.fromEntries(
+    targets.map((t) => [t.name, { seq: [], seqP50: [], conc: [], concRps: [], ttfb: [], ttfbP50: [], streamTotal: [] }]),
+  );
   const order = (round) => targets.map((_, i) => targets[(i + round) % targets.length]);
 
   log(`sequential JSON: ${PLAN.sequential.rounds} rounds × ${PLAN.sequential.requests} per target…`);
   for (let r = 0; r < PLAN.sequential.rounds; r++) {
-    for (const t of order(r)) res[t.name].seq.push(...(await sequential(t, PLAN.sequential.requests)).lat);
+    for (const t of order(r)) {
+      const out = await sequential(t, PLAN.sequential.requests);
+      res[t.name].seq.push(...out.lat);
+      res[t.name].seqP50.push(summary(out.lat).p50);
+    }
   }
 
   log(`concurrency ${concurrency}: ${PLAN.concurrent.rounds} rounds × ${PLAN.concurrent.requests} per target…`);
@@ -408,6 +443,7 @@ async function main() {
     for (const t of order(r)) {
       const out = await sequential(t, PLAN.streaming.requests, { stream: true });
       res[t.name].ttfb.push(...out.ttfb);
+      res[t.name].ttfbP50.push(summary(out.ttfb).p50);
       res[t.name].streamTotal.push(...out.lat);
     }
   }
@@ -417,19 +453,21 @@ async function main() {
   for (const t of targets) {
     const x = res[t.name];
     rows[t.name] = {
-      sequential: summary(x.seq),
+      sequential: { ...summary(x.seq), p50Rounds: x.seqP50 },
       concurrent: { ...summary(x.conc), rps: median(x.concRps), rpsRounds: x.concRps },
-      streamTtfb: summary(x.ttfb),
+      streamTtfb: { ...summary(x.ttfb), p50Rounds: x.ttfbP50 },
       streamTotal: summary(x.streamTotal),
     };
   }
   const d = rows.detour;
   const fl = rows.floor;
+  // Overheads and ratios are medians of per-round differences: within a round the targets run back to back, so
+  // drift (and the other tenants of a small machine) cancels out of each difference.
+  const roundDiff = (a, b) => median(a.map((x, i) => x - b[i]));
   const headline = {
-    p50OverheadMs: d.sequential.p50 - fl.sequential.p50,
+    p50OverheadMs: roundDiff(d.sequential.p50Rounds, fl.sequential.p50Rounds),
     p99OverheadMs: d.sequential.p99 - fl.sequential.p99,
-    ttfbP50OverheadMs: d.streamTtfb.p50 - fl.streamTtfb.p50,
-    // Median of per-round ratios: each round runs the two back to back, so a ratio within a round cancels drift.
+    ttfbP50OverheadMs: roundDiff(d.streamTtfb.p50Rounds, fl.streamTtfb.p50Rounds),
     throughputPct: median(d.concurrent.rpsRounds.map((x, i) => (x / fl.concurrent.rpsRounds[i]) * 100)),
   };
   const meets = {
@@ -467,8 +505,10 @@ async function main() {
   lines.push("");
   lines.push(
     `Requests per target: sequential ${PLAN.sequential.rounds}×${PLAN.sequential.requests}, ` +
-      `c=${concurrency} ${PLAN.concurrent.rounds}×${PLAN.concurrent.requests} (req/s: median of rounds; detour/floor %: median of per-round ratios), ` +
-      `streaming ${PLAN.streaming.rounds}×${PLAN.streaming.requests}; targets interleaved per round after a warm-up.`,
+      `c=${concurrency} ${PLAN.concurrent.rounds}×${PLAN.concurrent.requests} (req/s: median of rounds), ` +
+      `streaming ${PLAN.streaming.rounds}×${PLAN.streaming.requests}; targets interleaved per round after a warm-up. ` +
+      `The bold figures and the TTFB p50 difference are medians of per-round detour − floor differences (or ` +
+      `detour / floor ratios); the other differences compare percentiles pooled over all rounds.`,
   );
   lines.push(
     `Worker bundle (wrangler deploy --dry-run): ${(bundle.raw / 1024).toFixed(1)} KiB raw, ${(bundle.gzip / 1024).toFixed(1)} KiB gzip -9.`,
@@ -491,6 +531,7 @@ async function main() {
     wrangler: readPkgVersion("wrangler"),
     plan: PLAN,
     via: VIA,
+    workers: { ...settings.compat, detourLocalBindings: Object.fromEntries(Object.entries(settings.local).map(([k, v]) => [k, Object.keys(v)])) },
     bundle: { files: bundle.files, rawBytes: bundle.raw, gzipBytes: bundle.gzip, gzipLevel: 9 },
     unit: "ms",
     results: rows,

@@ -5,13 +5,14 @@ import { Hono } from "hono";
 import { ApiError } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
-import { auth } from "./middleware/auth";
+import { adminAuth, auth, operatorAuth } from "./middleware/auth";
 import { requestContext } from "./middleware/context";
 import { onError } from "./middleware/errors";
 import { consoleLogger } from "./observability/log";
 import { isolateView } from "./breakers/view";
 import { chatCompletions } from "./routes/chat";
 import { listModels } from "./routes/models";
+import { breakerAction, metrics, status } from "./routes/operator";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -29,6 +30,9 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.use("*", requestContext(deps));
   app.use("/v1/*", auth());
   app.post("/v1/chat/completions", chatCompletions);
+  app.get("/status", operatorAuth(), status);
+  app.get("/metrics", operatorAuth(), metrics);
+  app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
   app.get("/v1/models", listModels);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),

@@ -12,10 +12,8 @@ import type { Target } from "../providers/types";
 import type { HealthSettings, OutcomeSample } from "./types";
 import { isolateView, type BreakerView, type HealthStub, type ViewOptions } from "./view";
 
-/** The slice of bindings this module needs. */
-export interface HealthBindings {
-  PROVIDER_HEALTH?: DurableObjectNamespace;
-}
+/** The slice of bindings this module needs (optional: without it, breakers are off and say so). */
+export type HealthBindings = Partial<Pick<Env, "PROVIDER_HEALTH">>;
 
 /** Where the caller is, for regional breakers (from `request.cf`). */
 export interface Locality {

@@ -36,7 +36,7 @@ export interface ProviderCounters {
   /** outcome ("ok" or an error class) → count. */
   requests: Record<string, number>;
   failovers: number;
-  /** Cumulative latency histogram over LATENCY_BOUNDS_MS (+Inf last), successes only. */
+  /** Latency histogram counts per slot of LATENCY_BOUNDS_MS (overflow last), successes only; /metrics accumulates. */
   latencyBuckets: number[];
   latencySumMs: number;
   latencyCount: number;

@@ -1,8 +1,8 @@
 /**
  * The hot path's view of every breaker: an isolate-local snapshot per breaker key, refreshed in the background at
- * most every `snapshotTtlMs`, and updated from every `record` answer. Admission of a CLOSED (or unknown) breaker is a
- * map lookup — no Durable Object round trip. Only OPEN-past-its-time and HALF_OPEN breakers await the object, to win
- * a probe permit, with a timeout.
+ * most every `snapshotTtlMs`, and updated from every `record` answer. Admission of a CLOSED breaker is a map lookup —
+ * no Durable Object round trip. The object is awaited (with a timeout) only to win a probe permit from an
+ * OPEN-past-its-time or HALF_OPEN breaker, and once per key when a fresh isolate has no snapshot at all.
  *
  * When the object cannot be reached, Detour fails open on its last snapshot (or admits, with none) and says so in
  * the trace: the resilience layer must never become the outage.
@@ -47,6 +47,11 @@ export class BreakerView {
     this.#entries.set(snap.key, { snap, fetchedAt: now });
   }
 
+  /** Every key this isolate holds a snapshot of. */
+  keys(): string[] {
+    return [...this.#entries.keys()];
+  }
+
   clear(): void {
     this.#entries.clear();
   }
@@ -57,8 +62,20 @@ export class BreakerView {
   async admit(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[]): Promise<Admission> {
     const now = opts.now();
     const entry = this.#entries.get(key);
-    if (!entry || now - entry.fetchedAt >= opts.ttlMs) this.#refresh(key, stub, settings, opts, notes);
-    const snap = entry?.snap;
+    let snap = entry?.snap;
+    if (!entry) {
+      // A cold isolate knows nothing yet: wait once (bounded) for the object's view rather than send the first
+      // request to a provider every other isolate already knows is down. Later refreshes run in the background.
+      try {
+        snap = await withTimeout(stub().snapshot(key, settings, now), opts);
+        this.put(snap, opts.now());
+      } catch (err) {
+        notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
+        return { allowed: true, reason: "fail_open", probe: false };
+      }
+    } else if (now - entry.fetchedAt >= opts.ttlMs) {
+      this.#refresh(key, stub, settings, opts, notes);
+    }
     if (!snap || snap.state === "CLOSED") return { allowed: true, reason: "closed", probe: false };
     if (snap.state === "FORCED_OPEN") return { allowed: false, reason: "forced_open", probe: false };
     if (snap.state === "DISABLED") return { allowed: false, reason: "disabled", probe: false };

@@ -59,3 +59,35 @@ async function findKey<T>(presented: string, entries: [string, T][]): Promise<T 
   }
   return found;
 }
+
+/** Admin routes: `Authorization: Bearer <DETOUR_ADMIN_TOKEN>`. Without a token configured, admin is off. */
+export const adminAuth = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const token = c.env.DETOUR_ADMIN_TOKEN;
+    if (!token) throw new ApiError(403, "authentication_error", "admin_disabled", "Admin routes are off: set the DETOUR_ADMIN_TOKEN secret.");
+    const presented = bearer(c.req.header("authorization"));
+    if (!presented || !(await findKey(presented, [[token, true]]))) {
+      throw new ApiError(401, "authentication_error", "invalid_admin_token", "Admin routes need 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
+    }
+    return next();
+  });
+
+/**
+ * Operator read-only routes (/status, /metrics): the admin token when one is set. With neither admin token nor
+ * gateway keys (the local simulated default), they are open, so `curl /status` works on a fresh machine.
+ */
+export const operatorAuth = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const token = c.env.DETOUR_ADMIN_TOKEN;
+    if (!token) {
+      if (Object.keys(loadCallerKeys(c.env.DETOUR_API_KEYS)).length > 0) {
+        throw new ApiError(403, "authentication_error", "admin_disabled", "Set the DETOUR_ADMIN_TOKEN secret to read /status and /metrics on a gateway with keys.");
+      }
+      return next();
+    }
+    const presented = bearer(c.req.header("authorization"));
+    if (!presented || !(await findKey(presented, [[token, true]]))) {
+      throw new ApiError(401, "authentication_error", "invalid_admin_token", "Send 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
+    }
+    return next();
+  });

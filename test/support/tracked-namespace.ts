@@ -6,7 +6,7 @@ import type { ManualClock } from "./clock";
 
 const METHODS = new Set(["record", "snapshot", "acquireProbe", "operate"]);
 
-export function trackedNamespace(ns: DurableObjectNamespace, clock: ManualClock, prefix: string): DurableObjectNamespace {
+export function trackedNamespace<N extends DurableObjectNamespace<any>>(ns: N, clock: ManualClock, prefix: string): N {
   return new Proxy(ns, {
     get(target, prop, receiver) {
       // Each harness gets its own objects, so one test's tripped breaker never leaks into the next.
@@ -16,12 +16,12 @@ export function trackedNamespace(ns: DurableObjectNamespace, clock: ManualClock,
         return typeof v === "function" ? v.bind(target) : v;
       }
       return (id: DurableObjectId) => {
-        const stub = target.get(id);
+        const stub = (target as unknown as { get(id: DurableObjectId): object }).get(id);
         return new Proxy(stub, {
-          get(s, name) {
+          get(s: object, name) {
             const v = Reflect.get(s, name);
             if (typeof name === "string" && METHODS.has(name)) {
-              return (...args: unknown[]) => clock.track((v as (...a: unknown[]) => Promise<unknown>).apply(s, args));
+              return (...args: unknown[]) => clock.track(Reflect.apply(v as (...a: unknown[]) => Promise<unknown>, s, args));
             }
             return v;
           },

@@ -1,0 +1,106 @@
+/**
+ * Operator routes: GET /status (JSON of every breaker), GET /metrics (Prometheus), and the admin breaker actions
+ * POST /admin/breakers/:provider {"action": "force_open" | "force_closed" | "disable" | "reset"}.
+ */
+import type { Context } from "hono";
+import { z } from "zod";
+import { ApiError, badRequest } from "../api/errors";
+import type { AppEnv } from "../app-types";
+import { breakerKey, settingsFor, stubFor } from "../breakers/request";
+import type { ProviderSnapshot } from "../breakers/types";
+import type { ProviderConfig } from "../config/schema";
+import { renderMetrics } from "../observability/metrics";
+
+interface Row {
+  provider: ProviderConfig;
+  key: string;
+  snapshot?: ProviderSnapshot;
+  error?: string;
+}
+
+/** Every breaker key Detour knows of: each provider's own, plus regional keys this isolate has seen. */
+async function collect(c: Context<AppEnv>): Promise<Row[]> {
+  const { config } = c.get("loaded");
+  const deps = c.get("deps");
+  if (!c.env.PROVIDER_HEALTH) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
+  const now = deps.clock.now();
+  const rows: Row[] = [];
+  for (const provider of config.providers) {
+    const keys = new Set([breakerKey(config, provider.id, {})]);
+    for (const k of deps.breakerView.keys()) if (k.startsWith(`${provider.id}@`)) keys.add(k);
+    for (const key of keys) {
+      const settings = settingsFor(config, { provider, model: provider.models[0]! });
+      try {
+        const snapshot = await stubFor(c.env, key).snapshot(key, settings, now);
+        deps.breakerView.put(snapshot, now);
+        rows.push({ provider, key, snapshot });
+      } catch (err) {
+        const last = deps.breakerView.get(key);
+        rows.push({ provider, key, ...(last ? { snapshot: last } : {}), error: `health store unreachable: ${err instanceof Error ? err.message : String(err)}` });
+      }
+    }
+  }
+  return rows;
+}
+
+const iso = (ms: number | null | undefined) => (typeof ms === "number" ? new Date(ms).toISOString() : null);
+
+export async function status(c: Context<AppEnv>): Promise<Response> {
+  const rows = await collect(c);
+  return c.json({
+    generated_at: iso(c.get("deps").clock.now()),
+    providers: rows.map(({ provider, key, snapshot: s, error }) => ({
+      provider: provider.id,
+      kind: provider.kind,
+      key,
+      ...(error ? { error } : {}),
+      ...(s
+        ? {
+            state: s.state,
+            since: iso(s.since),
+            open_until: iso(s.openUntil),
+            trips: s.trips,
+            open_count: Object.entries(s.transitions).filter(([edge]) => edge.endsWith("->OPEN")).reduce((a, [, n]) => a + n, 0),
+            probes_in_flight: s.probesInFlight,
+            score: Number(s.score.toFixed(4)),
+            score_parts: s.scoreParts,
+            health: s.health,
+            window: s.window,
+            transitions: s.transitions,
+            requests: s.counters.requests,
+            failovers: s.counters.failovers,
+          }
+        : {}),
+    })),
+  });
+}
+
+export async function metrics(c: Context<AppEnv>): Promise<Response> {
+  const rows = await collect(c);
+  const text = renderMetrics(rows.filter((r) => r.snapshot).map((r) => ({ provider: r.provider.id, snapshot: r.snapshot! })));
+  return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+}
+
+const AdminAction = z.object({ action: z.enum(["force_open", "force_closed", "disable", "reset"]), region: z.string().optional() }).strict();
+
+export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
+  const { config } = c.get("loaded");
+  const deps = c.get("deps");
+  const provider = config.providers.find((p) => p.id === c.req.param("provider"));
+  if (!provider) throw new ApiError(404, "not_found_error", "provider_not_found", `No provider '${c.req.param("provider")}' in DETOUR_CONFIG.`, "provider");
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest('Send JSON: {"action": "force_open" | "force_closed" | "disable" | "reset"}.', null, "invalid_json");
+  }
+  const parsed = AdminAction.safeParse(body);
+  if (!parsed.success) throw badRequest(`action must be one of force_open, force_closed, disable, reset (${parsed.error.issues[0]!.message}).`, "action");
+  if (!c.env.PROVIDER_HEALTH) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
+  const key = parsed.data.region ? `${provider.id}@${parsed.data.region}` : breakerKey(config, provider.id, {});
+  const now = deps.clock.now();
+  const snapshot = await stubFor(c.env, key).operate(key, parsed.data.action, settingsFor(config, { provider, model: provider.models[0]! }), now);
+  deps.breakerView.put(snapshot, now);
+  console.log(JSON.stringify({ level: "info", msg: "breaker action", request_id: c.get("requestId"), key, action: parsed.data.action, state: snapshot.state }));
+  return c.json({ provider: provider.id, key, action: parsed.data.action, state: snapshot.state, since: iso(snapshot.since) });
+}

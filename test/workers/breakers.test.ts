@@ -1,0 +1,207 @@
+/**
+ * Breakers end to end: the worker, the ProviderHealth Durable Object (real, SQLite-backed), fake vendors and the
+ * manual clock.
+ */
+import { env } from "cloudflare:workers";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { ProviderHealth } from "../../durable-objects/provider-health";
+import { BreakerConfig } from "../../src/resilience/breaker";
+import { HealthConfig } from "../../src/resilience/health";
+import { VENDOR_CONFIG } from "../support/config";
+import { harness } from "../support/harness";
+
+const ADMIN = "admin-token-for-tests-0001";
+const config = {
+  ...VENDOR_CONFIG,
+  routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
+  resilience: { breaker: { consecutiveFailures: 3, openMs: 10_000, maxOpenMs: 60_000, openJitter: 0 } },
+};
+const setup = () => {
+  const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+  h.vendors.always("anthropic.test", { text: "from beta" });
+  return h;
+};
+const trace = { "x-detour-trace": "1" };
+const admin = { authorization: `Bearer ${ADMIN}` };
+const statusOf = async (h: ReturnType<typeof harness>, provider = "alpha") =>
+  (await h.call("/status", { headers: admin })).json.providers.find((p: any) => p.provider === provider);
+
+async function trip(h: ReturnType<typeof harness>) {
+  h.vendors.always("openai.test", { status: 500 });
+  for (let i = 0; i < 3; i++) await h.chat({});
+}
+
+describe("breaker trips, probes and recovers through the worker", () => {
+  it("stops sending to a failing provider after the trip rule, and says why in the trace", async () => {
+    const h = setup();
+    await trip(h);
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(3);
+    const r = await h.chat({}, trace);
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("from beta");
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(3);
+    expect(r.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "breaker_open" });
+    expect(r.headers.get("x-detour-mode")).toBe("failover");
+    expect(r.headers.get("x-detour-attempts")).toBe("1");
+    expect((await statusOf(h)).state).toBe("OPEN");
+  });
+
+  it("probes after openMs and returns traffic when the provider healed", async () => {
+    const h = setup();
+    await trip(h);
+    await h.clock.advance(9_000);
+    await h.chat({});
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(3);
+    await h.clock.advance(1_001);
+    h.vendors.always("openai.test", { text: "alpha is back" });
+    const probe = await h.chat({}, trace);
+    expect(probe.json.choices[0].message.content).toBe("alpha is back");
+    expect(probe.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "ok", probe: true });
+    expect((await statusOf(h)).state).toBe("CLOSED");
+    const after = await h.chat({});
+    expect(after.headers.get("x-detour-mode")).toBe("primary");
+  });
+
+  it("a failed probe re-opens with a doubled open time", async () => {
+    const h = setup();
+    await trip(h);
+    await h.clock.advance(10_001);
+    const probe = await h.chat({}, trace);
+    expect(probe.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "error", probe: true });
+    const s = await statusOf(h);
+    expect(s.state).toBe("OPEN");
+    expect(s.trips).toBe(2);
+    expect(Date.parse(s.open_until) - h.clock.now()).toBe(20_000);
+  });
+
+  it("caller and operator errors never trip a breaker", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { status: 400, errorCode: "context_length_exceeded", errorMessage: "maximum context length is 128000 tokens" });
+    for (let i = 0; i < 5; i++) await h.chat({});
+    h.vendors.always("openai.test", { status: 401 });
+    for (let i = 0; i < 5; i++) await h.chat({});
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(10);
+    expect((await statusOf(h)).state).toBe("CLOSED");
+  });
+
+  it("state survives eviction of the Durable Object and a cold isolate", async () => {
+    const h = setup();
+    await trip(h);
+    const stub = env.PROVIDER_HEALTH.get(h.env.PROVIDER_HEALTH.idFromName("alpha"));
+    await evictDurableObject(stub);
+    h.breakerView.clear();
+    const r = await h.chat({}, trace);
+    expect(r.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "breaker_open" });
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(3);
+  });
+
+  it("the alarm moves OPEN to HALF_OPEN with no traffic", async () => {
+    const h = setup();
+    await trip(h);
+    const stub = env.PROVIDER_HEALTH.get(h.env.PROVIDER_HEALTH.idFromName("alpha")) as DurableObjectStub<ProviderHealth>;
+    // A forced alarm runs as at the moment it was set for: openUntil.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const state = await runInDurableObject(stub, async (_instance: ProviderHealth, ctx) => (await ctx.storage.get<any>("state")).breaker.state);
+    expect(state).toBe("HALF_OPEN");
+  });
+
+  it("half-open admits exactly `probes` concurrent calls", async () => {
+    const stub = env.PROVIDER_HEALTH.get(env.PROVIDER_HEALTH.idFromName(`probe-test-${crypto.randomUUID()}`)) as DurableObjectStub<ProviderHealth>;
+    const settings = { breaker: BreakerConfig.parse({ consecutiveFailures: 1, openMs: 1000, openJitter: 0, probes: 1 }), health: HealthConfig.parse({}) };
+    await runInDurableObject(stub, async (instance: ProviderHealth) => {
+      await instance.record("k", [{ at: 0, model: "m", errorClass: "server_error", durationMs: 5, latencyMs: 5, probe: false }], settings, 0);
+      const first = await instance.acquireProbe("k", settings, 2000);
+      const second = await instance.acquireProbe("k", settings, 2001);
+      expect(first.decision).toEqual({ allowed: true, reason: "probe" });
+      expect(second.decision).toEqual({ allowed: false, reason: "probe_denied" });
+      expect(second.snapshot.state).toBe("HALF_OPEN");
+    });
+  });
+});
+
+describe("fail open", () => {
+  it("a broken Durable Object binding does not fail user requests, and the trace says so", async () => {
+    const broken = {
+      idFromName: () => ({}),
+      get: () => {
+        throw new Error("Durable Object unavailable");
+      },
+    };
+    const h = harness({ config, extraEnv: { PROVIDER_HEALTH: broken } });
+    h.vendors.script("openai.test", { text: "served anyway" });
+    const r = await h.chat({}, trace);
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("served anyway");
+    expect(r.json.detour.notes.join(" ")).toMatch(/alpha: health store unreachable.*failing open/);
+  });
+});
+
+describe("operators see and act", () => {
+  it("/status shows state, since, score and its parts; /metrics is Prometheus text", async () => {
+    const h = setup();
+    await trip(h);
+    const s = await statusOf(h);
+    expect(s).toMatchObject({ provider: "alpha", kind: "openai", state: "OPEN", trips: 1, open_count: 1 });
+    expect(s.score).toBe(0);
+    expect(s.score_parts).toHaveProperty("availability");
+    expect(s.requests.server_error).toBe(3);
+    const beta = await statusOf(h, "beta");
+    expect(beta.state).toBe("CLOSED");
+    expect(beta.failovers).toBe(3);
+
+    const m = await h.call("/metrics", { headers: admin });
+    expect(m.headers.get("content-type")).toContain("text/plain");
+    expect(m.text).toContain('detour_provider_state{provider="alpha",key="alpha"} 2');
+    expect(m.text).toContain('detour_requests_total{provider="alpha",key="alpha",outcome="server_error"} 3');
+    expect(m.text).toContain('detour_breaker_transitions_total{provider="alpha",key="alpha",from="CLOSED",to="OPEN"} 1');
+    expect(m.text).toContain('detour_failover_total{provider="beta",key="beta"} 3');
+    expect(m.text).toMatch(/detour_request_duration_seconds_bucket\{provider="beta",key="beta",le="\+Inf"\} 3/);
+  });
+
+  it("admin can force open, reset and disable a breaker", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: "alpha" });
+    const forced = await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "force_open" }, headers: admin });
+    expect(forced.json.state).toBe("FORCED_OPEN");
+    const r = await h.chat({}, trace);
+    expect(r.json.detour.attempts[0]).toMatchObject({ outcome: "skipped", reason: "forced_open" });
+    await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "reset" }, headers: admin });
+    expect((await h.chat({})).headers.get("x-detour-provider")).toBe("alpha");
+    await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "disable" }, headers: admin });
+    expect((await h.chat({}, trace)).json.detour.attempts[0].reason).toBe("disabled");
+  });
+
+  it("answers 503 with Retry-After when every breaker on the route is open", async () => {
+    const h = setup();
+    for (const p of ["alpha", "beta"]) await h.call(`/admin/breakers/${p}`, { method: "POST", json: { action: "force_open" }, headers: admin });
+    const r = await h.chat({});
+    expect(r.status).toBe(503);
+    expect(r.json.error.code).toBe("all_providers_unavailable");
+    expect(r.headers.get("retry-after")).toBeTruthy();
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ["no token", {}, 401],
+    ["wrong token", { authorization: "Bearer nope" }, 401],
+    ["a gateway key", { authorization: "Bearer dtr_premium_key_0000000001" }, 401],
+  ])("admin refuses %s", async (_n, headers, status) => {
+    const h = setup();
+    const r = await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "force_open" }, headers: { authorization: "", ...headers } });
+    expect(r.status).toBe(status);
+    expect((await statusOf(h)).state).toBe("CLOSED");
+  });
+
+  it("refuses bad admin input and unknown providers", async () => {
+    const h = setup();
+    expect((await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "explode" }, headers: admin })).status).toBe(400);
+    expect((await h.call("/admin/breakers/ghost", { method: "POST", json: { action: "reset" }, headers: admin })).status).toBe(404);
+  });
+
+  it("admin is off without DETOUR_ADMIN_TOKEN, and /status needs it when gateway keys exist", async () => {
+    const h = harness({ config });
+    expect((await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "reset" } })).status).toBe(403);
+    expect((await h.call("/status")).status).toBe(403);
+  });
+});
