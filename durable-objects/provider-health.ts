@@ -16,7 +16,9 @@ import { healthScore } from "../src/resilience/score";
 
 interface Stored {
   breaker: BreakerState;
+  /** The provider as a whole, and each of its models (routing ranks models; the breaker guards the provider). */
   health: HealthState;
+  models: Record<string, HealthState>;
   counters: ProviderCounters;
   settings: HealthSettings | null;
   key: string;
@@ -35,13 +37,13 @@ const emptyCounters = (): ProviderCounters => ({
 });
 
 export class ProviderHealth extends DurableObject {
-  #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), counters: emptyCounters(), settings: null, key: "", offset: 0, wakeAt: null };
+  #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), models: {}, counters: emptyCounters(), settings: null, key: "", offset: 0, wakeAt: null };
 
   constructor(ctx: DurableObjectState, env: unknown) {
     super(ctx, env as never);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<Stored>("state");
-      if (stored) this.#s = stored;
+      if (stored) this.#s = { ...this.#s, ...stored };
     });
   }
 
@@ -51,18 +53,15 @@ export class ProviderHealth extends DurableObject {
     const s = this.#s;
     for (const sample of samples) {
       s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe }, sample.at, Math.random()).state;
-      s.health = recordHealth(
-        s.health,
-        settings.health,
-        {
-          ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
-          latencyMs: sample.latencyMs,
-          ...(sample.ttftMs !== undefined ? { ttftMs: sample.ttftMs } : {}),
-          ...(sample.outputTokens !== undefined ? { outputTokens: sample.outputTokens } : {}),
-          ...(sample.refusal ? { refusal: true } : {}),
-        },
-        sample.at,
-      );
+      const h = {
+        ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
+        latencyMs: sample.latencyMs,
+        ...(sample.ttftMs !== undefined ? { ttftMs: sample.ttftMs } : {}),
+        ...(sample.outputTokens !== undefined ? { outputTokens: sample.outputTokens } : {}),
+        ...(sample.refusal ? { refusal: true } : {}),
+      };
+      s.health = recordHealth(s.health, settings.health, h, sample.at);
+      s.models[sample.model] = recordHealth(s.models[sample.model] ?? initialHealth(), settings.health, h, sample.at);
       this.#count(sample);
     }
     s.breaker = tick(s.breaker, settings.breaker, now).state;
@@ -93,7 +92,10 @@ export class ProviderHealth extends DurableObject {
   async operate(key: string, op: BreakerOp, settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
     this.#adopt(key, settings, now);
     this.#s.breaker = operate(this.#s.breaker, op, now).state;
-    if (op === "reset") this.#s.health = initialHealth();
+    if (op === "reset") {
+      this.#s.health = initialHealth();
+      this.#s.models = {};
+    }
     await this.#persist();
     return this.#snapshot(now);
   }
@@ -105,6 +107,11 @@ export class ProviderHealth extends DurableObject {
     this.#s.wakeAt = null;
     this.#s.breaker = tick(this.#s.breaker, settings.breaker, now).state;
     this.#s.health = rotate(this.#s.health, settings.health, now);
+    for (const [m, h] of Object.entries(this.#s.models)) {
+      const rotated = rotate(h, settings.health, now);
+      if (rotated.buckets.length === 0) delete this.#s.models[m];
+      else this.#s.models[m] = rotated;
+    }
     await this.#persist();
   }
 
@@ -161,6 +168,12 @@ export class ProviderHealth extends DurableObject {
       scoreParts: parts,
       health,
       window: windowStats(b, settings.breaker, now),
+      models: Object.fromEntries(
+        Object.entries(this.#s.models).map(([m, h]) => {
+          const summary = summarize(h, settings.health, now);
+          return [m, { health: summary, score: healthScore(summary, b.state).score }];
+        }),
+      ),
       transitions: { ...b.transitions },
       counters: structuredClone(this.#s.counters),
       at: now,

@@ -13,7 +13,8 @@
  * writes reports/bench.json. Exits non-zero only when it could not run (not when a target is missed).
  *
  * Knobs (env): BENCH_SCALE (multiplies request counts, default 1), BENCH_CONCURRENCY (default 32), BENCH_VIA
- * (`direct`, the default: each worker on its own workerd socket; `entry`: through Miniflare's entry worker, mf.ready).
+ * (`direct`, the default: each worker on its own workerd socket; `entry`: through Miniflare's entry worker, mf.ready),
+ * BENCH_LOCAL_BINDINGS=0 (run Detour without wrangler.toml's Durable Object/KV/R2/D1 bindings, e.g. breakers off).
  * Not wrangler dev: its dev proxy would dominate what is measured (README "Benchmark").
  */
 import { spawn } from "node:child_process";
@@ -179,14 +180,16 @@ async function workerSettings() {
   try {
     const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
     const { workerOptions: w } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+    const compat = {
+      compatibilityDate: w.compatibilityDate ?? FALLBACK_COMPAT.compatibilityDate,
+      compatibilityFlags: w.compatibilityFlags ?? [],
+    };
+    if (process.env.BENCH_LOCAL_BINDINGS === "0") return { compat, local: {} };
     const pick = (o) => (o && Object.keys(o).length > 0 ? o : undefined);
     const local = Object.fromEntries(
       ["durableObjects", "kvNamespaces", "r2Buckets", "d1Databases"].map((k) => [k, pick(w[k])]).filter(([, v]) => v !== undefined),
     );
-    return {
-      compat: { compatibilityDate: w.compatibilityDate ?? FALLBACK_COMPAT.compatibilityDate, compatibilityFlags: w.compatibilityFlags ?? [] },
-      local,
-    };
+    return { compat, local };
   } catch (err) {
     log(`could not read wrangler.toml through wrangler (${err?.message ?? err}); using built-in compatibility settings, no bindings`);
     return { compat: FALLBACK_COMPAT, local: {} };
@@ -407,6 +410,13 @@ async function main() {
   if (detourCheck.headers["x-detour-provider"] !== "mock") {
     throw new Error(`detour did not answer through the mock provider (x-detour-provider: ${detourCheck.headers["x-detour-provider"]})`);
   }
+  // What Detour says about how it served (e.g. "breakers off: …" when a binding is missing): shown, never fatal.
+  const detourTarget = targets[2];
+  const traced = await request({ ...detourTarget, headers: { ...detourTarget.headers, "x-detour-trace": "1" } }, detourTarget.seqAgent, JSON_BODY, {
+    keep: true,
+  });
+  const traceNotes = JSON.parse(traced.text)?.detour?.notes ?? [];
+  log(`detour trace notes: ${traceNotes.length ? traceNotes.join(" | ") : "none"}`);
 
   log("warming up…");
   for (const t of targets) {
@@ -531,6 +541,7 @@ async function main() {
     wrangler: readPkgVersion("wrangler"),
     plan: PLAN,
     via: VIA,
+    detourTraceNotes: traceNotes,
     workers: { ...settings.compat, detourLocalBindings: Object.fromEntries(Object.entries(settings.local).map(([k, v]) => [k, Object.keys(v)])) },
     bundle: { files: bundle.files, rawBytes: bundle.raw, gzipBytes: bundle.gzip, gzipLevel: 9 },
     unit: "ms",

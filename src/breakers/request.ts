@@ -39,6 +39,8 @@ export function stubFor(env: HealthBindings, key: string): HealthStub {
 export class RequestBreakers {
   /** Fail-open and other breaker notes for the trace. */
   readonly notes: string[] = [];
+  /** Durable Object calls this request waited for, and how long admission took in all (Server-Timing "breaker"). */
+  readonly stats = { awaitedCalls: 0, admitMs: 0 };
   #samples = new Map<string, { settings: HealthSettings; samples: OutcomeSample[] }>();
   #opts: ViewOptions;
 
@@ -59,10 +61,15 @@ export class RequestBreakers {
     return breakerKey(this.config, target.provider.id, this.where);
   }
 
-  admit = (target: Target): Promise<Admission> | Admission => {
+  admit = async (target: Target): Promise<Admission> => {
     if (!this.env.PROVIDER_HEALTH) return { allowed: true, reason: "closed", probe: false };
     const key = this.key(target);
-    return this.view.admit(key, () => stubFor(this.env, key), settingsFor(this.config, target), this.#opts, this.notes);
+    const started = performance.now();
+    try {
+      return await this.view.admit(key, () => stubFor(this.env, key), settingsFor(this.config, target), this.#opts, this.notes, this.stats);
+    } finally {
+      this.stats.admitMs += performance.now() - started;
+    }
   };
 
   /** Collect one attempt's outcome (engine callback). */

@@ -54,6 +54,8 @@ export interface ProviderSnapshot {
   scoreParts: ScoreParts;
   health: HealthSummary;
   window: { calls: number; failures: number; slow: number; failureRate: number; slowRate: number };
+  /** The same health, per model of this provider. */
+  models: Record<string, { health: HealthSummary; score: number }>;
   /** "FROM->TO" → count. */
   transitions: Record<string, number>;
   counters: ProviderCounters;

@@ -59,7 +59,14 @@ export class BreakerView {
   /**
    * May a call go to this key now? `notes` collects fail-open explanations for the trace.
    */
-  async admit(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[]): Promise<Admission> {
+  async admit(
+    key: string,
+    stub: () => HealthStub,
+    settings: HealthSettings,
+    opts: ViewOptions,
+    notes: string[],
+    stats: { awaitedCalls: number } = { awaitedCalls: 0 },
+  ): Promise<Admission> {
     const now = opts.now();
     const entry = this.#entries.get(key);
     let snap = entry?.snap;
@@ -67,6 +74,7 @@ export class BreakerView {
       // A cold isolate knows nothing yet: wait once (bounded) for the object's view rather than send the first
       // request to a provider every other isolate already knows is down. Later refreshes run in the background.
       try {
+        stats.awaitedCalls++;
         snap = await withTimeout(stub().snapshot(key, settings, now), opts);
         this.put(snap, opts.now());
       } catch (err) {
@@ -84,6 +92,7 @@ export class BreakerView {
     }
     // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
     try {
+      stats.awaitedCalls++;
       const res = await withTimeout(stub().acquireProbe(key, settings, now), opts);
       this.put(res.snapshot, opts.now());
       return { allowed: res.decision.allowed, reason: res.decision.reason, probe: res.decision.allowed && res.decision.reason === "probe" };

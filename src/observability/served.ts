@@ -8,6 +8,8 @@ export type ServedMode = "primary" | "failover";
 
 export interface Timings {
   routingMs: number;
+  /** Waiting on breakers (Durable Object calls); ~0 when every breaker is CLOSED and the snapshot is warm. */
+  breakerMs?: number;
   upstreamMs: number;
   totalMs: number;
 }
@@ -22,6 +24,8 @@ export interface Served {
   timings: Timings;
   /** Things the caller should know about how this was decided (e.g. breakers failing open). */
   notes?: string[];
+  /** Durable Object round trips this request waited for. */
+  breakerCalls?: number;
 }
 
 export function servedHeaders(s: Served): Record<string, string> {
@@ -38,7 +42,8 @@ export function servedHeaders(s: Served): Record<string, string> {
 
 export function serverTiming(t: Timings): string {
   const f = (n: number) => Math.max(0, n).toFixed(1);
-  return `routing;dur=${f(t.routingMs)}, upstream;dur=${f(t.upstreamMs)}, total;dur=${f(t.totalMs)}`;
+  const breaker = t.breakerMs !== undefined ? `, breaker;dur=${f(t.breakerMs)}` : "";
+  return `routing;dur=${f(t.routingMs)}${breaker}, upstream;dur=${f(t.upstreamMs)}, total;dur=${f(t.totalMs)}`;
 }
 
 /** The `detour` object added to the body when the caller sent `x-detour-trace: 1`. */
@@ -60,7 +65,13 @@ export function traceObject(s: Served) {
       ...(a.waitedMs ? { backoff_ms: a.waitedMs } : {}),
       ...(a.message ? { message: a.message } : {}),
     })),
-    timings_ms: { routing: s.timings.routingMs, upstream: s.timings.upstreamMs, total: s.timings.totalMs },
+    timings_ms: {
+      routing: s.timings.routingMs,
+      ...(s.timings.breakerMs !== undefined ? { breaker: Number(s.timings.breakerMs.toFixed(2)) } : {}),
+      upstream: s.timings.upstreamMs,
+      total: s.timings.totalMs,
+    },
+    ...(s.breakerCalls !== undefined ? { breaker_do_calls: s.breakerCalls } : {}),
     ...(s.notes?.length ? { notes: s.notes } : {}),
   };
 }

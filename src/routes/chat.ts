@@ -46,8 +46,9 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       route: plan.route,
       ...(target ? { provider: target.provider.id, model: target.model.id, mode: targetIndex === 0 ? "primary" : "failover" } : {}),
       attempts: attempts.map((a) => (a.message ? { ...a, message: clean(a.message) } : a)),
-      timings: { routingMs: tRouted - t0, upstreamMs: now - tRouted, totalMs: now - t0 },
+      timings: { routingMs: tRouted - t0, breakerMs: breakers.stats.admitMs, upstreamMs: now - tRouted, totalMs: now - t0 },
       notes: breakers.notes,
+      breakerCalls: breakers.stats.awaitedCalls,
     };
   };
   const log = (s: Served, fields: Partial<RequestLog> & { status: number }) =>

@@ -66,6 +66,7 @@ export async function status(c: Context<AppEnv>): Promise<Response> {
             score_parts: s.scoreParts,
             health: s.health,
             window: s.window,
+            models: s.models,
             transitions: s.transitions,
             requests: s.counters.requests,
             failovers: s.counters.failovers,

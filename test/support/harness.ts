@@ -56,7 +56,12 @@ export function harness(opts: HarnessOptions = {}) {
       body = JSON.stringify(init.json);
       headers.set("content-type", "application/json");
     }
-    const request = new Request(`https://detour.test${path}`, { method: init.method ?? (body ? "POST" : "GET"), headers, body });
+    const request = new Request(`https://detour.test${path}`, {
+      method: init.method ?? (body ? "POST" : "GET"),
+      headers,
+      body,
+      ...(init.cf ? { cf: init.cf } : {}),
+    });
     const ctx = createExecutionContext();
     return clock.run(
       (async () => {
@@ -87,8 +92,13 @@ export function harness(opts: HarnessOptions = {}) {
     );
   }
 
-  const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}) =>
-    call("/v1/chat/completions", { method: "POST", json: { model: "auto", messages: [{ role: "user", content: "Say hello" }], ...body }, headers });
+  const chat = (body: Record<string, unknown>, headers: Record<string, string> = {}, cf?: Record<string, string>) =>
+    call("/v1/chat/completions", {
+      method: "POST",
+      json: { model: "auto", messages: [{ role: "user", content: "Say hello" }], ...body },
+      headers,
+      ...(cf ? { cf: cf as RequestInit["cf"] } : {}),
+    });
 
   return { app, clock, vendors, logs, env: testEnv, call, chat, breakerView };
 }

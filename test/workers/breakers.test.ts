@@ -120,6 +120,31 @@ describe("breaker trips, probes and recovers through the worker", () => {
   });
 });
 
+describe("the hot path", () => {
+  it("waits for no Durable Object on a closed breaker once the isolate has its snapshot", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: "hi" });
+    const cold = await h.chat({}, trace);
+    expect(cold.json.detour.breaker_do_calls).toBe(1);
+    const warm = await h.chat({}, trace);
+    expect(warm.json.detour.breaker_do_calls).toBe(0);
+    expect(warm.headers.get("server-timing")).toMatch(/breaker;dur=/);
+  });
+
+  it("keeps one breaker per provider and continent when regional breakers are on", async () => {
+    const h = harness({ config: { ...config, resilience: { ...config.resilience, regional: "continent" } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("anthropic.test", { text: "from beta" });
+    h.vendors.always("openai.test", { status: 503 });
+    for (let i = 0; i < 3; i++) await h.chat({}, {}, { continent: "EU" });
+    const eu = await h.chat({}, trace, { continent: "EU" });
+    expect(eu.json.detour.attempts[0]).toMatchObject({ provider: "alpha", reason: "breaker_open" });
+    const na = await h.chat({}, trace, { continent: "NA" });
+    expect(na.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "error" });
+    const keys = (await h.call("/status", { headers: admin })).json.providers.filter((p: any) => p.provider === "alpha").map((p: any) => [p.key, p.state]);
+    expect(keys).toEqual(expect.arrayContaining([["alpha@EU", "OPEN"], ["alpha@NA", "CLOSED"]]));
+  });
+});
+
 describe("fail open", () => {
   it("a broken Durable Object binding does not fail user requests, and the trace says so", async () => {
     const broken = {

@@ -221,7 +221,7 @@ describe("headers, trace and logs", () => {
     expect(r.headers.get("x-detour-provider")).toBe("alpha");
     expect(r.headers.get("x-detour-model")).toBe("gpt-4o-mini");
     expect(r.headers.get("x-detour-attempts")).toBe("1");
-    expect(r.headers.get("server-timing")).toMatch(/^routing;dur=[\d.]+, upstream;dur=[\d.]+, total;dur=[\d.]+$/);
+    expect(r.headers.get("server-timing")).toMatch(/^routing;dur=[\d.]+, breaker;dur=[\d.]+, upstream;dur=[\d.]+, total;dur=[\d.]+$/);
     expect(r.json.detour).toBeUndefined();
   });
 
