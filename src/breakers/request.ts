@@ -108,7 +108,7 @@ export class RequestBreakers {
   flush(): void {
     if (!this.env.PROVIDER_HEALTH) return;
     for (const [key, { settings, samples }] of this.#samples) {
-      this.view.report(key, () => stubFor(this.env, key), settings, samples, this.#opts);
+      this.view.report(key, () => stubFor(this.env, key), settings, samples, { ...this.#opts, flushMs: this.config.resilience.reportFlushMs });
     }
     this.#samples.clear();
   }

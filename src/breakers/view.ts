@@ -38,6 +38,8 @@ interface Entry {
 export class BreakerView {
   #entries = new Map<string, Entry>();
   #refreshing = new Set<string>();
+  /** Successful outcomes waiting to be sent, per key. */
+  #pending = new Map<string, { since: number; samples: OutcomeSample[] }>();
 
   get(key: string): ProviderSnapshot | undefined {
     return this.#entries.get(key)?.snap;
@@ -102,15 +104,27 @@ export class BreakerView {
     }
   }
 
-  /** Report a request's outcomes for one key, after the response; the answer refreshes the local snapshot. */
-  report(key: string, stub: () => HealthStub, settings: HealthSettings, samples: OutcomeSample[], opts: ViewOptions): void {
+  /**
+   * Report outcomes for one key. Failures and probe results go to the object at once (they decide trips and
+   * half-open); successes are buffered per isolate and sent at most every `flushMs`, so healthy traffic costs the
+   * object about one call per second per isolate instead of one per request.
+   */
+  report(key: string, stub: () => HealthStub, settings: HealthSettings, samples: OutcomeSample[], opts: ViewOptions & { flushMs: number }): void {
     if (samples.length === 0) return;
+    const now = opts.now();
+    let buf = this.#pending.get(key);
+    if (!buf) this.#pending.set(key, (buf = { since: now, samples: [] }));
+    buf.samples.push(...samples);
+    const urgent = samples.some((x) => x.errorClass !== undefined || x.probe);
+    if (!urgent && now - buf.since < opts.flushMs && buf.samples.length < MAX_BUFFERED) return;
+    this.#pending.delete(key);
+    const batch = buf.samples;
     opts.background(
       (async () => {
         try {
-          this.put(await stub().record(key, samples, settings, opts.now()), opts.now());
+          this.put(await stub().record(key, batch, settings, opts.now()), opts.now());
         } catch (err) {
-          console.error(JSON.stringify({ level: "warn", msg: "health report failed", key, error: describe(err) }));
+          console.error(JSON.stringify({ level: "warn", msg: "health report failed", key, samples: batch.length, error: describe(err) }));
         }
       })(),
     );
@@ -150,6 +164,9 @@ async function withTimeout<T>(p: Promise<T>, opts: ViewOptions): Promise<T> {
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A buffer never holds more than this many samples (bounded memory under heavy healthy traffic). */
+const MAX_BUFFERED = 200;
 
 /** One view per isolate. */
 export const isolateView = new BreakerView();

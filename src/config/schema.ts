@@ -161,9 +161,14 @@ export const DetourConfig = z
         snapshotTtlMs: z.number().int().min(100).max(60_000).default(1000),
         /** Longest wait for the breaker Durable Object when a probe permit must be won; then fail open. */
         doTimeoutMs: z.number().int().min(10).max(10_000).default(500),
+        /**
+         * Successful outcomes are batched per isolate and sent at most this often (failures and probes go at once).
+         * 0 sends every request's outcomes immediately.
+         */
+        reportFlushMs: z.number().int().min(0).max(60_000).default(1000),
       })
       .strict()
-      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500 }),
+      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500, reportFlushMs: 1000 }),
   })
   .strict()
   .superRefine((c, ctx) => {

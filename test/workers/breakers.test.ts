@@ -15,7 +15,7 @@ const ADMIN = "admin-token-for-tests-0001";
 const config = {
   ...VENDOR_CONFIG,
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
-  resilience: { breaker: { consecutiveFailures: 3, openMs: 10_000, maxOpenMs: 60_000, openJitter: 0 } },
+  resilience: { breaker: { consecutiveFailures: 3, openMs: 10_000, maxOpenMs: 60_000, openJitter: 0 }, reportFlushMs: 0 },
 };
 const setup = () => {
   const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
@@ -129,6 +129,19 @@ describe("the hot path", () => {
     const warm = await h.chat({}, trace);
     expect(warm.json.detour.breaker_do_calls).toBe(0);
     expect(warm.headers.get("server-timing")).toMatch(/breaker;dur=/);
+  });
+
+  it("batches successful outcomes per isolate, but sends failures at once", async () => {
+    const h = harness({ config: { ...config, resilience: { ...config.resilience, reportFlushMs: 1000 } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("openai.test", { text: "ok" });
+    for (let i = 0; i < 3; i++) await h.chat({});
+    expect((await statusOf(h)).requests.ok ?? 0).toBe(0);
+    await h.clock.advance(1000);
+    await h.chat({});
+    expect((await statusOf(h)).requests.ok).toBe(4);
+    h.vendors.always("openai.test", { status: 500 });
+    await h.chat({});
+    expect((await statusOf(h)).requests.server_error).toBe(1);
   });
 
   it("keeps one breaker per provider and continent when regional breakers are on", async () => {
