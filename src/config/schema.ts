@@ -4,7 +4,10 @@
  * in step.
  */
 import { z } from "zod";
+import { CacheConfig, RouteCache } from "../cache/policy";
+import { DegradeConfig } from "../degrade/ladder";
 import { BreakerConfig } from "../resilience/breaker";
+import { TaskClass } from "../routing/classify";
 import { HealthConfig } from "../resilience/health";
 
 const Id = z
@@ -119,6 +122,11 @@ export const RouteConfig = z
     description: z.string().optional(),
     retry: RetryPolicy.default({}),
     timeouts: Timeouts.default({}),
+    /** The task class of every request on this route (else x-detour-task, else the classifier). */
+    taskClass: TaskClass.optional(),
+    cache: RouteCache.optional(),
+    /** This route's degradation ladder, replacing the top-level `degrade`. */
+    degrade: DegradeConfig.optional(),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;
@@ -147,6 +155,10 @@ export const DetourConfig = z
       .default({ maxBodyBytes: 1_000_000, maxMessages: 1000 }),
     /** Serve real providers without DETOUR_API_KEYS. Off by default: an open gateway spends your vendor credit. */
     allowAnonymous: z.boolean().default(false),
+    /** Intent cache (docs/storage.md, README "Intent cache"). */
+    cache: CacheConfig.prefault({}),
+    /** Degradation ladder for every route without its own. */
+    degrade: DegradeConfig.prefault({}),
     resilience: z
       .object({
         /** Circuit breaker defaults for every provider (docs/breakers.md). */

@@ -15,6 +15,9 @@ export interface RequestLog {
   stream?: boolean;
   attempts?: { provider: string; outcome: string; error_class?: string; skip_reason?: string; status?: number; ms: number }[];
   error_code?: string;
+  task_class?: string;
+  cache?: string;
+  degraded?: string;
   /** Set for streams that ended with an error event after the first byte. */
   stream_error?: string;
   ms: number;

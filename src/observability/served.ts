@@ -4,7 +4,8 @@
  */
 import type { AttemptLog } from "../engine/execute";
 
-export type ServedMode = "primary" | "failover";
+/** README "Response headers": how the answer was produced. */
+export type ServedMode = "primary" | "failover" | "cache" | "stale" | "degraded";
 
 export interface Timings {
   routingMs: number;
@@ -26,6 +27,10 @@ export interface Served {
   notes?: string[];
   /** Durable Object round trips this request waited for. */
   breakerCalls?: number;
+  /** `x-detour-cache`: hit (with match and similarity) | miss | stale | bypass. */
+  cache?: string;
+  /** `x-detour-degraded`: `<rung>; reason=<why>`. */
+  degraded?: string;
 }
 
 export function servedHeaders(s: Served): Record<string, string> {
@@ -37,6 +42,8 @@ export function servedHeaders(s: Served): Record<string, string> {
   if (s.provider) h["x-detour-provider"] = s.provider;
   if (s.model) h["x-detour-model"] = s.model;
   if (s.mode) h["x-detour-mode"] = s.mode;
+  if (s.cache) h["x-detour-cache"] = s.cache;
+  if (s.degraded) h["x-detour-degraded"] = s.degraded;
   return h;
 }
 
@@ -72,6 +79,8 @@ export function traceObject(s: Served) {
       total: s.timings.totalMs,
     },
     ...(s.breakerCalls !== undefined ? { breaker_do_calls: s.breakerCalls } : {}),
+    ...(s.cache ? { cache: s.cache } : {}),
+    ...(s.degraded ? { degraded: s.degraded } : {}),
     ...(s.notes?.length ? { notes: s.notes } : {}),
   };
 }

@@ -1,29 +1,38 @@
 /**
- * POST /v1/chat/completions — the straight line of DESIGN.md: parse → resolve → execute → respond → record.
+ * POST /v1/chat/completions — the straight line of DESIGN.md:
+ * parse → resolve → classify → cache → execute → (degrade) → respond → record.
  */
 import type { Context } from "hono";
 import { readJsonBody } from "../api/body";
-import { badRequest } from "../api/errors";
+import { ApiError, badRequest } from "../api/errors";
 import { failureToApiError } from "../api/failure";
 import { parseChatCompletion } from "../api/openai-request";
-import { renderChatStream, toChatCompletion } from "../api/openai-response";
+import { renderChatStream } from "../api/openai-response";
 import type { AppDeps, AppEnv } from "../app-types";
 import { RequestBreakers } from "../breakers/request";
+import { IntentCache, type CacheHit, type Prepared } from "../cache/intent-cache";
+import { cacheDecision, parseCacheControl } from "../cache/policy";
+import { KvStore } from "../cache/store";
+import { honestError, STILL_WORKS } from "../degrade/ladder";
+import { degrade } from "../degrade/serve";
 import type { Failure } from "../engine/execute";
 import { continueStream, executeJson, executeStream, type EngineDeps } from "../engine/execute";
 import type { Bindings } from "../env";
 import type { RequestLog } from "../observability/log";
 import { redact } from "../observability/redact";
-import { servedHeaders, traceObject, type Served } from "../observability/served";
+import { servedHeaders, traceObject, type Served, type ServedMode } from "../observability/served";
 import { providerFor } from "../providers/registry";
 import { simulatedFetch } from "../providers/simulated";
 import type { Target } from "../providers/types";
+import { classify } from "../routing/classify";
 import { parseDeadlineHeader, resolvePlan } from "../routing/resolve";
+import { collecting, respondWith, sseResponse } from "./respond";
 
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   const { config } = c.get("loaded");
   const requestId = c.get("requestId");
+  const tenant = c.get("caller").tenant;
   const t0 = c.get("startedAt");
   const body = await readJsonBody(c.req.raw, config.limits.maxBodyBytes);
   const { model, request } = parseChatCompletion(body);
@@ -31,35 +40,70 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     throw badRequest(`Too many messages (${request.messages.length}); this gateway takes at most ${config.limits.maxMessages}.`, "messages");
   }
   const plan = resolvePlan(model, config, parseDeadlineHeader(c.req.header("x-detour-deadline-ms") ?? null));
+  const route = config.routes[plan.route];
+  const intentHeader = c.req.header("x-detour-intent");
+  if (intentHeader !== undefined && (intentHeader.trim() === "" || intentHeader.length > 200)) {
+    throw new ApiError(400, "invalid_request_error", "invalid_intent", "x-detour-intent must be 1-200 characters (an FAQ id, a document fingerprint…).", "x-detour-intent");
+  }
+  const intent = intentHeader?.trim() || route?.cache?.intent;
+  const cls = classify(request, { ...(route?.taskClass ? { routeClass: route.taskClass } : {}), ...(c.req.header("x-detour-task") ? { header: c.req.header("x-detour-task")! } : {}) });
   const wantTrace = c.req.header("x-detour-trace") === "1";
   const secrets = config.providers.map((p) => (p.apiKeySecret ? secretOf(c.env, p.apiKeySecret) : undefined));
   const clean = (s: string) => redact(s, secrets);
   const cf = (c.req.raw as { cf?: { continent?: string; colo?: string } }).cf;
-  const breakers = new RequestBreakers(config, c.env, { ...(cf?.continent ? { continent: cf.continent } : {}), ...(cf?.colo ? { colo: cf.colo } : {}) }, deps.clock, (p) => background(c, p), deps.breakerView);
+  const later = (p: Promise<unknown>) => background(c, p);
+  const breakers = new RequestBreakers(config, c.env, { ...(cf?.continent ? { continent: cf.continent } : {}), ...(cf?.colo ? { colo: cf.colo } : {}) }, deps.clock, later, deps.breakerView);
+  const notes = breakers.notes;
   const engine = engineDeps(deps, c.env, breakers);
+
+  // --- cache: read before going live (a fresh hit answers), keep a stale one for the ladder ---
+  const decision = cacheDecision({ req: request, taskClass: cls.taskClass, intent, config: config.cache, route: route?.cache, cacheControl: parseCacheControl(c.req.header("cache-control")) });
+  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, edgeCache()) : undefined;
+  let cacheLabel = cache ? (decision.read ? "miss" : "revalidate") : "bypass";
+  if (!cache && decision.reason !== "cacheable") notes.push(`cache bypass: ${decision.reason}`);
+  let prepared: Prepared | undefined;
+  let hit: CacheHit | undefined;
+  if (cache) {
+    try {
+      prepared = await cache.prepare(request, { tenant, route: plan.route, ...(intent ? { intent } : {}) });
+      if (decision.read) hit = await cache.lookup(prepared);
+    } catch (err) {
+      // KV trouble never fails a request: go live without the cache, and say so.
+      notes.push(`cache unavailable (${err instanceof Error ? err.message : String(err)}); bypassing it`);
+      cacheLabel = "bypass";
+      prepared = undefined;
+    }
+  }
   const tRouted = deps.clock.now();
 
-  const served = (target: Target | undefined, targetIndex: number, attempts: Served["attempts"]): Served => {
+  const served = (target: Target | { provider: { id: string }; model: { id: string } } | undefined, mode: ServedMode | undefined, attempts: Served["attempts"], extra: Partial<Served> = {}): Served => {
     const now = deps.clock.now();
     return {
       requestId,
       route: plan.route,
-      ...(target ? { provider: target.provider.id, model: target.model.id, mode: targetIndex === 0 ? "primary" : "failover" } : {}),
+      ...(target ? { provider: target.provider.id, model: target.model.id } : {}),
+      ...(mode ? { mode } : {}),
       attempts: attempts.map((a) => (a.message ? { ...a, message: clean(a.message) } : a)),
       timings: { routingMs: tRouted - t0, breakerMs: breakers.stats.admitMs, upstreamMs: now - tRouted, totalMs: now - t0 },
-      notes: breakers.notes,
+      notes,
       breakerCalls: breakers.stats.awaitedCalls,
+      cache: cacheLabel,
+      ...extra,
     };
   };
   const log = (s: Served, fields: Partial<RequestLog> & { status: number }) =>
     deps.log({
       request_id: requestId,
-      tenant: c.get("caller").tenant,
+      tenant,
       method: "POST",
       path: c.req.path,
       route: plan.route,
       stream: request.stream,
-      ...(s.provider ? { provider: s.provider, model: s.model!, mode: s.mode! } : {}),
+      task_class: cls.taskClass,
+      ...(s.provider ? { provider: s.provider, model: s.model! } : {}),
+      ...(s.mode ? { mode: s.mode } : {}),
+      ...(s.cache ? { cache: s.cache } : {}),
+      ...(s.degraded ? { degraded: s.degraded } : {}),
       attempts: s.attempts.map((a) => ({
         provider: a.provider,
         outcome: a.outcome,
@@ -71,14 +115,70 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       ms: s.timings.totalMs,
       ...fields,
     });
-  const fail = (failure: Failure, attempts: Served["attempts"]) => {
-    breakers.flush();
-    const s = served(undefined, -1, attempts);
-    const err = failureToApiError(failure, plan.route, clean, breakers.retryAfterSeconds(plan.targets.map((t) => t.target)));
-    log(s, { status: err.status, error_code: err.code });
-    return c.json({ ...err.toJSON(), ...(wantTrace ? { detour: traceObject(s) } : {}) }, err.status as 400, { ...servedHeaders(s), ...err.headers });
+  const meta = (provider: string, modelId: string) => ({ id: `chatcmpl-${requestId}`, created: Math.floor(deps.clock.now() / 1000), model: `${provider}/${modelId}` });
+  const opts = { stream: request.stream, includeUsage: request.includeUsage, wantTrace };
+  const store = (res: Parameters<IntentCache["store"]>[1], target: Target) => {
+    if (cache && prepared && decision.write) {
+      const p = prepared;
+      later(cache.store(p, res, target, { taskClass: cls.taskClass, route: plan.route, ttlSeconds: decision.ttlSeconds }).catch((err) => notes.push(`cache write failed: ${String(err)}`)));
+    }
   };
-  const meta = (target: Target) => ({ id: `chatcmpl-${requestId}`, created: Math.floor(deps.clock.now() / 1000), model: `${target.provider.id}/${target.model.id}` });
+
+  if (hit?.state === "fresh") {
+    cacheLabel = `hit; match=${hit.match}${hit.similarity !== undefined ? `; similarity=${hit.similarity.toFixed(2)}` : ""}`;
+    const s = served({ provider: { id: hit.entry.provider }, model: { id: hit.entry.model } }, "cache", [], { cache: cacheLabel });
+    log(s, { status: 200 });
+    return respondWith(c, hit.entry.response, meta(hit.entry.provider, hit.entry.model), s, { ...opts, detourExtra: { cache: { match: hit.match, age_seconds: hit.ageSeconds, ...(hit.similarity !== undefined ? { similarity: hit.similarity } : {}) } } });
+  }
+
+  const fail = async (failure: Failure, attempts: Served["attempts"]): Promise<Response> => {
+    const err = failureToApiError(failure, plan.route, clean, breakers.retryAfterSeconds(plan.targets.map((t) => t.target)));
+    // The caller's own mistakes and departures are not outages: no degraded answer stands in for them.
+    if (failure.kind === "caller" || failure.kind === "aborted" || (err.status === 400 && err.code === "context_length_exceeded")) {
+      breakers.flush();
+      const s = served(undefined, undefined, attempts);
+      log(s, { status: err.status, error_code: err.code });
+      return c.json({ ...err.toJSON(), ...(wantTrace ? { detour: traceObject(s) } : {}) }, err.status as 400, { ...servedHeaders(s), ...err.headers });
+    }
+    const cfg = route?.degrade ?? config.degrade;
+    const result = await degrade({
+      req: request,
+      route: plan.route,
+      taskClass: cls.taskClass,
+      ...(intent ? { intent } : {}),
+      cfg,
+      failure,
+      now: deps.clock.now(),
+      ...(c.env.DETOUR_KV ? { kv: new KvStore(c.env.DETOUR_KV) } : {}),
+      ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared!)) } : {}),
+      reduced: async (reduced) => {
+        const retryless = plan.targets.map((t) => ({ ...t, policy: { ...t.policy, maxRetries: 0 } }));
+        const out = await executeJson({ ...reduced, stream: false, includeUsage: false }, retryless, engine, { deadlineMs: Math.min(10_000, plan.deadlineMs), signal: c.req.raw.signal });
+        attempts.push(...(out.attempts.map((a) => ({ ...a, message: `reduced: ${a.message ?? ""}`.trim() }))));
+        return out.ok ? { response: out.value, target: out.target } : undefined;
+      },
+      notes,
+    });
+    breakers.flush();
+    if (result.rung === "error") {
+      const retryAfter = Number(err.headers["retry-after"] ?? result.retryAfterSeconds);
+      const ladder = (cfg.byClass[cls.taskClass] ?? cfg.ladder).filter((r): r is "cache" | "template" | "rules" => r === "cache" || r === "template" || r === "rules");
+      const honest = honestError({ route: plan.route, reason: result.reason, retryAfterSeconds: retryAfter, stillWorks: ladder.map((r) => STILL_WORKS[r]) });
+      const s = served(undefined, "degraded", attempts, { degraded: `error; reason=${result.reason}` });
+      log(s, { status: err.status, error_code: err.code });
+      const degradedBody = { mode: "degraded", rung: "error", reason: result.reason, message: honest.message, retry_after: retryAfter };
+      return c.json(
+        { error: { ...err.toJSON().error, message: `${honest.message} Details: ${err.message}` }, detour: { ...(wantTrace ? traceObject(s) : {}), degraded: degradedBody } },
+        err.status as 503,
+        { ...servedHeaders(s), ...err.headers, "retry-after": String(retryAfter) },
+      );
+    }
+    if (result.rung === "cache") cacheLabel = "stale";
+    const who = result.target ?? (result.rung === "cache" && hit ? { provider: { id: hit.entry.provider }, model: { id: hit.entry.model } } : { provider: { id: "detour" }, model: { id: result.rung } });
+    const s = served(who, result.mode, attempts, { degraded: `${result.rung}; reason=${result.body.reason}` });
+    log(s, { status: 200 });
+    return respondWith(c, result.response, meta(who.provider.id, who.model.id), s, { ...opts, detourExtra: { degraded: { ...result.body, ...(result.ageSeconds !== undefined ? { age_seconds: result.ageSeconds } : {}) } } });
+  };
 
   if (!request.stream) {
     const outcome = await executeJson(request, plan.targets, engine, { deadlineMs: plan.deadlineMs, signal: c.req.raw.signal });
@@ -90,18 +190,20 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       ...(outcome.targetIndex > 0 ? { failover: true } : {}),
     });
     breakers.flush();
-    const s = served(outcome.target, outcome.targetIndex, outcome.attempts);
+    store(res, outcome.target);
+    const s = served(outcome.target, outcome.targetIndex === 0 ? "primary" : "failover", outcome.attempts);
     log(s, { status: 200 });
-    return c.json(toChatCompletion(res, meta(outcome.target), wantTrace ? { detour: traceObject(s) } : {}), 200, servedHeaders(s));
+    return respondWith(c, res, meta(outcome.target.provider.id, outcome.target.model.id), s, opts);
   }
 
   const outcome = await executeStream(request, plan.targets, engine, { deadlineMs: plan.deadlineMs, signal: c.req.raw.signal });
-  // Nothing was sent yet: a stream that never started is an ordinary error response.
+  // Nothing was sent yet: a stream that never started degrades like a JSON request.
   if (!outcome.ok) return fail(outcome.failure, outcome.attempts);
   const committed = outcome.value;
   const committedAt = deps.clock.now();
-  const s = served(outcome.target, outcome.targetIndex, outcome.attempts);
-  const streamBody = renderChatStream(continueStream(committed, deps.clock), meta(outcome.target), {
+  const s = served(outcome.target, outcome.targetIndex === 0 ? "primary" : "failover", outcome.attempts);
+  const events = collecting(continueStream(committed, deps.clock), (res) => store(res, committed.target), committed.target.model.id);
+  const streamBody = renderChatStream(events, meta(outcome.target.provider.id, outcome.target.model.id), {
     includeUsage: request.includeUsage,
     ...(wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
     onEnd: ({ error, usage, clientGone }) => {
@@ -121,10 +223,12 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       log(s, { status: 200, ...(error ? { stream_error: clientGone ? "client_gone" : error.errorClass } : {}), ms: end - t0 });
     },
   });
-  return new Response(streamBody, {
-    status: 200,
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive", ...servedHeaders(s) },
-  });
+  return sseResponse(streamBody, s);
+}
+
+/** The per-colo Cache API, where the runtime has one. */
+function edgeCache() {
+  return typeof caches !== "undefined" ? (caches as unknown as { default: import("../cache/intent-cache").EdgeCache }).default : undefined;
 }
 
 function background(c: Context<AppEnv>, p: Promise<unknown>): void {

@@ -1,0 +1,153 @@
+/**
+ * The degradation ladder at work: when the live path cannot answer, try each rung of the route's ladder in order —
+ * a reduced request on surviving capacity, a cached answer (fresh or stale), a template from KV, deterministic
+ * rules — and end, if nothing answered, with an honest error that says what still works. The order and every rung's
+ * policy are in src/degrade/ladder.ts; this file only runs them.
+ */
+import type { CanonicalRequest, CanonicalResponse, Message } from "../canonical";
+import type { CacheHit } from "../cache/intent-cache";
+import type { KeyValueStore } from "../cache/store";
+import type { Failure } from "../engine/execute";
+import type { Target } from "../providers/types";
+import type { TaskClass } from "../routing/classify";
+import { banner, honestError, ladderFor, STILL_WORKS, type DegradeConfig, type Rung } from "./ladder";
+import { ruleAnswer } from "./rules";
+import { renderTemplate, validateTemplate } from "./template";
+
+export interface DegradeInput {
+  req: CanonicalRequest;
+  route: string;
+  taskClass: TaskClass;
+  intent?: string;
+  cfg: DegradeConfig;
+  failure: Failure;
+  now: number;
+  kv?: KeyValueStore;
+  /** Cached answer for this request, fresh or stale (looked up lazily: only when the ladder reaches "cache"). */
+  cached?: () => Promise<CacheHit | undefined>;
+  /** Runs the reduced request on the route's surviving targets. */
+  reduced?: (req: CanonicalRequest) => Promise<{ response: CanonicalResponse; target: Target } | undefined>;
+  /** Notes for the trace (a rung that failed, and why). */
+  notes: string[];
+}
+
+export type Degraded =
+  | {
+      rung: Exclude<Rung, "error">;
+      mode: "degraded" | "stale";
+      response: CanonicalResponse;
+      target?: Target;
+      ageSeconds?: number;
+      /** `detour.degraded` in the body: a banner an app can show its users. */
+      body: { mode: string; rung: Rung; reason: string; message: string; retry_after: number | null };
+    }
+  | { rung: "error"; reason: string; message: string; retryAfterSeconds: number };
+
+/** Why the live path failed, as a reason code the banner turns into words. */
+export function reasonOf(failure: Failure): string {
+  if (failure.kind === "deadline") return "timeout";
+  if (failure.kind !== "exhausted") return "providers_down";
+  if (failure.errors.length === 0 && failure.skipped.length > 0) return "breaker_open";
+  if (failure.errors.length > 0 && failure.errors.every((e) => e.error.errorClass === "rate_limited")) return "rate_limited";
+  if (failure.errors.length > 0 && failure.errors.every((e) => ["timeout", "stall"].includes(e.error.errorClass))) return "timeout";
+  return "providers_down";
+}
+
+/** True when some target failed for lack of capacity (429, timeouts, stalls) rather than being broken. */
+export function capacityLimited(failure: Failure): boolean {
+  return failure.kind === "exhausted" && failure.errors.some((e) => ["rate_limited", "timeout", "stall"].includes(e.error.errorClass));
+}
+
+/** KV key of a route's template for an intent or task class (docs/storage.md). */
+export const templateKey = (route: string, key: string) => `template:${route}:${key}`;
+
+export async function degrade(input: DegradeInput): Promise<Degraded> {
+  const { cfg, req } = input;
+  const reason = reasonOf(input.failure);
+  const ladder = ladderFor(cfg, input.taskClass);
+  const answer = (text: string): CanonicalResponse => ({ model: "detour/degraded", content: text, toolCalls: [], finishReason: "stop" });
+  const body = (rung: Rung, mode: string, ageSeconds?: number) => ({
+    mode,
+    rung,
+    reason,
+    message: banner(rung, reason, ageSeconds, cfg.message),
+    retry_after: cfg.retryAfterSeconds,
+  });
+
+  for (const rung of ladder) {
+    try {
+      switch (rung) {
+        case "reduced": {
+          // Only when capacity, not the provider itself, is the problem: a smaller request may fit where a full one
+          // was rate-limited or too slow. Against hard failures it would only repeat them.
+          if (!input.reduced || !capacityLimited(input.failure)) break;
+          const reducedReq = reduceRequest(req, cfg);
+          if (!reducedReq) break;
+          const got = await input.reduced(reducedReq);
+          if (got) return { rung, mode: "degraded", response: got.response, target: got.target, body: body(rung, "degraded") };
+          break;
+        }
+        case "cache": {
+          const hit = await input.cached?.();
+          if (hit) return { rung, mode: "stale", response: hit.entry.response, ageSeconds: hit.ageSeconds, body: body(rung, "stale", hit.ageSeconds) };
+          break;
+        }
+        case "template": {
+          if (!input.kv) break;
+          for (const key of [input.intent, input.taskClass].filter((k): k is string => !!k)) {
+            const stored = await input.kv.get<unknown>(templateKey(input.route, key));
+            if (!stored) continue;
+            const v = validateTemplate(stored.value);
+            if (!v.ok) {
+              input.notes.push(`template ${templateKey(input.route, key)} is invalid: ${v.errors.join("; ")}`);
+              continue;
+            }
+            return { rung, mode: "degraded", response: answer(renderTemplate(v.template, req, input.now).text), body: body(rung, "degraded") };
+          }
+          break;
+        }
+        case "rules": {
+          const r = ruleAnswer(req, input.taskClass, cfg);
+          if (r) return { rung, mode: "degraded", response: answer(r.content), body: body(rung, "degraded") };
+          break;
+        }
+        case "error":
+          break;
+      }
+    } catch (err) {
+      // A rung that breaks (KV down, say) is skipped, never the end of the ladder.
+      input.notes.push(`degrade rung ${rung} failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  const stillWorks = ladder.filter((r): r is Exclude<Rung, "error" | "reduced"> => r !== "error" && r !== "reduced").map((r) => STILL_WORKS[r]);
+  const { message } = honestError({ route: input.route, reason, retryAfterSeconds: cfg.retryAfterSeconds, stillWorks });
+  return { rung: "error", reason, message, retryAfterSeconds: cfg.retryAfterSeconds };
+}
+
+/**
+ * A narrower version of the request for weaker or rate-limited capacity: capped output, text only, an outline.
+ * Undefined when narrowing would change what the caller asked for (a required tool call).
+ */
+export function reduceRequest(req: CanonicalRequest, cfg: DegradeConfig): CanonicalRequest | undefined {
+  const { reduced } = cfg;
+  if (req.tools?.length && (req.toolChoice === "required" || (typeof req.toolChoice === "object" && req.toolChoice !== null))) {
+    if (reduced.textOnly) return undefined;
+  }
+  let messages: Message[] = req.messages;
+  if (reduced.textOnly) {
+    messages = messages.map((m) =>
+      m.role === "user" && Array.isArray(m.content)
+        ? { ...m, content: m.content.map((p) => (p.type === "image" ? { type: "text" as const, text: "[image omitted]" } : p)) }
+        : m,
+    );
+  }
+  if (reduced.outline) {
+    messages = [{ role: "system", content: `Service is degraded: answer briefly, as an outline of at most ${reduced.maxTokens} tokens.` }, ...messages];
+  }
+  const { tools: _tools, toolChoice: _choice, ...rest } = req;
+  return {
+    ...(reduced.textOnly ? rest : req),
+    messages,
+    maxTokens: Math.min(req.maxTokens ?? reduced.maxTokens, reduced.maxTokens),
+  };
+}
