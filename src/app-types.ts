@@ -4,6 +4,7 @@ import type { LoadedConfig, Tier } from "./config/load";
 import type { Bindings } from "./env";
 import type { Logger } from "./observability/log";
 import type { BreakerView } from "./breakers/view";
+import type { EdgeCache } from "./cache/intent-cache";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -14,6 +15,8 @@ export interface AppDeps {
   log: Logger;
   /** The isolate's snapshot of every breaker (one per isolate in production; fresh per test). */
   breakerView: BreakerView;
+  /** The per-colo Cache API in front of KV (caches.default); undefined where the runtime has none. */
+  edgeCache: () => EdgeCache | undefined;
 }
 
 export interface Caller {

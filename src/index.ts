@@ -10,7 +10,9 @@ import { requestContext } from "./middleware/context";
 import { onError } from "./middleware/errors";
 import { consoleLogger } from "./observability/log";
 import { isolateView } from "./breakers/view";
+import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
+import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
 import { listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
 
@@ -21,6 +23,7 @@ export const productionDeps: AppDeps = {
   fetch: (input, init) => globalThis.fetch(input, init),
   log: consoleLogger,
   breakerView: isolateView,
+  edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
 };
 
 export function createApp(overrides: Partial<AppDeps> = {}) {
@@ -33,6 +36,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
+  app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);
+  app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
+  app.delete("/admin/templates/:route/:key", adminAuth(), deleteTemplate);
+  app.delete("/admin/cache", adminAuth(), purgeCache);
   app.get("/v1/models", listModels);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),

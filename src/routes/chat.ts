@@ -58,7 +58,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
 
   // --- cache: read before going live (a fresh hit answers), keep a stale one for the ladder ---
   const decision = cacheDecision({ req: request, taskClass: cls.taskClass, intent, config: config.cache, route: route?.cache, cacheControl: parseCacheControl(c.req.header("cache-control")) });
-  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, edgeCache()) : undefined;
+  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, deps.edgeCache()) : undefined;
   let cacheLabel = cache ? (decision.read ? "miss" : "revalidate") : "bypass";
   if (!cache && decision.reason !== "cacheable") notes.push(`cache bypass: ${decision.reason}`);
   let prepared: Prepared | undefined;
@@ -224,11 +224,6 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     },
   });
   return sseResponse(streamBody, s);
-}
-
-/** The per-colo Cache API, where the runtime has one. */
-function edgeCache() {
-  return typeof caches !== "undefined" ? (caches as unknown as { default: import("../cache/intent-cache").EdgeCache }).default : undefined;
 }
 
 function background(c: Context<AppEnv>, p: Promise<unknown>): void {

@@ -11,6 +11,7 @@ import type { RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
 import { ManualClock } from "./clock";
 import { trackedNamespace } from "./tracked-namespace";
+import { trackedEdge, trackedKv } from "./tracked-storage";
 import { CALLER_KEYS, SECRETS, VENDOR_CONFIG } from "./config";
 
 export interface HarnessOptions {
@@ -37,11 +38,14 @@ export function harness(opts: HarnessOptions = {}) {
   const vendors = new FakeVendors();
   const logs: RequestLog[] = [];
   const breakerView = new BreakerView();
-  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView });
+  const isolation = crypto.randomUUID();
+  const edge = trackedEdge(clock, isolation);
+  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, edgeCache: () => edge });
   const config = opts.config === undefined ? VENDOR_CONFIG : opts.config;
   const testEnv = {
     ...env,
-    PROVIDER_HEALTH: trackedNamespace(env.PROVIDER_HEALTH, clock, crypto.randomUUID()),
+    PROVIDER_HEALTH: trackedNamespace(env.PROVIDER_HEALTH, clock, isolation),
+    DETOUR_KV: trackedKv(env.DETOUR_KV, clock, isolation),
     DETOUR_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
     ...(opts.keys === null ? {} : { DETOUR_API_KEYS: JSON.stringify(opts.keys ?? CALLER_KEYS) }),
     ...(opts.secrets ?? SECRETS),

@@ -1,0 +1,65 @@
+/**
+ * Admin routes for the cache and degradation templates (Authorization: Bearer <DETOUR_ADMIN_TOKEN>):
+ *   PUT|GET|DELETE /admin/templates/:route/:key   a template for an intent or task class (validated on PUT)
+ *   DELETE /admin/cache?tenant=…[&intent=…]       purge a tenant's cached answers, or one intent's
+ */
+import type { Context } from "hono";
+import { ApiError, badRequest } from "../api/errors";
+import type { AppEnv } from "../app-types";
+import { IntentCache } from "../cache/intent-cache";
+import { KvStore } from "../cache/store";
+import { templateKey } from "../degrade/serve";
+import { validateTemplate } from "../degrade/template";
+
+function kv(c: Context<AppEnv>): KvStore {
+  if (!c.env.DETOUR_KV) throw new ApiError(503, "api_error", "kv_unbound", "No DETOUR_KV binding: the cache and templates are off.");
+  return new KvStore(c.env.DETOUR_KV);
+}
+
+function routeAndKey(c: Context<AppEnv>): { route: string; key: string } {
+  const { config } = c.get("loaded");
+  const route = c.req.param("route")!;
+  const key = c.req.param("key")!;
+  if (!config.routes[route]) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
+  if (!/^[A-Za-z0-9._:-]{1,200}$/.test(key)) throw badRequest("The template key is an intent or a task class: 1-200 letters, digits, '.', '_', ':' or '-'.", "key");
+  return { route, key };
+}
+
+export async function putTemplate(c: Context<AppEnv>): Promise<Response> {
+  const { route, key } = routeAndKey(c);
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw badRequest('Send the template as JSON: {"text": "Hi {{user}}, …", "variables": {…}}.', null, "invalid_json");
+  }
+  const v = validateTemplate(body);
+  if (!v.ok) throw badRequest(`Invalid template: ${v.errors.join("; ")}`, "template");
+  // Templates change rarely and are read on the failure path only: no TTL.
+  await kv(c).put(templateKey(route, key), v.template);
+  return c.json({ route, key, template: v.template }, 200);
+}
+
+export async function getTemplate(c: Context<AppEnv>): Promise<Response> {
+  const { route, key } = routeAndKey(c);
+  const stored = await kv(c).get<unknown>(templateKey(route, key));
+  if (!stored) throw new ApiError(404, "not_found_error", "template_not_found", `No template for route '${route}' and key '${key}'.`);
+  return c.json({ route, key, template: stored.value });
+}
+
+export async function deleteTemplate(c: Context<AppEnv>): Promise<Response> {
+  const { route, key } = routeAndKey(c);
+  await kv(c).delete(templateKey(route, key));
+  return c.json({ route, key, deleted: true });
+}
+
+export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
+  const tenant = c.req.query("tenant");
+  const intent = c.req.query("intent");
+  if (!tenant) throw badRequest("Name the tenant whose answers to purge: DELETE /admin/cache?tenant=…[&intent=…].", "tenant");
+  const { config } = c.get("loaded");
+  const deps = c.get("deps");
+  const cache = new IntentCache(kv(c), config.cache, deps.clock.now, deps.edgeCache());
+  const removed = await cache.purge(tenant, intent || undefined);
+  return c.json({ tenant, ...(intent ? { intent } : {}), removed_keys: removed, note: `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s` });
+}
