@@ -45,34 +45,36 @@ const WireTool = z.object({
   }),
 });
 
+/** OpenAI's `tool_choice` (shared with the simulated vendor, which speaks the same wire format). */
+export const WireToolChoice = z.union([
+  z.enum(["auto", "none", "required"]),
+  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+]);
+
+/** OpenAI's `response_format`. */
+export const WireResponseFormat = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("text") }),
+  z.object({ type: z.literal("json_object") }),
+  z.object({
+    type: z.literal("json_schema"),
+    json_schema: z.object({
+      name: z.string().min(1),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+
 export const ChatCompletionBody = z.object({
   model: z.string().min(1, "model is required: a route name such as 'auto' or a 'provider/model'"),
   messages: z.array(WireMessage).min(1, "messages must contain at least one message"),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
   tools: z.array(WireTool).optional(),
-  tool_choice: z
-    .union([
-      z.enum(["auto", "none", "required"]),
-      z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-    ])
-    .optional(),
+  tool_choice: WireToolChoice.optional(),
   parallel_tool_calls: z.boolean().optional(),
-  response_format: z
-    .discriminatedUnion("type", [
-      z.object({ type: z.literal("text") }),
-      z.object({ type: z.literal("json_object") }),
-      z.object({
-        type: z.literal("json_schema"),
-        json_schema: z.object({
-          name: z.string().min(1),
-          description: z.string().optional(),
-          schema: z.record(z.string(), z.unknown()).optional(),
-          strict: z.boolean().nullish(),
-        }),
-      }),
-    ])
-    .optional(),
+  response_format: WireResponseFormat.optional(),
   max_tokens: z.number().int().positive().nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
   temperature: z.number().min(0).max(2).nullish(),

@@ -8,6 +8,7 @@
  * Time is injected (`sleep`) so tests never wait on a real timer.
  */
 import { z } from "zod";
+import { WireResponseFormat, WireToolChoice } from "../api/openai-request";
 import { SimulatedProfile, type ProviderConfig } from "../config/schema";
 
 type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
@@ -51,22 +52,8 @@ const WireBody = z.object({
   model: z.string().min(1),
   messages: z.array(WireMessage).min(1),
   tools: z.array(WireTool).nullish(),
-  tool_choice: z
-    .union([
-      z.enum(["auto", "none", "required"]),
-      z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-    ])
-    .nullish(),
-  response_format: z
-    .discriminatedUnion("type", [
-      z.object({ type: z.literal("text") }),
-      z.object({ type: z.literal("json_object") }),
-      z.object({
-        type: z.literal("json_schema"),
-        json_schema: z.object({ name: z.string(), schema: JsonSchema.optional(), strict: z.boolean().nullish() }),
-      }),
-    ])
-    .nullish(),
+  tool_choice: WireToolChoice.nullish(),
+  response_format: WireResponseFormat.nullish(),
   max_tokens: z.number().int().positive().nullish(),
   max_completion_tokens: z.number().int().positive().nullish(),
   stop: z.union([z.string(), z.array(z.string())]).nullish(),
