@@ -5,6 +5,7 @@ import type { Bindings } from "./env";
 import type { Logger } from "./observability/log";
 import type { BreakerView } from "./breakers/view";
 import type { EdgeCache } from "./cache/intent-cache";
+import type { FaultView } from "./chaos/view";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -15,6 +16,8 @@ export interface AppDeps {
   log: Logger;
   /** The isolate's snapshot of every breaker (one per isolate in production; fresh per test). */
   breakerView: BreakerView;
+  /** The isolate's copy of the active chaos faults. */
+  faultView: FaultView;
   /** The per-colo Cache API in front of KV (caches.default); undefined where the runtime has none. */
   edgeCache: () => EdgeCache | undefined;
 }

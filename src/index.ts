@@ -10,9 +10,11 @@ import { requestContext } from "./middleware/context";
 import { onError } from "./middleware/errors";
 import { consoleLogger } from "./observability/log";
 import { isolateView } from "./breakers/view";
+import { isolateFaults } from "./chaos/view";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
+import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
 
@@ -23,6 +25,7 @@ export const productionDeps: AppDeps = {
   fetch: (input, init) => globalThis.fetch(input, init),
   log: consoleLogger,
   breakerView: isolateView,
+  faultView: isolateFaults,
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
 };
 
@@ -40,6 +43,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
   app.delete("/admin/templates/:route/:key", adminAuth(), deleteTemplate);
   app.delete("/admin/cache", adminAuth(), purgeCache);
+  app.post("/admin/faults", adminAuth(), addFault);
+  app.get("/admin/faults", adminAuth(), listFaults);
+  app.delete("/admin/faults/:id", adminAuth(), removeFault);
+  app.delete("/admin/faults", adminAuth(), clearFaults);
   app.get("/v1/models", listModels);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
@@ -50,3 +57,4 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 
 export default createApp();
 export { ProviderHealth } from "../durable-objects/provider-health";
+export { ChaosControl } from "../durable-objects/chaos-control";

@@ -60,6 +60,12 @@ async function findKey<T>(presented: string, entries: [string, T][]): Promise<T 
   return found;
 }
 
+/** Constant-time check of a presented admin token. */
+export async function isAdminToken(presented: string | undefined, token: string | undefined): Promise<boolean> {
+  if (!presented || !token) return false;
+  return (await findKey(presented, [[token, true]])) === true;
+}
+
 /** Admin routes: `Authorization: Bearer <DETOUR_ADMIN_TOKEN>`. Without a token configured, admin is off. */
 export const adminAuth = () =>
   createMiddleware<AppEnv>(async (c, next) => {

@@ -25,6 +25,10 @@ import { providerFor } from "../providers/registry";
 import { simulatedFetch } from "../providers/simulated";
 import type { Target } from "../providers/types";
 import { classify } from "../routing/classify";
+import { faultFor, parseChaosHeader, type Fault } from "../chaos/faults";
+import { chaosFetch } from "../chaos/inject";
+import { isAdminToken } from "../middleware/auth";
+import { chaosStub } from "./admin-faults";
 import { parseDeadlineHeader, resolvePlan } from "../routing/resolve";
 import { collecting, respondWith, sseResponse } from "./respond";
 
@@ -54,7 +58,27 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const later = (p: Promise<unknown>) => background(c, p);
   const breakers = new RequestBreakers(config, c.env, { ...(cf?.continent ? { continent: cf.continent } : {}), ...(cf?.colo ? { colo: cf.colo } : {}) }, deps.clock, later, deps.breakerView);
   const notes = breakers.notes;
-  const engine = engineDeps(deps, c.env, breakers);
+
+  // --- chaos: the active drill faults (isolate copy), and a one-request fault for admins only ---
+  const faults = c.env.CHAOS ? await deps.faultView.current(() => chaosStub(c.env), deps.clock.now(), later, notes) : [];
+  let requestFault: Fault | undefined;
+  const chaosHeader = c.req.header("x-detour-chaos");
+  if (chaosHeader !== undefined) {
+    if (!(await isAdminToken(c.req.header("x-detour-admin-token"), c.env.DETOUR_ADMIN_TOKEN))) {
+      throw new ApiError(403, "authentication_error", "chaos_forbidden", "x-detour-chaos needs 'x-detour-admin-token: <DETOUR_ADMIN_TOKEN>': callers cannot inject faults.", "x-detour-chaos");
+    }
+    try {
+      requestFault = parseChaosHeader(chaosHeader, deps.clock.now());
+    } catch (err) {
+      throw badRequest((err as Error).message, "x-detour-chaos");
+    }
+  }
+  const chaos = (t: Target): Fault | undefined => {
+    const draw = deps.random();
+    if (requestFault) return (requestFault.provider === "*" || requestFault.provider === t.provider.id) && draw < requestFault.rate ? requestFault : undefined;
+    return faults.length ? faultFor(faults, t.provider.id, plan.route, deps.clock.now(), draw) : undefined;
+  };
+  const engine = engineDeps(deps, c.env, breakers, chaos, notes);
 
   // --- cache: read before going live (a fresh hit answers), keep a stale one for the ladder ---
   const decision = cacheDecision({ req: request, taskClass: cls.taskClass, intent, config: config.cache, route: route?.cache, cacheControl: parseCacheControl(c.req.header("cache-control")) });
@@ -240,14 +264,22 @@ function secretOf(env: Bindings, name: string): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-function engineDeps(deps: AppDeps, env: Bindings, breakers: RequestBreakers): EngineDeps {
+function engineDeps(deps: AppDeps, env: Bindings, breakers: RequestBreakers, chaos: (t: Target) => Fault | undefined, notes: string[]): EngineDeps {
   const sleep = (ms: number, signal: AbortSignal) => deps.clock.sleep(ms, signal);
+  const fetchFor = (t: Target): typeof fetch => {
+    const base = t.provider.kind === "simulated" ? simulatedFetch(t.provider, sleep) : deps.fetch;
+    const fault = chaos(t);
+    if (!fault) return base;
+    // Chaos applies at the provider-fetch edge, so every other layer sees an ordinary failure.
+    notes.push(`chaos: ${fault.kind} injected on ${t.provider.id} (fault ${fault.id})`);
+    return chaosFetch(base, fault, t.provider.kind, deps.clock);
+  };
   return {
     clock: deps.clock,
     random: deps.random,
     providerFor: (t) => providerFor(t.provider.kind),
     contextFor: (t, signal) => ({
-      fetch: t.provider.kind === "simulated" ? simulatedFetch(t.provider, sleep) : deps.fetch,
+      fetch: fetchFor(t),
       signal,
       apiKey: t.provider.apiKeySecret ? secretOf(env, t.provider.apiKeySecret) : undefined,
       ...(env.AI ? { ai: env.AI } : {}),

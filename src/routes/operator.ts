@@ -10,6 +10,7 @@ import { breakerKey, settingsFor, stubFor } from "../breakers/request";
 import type { ProviderSnapshot } from "../breakers/types";
 import type { ProviderConfig } from "../config/schema";
 import { renderMetrics } from "../observability/metrics";
+import { chaosStub } from "./admin-faults";
 
 interface Row {
   provider: ProviderConfig;
@@ -47,8 +48,19 @@ const iso = (ms: number | null | undefined) => (typeof ms === "number" ? new Dat
 
 export async function status(c: Context<AppEnv>): Promise<Response> {
   const rows = await collect(c);
+  let faults: unknown[] = [];
+  if (c.env.CHAOS) {
+    try {
+      faults = (await chaosStub(c.env).list(c.get("deps").clock.now())).map((f) => ({ ...f, createdAt: iso(f.createdAt), expiresAt: iso(f.expiresAt) }));
+    } catch {
+      faults = [];
+    }
+  }
   return c.json({
     generated_at: iso(c.get("deps").clock.now()),
+    // Drills show here, so nobody mistakes an injected fault for an outage.
+    drill_active: faults.length > 0,
+    faults,
     providers: rows.map(({ provider, key, snapshot: s, error }) => ({
       provider: provider.id,
       kind: provider.kind,

@@ -6,6 +6,7 @@
 import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { BreakerView } from "../../src/breakers/view";
+import { FaultView } from "../../src/chaos/view";
 import { createApp } from "../../src/index";
 import type { RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
@@ -40,12 +41,14 @@ export function harness(opts: HarnessOptions = {}) {
   const breakerView = new BreakerView();
   const isolation = crypto.randomUUID();
   const edge = trackedEdge(clock, isolation);
-  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, edgeCache: () => edge });
+  const faultView = new FaultView();
+  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, faultView, edgeCache: () => edge });
   const config = opts.config === undefined ? VENDOR_CONFIG : opts.config;
   const testEnv = {
     ...env,
     PROVIDER_HEALTH: trackedNamespace(env.PROVIDER_HEALTH, clock, isolation),
     DETOUR_KV: trackedKv(env.DETOUR_KV, clock, isolation),
+    CHAOS: trackedNamespace(env.CHAOS, clock, isolation),
     DETOUR_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
     ...(opts.keys === null ? {} : { DETOUR_API_KEYS: JSON.stringify(opts.keys ?? CALLER_KEYS) }),
     ...(opts.secrets ?? SECRETS),

@@ -1,0 +1,52 @@
+/**
+ * ChaosControl: the one place active chaos faults live, so every isolate sees a drill at once (a Durable Object,
+ * not KV, which can take a minute to propagate). One object, named "global". Expired faults are dropped on every
+ * call; each fault's expiry is part of the fault, so a forgotten drill ends by itself.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { activeFaults, makeFault, type Fault, type FaultInput } from "../src/chaos/faults";
+
+export class ChaosControl extends DurableObject {
+  #faults: Fault[] = [];
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    ctx.blockConcurrencyWhile(async () => {
+      this.#faults = (await ctx.storage.get<Fault[]>("faults")) ?? [];
+    });
+  }
+
+  async list(now: number): Promise<Fault[]> {
+    await this.#prune(now);
+    return this.#faults;
+  }
+
+  async add(input: FaultInput, now: number): Promise<Fault> {
+    const fault = makeFault(input, crypto.randomUUID(), now);
+    this.#faults = [...activeFaults(this.#faults, now), fault];
+    await this.ctx.storage.put("faults", this.#faults);
+    return fault;
+  }
+
+  async remove(id: string, now: number): Promise<boolean> {
+    const before = this.#faults.length;
+    this.#faults = activeFaults(this.#faults, now).filter((f) => f.id !== id);
+    await this.ctx.storage.put("faults", this.#faults);
+    return this.#faults.length < before;
+  }
+
+  async clear(): Promise<number> {
+    const n = this.#faults.length;
+    this.#faults = [];
+    await this.ctx.storage.put("faults", this.#faults);
+    return n;
+  }
+
+  async #prune(now: number): Promise<void> {
+    const live = activeFaults(this.#faults, now);
+    if (live.length !== this.#faults.length) {
+      this.#faults = live;
+      await this.ctx.storage.put("faults", live);
+    }
+  }
+}
