@@ -16,6 +16,8 @@ export interface AppDeps {
   log: Logger;
   /** The isolate's snapshot of every breaker (one per isolate in production; fresh per test). */
   breakerView: BreakerView;
+  /** Last KV write time per cache key in this isolate (KV takes one write per second per key). */
+  cacheWrites: Map<string, number>;
   /** The isolate's copy of the active chaos faults. */
   faultView: FaultView;
   /** The per-colo Cache API in front of KV (caches.default); undefined where the runtime has none. */

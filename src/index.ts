@@ -26,6 +26,7 @@ export const productionDeps: AppDeps = {
   log: consoleLogger,
   breakerView: isolateView,
   faultView: isolateFaults,
+  cacheWrites: new Map(),
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
 };
 

@@ -51,14 +51,16 @@ const BANDS = 16;
 const SIG_SIZE = 64;
 
 export class IntentCache {
-  /** Last write per key in this isolate: KV allows one write per second per key. */
-  #recentWrites = new Map<string, number>();
-
+  /**
+   * @param recentWrites last write time per key; pass one map per isolate (AppDeps.cacheWrites) so KV's one write
+   * per second per key holds across requests, not only within one.
+   */
   constructor(
     private readonly kv: KeyValueStore,
     private readonly config: CacheConfig,
     private readonly now: () => number,
     private readonly edge?: EdgeCache,
+    private readonly recentWrites: Map<string, number> = new Map(),
   ) {}
 
   async prepare(req: CanonicalRequest, scope: RequestScope): Promise<Prepared> {
@@ -124,7 +126,10 @@ export class IntentCache {
     const tenantHash = await hashTenant(tenant);
     let keys: string[];
     if (intent) {
-      keys = [(await cacheKeys({ messages: [{ role: "user", content: "-" }], stream: false, includeUsage: false }, { tenant, route: "-", model: "-" }, intent)).intent!];
+      const key = (await cacheKeys({ messages: [{ role: "user", content: "-" }], stream: false, includeUsage: false }, { tenant, route: "-", model: "-" }, intent)).intent!;
+      // Count it only if it was there; delete the edge copy either way.
+      keys = (await this.kv.get(key)) ? [key] : [];
+      if (this.edge) await this.edge.delete(edgeRequest(key)).catch(() => false);
     } else {
       keys = [...(await this.kv.list(`cache:${tenantHash}:`)), ...(await this.kv.list(`nd:${tenantHash}:`))];
     }
@@ -172,10 +177,10 @@ export class IntentCache {
 
   async #write(key: string, value: unknown, ttlSeconds: number, metadata?: EntryMeta): Promise<void> {
     const now = this.now();
-    const last = this.#recentWrites.get(key);
+    const last = this.recentWrites.get(key);
     if (last !== undefined && now - last < 1000) return;
-    this.#recentWrites.set(key, now);
-    if (this.#recentWrites.size > 10_000) this.#recentWrites.clear();
+    if (this.recentWrites.size > 10_000) this.recentWrites.clear();
+    this.recentWrites.set(key, now);
     await this.kv.put(key, value, { ttlSeconds, ...(metadata ? { metadata } : {}) });
   }
 }

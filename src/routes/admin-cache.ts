@@ -54,12 +54,15 @@ export async function deleteTemplate(c: Context<AppEnv>): Promise<Response> {
 }
 
 export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
-  const tenant = c.req.query("tenant");
-  const intent = c.req.query("intent");
+  const tenant = c.req.query("tenant")?.trim();
+  const rawIntent = c.req.query("intent");
+  const intent = rawIntent?.trim();
   if (!tenant) throw badRequest("Name the tenant whose answers to purge: DELETE /admin/cache?tenant=…[&intent=…].", "tenant");
+  // An empty intent must not widen into purging the whole tenant.
+  if (rawIntent !== undefined && !intent) throw badRequest("intent is empty; leave it out to purge every answer of the tenant.", "intent");
   const { config } = c.get("loaded");
   const deps = c.get("deps");
-  const cache = new IntentCache(kv(c), config.cache, deps.clock.now, deps.edgeCache());
+  const cache = new IntentCache(kv(c), config.cache, deps.clock.now, deps.edgeCache(), deps.cacheWrites);
   const removed = await cache.purge(tenant, intent || undefined);
   return c.json({ tenant, ...(intent ? { intent } : {}), removed_keys: removed, note: `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s` });
 }

@@ -82,7 +82,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
 
   // --- cache: read before going live (a fresh hit answers), keep a stale one for the ladder ---
   const decision = cacheDecision({ req: request, taskClass: cls.taskClass, intent, config: config.cache, route: route?.cache, cacheControl: parseCacheControl(c.req.header("cache-control")) });
-  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, deps.edgeCache()) : undefined;
+  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, deps.edgeCache(), deps.cacheWrites) : undefined;
   let cacheLabel = cache ? (decision.read ? "miss" : "revalidate") : "bypass";
   if (!cache && decision.reason !== "cacheable") notes.push(`cache bypass: ${decision.reason}`);
   let prepared: Prepared | undefined;

@@ -42,7 +42,7 @@ export function harness(opts: HarnessOptions = {}) {
   const isolation = crypto.randomUUID();
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
-  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, faultView, edgeCache: () => edge });
+  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, faultView, cacheWrites: new Map(), edgeCache: () => edge });
   const config = opts.config === undefined ? VENDOR_CONFIG : opts.config;
   const testEnv = {
     ...env,
