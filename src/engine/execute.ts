@@ -9,6 +9,7 @@
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "../canonical";
 import type { CallContext, Provider, Target } from "../providers/types";
 import { armTimer, type Clock } from "./clock";
+import { hedged, type HedgeOptions } from "./hedge";
 import { decisionFor, UpstreamError, type ErrorClass } from "./errors";
 
 export interface AttemptPolicy {
@@ -64,6 +65,8 @@ export interface AttemptLog {
   skipReason?: string;
   /** This attempt was a half-open probe. */
   probe?: boolean;
+  /** This attempt belongs to the hedge started after the first target was slow. */
+  hedge?: boolean;
   errorClass?: ErrorClass;
   status?: number;
   ms: number;
@@ -83,29 +86,39 @@ export type Failure =
   | { kind: "exhausted"; errors: { target: Target; error: UpstreamError }[]; skipped: { target: Target; reason: string }[] };
 
 export type Outcome<T> =
-  | { ok: true; value: T; target: Target; targetIndex: number; attempts: AttemptLog[] }
-  | { ok: false; failure: Failure; attempts: AttemptLog[] };
+  | { ok: true; value: T; target: Target; targetIndex: number; attempts: AttemptLog[]; hedged?: boolean }
+  | { ok: false; failure: Failure; attempts: AttemptLog[]; hedged?: boolean };
 
 export interface RunOptions {
   deadlineMs: number;
   /** The client's signal: aborting it ends every attempt. */
   signal?: AbortSignal;
+  /** Hedge the first target with the next one (src/engine/hedge.ts). */
+  hedge?: HedgeOptions;
 }
 
-/** Non-streaming completion across the planned targets. */
-export function executeJson(
+/** Non-streaming completion across the planned targets (hedged when `opts.hedge` says so). */
+export async function executeJson(
   req: CanonicalRequest,
   plan: PlannedTarget[],
   deps: EngineDeps,
   opts: RunOptions,
 ): Promise<Outcome<CanonicalResponse>> {
-  return runAttempts(plan, deps, opts, async (pt, signal) => {
+  const attempt = async (pt: PlannedTarget, signal: AbortSignal) => {
     const res = await deps.providerFor(pt.target).complete(req, pt.target, deps.contextFor(pt.target, signal));
     if ((res.content === null || res.content.trim() === "") && res.toolCalls.length === 0) {
       throw new UpstreamError("empty", `${pt.target.provider.id} returned an empty completion`);
     }
     return res;
-  });
+  };
+  const { hedged: didHedge, ...out } = await hedged(
+    plan,
+    opts.hedge,
+    deps.clock,
+    (p, signal, isHedge) => runAttempts(p, deps, { ...opts, signal: anySignal(opts.signal, signal), isHedge }, attempt),
+    () => {},
+  );
+  return didHedge ? { ...out, hedged: true } : out;
 }
 
 /** A stream that has been committed to: its first content events and the rest. */
@@ -132,45 +145,54 @@ export async function executeStream(
   deps: EngineDeps,
   opts: RunOptions,
 ): Promise<Outcome<CommittedStream>> {
-  let release = () => {};
-  const outcome = await runAttempts(
-    plan,
-    deps,
-    { ...opts, keepAlive: (r) => (release = r) },
-    async (pt, signal, attemptController, meta) => {
-      const iterable = await deps.providerFor(pt.target).stream(req, pt.target, deps.contextFor(pt.target, signal));
-      const iterator = iterable[Symbol.asyncIterator]();
-      const prefix: StreamEvent[] = [];
-      // Read until the first event a caller would see as content; a cut or error before it is still invisible.
-      for (;;) {
-        const step = await iterator.next();
-        if (step.done) {
-          const sawFinish = prefix.some((e) => e.type === "finish");
-          throw sawFinish
-            ? new UpstreamError("empty", `${pt.target.provider.id} streamed an empty completion`)
-            : new UpstreamError("stream_cut", `${pt.target.provider.id} ended the stream before any content`);
+  const go = async (p: PlannedTarget[], runSignal: AbortSignal, isHedge: boolean): Promise<Outcome<CommittedStream>> => {
+    let release = () => {};
+    const outcome = await runAttempts(
+      p,
+      deps,
+      { ...opts, signal: anySignal(opts.signal, runSignal), isHedge, keepAlive: (r) => (release = r) },
+      async (pt, signal, attemptController, meta) => {
+        const iterable = await deps.providerFor(pt.target).stream(req, pt.target, deps.contextFor(pt.target, signal));
+        const iterator = iterable[Symbol.asyncIterator]();
+        const prefix: StreamEvent[] = [];
+        // Read until the first event a caller would see as content; a cut or error before it is still invisible.
+        for (;;) {
+          const step = await iterator.next();
+          if (step.done) {
+            const sawFinish = prefix.some((e) => e.type === "finish");
+            throw sawFinish
+              ? new UpstreamError("empty", `${pt.target.provider.id} streamed an empty completion`)
+              : new UpstreamError("stream_cut", `${pt.target.provider.id} ended the stream before any content`);
+          }
+          prefix.push(step.value);
+          const e = step.value;
+          if ((e.type === "text" && e.text !== "") || e.type === "toolCall") break;
+          if (e.type === "finish") {
+            throw new UpstreamError("empty", `${pt.target.provider.id} streamed an empty completion`);
+          }
         }
-        prefix.push(step.value);
-        const e = step.value;
-        if ((e.type === "text" && e.text !== "") || e.type === "toolCall") break;
-        if (e.type === "finish") {
-          throw new UpstreamError("empty", `${pt.target.provider.id} streamed an empty completion`);
-        }
-      }
-      return {
-        prefix,
-        iterator,
-        abort: (reason: Error) => attemptController.abort(reason),
-        release: () => release(),
-        policy: pt.policy,
-        target: pt.target,
-        probe: meta.probe,
-        startedAt: meta.startedAt,
-      } satisfies CommittedStream;
-    },
-  );
-  if (!outcome.ok) release();
-  return outcome;
+        return {
+          prefix,
+          iterator,
+          abort: (reason: Error) => attemptController.abort(reason),
+          release: () => release(),
+          policy: pt.policy,
+          target: pt.target,
+          probe: meta.probe,
+          startedAt: meta.startedAt,
+        } satisfies CommittedStream;
+      },
+    );
+    if (!outcome.ok) release();
+    return outcome;
+  };
+  const { hedged: didHedge, ...out } = await hedged(plan, opts.hedge, deps.clock, go, (loser) => {
+    // Both committed: close the slower stream's upstream.
+    loser.abort(new Error("hedge lost"));
+    loser.iterator.return?.().catch(() => {});
+    loser.release();
+  });
+  return didHedge ? { ...out, hedged: true } : out;
 }
 
 /**
@@ -232,7 +254,7 @@ class ClientGoneError extends Error {}
 async function runAttempts<T>(
   plan: PlannedTarget[],
   deps: EngineDeps,
-  opts: RunOptions & { keepAlive?: (release: () => void) => void },
+  opts: RunOptions & { keepAlive?: (release: () => void) => void; isHedge?: boolean },
   attempt: (
     pt: PlannedTarget,
     signal: AbortSignal,
@@ -286,7 +308,7 @@ async function runAttempts<T>(
             rejectOnAbort(controller.signal),
           ]);
           cancelFirstByte();
-          attempts.push({ ...log(pt, "ok", clock.now() - started, waitedMs), ...(admission.probe ? { probe: true } : {}) });
+          attempts.push({ ...log(pt, "ok", clock.now() - started, waitedMs, opts.isHedge), ...(admission.probe ? { probe: true } : {}) });
           if (!opts.keepAlive) deps.onAttempt?.(pt.target, { durationMs: clock.now() - started, probe: admission.probe });
           if (opts.keepAlive) {
             // The stream lives on past this function: the deadline and client link stay armed until it ends.
@@ -307,7 +329,7 @@ async function runAttempts<T>(
             ? new UpstreamError("timeout", gone.kind === "deadline" ? "request deadline passed" : "client went away")
             : toUpstreamError(raw instanceof UpstreamError ? raw : controller.signal.aborted ? controller.signal.reason : raw, pt.target);
           attempts.push({
-            ...log(pt, "error", clock.now() - started, waitedMs),
+            ...log(pt, "error", clock.now() - started, waitedMs, opts.isHedge),
             errorClass: err.errorClass,
             ...(err.status ? { status: err.status } : {}),
             ...(admission.probe ? { probe: true } : {}),
@@ -354,10 +376,16 @@ async function runAttempts<T>(
   }
 }
 
-function log(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs: number): AttemptLog {
+function log(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs: number, isHedge = false): AttemptLog {
   const l: AttemptLog = { provider: pt.target.provider.id, model: pt.target.model.id, outcome, ms };
   if (waitedMs > 0) l.waitedMs = waitedMs;
+  if (isHedge) l.hedge = true;
   return l;
+}
+
+/** A signal that aborts when either does. */
+function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
+  return a ? AbortSignal.any([a, b]) : b;
 }
 
 /** Abort `child` when `parent` aborts; returns an unlink function. */

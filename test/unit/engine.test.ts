@@ -262,3 +262,55 @@ describe("executeStream: commit after the first content event", () => {
     expect(error?.message).toBe("overloaded");
   });
 });
+
+describe("hedged requests", () => {
+  it("starts the next target after afterMs without an answer, takes the first good one, and cancels the other", async () => {
+    const { clock, deps, plan, calls } = setup({ a: [{ hang: true }], b: [{ ok: "B" }] }, { firstByteMs: 10_000 });
+    const t0 = clock.now();
+    const out = await clock.run(executeJson(req, plan, deps, { deadlineMs: 60_000, hedge: { afterMs: 300, allow: () => true } }));
+    expect(out.ok && out.value.content).toBe("B");
+    expect(out.hedged).toBe(true);
+    expect(clock.now() - t0).toBe(300);
+    expect(calls).toEqual(["a", "b"]);
+    expect(out.attempts.find((a) => a.provider === "b")).toMatchObject({ outcome: "ok", hedge: true });
+  });
+
+  it("does not hedge when the first target answers in time", async () => {
+    const { clock, deps, plan, calls } = setup({ a: [{ ok: "A" }], b: [{ ok: "B" }] });
+    const out = await clock.run(executeJson(req, plan, deps, { deadlineMs: 60_000, hedge: { afterMs: 300, allow: () => true } }));
+    expect(out.ok && out.value.content).toBe("A");
+    expect(out.hedged).toBeUndefined();
+    expect(calls).toEqual(["a"]);
+  });
+
+  it("does not hedge when the budget says no", async () => {
+    const { clock, deps, plan, calls } = setup({ a: [{ hang: true }, { ok: "A2" }], b: [{ ok: "B" }] }, { firstByteMs: 1000 });
+    const out = await clock.run(executeJson(req, plan, deps, { deadlineMs: 60_000, hedge: { afterMs: 300, allow: () => false } }));
+    expect(out.hedged).toBeUndefined();
+    expect(calls).toEqual(["a", "a"]);
+    expect(out.ok && out.value.content).toBe("A2");
+  });
+
+  it("hedges streams on the first content event and closes the loser", async () => {
+    const { clock, deps, plan } = setup({ a: [{ events: [], then: "stall" }], b: [{ events: [text("B"), finish] }] }, { firstByteMs: 10_000 });
+    const out = await clock.run(executeStream({ ...req, stream: true }, plan, deps, { deadlineMs: 60_000, hedge: { afterMs: 200, allow: () => true } }));
+    expect(out.ok && out.target.provider.id).toBe("b");
+    if (!out.ok) return;
+    const { events } = await clock.run(drain(continueStream(out.value, clock)));
+    expect(events).toEqual([text("B"), finish]);
+  });
+});
+
+describe("HedgeBudget", () => {
+  it("keeps hedges under the configured share of requests", async () => {
+    const { HedgeBudget } = await import("../../src/engine/hedge");
+    const b = new HedgeBudget(0.1);
+    let taken = 0;
+    for (let i = 0; i < 100; i++) {
+      b.request(i);
+      if (b.take(i)) taken++;
+    }
+    expect(taken).toBeLessThanOrEqual(10);
+    expect(taken).toBeGreaterThanOrEqual(9);
+  });
+});
