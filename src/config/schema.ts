@@ -34,6 +34,8 @@ export const ModelConfig = z
     tools: z.boolean().default(false),
     json: z.boolean().default(false),
     vision: z.boolean().default(false),
+    /** 1 (small, cheap) … 5 (frontier): the routing policy's quality floors per task class compare against this. */
+    quality: z.number().int().min(1).max(5).default(3),
     price: Price.optional(),
   })
   .strict();
@@ -124,6 +126,8 @@ export const RouteConfig = z
     timeouts: Timeouts.default({}),
     /** The task class of every request on this route (else x-detour-task, else the classifier). */
     taskClass: TaskClass.optional(),
+    /** must-succeed: never shed, warm standby; can-degrade: the default; can-delay: shed first under pressure. */
+    criticality: z.enum(["must-succeed", "can-degrade", "can-delay"]).optional(),
     cache: RouteCache.optional(),
     /** This route's degradation ladder, replacing the top-level `degrade`. */
     degrade: DegradeConfig.optional(),
