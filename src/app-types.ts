@@ -6,6 +6,9 @@ import type { Logger } from "./observability/log";
 import type { BreakerView } from "./breakers/view";
 import type { EdgeCache } from "./cache/intent-cache";
 import type { FaultView } from "./chaos/view";
+import type { DetourConfig } from "./config/schema";
+import type { Governor } from "./engine/governor";
+import type { HedgeBudget } from "./engine/hedge";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -16,6 +19,10 @@ export interface AppDeps {
   log: Logger;
   /** The isolate's snapshot of every breaker (one per isolate in production; fresh per test). */
   breakerView: BreakerView;
+  /** Share of hedged requests in this isolate (routing.hedging.maxHedgeShare). */
+  hedgeBudget: (maxShare: number) => HedgeBudget;
+  /** Retry budget and adaptive throttling state per provider, for this isolate and config. */
+  governor: (config: DetourConfig) => Governor;
   /** Last KV write time per cache key in this isolate (KV takes one write per second per key). */
   cacheWrites: Map<string, number>;
   /** The isolate's copy of the active chaos faults. */

@@ -11,6 +11,9 @@ import { onError } from "./middleware/errors";
 import { consoleLogger } from "./observability/log";
 import { isolateView } from "./breakers/view";
 import { isolateFaults } from "./chaos/view";
+import type { DetourConfig } from "./config/schema";
+import { Governor } from "./engine/governor";
+import { HedgeBudget } from "./engine/hedge";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
@@ -27,8 +30,23 @@ export const productionDeps: AppDeps = {
   breakerView: isolateView,
   faultView: isolateFaults,
   cacheWrites: new Map(),
+  hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
+  governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
 };
+
+/** One instance per distinct key for the life of the isolate (config objects are memoised per DETOUR_CONFIG). */
+export function perIsolate<K, V>(make: (key: K) => V): (key: K) => V {
+  const made = new Map<K, V>();
+  return (key) => {
+    let v = made.get(key);
+    if (v === undefined) {
+      if (made.size > 16) made.clear();
+      made.set(key, (v = make(key)));
+    }
+    return v;
+  };
+}
 
 export function createApp(overrides: Partial<AppDeps> = {}) {
   const deps: AppDeps = { ...productionDeps, ...overrides };
@@ -59,3 +77,4 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
 export default createApp();
 export { ProviderHealth } from "../durable-objects/provider-health";
 export { ChaosControl } from "../durable-objects/chaos-control";
+export { TenantLimiter } from "../durable-objects/tenant-limiter";

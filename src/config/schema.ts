@@ -8,6 +8,9 @@ import { CacheConfig, RouteCache } from "../cache/policy";
 import { DegradeConfig } from "../degrade/ladder";
 import { BreakerConfig } from "../resilience/breaker";
 import { TaskClass } from "../routing/classify";
+import { RoutingPolicy } from "../routing/policy";
+import { RetryBudgetConfig, ThrottleConfig } from "../resilience/budget";
+import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
 
 const Id = z
@@ -159,6 +162,20 @@ export const DetourConfig = z
       .default({ maxBodyBytes: 1_000_000, maxMessages: 1000 }),
     /** Serve real providers without DETOUR_API_KEYS. Off by default: an open gateway spends your vendor credit. */
     allowAnonymous: z.boolean().default(false),
+    /** SLA routing: tiers, task-class strategies, hedging (docs/routing.md). */
+    routing: RoutingPolicy.prefault({}),
+    /** Retries per provider stay under this share of its requests (isolate-wide). */
+    retryBudget: RetryBudgetConfig.prefault({}),
+    /** Client-side adaptive throttling per provider (the SRE book's formula, K = k). */
+    throttle: ThrottleConfig.prefault({}),
+    /** Per-tenant limits: by tier (over the built-in tier defaults), then by tenant. */
+    tenants: z
+      .object({
+        tiers: z.object({ premium: TenantLimits.optional(), standard: TenantLimits.optional(), free: TenantLimits.optional() }).strict().default({}),
+        byTenant: z.record(z.string(), TenantLimits).default({}),
+      })
+      .strict()
+      .prefault({}),
     /** Intent cache (docs/storage.md, README "Intent cache"). */
     cache: CacheConfig.prefault({}),
     /** Degradation ladder for every route without its own. */

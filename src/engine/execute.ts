@@ -54,6 +54,12 @@ export interface EngineDeps {
    * finishes reading it (it is not known here).
    */
   onAttempt?(target: Target, sample: AttemptSample): void;
+  /** Retry budget and adaptive throttling (src/engine/governor.ts). Absent: neither applies. */
+  governor?: {
+    firstAttempt(target: Target): { allowed: boolean; reason?: string };
+    mayRetry(target: Target): boolean;
+    outcome(target: Target, errorClass: ErrorClass | undefined): void;
+  };
 }
 
 /** One line of the trace: what one attempt did. */
@@ -290,6 +296,12 @@ async function runAttempts<T>(
         skipped.push({ target: pt.target, reason: admission.reason });
         continue;
       }
+      const gate = deps.governor?.firstAttempt(pt.target);
+      if (gate && !gate.allowed) {
+        attempts.push({ provider: pt.target.provider.id, model: pt.target.model.id, outcome: "skipped", skipReason: gate.reason ?? "throttled", ms: 0 });
+        skipped.push({ target: pt.target, reason: gate.reason ?? "throttled" });
+        continue;
+      }
       // A half-open breaker admits a fixed number of trial calls: a probe is never retried on the same target.
       const maxRetries = admission.probe ? 0 : pt.policy.maxRetries;
       let waitedMs = 0;
@@ -310,6 +322,7 @@ async function runAttempts<T>(
           cancelFirstByte();
           attempts.push({ ...log(pt, "ok", clock.now() - started, waitedMs, opts.isHedge), ...(admission.probe ? { probe: true } : {}) });
           if (!opts.keepAlive) deps.onAttempt?.(pt.target, { durationMs: clock.now() - started, probe: admission.probe });
+          deps.governor?.outcome(pt.target, undefined);
           if (opts.keepAlive) {
             // The stream lives on past this function: the deadline and client link stay armed until it ends.
             keep = true;
@@ -342,9 +355,16 @@ async function runAttempts<T>(
             return { ok: false, failure: gone, attempts };
           }
           deps.onAttempt?.(pt.target, { errorClass: err.errorClass, durationMs: clock.now() - started, probe: admission.probe });
+          deps.governor?.outcome(pt.target, err.errorClass);
           const decision = decisionFor(err.errorClass);
           if (decision === "report") return { ok: false, failure: { kind: "caller", error: err }, attempts };
           if (decision === "next_target" || n === maxRetries) {
+            lastErrors.push({ target: pt.target, error: err });
+            break;
+          }
+          if (deps.governor && !deps.governor.mayRetry(pt.target)) {
+            // The provider's retry budget is spent: retrying now would amplify its overload.
+            attempts[attempts.length - 1]!.message = `${err.message} (retry budget spent: moving on)`;
             lastErrors.push({ target: pt.target, error: err });
             break;
           }

@@ -31,6 +31,12 @@ export interface Served {
   cache?: string;
   /** `x-detour-degraded`: `<rung>; reason=<why>`. */
   degraded?: string;
+  /** Why targets were ordered and skipped (the routing plan), for the trace. */
+  routing?: Record<string, unknown>;
+  /** `x-detour-cost-usd`: the answer's cost at the served model's price. */
+  costUsd?: number;
+  /** The request was hedged. */
+  hedged?: boolean;
 }
 
 export function servedHeaders(s: Served): Record<string, string> {
@@ -44,6 +50,8 @@ export function servedHeaders(s: Served): Record<string, string> {
   if (s.mode) h["x-detour-mode"] = s.mode;
   if (s.cache) h["x-detour-cache"] = s.cache;
   if (s.degraded) h["x-detour-degraded"] = s.degraded;
+  if (s.costUsd !== undefined) h["x-detour-cost-usd"] = s.costUsd.toFixed(6);
+  if (s.hedged) h["x-detour-hedged"] = "1";
   return h;
 }
 
@@ -81,6 +89,9 @@ export function traceObject(s: Served) {
     ...(s.breakerCalls !== undefined ? { breaker_do_calls: s.breakerCalls } : {}),
     ...(s.cache ? { cache: s.cache } : {}),
     ...(s.degraded ? { degraded: s.degraded } : {}),
+    ...(s.routing ? { routing: s.routing } : {}),
+    ...(s.costUsd !== undefined ? { cost_usd: s.costUsd } : {}),
+    ...(s.hedged ? { hedged: true } : {}),
     ...(s.notes?.length ? { notes: s.notes } : {}),
   };
 }

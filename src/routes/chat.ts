@@ -30,6 +30,10 @@ import { chaosFetch } from "../chaos/inject";
 import { isAdminToken } from "../middleware/auth";
 import { chaosStub } from "./admin-faults";
 import { parseDeadlineHeader, resolvePlan } from "../routing/resolve";
+import type { DetourConfig } from "../config/schema";
+import type { LimitDecision } from "../resilience/limits";
+import { expectedOutputTokens } from "../routing/plan";
+import { costOf, limitError, routeRequest, tenantLimits, type LimiterStub, type RoutedRequest } from "../routing/route-request";
 import { collecting, respondWith, sseResponse } from "./respond";
 
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
@@ -78,7 +82,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     if (requestFault) return (requestFault.provider === "*" || requestFault.provider === t.provider.id) && draw < requestFault.rate ? requestFault : undefined;
     return faults.length ? faultFor(faults, t.provider.id, plan.route, deps.clock.now(), draw) : undefined;
   };
-  const engine = engineDeps(deps, c.env, breakers, chaos, notes);
+  const engine = engineDeps(deps, c.env, breakers, chaos, notes, config);
 
   // --- cache: read before going live (a fresh hit answers), keep a stale one for the ladder ---
   const decision = cacheDecision({ req: request, taskClass: cls.taskClass, intent, config: config.cache, route: route?.cache, cacheControl: parseCacheControl(c.req.header("cache-control")) });
@@ -99,7 +103,11 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     }
   }
   const tRouted = deps.clock.now();
+  let routedRef: RoutedRequest | undefined;
 
+  // Defined before routing runs (a fresh cache hit answers before it), filled once it has.
+  const routedSkips = (): Served["attempts"] => (routedRef ? routedRef.skipped : []);
+  const routingTrace = () => routedRef?.trace;
   const served = (target: Target | { provider: { id: string }; model: { id: string } } | undefined, mode: ServedMode | undefined, attempts: Served["attempts"], extra: Partial<Served> = {}): Served => {
     const now = deps.clock.now();
     return {
@@ -107,7 +115,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       route: plan.route,
       ...(target ? { provider: target.provider.id, model: target.model.id } : {}),
       ...(mode ? { mode } : {}),
-      attempts: attempts.map((a) => (a.message ? { ...a, message: clean(a.message) } : a)),
+      attempts: [...routedSkips(), ...attempts].map((a) => (a.message ? { ...a, message: clean(a.message) } : a)),
+      routing: routingTrace(),
       timings: { routingMs: tRouted - t0, breakerMs: breakers.stats.admitMs, upstreamMs: now - tRouted, totalMs: now - t0 },
       notes,
       breakerCalls: breakers.stats.awaitedCalls,
@@ -155,8 +164,50 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     return respondWith(c, hit.entry.response, meta(hit.entry.provider, hit.entry.model), s, { ...opts, detourExtra: { cache: { match: hit.match, age_seconds: hit.ageSeconds, ...(hit.similarity !== undefined ? { similarity: hit.similarity } : {}) } } });
   }
 
+  // --- route: the pure plan orders and filters the route's targets for this tier and task class ---
+  const hedgeBudget = deps.hedgeBudget(config.routing.hedging.maxHedgeShare);
+  hedgeBudget.request(deps.clock.now());
+  const caller = c.get("caller");
+  const routed = routeRequest({
+    resolved: plan,
+    config,
+    classification: cls,
+    tier: caller.tier,
+    stream: request.stream,
+    view: deps.breakerView,
+    keyFor: (t) => breakers.key(t),
+    now: deps.clock.now(),
+    hedgeShare: 0,
+    takeHedge: () => hedgeBudget.take(deps.clock.now()),
+  });
+  routedRef = routed;
+  const targets = routed.targets;
+  const first = targets[0]!.target;
+
+  // --- tenant limits: counters need one writer, so this is one awaited Durable Object call when limits apply ---
+  const limits = tenantLimits(config, tenant, caller.tier);
+  const limiter = c.env.TENANT_LIMITER && Object.keys(limits).length > 0 ? (c.env.TENANT_LIMITER.get(c.env.TENANT_LIMITER.idFromName(tenant)) as unknown as LimiterStub) : undefined;
+  if (limiter) {
+    const estimate = {
+      tokens: cls.estimatedInputTokens + expectedOutputTokens(first, request.maxTokens),
+      costUsd: costOf(first, undefined, cls.estimatedInputTokens, request.maxTokens) ?? 0,
+    };
+    let decision: LimitDecision | undefined;
+    try {
+      decision = await limiter.check(limits, deps.clock.now(), estimate);
+    } catch (err) {
+      notes.push(`tenant limits unreachable (${err instanceof Error ? err.message : String(err)}); failing open`);
+    }
+    if (decision && !decision.allowed) throw limitError(decision);
+  }
+  const commitUsage = (target: Target, usage: { inputTokens: number; outputTokens: number } | undefined) => {
+    if (!limiter) return;
+    const costUsd = costOf(target, usage, cls.estimatedInputTokens, request.maxTokens) ?? 0;
+    later(limiter.commit(deps.clock.now(), { tokens: usage ? usage.inputTokens + usage.outputTokens : 0, costUsd }).catch(() => {}));
+  };
+
   const fail = async (failure: Failure, attempts: Served["attempts"]): Promise<Response> => {
-    const err = failureToApiError(failure, plan.route, clean, breakers.retryAfterSeconds(plan.targets.map((t) => t.target)));
+    const err = failureToApiError(failure, plan.route, clean, breakers.retryAfterSeconds(targets.map((t) => t.target)));
     // The caller's own mistakes and departures are not outages: no degraded answer stands in for them.
     if (failure.kind === "caller" || failure.kind === "aborted" || (err.status === 400 && err.code === "context_length_exceeded")) {
       breakers.flush();
@@ -176,7 +227,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       ...(c.env.DETOUR_KV ? { kv: new KvStore(c.env.DETOUR_KV) } : {}),
       ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared!)) } : {}),
       reduced: async (reduced) => {
-        const retryless = plan.targets.map((t) => ({ ...t, policy: { ...t.policy, maxRetries: 0 } }));
+        const retryless = targets.map((t) => ({ ...t, policy: { ...t.policy, maxRetries: 0 } }));
         const out = await executeJson({ ...reduced, stream: false, includeUsage: false }, retryless, engine, { deadlineMs: Math.min(10_000, plan.deadlineMs), signal: c.req.raw.signal });
         attempts.push(...(out.attempts.map((a) => ({ ...a, message: `reduced: ${a.message ?? ""}`.trim() }))));
         return out.ok ? { response: out.value, target: out.target } : undefined;
@@ -205,27 +256,36 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   };
 
   if (!request.stream) {
-    const outcome = await executeJson(request, plan.targets, engine, { deadlineMs: plan.deadlineMs, signal: c.req.raw.signal });
+    const outcome = await executeJson(request, targets, engine, { deadlineMs: plan.deadlineMs, signal: c.req.raw.signal, ...(routed.hedge ? { hedge: routed.hedge } : {}) });
     if (!outcome.ok) return fail(outcome.failure, outcome.attempts);
     const res = outcome.value;
     breakers.annotateLast(outcome.target, {
       ...(res.usage ? { outputTokens: res.usage.outputTokens } : {}),
       ...(res.finishReason === "content_filter" ? { refusal: true } : {}),
-      ...(outcome.targetIndex > 0 ? { failover: true } : {}),
+      ...(outcome.target !== first ? { failover: true } : {}),
     });
     breakers.flush();
     store(res, outcome.target);
-    const s = served(outcome.target, outcome.targetIndex === 0 ? "primary" : "failover", outcome.attempts);
+    commitUsage(outcome.target, res.usage);
+    const costUsd = costOf(outcome.target, res.usage, cls.estimatedInputTokens, request.maxTokens);
+    const s = served(outcome.target, modeOf([...routed.skipped, ...outcome.attempts], outcome.target), outcome.attempts, {
+      ...(costUsd !== undefined ? { costUsd } : {}),
+      ...(outcome.hedged ? { hedged: true } : {}),
+    });
     log(s, { status: 200 });
     return respondWith(c, res, meta(outcome.target.provider.id, outcome.target.model.id), s, opts);
   }
 
-  const outcome = await executeStream(request, plan.targets, engine, { deadlineMs: plan.deadlineMs, signal: c.req.raw.signal });
+  const outcome = await executeStream(request, targets, engine, { deadlineMs: plan.deadlineMs, signal: c.req.raw.signal, ...(routed.hedge ? { hedge: routed.hedge } : {}) });
   // Nothing was sent yet: a stream that never started degrades like a JSON request.
   if (!outcome.ok) return fail(outcome.failure, outcome.attempts);
   const committed = outcome.value;
   const committedAt = deps.clock.now();
-  const s = served(outcome.target, outcome.targetIndex === 0 ? "primary" : "failover", outcome.attempts);
+  const estimatedCost = costOf(outcome.target, undefined, cls.estimatedInputTokens, request.maxTokens);
+  const s = served(outcome.target, modeOf([...routed.skipped, ...outcome.attempts], outcome.target), outcome.attempts, {
+    ...(estimatedCost !== undefined ? { costUsd: estimatedCost } : {}),
+    ...(outcome.hedged ? { hedged: true } : {}),
+  });
   const events = collecting(continueStream(committed, deps.clock), (res) => store(res, committed.target), committed.target.model.id);
   const streamBody = renderChatStream(events, meta(outcome.target.provider.id, outcome.target.model.id), {
     includeUsage: request.includeUsage,
@@ -240,14 +300,27 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
           latencyMs: end - committed.startedAt,
           ttftMs: committedAt - committed.startedAt,
           ...(usage ? { outputTokens: usage.outputTokens } : {}),
-          ...(outcome.targetIndex > 0 && !error ? { failover: true } : {}),
+          ...(outcome.target !== first && !error ? { failover: true } : {}),
         },
       );
       breakers.flush();
+      commitUsage(committed.target, usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : undefined);
       log(s, { status: 200, ...(error ? { stream_error: clientGone ? "client_gone" : error.errorClass } : {}), ms: end - t0 });
     },
   });
   return sseResponse(streamBody, s);
+}
+
+/**
+ * `failover` when the answer came from anywhere but the planned first choice because something was unavailable (an
+ * error, an open breaker, a health threshold, throttling); `primary` otherwise. Skips for capability or quality are
+ * routing choosing, not failing over.
+ */
+function modeOf(attempts: Served["attempts"], served: Target): ServedMode {
+  const choice = /^skipped: (context|max output|no tools|no json|no vision|quality)/;
+  // Retries on the target that finally answered are not a failover.
+  const elsewhere = attempts.filter((a) => a.provider !== served.provider.id || a.model !== served.model.id);
+  return elsewhere.some((a) => a.outcome === "error" || (a.outcome === "skipped" && !choice.test(a.skipReason ?? ""))) ? "failover" : "primary";
 }
 
 function background(c: Context<AppEnv>, p: Promise<unknown>): void {
@@ -264,7 +337,15 @@ function secretOf(env: Bindings, name: string): string | undefined {
   return typeof v === "string" && v !== "" ? v : undefined;
 }
 
-function engineDeps(deps: AppDeps, env: Bindings, breakers: RequestBreakers, chaos: (t: Target) => Fault | undefined, notes: string[]): EngineDeps {
+function engineDeps(
+  deps: AppDeps,
+  env: Bindings,
+  breakers: RequestBreakers,
+  chaos: (t: Target) => Fault | undefined,
+  notes: string[],
+  config: DetourConfig,
+): EngineDeps {
+  const gov = deps.governor(config);
   const sleep = (ms: number, signal: AbortSignal) => deps.clock.sleep(ms, signal);
   const fetchFor = (t: Target): typeof fetch => {
     const base = t.provider.kind === "simulated" ? simulatedFetch(t.provider, sleep) : deps.fetch;
@@ -287,5 +368,10 @@ function engineDeps(deps: AppDeps, env: Bindings, breakers: RequestBreakers, cha
     }),
     admit: breakers.admit,
     onAttempt: breakers.onAttempt,
+    governor: {
+      firstAttempt: (t) => gov.firstAttempt(t.provider.id, deps.clock.now(), deps.random()),
+      mayRetry: (t) => gov.mayRetry(t.provider.id, deps.clock.now()),
+      outcome: (t, errorClass) => gov.outcome(t.provider.id, deps.clock.now(), errorClass),
+    },
   };
 }

@@ -12,8 +12,19 @@ export const INSTANT_SIMULATED_CONFIG = {
   },
 };
 
-/** Three real-vendor providers on the fake internet (test/fakes/vendors.ts). */
+/**
+ * Three real-vendor providers on the fake internet (test/fakes/vendors.ts). Routing is neutralised for the test key's
+ * tier (no health threshold, no hedging, no shedding) so these tests see the engine, breakers and cache alone;
+ * test/workers/routing.test.ts exercises the routing policy itself.
+ */
 export const VENDOR_CONFIG = {
+  routing: {
+    tiers: {
+      premium: { minHealth: 0, hedge: false, shed: false },
+      standard: { minHealth: 0, hedge: false, shed: false },
+      free: { minHealth: 0, hedge: false, shed: false },
+    },
+  },
   providers: [
     { id: "alpha", kind: "openai", baseUrl: "https://openai.test/v1", apiKeySecret: "ALPHA_KEY", models: [{ id: "gpt-4o-mini", contextWindow: 128000, tools: true, json: true }] },
     { id: "beta", kind: "anthropic", baseUrl: "https://anthropic.test", apiKeySecret: "BETA_KEY", models: [{ id: "claude-3-5-haiku-latest", contextWindow: 200000, tools: true }] },

@@ -7,7 +7,10 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { BreakerView } from "../../src/breakers/view";
 import { FaultView } from "../../src/chaos/view";
-import { createApp } from "../../src/index";
+import type { DetourConfig } from "../../src/config/schema";
+import { Governor } from "../../src/engine/governor";
+import { HedgeBudget } from "../../src/engine/hedge";
+import { createApp, perIsolate } from "../../src/index";
 import type { RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
 import { ManualClock } from "./clock";
@@ -42,13 +45,17 @@ export function harness(opts: HarnessOptions = {}) {
   const isolation = crypto.randomUUID();
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
-  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, faultView, cacheWrites: new Map(), edgeCache: () => edge });
+  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, faultView, cacheWrites: new Map(), edgeCache: () => edge,
+    hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
+    governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
+  });
   const config = opts.config === undefined ? VENDOR_CONFIG : opts.config;
   const testEnv = {
     ...env,
     PROVIDER_HEALTH: trackedNamespace(env.PROVIDER_HEALTH, clock, isolation),
     DETOUR_KV: trackedKv(env.DETOUR_KV, clock, isolation),
     CHAOS: trackedNamespace(env.CHAOS, clock, isolation),
+    TENANT_LIMITER: trackedNamespace(env.TENANT_LIMITER, clock, isolation),
     DETOUR_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
     ...(opts.keys === null ? {} : { DETOUR_API_KEYS: JSON.stringify(opts.keys ?? CALLER_KEYS) }),
     ...(opts.secrets ?? SECRETS),

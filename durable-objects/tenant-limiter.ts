@@ -1,0 +1,64 @@
+/**
+ * TenantLimiter: one Durable Object per tenant (`idFromName(tenant)`), a thin shell over the pure limiter in
+ * src/resilience/limits.ts. One object per tenant gives a single writer, so `check` and the request count it takes are
+ * atomic across every isolate — the reason this is a DO and not KV (no compare-and-set) or isolate memory (per-isolate
+ * counts would multiply the limit by the number of isolates).
+ *
+ * Time: callers pass their `now` (the worker's clock, injectable in tests). No alarm is needed: the window prunes
+ * itself on every write and the month rolls over on the first call of the new month.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  admit,
+  check,
+  commit,
+  initialLimiter,
+  TenantLimits,
+  usage,
+  type LimitDecision,
+  type LimiterState,
+  type Usage,
+  type UsageReport,
+} from "../src/resilience/limits";
+
+export class TenantLimiter extends DurableObject {
+  #s: LimiterState = initialLimiter(Date.now());
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env as never);
+    ctx.blockConcurrencyWhile(async () => {
+      const stored = await ctx.storage.get<LimiterState>("state");
+      if (stored) this.#s = stored;
+    });
+  }
+
+  /**
+   * Decide whether a request may go ahead and, when it may, count it at once, so the next concurrent request sees it.
+   * `limits` come from the caller's config (tier defaults merged with the tenant's own) and are validated here too,
+   * because a bad limit would otherwise silently mean "no limit".
+   */
+  async check(limits: TenantLimits, now: number, estimate: Usage): Promise<LimitDecision> {
+    const decision = check(this.#s, TenantLimits.parse(limits), now, estimate);
+    if (decision.allowed) {
+      this.#s = admit(this.#s, now);
+      await this.#persist();
+    }
+    return decision;
+  }
+
+  /** Record a finished request's actual tokens and cost; returns the usage after it. */
+  async commit(now: number, actual: Usage): Promise<UsageReport> {
+    this.#s = commit(this.#s, now, actual);
+    await this.#persist();
+    return usage(this.#s, now);
+  }
+
+  /** Requests and tokens in the last minute, spend this month (for /status-like reporting). Read-only. */
+  async usage(now: number): Promise<UsageReport> {
+    return usage(this.#s, now);
+  }
+
+  async #persist(): Promise<void> {
+    await this.ctx.storage.put("state", this.#s);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The routing policy (issue 4): per tier how healthy a provider must be, whether requests may be hedged and when they
+ * are shed; per task class how targets are ordered and the least model quality it accepts. Pure config: `plan`
+ * (src/routing/plan.ts) reads it, nothing here decides anything.
+ *
+ * Every field has a default, so `RoutingPolicy.parse({})` is the documented policy:
+ *
+ * | tier     | minHealth | hedge | shed at pressure |
+ * |----------|-----------|-------|------------------|
+ * | premium  | 0.8       | yes   | never            |
+ * | standard | 0.5       | no    | ≥ 0.9            |
+ * | free     | 0.2       | no    | ≥ 0.5            |
+ *
+ * | class                                 | strategy | quality floor |
+ * |---------------------------------------|----------|---------------|
+ * | classification, extraction, rewrite   | cheapest | 1             |
+ * | summarization, chat                   | ordered  | 2             |
+ * | code, reasoning                       | reliable | 3             |
+ */
+import { z } from "zod";
+import type { ModelConfig } from "../config/schema";
+import type { TaskClass } from "./classify";
+
+/** A model's quality on a 1 (small, cheap) … 5 (frontier) scale, set by the operator per model. */
+export const ModelQuality = z.number().int().min(1).max(5);
+export type ModelQuality = z.infer<typeof ModelQuality>;
+
+/** The quality of a model that does not state one: the middle of the scale, so it passes the default floors. */
+export const DEFAULT_MODEL_QUALITY = 3;
+
+/**
+ * A model's configured quality, or `DEFAULT_MODEL_QUALITY`. Read loosely because `quality` is being added to
+ * `ModelConfig` separately; this keeps working before and after.
+ */
+export function modelQuality(model: ModelConfig): number {
+  return (model as { quality?: number }).quality ?? DEFAULT_MODEL_QUALITY;
+}
+
+/** How much a route's requests matter: must-succeed is never shed and gets a warm standby; can-delay is shed first. */
+export const Criticality = z.enum(["must-succeed", "can-degrade", "can-delay"]);
+export type Criticality = z.infer<typeof Criticality>;
+
+/**
+ * How a class's eligible targets are ordered: `cheapest` by estimated cost, `reliable` by health score, `ordered` as
+ * the route lists them.
+ */
+export const Strategy = z.enum(["cheapest", "reliable", "ordered"]);
+export type Strategy = z.infer<typeof Strategy>;
+
+function tierPolicy(d: { minHealth: number; hedge: boolean; shed: number | false }) {
+  return z
+    .object({
+      /** Providers whose health score is below this are skipped for this tier (a half-open breaker excepted). */
+      minHealth: z.number().min(0).max(1).default(d.minHealth),
+      /** May this tier's requests be hedged (a second attempt started when the first is slower than its p95)? */
+      hedge: z.boolean().default(d.hedge),
+      /** Shed this tier's requests when routing pressure reaches this share (0–1); `false` never sheds. */
+      shed: z.union([z.number().min(0).max(1), z.literal(false)]).default(d.shed),
+    })
+    .strict()
+    .prefault({});
+}
+
+function classPolicy(d: { strategy: Strategy; qualityFloor: number }) {
+  return z
+    .object({
+      strategy: Strategy.default(d.strategy),
+      /** Models whose quality is below this are never tried for this class (except as a last-resort fallback). */
+      qualityFloor: ModelQuality.default(d.qualityFloor),
+    })
+    .strict()
+    .prefault({});
+}
+
+const cheap = { strategy: "cheapest", qualityFloor: 1 } as const;
+const steady = { strategy: "ordered", qualityFloor: 2 } as const;
+const hard = { strategy: "reliable", qualityFloor: 3 } as const;
+
+/** Per-class settings; a class left out keeps its own default (not a generic one), so overriding one key is safe. */
+const Classes = z
+  .object({
+    // Low-risk classes: a small model does them well, so spend as little as possible.
+    classification: classPolicy(cheap),
+    extraction: classPolicy(cheap),
+    rewrite: classPolicy(cheap),
+    // The operator's configured order already encodes a preference; keep it, minus unhealthy targets.
+    summarization: classPolicy(steady),
+    chat: classPolicy(steady),
+    // Complex work stays on the most reliable path: a failed or weak answer costs more than the tokens.
+    code: classPolicy(hard),
+    reasoning: classPolicy(hard),
+  } satisfies Record<TaskClass, unknown>)
+  .strict()
+  .prefault({});
+
+export const RoutingPolicy = z
+  .object({
+    tiers: z
+      .object({
+        premium: tierPolicy({ minHealth: 0.8, hedge: true, shed: false }),
+        standard: tierPolicy({ minHealth: 0.5, hedge: false, shed: 0.9 }),
+        free: tierPolicy({ minHealth: 0.2, hedge: false, shed: 0.5 }),
+      })
+      .strict()
+      .prefault({}),
+    classes: Classes,
+    /** Criticality of a route that does not set one. */
+    criticality: Criticality.default("can-degrade"),
+    /** Must-succeed routes append the most reliable model not already planned as a warm standby. */
+    standby: z.boolean().default(true),
+    hedging: z
+      .object({
+        /** At most this share of requests may be hedged (The Tail at Scale keeps it to a few per cent). */
+        maxHedgeShare: z.number().min(0).max(1).default(0.1),
+        /** The hedge delay is the first target's observed p95, clamped to [minDelayMs, maxDelayMs]. */
+        minDelayMs: z.number().int().nonnegative().default(50),
+        maxDelayMs: z.number().int().nonnegative().default(5000),
+      })
+      .strict()
+      .refine((h) => h.minDelayMs <= h.maxDelayMs, { message: "minDelayMs must not exceed maxDelayMs", path: ["minDelayMs"] })
+      .prefault({}),
+  })
+  .strict();
+export type RoutingPolicy = z.infer<typeof RoutingPolicy>;
+
+/** The documented defaults, parsed once. */
+export const DEFAULT_ROUTING_POLICY: RoutingPolicy = RoutingPolicy.parse({});

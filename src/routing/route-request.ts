@@ -1,0 +1,133 @@
+/**
+ * One request's routing decision at the edge: feeds the pure `plan` (src/routing/plan.ts) with the isolate's breaker
+ * and health snapshots, turns its answer into the engine's planned targets, hedge options and trace, and applies the
+ * tenant's limits. Policy lives in plan.ts and policy.ts; this file only wires it.
+ */
+import { ApiError } from "../api/errors";
+import type { BreakerView } from "../breakers/view";
+import type { Tier } from "../config/load";
+import type { DetourConfig } from "../config/schema";
+import type { HedgeOptions } from "../engine/hedge";
+import type { AttemptLog, PlannedTarget } from "../engine/execute";
+import type { Target } from "../providers/types";
+import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "../resilience/limits";
+import type { Classification } from "./classify";
+import { estimateCostUsd, expectedOutputTokens, plan, type RoutingPlan, type TargetHealth } from "./plan";
+import type { ResolvedPlan } from "./resolve";
+
+export interface RoutedRequest {
+  targets: PlannedTarget[];
+  /** Targets routing left out, as trace lines. */
+  skipped: AttemptLog[];
+  hedge: HedgeOptions | undefined;
+  /** For the trace: why each target is where it is. */
+  trace: Record<string, unknown>;
+  plan: RoutingPlan;
+}
+
+export function routeRequest(input: {
+  resolved: ResolvedPlan;
+  config: DetourConfig;
+  classification: Classification;
+  tier: Tier;
+  stream: boolean;
+  view: BreakerView;
+  keyFor: (t: Target) => string;
+  now: number;
+  hedgeShare: number;
+  takeHedge: () => boolean;
+}): RoutedRequest {
+  const { resolved, config } = input;
+  const route = config.routes[resolved.route];
+  const criticality = route?.criticality ?? config.routing.criticality;
+  const health = (t: Target): TargetHealth | undefined => {
+    const snap = input.view.get(input.keyFor(t));
+    if (!snap) return undefined;
+    const m = snap.models[t.model.id];
+    // An open breaker whose time is up is a probe candidate: plan it like half-open and let admission decide.
+    const due = snap.state === "OPEN" && snap.openUntil !== null && input.now >= snap.openUntil;
+    return {
+      state: due ? "HALF_OPEN" : snap.state,
+      score: m?.score ?? snap.score,
+      rateLimitRate: snap.health.rateLimitRate,
+      ttftP95Ms: m?.health.ttft.p95 ?? snap.health.ttft.p95,
+      latencyP95Ms: m?.health.latency.p95 ?? snap.health.latency.p95,
+    };
+  };
+  const p = plan({
+    classification: input.classification,
+    tier: input.tier,
+    criticality,
+    candidates: resolved.targets.map((t) => t.target),
+    health,
+    policy: config.routing,
+    stream: input.stream,
+    hedgeShare: input.hedgeShare,
+    now: input.now,
+  });
+  if (p.shed.shed) {
+    throw new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" });
+  }
+  const policyOf = new Map(resolved.targets.map((t) => [t.target, t.policy] as const));
+  const targets = p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy }));
+  if (targets.length === 0) {
+    throw new ApiError(
+      400,
+      "invalid_request_error",
+      "no_capable_model",
+      `No model on '${resolved.route}' can take this request: ${p.skipped.map((s) => `${s.target.provider.id}/${s.target.model.id} ${s.reason}`).join("; ")}.`,
+      "model",
+    );
+  }
+  const hedge = p.hedge.allowed && p.hedge.afterMs !== undefined ? { afterMs: p.hedge.afterMs, allow: input.takeHedge } : undefined;
+  return {
+    targets,
+    skipped: p.skipped.map((s) => ({ provider: s.target.provider.id, model: s.target.model.id, outcome: "skipped" as const, skipReason: s.reason, ms: 0 })),
+    hedge,
+    plan: p,
+    trace: {
+      task_class: input.classification.taskClass,
+      class_source: input.classification.source,
+      tier: input.tier,
+      criticality,
+      estimated_input_tokens: input.classification.estimatedInputTokens,
+      order: p.ordered.map((e) => ({ target: `${e.target.provider.id}/${e.target.model.id}`, reason: e.reason, ...(e.priced ? { estimated_cost_usd: round6(e.estimatedCostUsd) } : {}) })),
+      skipped: p.skipped.map((s) => ({ target: `${s.target.provider.id}/${s.target.model.id}`, reason: s.reason })),
+      hedge: p.hedge.reason,
+      pressure: Number(p.pressure.toFixed(2)),
+    },
+  };
+}
+
+/** The answer's cost: actual usage at the served model's price, else the plan's estimate. */
+export function costOf(target: Target, usage: { inputTokens: number; outputTokens: number } | undefined, inputEstimate: number, maxTokens: number | undefined): number | undefined {
+  const cost = usage
+    ? estimateCostUsd(target, usage.inputTokens, usage.outputTokens)
+    : estimateCostUsd(target, inputEstimate, expectedOutputTokens(target, maxTokens));
+  return cost === undefined ? undefined : round6(cost);
+}
+
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/** The limits that apply to a tenant: tier defaults, then config's tier overrides, then the tenant's own. */
+export function tenantLimits(config: DetourConfig, tenant: string, tier: Tier): TenantLimits {
+  return { ...limitsFor(tier, config.tenants.tiers[tier] ?? {}), ...(config.tenants.byTenant[tenant] ?? {}) };
+}
+
+export interface LimiterStub {
+  check(limits: TenantLimits, now: number, estimate: Usage): Promise<LimitDecision>;
+  commit(now: number, actual: Usage): Promise<unknown>;
+}
+
+/** A 429 for a tenant over its limits, saying which and when to come back. */
+export function limitError(decision: LimitDecision): ApiError {
+  const what =
+    decision.reason === "spend_cap"
+      ? "This tenant has reached its monthly spend cap"
+      : decision.reason === "token_limit"
+        ? "This tenant has used its tokens for this minute"
+        : "This tenant has sent too many requests this minute";
+  return new ApiError(429, "rate_limit_error", decision.reason === "spend_cap" ? "spend_cap_reached" : "tenant_rate_limited", `${what}; retry in ${decision.retryAfterSeconds} s.`, null, {
+    "retry-after": String(decision.retryAfterSeconds),
+  });
+}
