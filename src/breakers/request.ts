@@ -72,6 +72,17 @@ export class RequestBreakers {
     }
   };
 
+  /** Load snapshots a fresh isolate lacks for these targets (in parallel), so routing ranks on real health. */
+  async warm(targets: Target[]): Promise<void> {
+    if (!this.env.PROVIDER_HEALTH) return;
+    const started = performance.now();
+    const keys = new Map(targets.map((t) => [this.key(t), t] as const));
+    await Promise.all(
+      [...keys].map(([key, t]) => this.view.warm(key, () => stubFor(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)),
+    );
+    this.stats.admitMs += performance.now() - started;
+  }
+
   /** Collect one attempt's outcome (engine callback). */
   onAttempt = (target: Target, sample: AttemptSample, extra: Partial<OutcomeSample> = {}): void => {
     const key = this.key(target);

@@ -49,6 +49,20 @@ export class BreakerView {
     this.#entries.set(snap.key, { snap, fetchedAt: now });
   }
 
+  /**
+   * Make sure a key has a snapshot before routing reads it (a fresh isolate has none): one bounded, awaited read of
+   * the object; on failure routing treats the provider as unknown (healthy) and the note says so.
+   */
+  async warm(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[], stats: { awaitedCalls: number }): Promise<void> {
+    if (this.#entries.has(key)) return;
+    try {
+      stats.awaitedCalls++;
+      this.put(await withTimeout(stub().snapshot(key, settings, opts.now()), opts), opts.now());
+    } catch (err) {
+      notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
+    }
+  }
+
   /** Every key this isolate holds a snapshot of. */
   keys(): string[] {
     return [...this.#entries.keys()];

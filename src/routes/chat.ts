@@ -168,6 +168,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const hedgeBudget = deps.hedgeBudget(config.routing.hedging.maxHedgeShare);
   hedgeBudget.request(deps.clock.now());
   const caller = c.get("caller");
+  await breakers.warm(plan.targets.map((t) => t.target));
   const routed = routeRequest({
     resolved: plan,
     config,
