@@ -18,18 +18,12 @@
  * Not wrangler dev: its dev proxy would dominate what is measured (README "Benchmark").
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import zlib from "node:zlib";
-import { Miniflare } from "miniflare";
+import { bundleDetour, readPkgVersion, ROOT, startMiniflare as startWorker, workerSettings as readWorkerSettings } from "./lib/worker.mjs";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const HOST = "127.0.0.1";
-// Used only if wrangler cannot read wrangler.toml for us (see workerSettings).
-const FALLBACK_COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
 const MOCK_KEY = "sk-bench";
 const HARD_LIMIT_MS = 170_000;
 const REQUEST_TIMEOUT_MS = 10_000;
@@ -139,61 +133,12 @@ async function startMockProcess() {
   return url;
 }
 
-function run(cmd, args, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("error", reject);
-    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} failed (${code}):\n${out}`))));
-  });
-}
-
-async function bundleDetour(outdir) {
-  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  await run(npx, ["wrangler", "deploy", "--dry-run", "--outdir", outdir], { WRANGLER_SEND_METRICS: "false", CI: "1" });
-  const files = readdirSync(outdir).filter((f) => !f.endsWith(".map") && !f.endsWith(".md"));
-  const main = files.find((f) => f === "index.js") ?? files.find((f) => f.endsWith(".js"));
-  if (!main) throw new Error(`wrangler produced no module in ${outdir}: ${files.join(", ")}`);
-  let raw = 0;
-  let gzip = 0;
-  for (const f of files) {
-    const buf = readFileSync(path.join(outdir, f));
-    raw += buf.length;
-    gzip += zlib.gzipSync(buf, { level: 9 }).length;
-  }
-  return { main: path.join(outdir, main), files, raw, gzip };
-}
-
-function drainStdio(stdout, stderr) {
-  // Detour logs one JSON line per request; reading it keeps workerd from blocking, printing it would drown the report.
-  stdout.resume();
-  stderr.resume();
-}
-
 /**
- * Compatibility date/flags and the local-only bindings (Durable Objects, KV, R2, D1 — all in memory here) exactly as
- * wrangler.toml declares them, read by wrangler itself so the bench follows the config as it grows.
+ * Compatibility settings and wrangler.toml's local bindings (scripts/lib/worker.mjs); BENCH_LOCAL_BINDINGS=0 leaves
+ * the bindings out (Detour without its Durable Object, i.e. breakers off).
  */
-async function workerSettings() {
-  try {
-    const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
-    const { workerOptions: w } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
-    const compat = {
-      compatibilityDate: w.compatibilityDate ?? FALLBACK_COMPAT.compatibilityDate,
-      compatibilityFlags: w.compatibilityFlags ?? [],
-    };
-    if (process.env.BENCH_LOCAL_BINDINGS === "0") return { compat, local: {} };
-    const pick = (o) => (o && Object.keys(o).length > 0 ? o : undefined);
-    const local = Object.fromEntries(
-      ["durableObjects", "kvNamespaces", "r2Buckets", "d1Databases"].map((k) => [k, pick(w[k])]).filter(([, v]) => v !== undefined),
-    );
-    return { compat, local };
-  } catch (err) {
-    log(`could not read wrangler.toml through wrangler (${err?.message ?? err}); using built-in compatibility settings, no bindings`);
-    return { compat: FALLBACK_COMPAT, local: {} };
-  }
+function workerSettings() {
+  return readWorkerSettings({ localBindings: process.env.BENCH_LOCAL_BINDINGS !== "0", log });
 }
 
 /**
@@ -202,17 +147,10 @@ async function workerSettings() {
  * floor about a third of its throughput here and so flatters any worker measured against it.
  */
 async function startMiniflare(name, opts) {
-  const mf = new Miniflare({
-    host: HOST,
-    port: 0,
-    handleRuntimeStdio: drainStdio,
-    ...(VIA === "direct" ? { unsafeDirectSockets: [{ host: HOST, port: 0 }] } : {}),
-    ...opts,
-  });
+  const { mf, url } = await startWorker(opts, { via: VIA });
   cleanups.push(() => mf.dispose());
-  const url = VIA === "direct" ? (await mf.ready, await mf.unsafeGetDirectURL()) : await mf.ready;
-  log(`${name} on ${url.href} (${VIA})`);
-  return url.href.replace(/\/$/, "");
+  log(`${name} on ${url}/ (${VIA})`);
+  return url;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -393,8 +331,10 @@ async function main() {
   const detourConfig = {
     providers: [{ id: "mock", kind: "openai", baseUrl: `${mockUrl}/v1`, apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }],
     routes: { auto: { targets: ["mock/m"] } },
-    allowAnonymous: true,
   };
+  // A premium gateway key: premium tenants have no per-tenant limits by default, so the bench measures the routing
+  // path, not the TenantLimiter's per-request Durable Object call (standard tenants pay that, see docs/routing.md).
+  const BENCH_KEY = "dtr_bench_premium_key_000001";
   const detourUrl = await startMiniflare("detour", {
     ...settings.compat,
     ...settings.local,
@@ -402,7 +342,7 @@ async function main() {
     modules: true,
     scriptPath: bundle.main,
     modulesRoot: path.dirname(bundle.main),
-    bindings: { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY },
+    bindings: { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY, DETOUR_API_KEYS: JSON.stringify({ [BENCH_KEY]: { tenant: "bench", tier: "premium" } }) },
   });
 
   const concurrency = PLAN.concurrent.concurrency;
@@ -416,7 +356,7 @@ async function main() {
   const targets = [
     mk("direct", mockUrl, { authorization: `Bearer ${MOCK_KEY}` }),
     mk("floor", floorUrl),
-    mk("detour", detourUrl),
+    mk("detour", detourUrl, { authorization: `Bearer ${BENCH_KEY}` }),
   ];
   cleanups.push(() => targets.forEach((t) => (t.seqAgent.destroy(), t.poolAgent.destroy())));
 
@@ -572,14 +512,6 @@ async function main() {
   };
   writeFileSync(path.join(ROOT, "reports/bench.json"), JSON.stringify(report, null, 2) + "\n");
   log(`wrote reports/bench.json (${report.durationS.toFixed(1)} s)`);
-}
-
-function readPkgVersion(name) {
-  try {
-    return JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
-  } catch {
-    return "?";
-  }
 }
 
 let code = 0;

@@ -1,0 +1,110 @@
+/**
+ * Shared by the scripts that run Detour's real worker locally (bench.mjs, drill.mjs): bundle it exactly as
+ * `wrangler deploy --dry-run` does, read wrangler.toml's compatibility settings and local bindings through wrangler
+ * itself, and serve a worker on workerd through Miniflare's API, bound to 127.0.0.1. No wrangler dev (its dev proxy
+ * would dominate what is measured; README "Benchmark"), no network.
+ */
+import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import zlib from "node:zlib";
+import { Miniflare } from "miniflare";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const HOST = "127.0.0.1";
+/** Used only if wrangler cannot read wrangler.toml for us (see workerSettings). */
+export const FALLBACK_COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
+
+/** Run a command in the repository root; resolves with its combined output, rejects with it on a non-zero exit. */
+export function run(cmd, args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(" ")} failed (${code}):\n${out}`))));
+  });
+}
+
+/** Bundle Detour into `outdir` as `wrangler deploy --dry-run` does; returns the main module and the bundle's size. */
+export async function bundleDetour(outdir) {
+  const npx = process.platform === "win32" ? "npx.cmd" : "npx";
+  await run(npx, ["wrangler", "deploy", "--dry-run", "--outdir", outdir], { WRANGLER_SEND_METRICS: "false", CI: "1" });
+  const files = readdirSync(outdir).filter((f) => !f.endsWith(".map") && !f.endsWith(".md"));
+  const main = files.find((f) => f === "index.js") ?? files.find((f) => f.endsWith(".js"));
+  if (!main) throw new Error(`wrangler produced no module in ${outdir}: ${files.join(", ")}`);
+  let raw = 0;
+  let gzip = 0;
+  for (const f of files) {
+    const buf = readFileSync(path.join(outdir, f));
+    raw += buf.length;
+    gzip += zlib.gzipSync(buf, { level: 9 }).length;
+  }
+  return { main: path.join(outdir, main), files, raw, gzip };
+}
+
+/** Detour logs one JSON line per request; reading it keeps workerd from blocking, printing it would drown the output. */
+export function drainStdio(stdout, stderr) {
+  stdout.resume();
+  stderr.resume();
+}
+
+/**
+ * Compatibility date/flags and the local-only bindings (Durable Objects, KV, R2, D1 — all in memory here) exactly as
+ * wrangler.toml declares them, read by wrangler itself so callers follow the config as it grows. `localBindings:
+ * false` leaves the bindings out. `log` receives a line when wrangler cannot read the file (then: built-in
+ * compatibility settings, no bindings).
+ */
+export async function workerSettings({ localBindings = true, log = () => {} } = {}) {
+  try {
+    const { unstable_getMiniflareWorkerOptions } = await import("wrangler");
+    const { workerOptions: w } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+    const compat = {
+      compatibilityDate: w.compatibilityDate ?? FALLBACK_COMPAT.compatibilityDate,
+      compatibilityFlags: w.compatibilityFlags ?? [],
+    };
+    if (!localBindings) return { compat, local: {} };
+    const pick = (o) => (o && Object.keys(o).length > 0 ? o : undefined);
+    const local = Object.fromEntries(
+      ["durableObjects", "kvNamespaces", "r2Buckets", "d1Databases"].map((k) => [k, pick(w[k])]).filter(([, v]) => v !== undefined),
+    );
+    return { compat, local };
+  } catch (err) {
+    log(`could not read wrangler.toml through wrangler (${err?.message ?? err}); using built-in compatibility settings, no bindings`);
+    return { compat: FALLBACK_COMPAT, local: {} };
+  }
+}
+
+/**
+ * A worker on its own workerd, listening on 127.0.0.1. `via` "direct" (default) serves it on its own socket
+ * (Miniflare's unsafeDirectSockets), as in production; "entry" goes through Miniflare's entry worker (mf.ready), an
+ * extra in-process hop. Returns the Miniflare instance (dispose it when done) and the worker's base URL, no trailing
+ * slash. `opts` are Miniflare options (script, bindings, compatibility settings, …).
+ */
+export async function startMiniflare(opts, { via = "direct" } = {}) {
+  const mf = new Miniflare({
+    host: HOST,
+    port: 0,
+    handleRuntimeStdio: drainStdio,
+    ...(via === "direct" ? { unsafeDirectSockets: [{ host: HOST, port: 0 }] } : {}),
+    ...opts,
+  });
+  try {
+    const url = via === "direct" ? (await mf.ready, await mf.unsafeGetDirectURL()) : await mf.ready;
+    return { mf, url: url.href.replace(/\/$/, "") };
+  } catch (err) {
+    await mf.dispose().catch(() => {});
+    throw err;
+  }
+}
+
+/** The installed version of a dependency, or "?". */
+export function readPkgVersion(name) {
+  try {
+    return JSON.parse(readFileSync(path.join(ROOT, "node_modules", name, "package.json"), "utf8")).version;
+  } catch {
+    return "?";
+  }
+}
