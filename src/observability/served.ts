@@ -37,6 +37,8 @@ export interface Served {
   costUsd?: number;
   /** The request was hedged. */
   hedged?: boolean;
+  /** The model the vendor says answered, when it is not the one configured (a vendor swapping models). */
+  upstreamModel?: string;
 }
 
 export function servedHeaders(s: Served): Record<string, string> {
@@ -52,6 +54,7 @@ export function servedHeaders(s: Served): Record<string, string> {
   if (s.degraded) h["x-detour-degraded"] = s.degraded;
   if (s.costUsd !== undefined) h["x-detour-cost-usd"] = s.costUsd.toFixed(6);
   if (s.hedged) h["x-detour-hedged"] = "1";
+  if (s.upstreamModel) h["x-detour-upstream-model"] = s.upstreamModel;
   return h;
 }
 

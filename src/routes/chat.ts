@@ -272,6 +272,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     const s = served(outcome.target, modeOf([...routed.skipped, ...outcome.attempts], outcome.target), outcome.attempts, {
       ...(costUsd !== undefined ? { costUsd } : {}),
       ...(outcome.hedged ? { hedged: true } : {}),
+      // Vendors report the model that actually answered; say so when it is not the one asked for.
+      ...(res.model && res.model !== outcome.target.model.id && !res.model.startsWith(`${outcome.target.model.id}-`) ? { upstreamModel: res.model } : {}),
     });
     log(s, { status: 200 });
     return respondWith(c, res, meta(outcome.target.provider.id, outcome.target.model.id), s, opts);

@@ -116,6 +116,7 @@ describe("each fault is an ordinary failure to the layers above", () => {
     expect(streamedText(s.events)).toBe("alpha answers fine");
     const r = await h.chat({}, trace);
     expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-upstream-model")).toBe("gpt-3.5-turbo-impostor");
   });
 
   it("rate 0 never applies", async () => {
