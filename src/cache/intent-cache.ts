@@ -67,7 +67,8 @@ export class IntentCache {
     const keys = await cacheKeys(req, { tenant: scope.tenant, route: scope.route, model: scope.route }, scope.intent);
     const tenantHash = await hashTenant(scope.tenant);
     const p: Prepared = { tenantHash, primary: keys.intent ?? keys.canonical, exact: keys.exact, bands: [], ...(keys.intent ? { intent: scope.intent! } : {}) };
-    if (!keys.intent && this.config.near) {
+    // Intent entries get band keys too: the ladder's Q&A retrieval may find an FAQ answer from a similar question.
+    if (this.config.near) {
       p.sig = minhash(shingles(nearText(req)), SIG_SIZE);
       // The scope holds everything but the question's wording (route, parameters, other messages, the numbers and
       // names in the question), so near matches never cross routes or swap an order id.
@@ -76,14 +77,19 @@ export class IntentCache {
     return p;
   }
 
-  /** Find a fresh or stale answer. Expired-past-grace entries are misses. */
-  async lookup(p: Prepared): Promise<CacheHit | undefined> {
+  /**
+   * Find a fresh or stale answer. Expired-past-grace entries are misses. `minSimilarity` lowers the near-duplicate
+   * bar for the degradation ladder's Q&A retrieval ("the closest answer we have"), never for ordinary hits.
+   */
+  async lookup(p: Prepared, minSimilarity?: number): Promise<CacheHit | undefined> {
     const direct = await this.#get(p.primary);
     if (direct) {
       const match: MatchKind = p.intent ? "intent" : direct.exactHash === p.exact ? "exact" : "canonical";
       return this.#hit(direct, p.primary, match);
     }
-    if (!p.sig || p.bands.length === 0) return undefined;
+    // An explicit intent is an exact contract: no near matches for it, except the ladder's closest-answer retrieval.
+    if (!p.sig || p.bands.length === 0 || (p.intent && minSimilarity === undefined)) return undefined;
+    const bar = minSimilarity ?? this.config.nearThreshold;
     // Near duplicates: every band key points at one entry; candidates are verified on their full signature.
     const pointers = await Promise.all(p.bands.map((b) => this.kv.get<string>(b).then((v) => v?.value)));
     const candidates = [...new Set(pointers.filter((x): x is string => typeof x === "string" && x.startsWith(`cache:${p.tenantHash}:`)))].slice(0, 4);
@@ -92,7 +98,7 @@ export class IntentCache {
       const entry = await this.#get(key);
       if (!entry?.sig) continue;
       const similarity = jaccardEstimate(p.sig, entry.sig);
-      if (similarity >= this.config.nearThreshold && (!best || similarity > best.similarity)) best = { entry, key, similarity };
+      if (similarity >= bar && (!best || similarity > best.similarity)) best = { entry, key, similarity };
     }
     return best ? this.#hit(best.entry, best.key, "near", best.similarity) : undefined;
   }

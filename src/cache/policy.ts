@@ -26,6 +26,8 @@ export const CacheConfig = z
     /** Near-duplicate matching: a candidate is a hit only at or above this estimated similarity. */
     near: z.boolean().default(true),
     nearThreshold: z.number().min(0.3).max(1).default(DEFAULT_NEAR_THRESHOLD),
+    /** The degradation ladder's Q&A retrieval serves the closest saved answer at or above this similarity. */
+    qaThreshold: z.number().min(0.1).max(1).default(0.25),
     /** Cache requests that set temperature > 0 (their answers are meant to vary). */
     allowTemperature: z.boolean().default(false),
     /** Per-colo Cache API copy in front of KV, seconds (also bounds how long a purge takes to reach every colo). */

@@ -25,6 +25,8 @@ export interface DegradeInput {
   kv?: KeyValueStore;
   /** Cached answer for this request, fresh or stale (looked up lazily: only when the ladder reaches "cache"). */
   cached?: () => Promise<CacheHit | undefined>;
+  /** The closest cached answer for a question (a lower similarity bar than a cache hit), for the rules rung. */
+  closest?: () => Promise<CacheHit | undefined>;
   /** Runs the reduced request on the route's surviving targets. */
   reduced?: (req: CanonicalRequest) => Promise<{ response: CanonicalResponse; target: Target } | undefined>;
   /** Notes for the trace (a rung that failed, and why). */
@@ -42,6 +44,9 @@ export type Degraded =
       body: { mode: string; rung: Rung; reason: string; message: string; retry_after: number | null };
     }
   | { rung: "error"; reason: string; message: string; retryAfterSeconds: number };
+
+/** Classes whose questions a similar question's saved answer can stand in for. */
+const QA_CLASSES: ReadonlySet<TaskClass> = new Set(["chat", "summarization"]);
 
 /** Why the live path failed, as a reason code the banner turns into words. */
 export function reasonOf(failure: Failure): string {
@@ -109,6 +114,20 @@ export async function degrade(input: DegradeInput): Promise<Degraded> {
         case "rules": {
           const r = ruleAnswer(req, input.taskClass, cfg);
           if (r) return { rung, mode: "degraded", response: answer(r.content), body: body(rung, "degraded") };
+          // Q&A: the closest answer already given to a similar question, labelled as such.
+          if (QA_CLASSES.has(input.taskClass) && input.closest) {
+            const near = await input.closest();
+            if (near) {
+              const similarity = near.similarity ?? 1;
+              return {
+                rung,
+                mode: "degraded",
+                response: near.entry.response,
+                ageSeconds: near.ageSeconds,
+                body: { ...body(rung, "degraded", near.ageSeconds), message: `${banner(rung, reason, near.ageSeconds, cfg.message)} This is the closest saved answer to a similar question (similarity ${similarity.toFixed(2)}).` },
+              };
+            }
+          }
           break;
         }
         case "error":

@@ -227,6 +227,16 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       now: deps.clock.now(),
       ...(c.env.DETOUR_KV ? { kv: new KvStore(c.env.DETOUR_KV) } : {}),
       ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared!)) } : {}),
+      ...(c.env.DETOUR_KV && decision.reason !== "no-store" && config.cache.enabled
+        ? {
+            // Q&A retrieval reads the cache even for requests it would not store (a chat question, say).
+            closest: async () => {
+              const reader = cache ?? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, deps.edgeCache(), deps.cacheWrites);
+              const p = prepared ?? (await reader.prepare(request, { tenant, route: plan.route, ...(intent ? { intent } : {}) }));
+              return reader.lookup(p, config.cache.qaThreshold);
+            },
+          }
+        : {}),
       reduced: async (reduced) => {
         const retryless = targets.map((t) => ({ ...t, policy: { ...t.policy, maxRetries: 0 } }));
         const out = await executeJson({ ...reduced, stream: false, includeUsage: false }, retryless, engine, { deadlineMs: Math.min(10_000, plan.deadlineMs), signal: c.req.raw.signal });

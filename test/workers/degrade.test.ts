@@ -108,6 +108,21 @@ describe("degradation ladder with every provider down", () => {
     expect(reduced.messages[0].content).toContain("outline");
   });
 
+  it("answers a similar question with the closest saved answer, labelled as such", async () => {
+    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("openai.test", { text: "Refunds take 5 business days." });
+    await h.chat({ messages: [{ role: "user", content: "What is your refund policy for online orders?" }] }, { "x-detour-intent": "faq:refunds" });
+    h.vendors.always("openai.test", { status: 503 });
+    h.vendors.always("anthropic.test", { status: 503 });
+    const r = await h.chat({ messages: [{ role: "user", content: "How does the refund policy work for orders placed online?" }] });
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("Refunds take 5 business days.");
+    expect(r.headers.get("x-detour-degraded")).toBe("rules; reason=providers_down");
+    expect(r.json.detour.degraded.message).toMatch(/closest saved answer to a similar question \(similarity 0\.\d\d\)/);
+    const unrelated = await h.chat({ messages: [{ role: "user", content: "Write me a poem about the sea" }] });
+    expect(unrelated.status).toBe(503);
+  });
+
   it("does not degrade a caller error", async () => {
     const h = allDown();
     h.vendors.script("openai.test", { status: 400, errorMessage: "bad temperature" });
