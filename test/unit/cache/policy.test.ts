@@ -44,6 +44,7 @@ describe("CacheConfig defaults (README configuration table)", () => {
       staleGraceSeconds: 86_400,
       near: true,
       nearThreshold: 0.55,
+      qaThreshold: 0.25,
       allowTemperature: false,
       edgeTtlSeconds: 60,
     });
