@@ -33,6 +33,7 @@ import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundleDetour, readPkgVersion, ROOT, startMiniflare, workerSettings } from "./lib/worker.mjs";
+import { lifecycle } from "./lib/lifecycle.mjs";
 
 const HARD_LIMIT_MS = 115_000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -71,29 +72,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 // Cleanup and watchdog
 // ---------------------------------------------------------------------------------------------------------------
 
-const cleanups = [];
-async function cleanup() {
-  while (cleanups.length) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (err) {
-      log("cleanup:", err?.message ?? err);
-    }
-  }
-}
-const watchdog = setTimeout(async () => {
-  log(`gave up: still running after ${HARD_LIMIT_MS / 1000}s`);
-  await cleanup();
-  process.exit(2);
-}, HARD_LIMIT_MS);
-watchdog.unref();
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, async () => {
-    await cleanup();
-    process.exit(130);
-  });
-}
+const { cleanups, cleanup, watchdog } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Config

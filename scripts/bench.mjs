@@ -23,6 +23,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { bundleDetour, readPkgVersion, ROOT, startMiniflare as startWorker, workerSettings as readWorkerSettings } from "./lib/worker.mjs";
+import { lifecycle } from "./lib/lifecycle.mjs";
 
 const MOCK_KEY = "sk-bench";
 const HARD_LIMIT_MS = 170_000;
@@ -69,29 +70,7 @@ const log = (...a) => console.error("[bench]", ...a);
 // Cleanup and watchdog
 // ---------------------------------------------------------------------------------------------------------------
 
-const cleanups = [];
-async function cleanup() {
-  while (cleanups.length) {
-    const fn = cleanups.pop();
-    try {
-      await fn();
-    } catch (err) {
-      log("cleanup:", err?.message ?? err);
-    }
-  }
-}
-const watchdog = setTimeout(async () => {
-  log(`gave up: still running after ${HARD_LIMIT_MS / 1000}s`);
-  await cleanup();
-  process.exit(2);
-}, HARD_LIMIT_MS);
-watchdog.unref();
-for (const sig of ["SIGINT", "SIGTERM"]) {
-  process.on(sig, async () => {
-    await cleanup();
-    process.exit(130);
-  });
-}
+const { cleanups, cleanup, watchdog } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Setup: mock, bundle, workers
