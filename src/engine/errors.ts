@@ -29,7 +29,9 @@ export type ErrorClass =
   /** 404 from the vendor: the configured model or path does not exist there. */
   | "model_not_found"
   /** The provider needs a secret or binding that is not configured. */
-  | "misconfigured";
+  | "misconfigured"
+  /** The caller went away or its deadline passed mid-attempt: says nothing about the provider. */
+  | "cancelled";
 
 /** What the engine does after an attempt failed with a given class. */
 export type Decision =
@@ -54,6 +56,8 @@ const DECISIONS: Record<ErrorClass, Decision> = {
   model_not_found: "next_target",
   misconfigured: "next_target",
   bad_request: "report",
+  // Nobody is waiting for an answer any more.
+  cancelled: "report",
 };
 
 export function decisionFor(errorClass: ErrorClass): Decision {

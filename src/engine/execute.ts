@@ -351,7 +351,7 @@ async function runAttempts<T>(
           if (gone) {
             // The caller's deadline or departure says nothing about the provider: a probe permit is handed back as a
             // neutral outcome rather than a failure.
-            if (admission.probe) deps.onAttempt?.(pt.target, { errorClass: "bad_request", durationMs: clock.now() - started, probe: true });
+            if (admission.probe) deps.onAttempt?.(pt.target, { errorClass: "cancelled", durationMs: clock.now() - started, probe: true });
             return { ok: false, failure: gone, attempts };
           }
           deps.onAttempt?.(pt.target, { errorClass: err.errorClass, durationMs: clock.now() - started, probe: admission.probe });

@@ -123,6 +123,7 @@ const COUNTS: Record<ErrorClass, boolean> = {
   server_error: true, timeout: true, network: true, malformed: true, empty: true, stream_cut: true, stall: true,
   rate_limited: true,
   bad_request: false, context_length: false, upstream_auth: false, model_not_found: false, misconfigured: false,
+  cancelled: false,
 };
 
 /** True when an outcome with this class is a failure of the provider; undefined (a success) is false. */

@@ -305,10 +305,10 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     ...(wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
     onEnd: ({ error, usage, clientGone }) => {
       const end = deps.clock.now();
-      // A client that left says nothing about the provider: report it as an ignored class so a probe permit is freed.
+      // A client that left says nothing about the provider: "cancelled" is ignored by breakers and frees a probe permit.
       breakers.onAttempt(
         committed.target,
-        { ...(error ? { errorClass: clientGone ? "bad_request" : error.errorClass } : {}), durationMs: committedAt - committed.startedAt, probe: committed.probe },
+        { ...(error ? { errorClass: clientGone ? "cancelled" : error.errorClass } : {}), durationMs: committedAt - committed.startedAt, probe: committed.probe },
         {
           latencyMs: end - committed.startedAt,
           ttftMs: committedAt - committed.startedAt,
