@@ -279,7 +279,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     store(res, outcome.target);
     commitUsage(outcome.target, res.usage);
     const costUsd = costOf(outcome.target, res.usage, cls.estimatedInputTokens, request.maxTokens);
-    const s = served(outcome.target, modeOf([...routed.skipped, ...outcome.attempts], outcome.target), outcome.attempts, {
+    const s = served(outcome.target, modeOf(outcome.attempts, routed.plan.passedOver, outcome.target), outcome.attempts, {
       ...(costUsd !== undefined ? { costUsd } : {}),
       ...(outcome.hedged ? { hedged: true } : {}),
       // Vendors report the model that actually answered; say so when it is not the one asked for.
@@ -295,7 +295,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const committed = outcome.value;
   const committedAt = deps.clock.now();
   const estimatedCost = costOf(outcome.target, undefined, cls.estimatedInputTokens, request.maxTokens);
-  const s = served(outcome.target, modeOf([...routed.skipped, ...outcome.attempts], outcome.target), outcome.attempts, {
+  const s = served(outcome.target, modeOf(outcome.attempts, routed.plan.passedOver, outcome.target), outcome.attempts, {
     ...(estimatedCost !== undefined ? { costUsd: estimatedCost } : {}),
     ...(outcome.hedged ? { hedged: true } : {}),
   });
@@ -325,15 +325,15 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
 }
 
 /**
- * `failover` when the answer came from anywhere but the planned first choice because something was unavailable (an
- * error, an open breaker, a health threshold, throttling); `primary` otherwise. Skips for capability or quality are
- * routing choosing, not failing over.
+ * `failover` when something unavailable was passed over on the way to the answer: routing left a target out for its
+ * breaker or health (`passedOver`, decided in plan.ts), or the engine met an error, an open breaker or throttling on
+ * another target. Retries on the target that finally answered, and routing's choices by capability or quality, are
+ * not a failover.
  */
-function modeOf(attempts: Served["attempts"], served: Target): ServedMode {
-  const choice = /^skipped: (context|max output|no tools|no json|no vision|quality)/;
-  // Retries on the target that finally answered are not a failover.
+function modeOf(attempts: Served["attempts"], passedOver: boolean, served: Target): ServedMode {
+  if (passedOver) return "failover";
   const elsewhere = attempts.filter((a) => a.provider !== served.provider.id || a.model !== served.model.id);
-  return elsewhere.some((a) => a.outcome === "error" || (a.outcome === "skipped" && !choice.test(a.skipReason ?? ""))) ? "failover" : "primary";
+  return elsewhere.some((a) => a.outcome === "error" || a.outcome === "skipped") ? "failover" : "primary";
 }
 
 function background(c: Context<AppEnv>, p: Promise<unknown>): void {

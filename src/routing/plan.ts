@@ -57,6 +57,11 @@ export interface PlannedEntry {
 export interface RoutingPlan {
   ordered: PlannedEntry[];
   skipped: { target: Target; reason: string }[];
+  /**
+   * A target was left out because it is unavailable (breaker or tier health), not because routing preferred
+   * another for capability or quality: whatever answers is then a failover.
+   */
+  passedOver: boolean;
   hedge: { allowed: boolean; afterMs?: number; reason: string };
   /** Share in [0, 1] of the capable targets that are unavailable, rate-limited or nearly dead. */
   pressure: number;
@@ -131,10 +136,15 @@ export function plan(input: PlanInput): RoutingPlan {
 
   const healthy: Row[] = [];
   const held = new Map<Row, string>(); // capable but skipped for health or quality: the standby and fallback pool
+  const unavailable = new Set<Row>();
   for (const row of capable) {
-    const why = healthOrQualityGap(row, tier, tierPolicy.minHealth, c.taskClass, classPolicy.qualityFloor);
-    if (why) held.set(row, why);
-    else healthy.push(row);
+    const gap = healthOrQualityGap(row, tier, tierPolicy.minHealth, c.taskClass, classPolicy.qualityFloor);
+    if (!gap) {
+      healthy.push(row);
+      continue;
+    }
+    held.set(row, gap.reason);
+    if (gap.unavailable) unavailable.add(row);
   }
 
   const entry = (row: Row, reason: string): PlannedEntry => ({
@@ -163,21 +173,30 @@ export function plan(input: PlanInput): RoutingPlan {
     }
   }
   for (const [row, reason] of held) skipped.push({ target: row.target, reason });
+  const passedOver = [...held.keys()].some((row) => unavailable.has(row));
   // In configured order, as an operator reads the route.
   skipped.sort((a, b) => input.candidates.indexOf(a.target) - input.candidates.indexOf(b.target));
 
   const pressure = pressureOf(capable);
-  return { ordered, skipped, hedge: hedgeFor(input, ordered, tierPolicy.hedge), pressure, shed: shedFor(input, pressure) };
+  return { ordered, skipped, passedOver, hedge: hedgeFor(input, ordered, tierPolicy.hedge), pressure, shed: shedFor(input, pressure) };
 }
 
-function healthOrQualityGap(row: Row, tier: Tier, minHealth: number, taskClass: string, floor: number): string | undefined {
+function healthOrQualityGap(
+  row: Row,
+  tier: Tier,
+  minHealth: number,
+  taskClass: string,
+  floor: number,
+): { reason: string; unavailable: boolean } | undefined {
   const { state, score } = row.health;
   // Named as breaker admission names them, so the trace reads the same whichever layer skipped the target.
-  if (BLOCKED.has(state)) return state === "OPEN" ? "breaker_open" : state === "FORCED_OPEN" ? "forced_open" : "disabled";
+  if (BLOCKED.has(state)) {
+    return { reason: state === "OPEN" ? "breaker_open" : state === "FORCED_OPEN" ? "forced_open" : "disabled", unavailable: true };
+  }
   // A half-open breaker's score is capped at 0.5 by construction, which says nothing about the provider; it stays
   // in the plan and the breaker decides whether this request may be a probe.
-  if (state !== "HALF_OPEN" && score < minHealth) return `skipped: health ${down(score)} < ${minHealth} (${tier})`;
-  if (row.quality < floor) return `skipped: quality ${row.quality} < ${floor} (${taskClass})`;
+  if (state !== "HALF_OPEN" && score < minHealth) return { reason: `skipped: health ${down(score)} < ${minHealth} (${tier})`, unavailable: true };
+  if (row.quality < floor) return { reason: `skipped: quality ${row.quality} < ${floor} (${taskClass})`, unavailable: false };
   return undefined;
 }
 
