@@ -7,6 +7,7 @@
  * When the object cannot be reached, Detour fails open on its last snapshot (or admits, with none) and says so in
  * the trace: the resilience layer must never become the outage.
  */
+import { withTimeout } from "../engine/clock";
 import type { Admission } from "../engine/execute";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from "./types";
 
@@ -53,13 +54,24 @@ export class BreakerView {
    * Make sure a key has a snapshot before routing reads it (a fresh isolate has none): one bounded, awaited read of
    * the object; on failure routing treats the provider as unknown (healthy) and the note says so.
    */
-  async warm(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[], stats: { awaitedCalls: number }): Promise<void> {
-    if (this.#entries.has(key)) return;
+  async warm(
+    key: string,
+    stub: () => HealthStub,
+    settings: HealthSettings,
+    opts: ViewOptions,
+    notes: string[],
+    stats: { awaitedCalls: number },
+  ): Promise<ProviderSnapshot | undefined> {
+    const known = this.#entries.get(key);
+    if (known) return known.snap;
     try {
       stats.awaitedCalls++;
-      this.put(await withTimeout(stub().snapshot(key, settings, opts.now()), opts), opts.now());
+      const snap = await withTimeout(stub().snapshot(key, settings, opts.now()), opts.timeoutMs, opts);
+      this.put(snap, opts.now());
+      return snap;
     } catch (err) {
       notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
+      return undefined;
     }
   }
 
@@ -89,14 +101,8 @@ export class BreakerView {
     if (!entry) {
       // A cold isolate knows nothing yet: wait once (bounded) for the object's view rather than send the first
       // request to a provider every other isolate already knows is down. Later refreshes run in the background.
-      try {
-        stats.awaitedCalls++;
-        snap = await withTimeout(stub().snapshot(key, settings, now), opts);
-        this.put(snap, opts.now());
-      } catch (err) {
-        notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
-        return { allowed: true, reason: "fail_open", probe: false };
-      }
+      snap = await this.warm(key, stub, settings, opts, notes, stats);
+      if (!snap) return { allowed: true, reason: "fail_open", probe: false };
     } else if (now - entry.fetchedAt >= opts.ttlMs) {
       this.#refresh(key, stub, settings, opts, notes);
     }
@@ -109,7 +115,7 @@ export class BreakerView {
     // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
     try {
       stats.awaitedCalls++;
-      const res = await withTimeout(stub().acquireProbe(key, settings, now), opts);
+      const res = await withTimeout(stub().acquireProbe(key, settings, now), opts.timeoutMs, opts);
       this.put(res.snapshot, opts.now());
       return { allowed: res.decision.allowed, reason: res.decision.reason, probe: res.decision.allowed && res.decision.reason === "probe" };
     } catch (err) {
@@ -150,7 +156,7 @@ export class BreakerView {
     opts.background(
       (async () => {
         try {
-          this.put(await withTimeout(stub().snapshot(key, settings, opts.now()), opts), opts.now());
+          this.put(await withTimeout(stub().snapshot(key, settings, opts.now()), opts.timeoutMs, opts), opts.now());
         } catch (err) {
           notes.push(`breaker ${key}: snapshot refresh failed (${describe(err)})`);
         } finally {
@@ -158,20 +164,6 @@ export class BreakerView {
         }
       })(),
     );
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, opts: ViewOptions): Promise<T> {
-  const cancel = new AbortController();
-  try {
-    return await Promise.race([
-      p,
-      opts.sleep(opts.timeoutMs, cancel.signal).then(() => {
-        throw new Error(`no answer within ${opts.timeoutMs} ms`);
-      }),
-    ]);
-  } finally {
-    cancel.abort();
   }
 }
 

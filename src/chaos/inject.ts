@@ -4,7 +4,7 @@
  * see an ordinary failure.
  */
 import type { ProviderConfig } from "../config/schema";
-import type { Clock } from "../engine/clock";
+import { untilAborted, type Clock } from "../engine/clock";
 import type { Fault } from "./faults";
 
 const enc = new TextEncoder();
@@ -56,15 +56,6 @@ export function chaosFetch(base: typeof fetch, fault: Fault, kind: ProviderConfi
       }
     }
   };
-}
-
-/** Never settles unless `signal` aborts (a timer this long would overflow setTimeout and fire at once). */
-function untilAborted(signal: AbortSignal | undefined): Promise<never> {
-  return new Promise((_, reject) => {
-    if (!signal) return;
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
 }
 
 function isStreaming(init: RequestInit | undefined): boolean {

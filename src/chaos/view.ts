@@ -3,7 +3,7 @@
  * snapshots), so a drill costs requests no Durable Object round trip. A fresh isolate waits once, bounded; if the
  * object cannot be reached it runs with no faults — chaos must never be the outage.
  */
-import { systemClock } from "../engine/clock";
+import { systemClock, withTimeout } from "../engine/clock";
 import type { Fault, FaultInput } from "./faults";
 
 export interface ChaosStub {
@@ -28,7 +28,7 @@ export class FaultView {
   async current(stub: () => ChaosStub, now: number, background: (p: Promise<unknown>) => void, notes: string[], timeoutMs = 500): Promise<Fault[]> {
     if (this.#faults === undefined) {
       try {
-        this.set(await withTimeout(stub().list(now), timeoutMs), now);
+        this.set(await withTimeout(stub().list(now), timeoutMs, systemClock), now);
       } catch (err) {
         notes.push(`chaos faults unreadable (${err instanceof Error ? err.message : String(err)}); running without faults`);
         return [];
@@ -44,15 +44,6 @@ export class FaultView {
       );
     }
     return this.#faults ?? [];
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  const cancel = new AbortController();
-  try {
-    return await Promise.race([p, systemClock.sleep(ms, cancel.signal).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
-  } finally {
-    cancel.abort();
   }
 }
 

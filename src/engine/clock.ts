@@ -34,3 +34,22 @@ export function armTimer(clock: Clock, ms: number, controller: AbortController, 
   );
   return () => cancel.abort();
 }
+
+/** Never settles unless `signal` aborts, then rejects with its reason (a hang; a long timer would overflow setTimeout). */
+export function untilAborted(signal: AbortSignal | undefined): Promise<never> {
+  return new Promise((_, reject) => {
+    if (!signal) return;
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+}
+
+/** `p`, or a rejection after `ms` on `clock` (the timer is cancelled once `p` settles). */
+export async function withTimeout<T>(p: Promise<T>, ms: number, clock: Pick<Clock, "sleep">): Promise<T> {
+  const cancel = new AbortController();
+  try {
+    return await Promise.race([p, clock.sleep(ms, cancel.signal).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
+  } finally {
+    cancel.abort();
+  }
+}

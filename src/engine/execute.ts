@@ -8,7 +8,7 @@
  */
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "../canonical";
 import type { CallContext, Provider, Target } from "../providers/types";
-import { armTimer, type Clock } from "./clock";
+import { armTimer, untilAborted, type Clock } from "./clock";
 import { hedged, type HedgeOptions } from "./hedge";
 import { decisionFor, UpstreamError, type ErrorClass } from "./errors";
 
@@ -220,7 +220,7 @@ export async function* continueStream(stream: CommittedStream, clock: Clock): As
       );
       let step: IteratorResult<StreamEvent>;
       try {
-        step = await Promise.race([stream.iterator.next(), rejectOnAbort(stallController.signal)]);
+        step = await Promise.race([stream.iterator.next(), untilAborted(stallController.signal)]);
       } catch (err) {
         const e = toUpstreamError(err, stream.target);
         stream.abort(e);
@@ -238,13 +238,6 @@ export async function* continueStream(stream: CommittedStream, clock: Clock): As
   } finally {
     stream.release();
   }
-}
-
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
-  });
 }
 
 function toUpstreamError(err: unknown, target: Target): UpstreamError {
@@ -317,7 +310,7 @@ async function runAttempts<T>(
         try {
           const value = await Promise.race([
             attempt(pt, controller.signal, controller, { probe: admission.probe, startedAt: started }),
-            rejectOnAbort(controller.signal),
+            untilAborted(controller.signal),
           ]);
           cancelFirstByte();
           attempts.push({ ...log(pt, "ok", clock.now() - started, waitedMs, opts.isHedge), ...(admission.probe ? { probe: true } : {}) });
