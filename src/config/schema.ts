@@ -8,7 +8,7 @@ import { CacheConfig, RouteCache } from "../cache/policy";
 import { DegradeConfig } from "../degrade/ladder";
 import { BreakerConfig } from "../resilience/breaker";
 import { TaskClass } from "../routing/classify";
-import { RoutingPolicy } from "../routing/policy";
+import { DEFAULT_MODEL_QUALITY, ModelQuality, RoutingPolicy } from "../routing/policy";
 import { RetryBudgetConfig, ThrottleConfig } from "../resilience/budget";
 import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
@@ -38,7 +38,7 @@ export const ModelConfig = z
     json: z.boolean().default(false),
     vision: z.boolean().default(false),
     /** 1 (small, cheap) … 5 (frontier): the routing policy's quality floors per task class compare against this. */
-    quality: z.number().int().min(1).max(5).default(3),
+    quality: ModelQuality.default(DEFAULT_MODEL_QUALITY),
     price: Price.optional(),
   })
   .strict();

@@ -71,8 +71,7 @@ export const adminAuth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const token = c.env.DETOUR_ADMIN_TOKEN;
     if (!token) throw new ApiError(403, "authentication_error", "admin_disabled", "Admin routes are off: set the DETOUR_ADMIN_TOKEN secret.");
-    const presented = bearer(c.req.header("authorization"));
-    if (!presented || !(await findKey(presented, [[token, true]]))) {
+    if (!(await isAdminToken(bearer(c.req.header("authorization")), token))) {
       throw new ApiError(401, "authentication_error", "invalid_admin_token", "Admin routes need 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
     }
     return next();
@@ -91,8 +90,7 @@ export const operatorAuth = () =>
       }
       return next();
     }
-    const presented = bearer(c.req.header("authorization"));
-    if (!presented || !(await findKey(presented, [[token, true]]))) {
+    if (!(await isAdminToken(bearer(c.req.header("authorization")), token))) {
       throw new ApiError(401, "authentication_error", "invalid_admin_token", "Send 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
     }
     return next();

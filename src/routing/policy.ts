@@ -28,12 +28,9 @@ export type ModelQuality = z.infer<typeof ModelQuality>;
 /** The quality of a model that does not state one: the middle of the scale, so it passes the default floors. */
 export const DEFAULT_MODEL_QUALITY = 3;
 
-/**
- * A model's configured quality, or `DEFAULT_MODEL_QUALITY`. Read loosely because `quality` is being added to
- * `ModelConfig` separately; this keeps working before and after.
- */
+/** A model's quality; the schema defaults it, the fallback covers models built by hand (tests, scripts). */
 export function modelQuality(model: ModelConfig): number {
-  return (model as { quality?: number }).quality ?? DEFAULT_MODEL_QUALITY;
+  return model.quality ?? DEFAULT_MODEL_QUALITY;
 }
 
 /** How much a route's requests matter: must-succeed is never shed and gets a warm standby; can-delay is shed first. */

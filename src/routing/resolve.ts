@@ -9,7 +9,7 @@ import type { AttemptPolicy, PlannedTarget } from "../engine/execute";
 import type { Target } from "../providers/types";
 
 export interface ResolvedPlan {
-  /** Route name, or `provider/model` when the caller named a concrete model. */
+  /** What the caller named: a route name, or `provider/model`. */
   route: string;
   targets: PlannedTarget[];
   deadlineMs: number;
@@ -38,7 +38,7 @@ export function resolvePlan(model: string, config: DetourConfig, requestedDeadli
   const configured = route?.timeouts.deadlineMs ?? config.defaults.timeouts.deadlineMs ?? BUILTIN_TIMEOUTS.deadlineMs;
   const deadlineMs = Math.min(requestedDeadlineMs ?? configured, config.defaults.maxDeadlineMs);
   return {
-    route: route ? model : model,
+    route: model,
     targets: targets.map((target) => ({ target, policy: policyFor(config, route, target.provider) })),
     deadlineMs,
   };
