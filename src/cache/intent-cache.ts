@@ -9,7 +9,7 @@ import type { Target } from "../providers/types";
 import { CacheEntry, type EntryMeta } from "./entry";
 import { bandKeys, cacheKeys, jaccardEstimate, minhash, nearScope, nearText, shingles, tenantHash as hashTenant } from "./keys";
 import type { CacheConfig } from "./policy";
-import type { KeyValueStore } from "./store";
+import { KvStore, type KeyValueStore } from "./store";
 
 export type MatchKind = "intent" | "exact" | "canonical" | "near";
 
@@ -45,6 +45,18 @@ export interface EdgeCache {
   match(request: Request): Promise<Response | undefined>;
   put(request: Request, response: Response): Promise<void>;
   delete(request: Request): Promise<boolean>;
+}
+
+/** The isolate's pieces an IntentCache needs (AppDeps satisfies this). */
+export interface CacheDeps {
+  clock: { now: () => number };
+  edgeCache: () => EdgeCache | undefined;
+  cacheWrites: Map<string, number>;
+}
+
+/** The intent cache over a KV binding, with the isolate's Cache API and write memo. */
+export function openIntentCache(kv: KVNamespace, config: CacheConfig, deps: CacheDeps): IntentCache {
+  return new IntentCache(new KvStore(kv), config, deps.clock.now, deps.edgeCache(), deps.cacheWrites);
 }
 
 const BANDS = 16;

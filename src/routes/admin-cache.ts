@@ -6,14 +6,18 @@
 import type { Context } from "hono";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
-import { IntentCache } from "../cache/intent-cache";
+import { openIntentCache } from "../cache/intent-cache";
 import { KvStore } from "../cache/store";
 import { templateKey } from "../degrade/serve";
 import { validateTemplate } from "../degrade/template";
 
-function kv(c: Context<AppEnv>): KvStore {
+function kvBinding(c: Context<AppEnv>): KVNamespace {
   if (!c.env.DETOUR_KV) throw new ApiError(503, "api_error", "kv_unbound", "No DETOUR_KV binding: the cache and templates are off.");
-  return new KvStore(c.env.DETOUR_KV);
+  return c.env.DETOUR_KV;
+}
+
+function kv(c: Context<AppEnv>): KvStore {
+  return new KvStore(kvBinding(c));
 }
 
 function routeAndKey(c: Context<AppEnv>): { route: string; key: string } {
@@ -62,7 +66,7 @@ export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
   if (rawIntent !== undefined && !intent) throw badRequest("intent is empty; leave it out to purge every answer of the tenant.", "intent");
   const { config } = c.get("loaded");
   const deps = c.get("deps");
-  const cache = new IntentCache(kv(c), config.cache, deps.clock.now, deps.edgeCache(), deps.cacheWrites);
+  const cache = openIntentCache(kvBinding(c), config.cache, deps);
   const removed = await cache.purge(tenant, intent || undefined);
   return c.json({ tenant, ...(intent ? { intent } : {}), removed_keys: removed, note: `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s` });
 }

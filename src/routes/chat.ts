@@ -10,7 +10,7 @@ import { parseChatCompletion } from "../api/openai-request";
 import { renderChatStream } from "../api/openai-response";
 import type { AppDeps, AppEnv } from "../app-types";
 import { RequestBreakers } from "../breakers/request";
-import { IntentCache, type CacheHit, type Prepared } from "../cache/intent-cache";
+import { openIntentCache, type CacheHit, type IntentCache, type Prepared } from "../cache/intent-cache";
 import { cacheDecision, parseCacheControl } from "../cache/policy";
 import { KvStore } from "../cache/store";
 import { honestError, STILL_WORKS } from "../degrade/ladder";
@@ -86,7 +86,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
 
   // --- cache: read before going live (a fresh hit answers), keep a stale one for the ladder ---
   const decision = cacheDecision({ req: request, taskClass: cls.taskClass, intent, config: config.cache, route: route?.cache, cacheControl: parseCacheControl(c.req.header("cache-control")) });
-  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, deps.edgeCache(), deps.cacheWrites) : undefined;
+  const cache = c.env.DETOUR_KV && (decision.read || decision.write) ? openIntentCache(c.env.DETOUR_KV, config.cache, deps) : undefined;
   let cacheLabel = cache ? (decision.read ? "miss" : "revalidate") : "bypass";
   if (!cache && decision.reason !== "cacheable") notes.push(`cache bypass: ${decision.reason}`);
   let prepared: Prepared | undefined;
@@ -231,7 +231,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
         ? {
             // Q&A retrieval reads the cache even for requests it would not store (a chat question, say).
             closest: async () => {
-              const reader = cache ?? new IntentCache(new KvStore(c.env.DETOUR_KV), config.cache, deps.clock.now, deps.edgeCache(), deps.cacheWrites);
+              const reader = cache ?? openIntentCache(c.env.DETOUR_KV, config.cache, deps);
               const p = prepared ?? (await reader.prepare(request, { tenant, route: plan.route, ...(intent ? { intent } : {}) }));
               return reader.lookup(p, config.cache.qaThreshold);
             },
