@@ -21,6 +21,8 @@ export interface DegradeInput {
   intent?: string;
   cfg: DegradeConfig;
   failure: Failure;
+  /** When the live path says to come back (e.g. the soonest breaker probe); else the ladder's own retryAfterSeconds. */
+  retryAfterSeconds?: number;
   now: number;
   kv?: KeyValueStore;
   /** Cached answer for this request, fresh or stale (looked up lazily: only when the ladder reaches "cache"). */
@@ -139,8 +141,9 @@ export async function degrade(input: DegradeInput): Promise<Degraded> {
     }
   }
   const stillWorks = ladder.filter((r): r is Exclude<Rung, "error" | "reduced"> => r !== "error" && r !== "reduced").map((r) => STILL_WORKS[r]);
-  const { message } = honestError({ route: input.route, reason, retryAfterSeconds: cfg.retryAfterSeconds, stillWorks });
-  return { rung: "error", reason, message, retryAfterSeconds: cfg.retryAfterSeconds };
+  const retryAfterSeconds = input.retryAfterSeconds ?? cfg.retryAfterSeconds;
+  const { message } = honestError({ route: input.route, reason, retryAfterSeconds, stillWorks });
+  return { rung: "error", reason, message, retryAfterSeconds };
 }
 
 /**

@@ -13,7 +13,6 @@ import { RequestBreakers } from "../breakers/request";
 import { openIntentCache, type CacheHit, type IntentCache, type Prepared } from "../cache/intent-cache";
 import { cacheDecision, parseCacheControl } from "../cache/policy";
 import { KvStore } from "../cache/store";
-import { honestError, STILL_WORKS } from "../degrade/ladder";
 import { degrade } from "../degrade/serve";
 import type { Failure } from "../engine/execute";
 import { continueStream, executeJson, executeStream, type EngineDeps } from "../engine/execute";
@@ -224,6 +223,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
       ...(intent ? { intent } : {}),
       cfg,
       failure,
+      ...(err.headers["retry-after"] ? { retryAfterSeconds: Number(err.headers["retry-after"]) } : {}),
       now: deps.clock.now(),
       ...(c.env.DETOUR_KV ? { kv: new KvStore(c.env.DETOUR_KV) } : {}),
       ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared!)) } : {}),
@@ -247,14 +247,12 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     });
     breakers.flush();
     if (result.rung === "error") {
-      const retryAfter = Number(err.headers["retry-after"] ?? result.retryAfterSeconds);
-      const ladder = (cfg.byClass[cls.taskClass] ?? cfg.ladder).filter((r): r is "cache" | "template" | "rules" => r === "cache" || r === "template" || r === "rules");
-      const honest = honestError({ route: plan.route, reason: result.reason, retryAfterSeconds: retryAfter, stillWorks: ladder.map((r) => STILL_WORKS[r]) });
+      const retryAfter = result.retryAfterSeconds;
       const s = served(undefined, "degraded", attempts, { degraded: `error; reason=${result.reason}` });
       log(s, { status: err.status, error_code: err.code });
-      const degradedBody = { mode: "degraded", rung: "error", reason: result.reason, message: honest.message, retry_after: retryAfter };
+      const degradedBody = { mode: "degraded", rung: "error", reason: result.reason, message: result.message, retry_after: retryAfter };
       return c.json(
-        { error: { ...err.toJSON().error, message: `${honest.message} Details: ${err.message}` }, detour: { ...(wantTrace ? traceObject(s) : {}), degraded: degradedBody } },
+        { error: { ...err.toJSON().error, message: `${result.message} Details: ${err.message}` }, detour: { ...(wantTrace ? traceObject(s) : {}), degraded: degradedBody } },
         err.status as 503,
         { ...servedHeaders(s), ...err.headers, "retry-after": String(retryAfter) },
       );
