@@ -72,7 +72,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 // Cleanup and watchdog
 // ---------------------------------------------------------------------------------------------------------------
 
-const { cleanups, cleanup, watchdog } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
+const { cleanups, runMain } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Config
@@ -526,14 +526,4 @@ async function main() {
   log(`wrote reports/bench-routing.json (${report.durationS.toFixed(1)} s)`);
 }
 
-let code = 0;
-try {
-  await main();
-} catch (err) {
-  log("failed:", err?.stack ?? err);
-  code = 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
-process.exit(code);
+await runMain(main);

@@ -70,7 +70,7 @@ const log = (...a) => console.error("[bench]", ...a);
 // Cleanup and watchdog
 // ---------------------------------------------------------------------------------------------------------------
 
-const { cleanups, cleanup, watchdog } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
+const { cleanups, runMain } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
 
 // ---------------------------------------------------------------------------------------------------------------
 // Setup: mock, bundle, workers
@@ -493,14 +493,4 @@ async function main() {
   log(`wrote reports/bench.json (${report.durationS.toFixed(1)} s)`);
 }
 
-let code = 0;
-try {
-  await main();
-} catch (err) {
-  log("failed:", err?.stack ?? err);
-  code = 1;
-} finally {
-  await cleanup();
-  clearTimeout(watchdog);
-}
-process.exit(code);
+await runMain(main);

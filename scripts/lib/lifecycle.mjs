@@ -26,5 +26,19 @@ export function lifecycle({ hardLimitMs, log }) {
       process.exit(130);
     });
   }
-  return { cleanups, cleanup, watchdog };
+  /** Run `main`, clean up whatever happened, and exit 0, or 1 when it threw. */
+  async function runMain(main) {
+    let code = 0;
+    try {
+      await main();
+    } catch (err) {
+      log("failed:", err?.stack ?? err);
+      code = 1;
+    } finally {
+      await cleanup();
+      clearTimeout(watchdog);
+    }
+    process.exit(code);
+  }
+  return { cleanups, cleanup, runMain };
 }
