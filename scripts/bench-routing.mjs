@@ -32,7 +32,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleDetour, readPkgVersion, ROOT, startMiniflare, workerSettings } from "./lib/worker.mjs";
+import { bundleDetour, readPkgVersion, ROOT, startBundledDetour, workerSettings } from "./lib/worker.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 
 const HARD_LIMIT_MS = 115_000;
@@ -128,19 +128,11 @@ function stormConfig(mock, budget) {
 // ---------------------------------------------------------------------------------------------------------------
 
 async function startDetour(shared, name, config) {
-  const { mf, url } = await startMiniflare({
-    ...shared.settings.compat,
-    ...shared.settings.local,
-    name: "detour",
-    modules: true,
-    scriptPath: shared.bundle.main,
-    modulesRoot: path.dirname(shared.bundle.main),
-    bindings: {
-      DETOUR_CONFIG: JSON.stringify(config),
-      DETOUR_API_KEYS: JSON.stringify({ [GATEWAY_KEY]: { tenant: "bench", tier: "premium" } }),
-      ALPHA_API_KEY: "sk-bench-alpha",
-      BETA_API_KEY: "sk-bench-beta",
-    },
+  const { mf, url } = await startBundledDetour(shared, {
+    DETOUR_CONFIG: JSON.stringify(config),
+    DETOUR_API_KEYS: JSON.stringify({ [GATEWAY_KEY]: { tenant: "bench", tier: "premium" } }),
+    ALPHA_API_KEY: "sk-bench-alpha",
+    BETA_API_KEY: "sk-bench-beta",
   });
   let disposed = false;
   const dispose = async () => {

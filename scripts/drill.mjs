@@ -39,7 +39,7 @@ import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleDetour, HOST, readPkgVersion, ROOT, startMiniflare, workerSettings } from "./lib/worker.mjs";
+import { bundleDetour, HOST, readPkgVersion, ROOT, startBundledDetour, workerSettings } from "./lib/worker.mjs";
 
 const DRILLS_DIR = path.join(ROOT, "scripts/drills");
 const ADMIN_TOKEN = `drill-admin-${randomBytes(12).toString("hex")}`;
@@ -630,20 +630,12 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
 
 async function startDetour(shared, scenario) {
   const config = deepMerge(baseConfig(shared.mockUrl), scenario.config ?? {});
-  const { mf, url } = await startMiniflare({
-    ...shared.settings.compat,
-    ...shared.settings.local,
-    name: "detour",
-    modules: true,
-    scriptPath: shared.bundle.main,
-    modulesRoot: path.dirname(shared.bundle.main),
-    bindings: {
-      DETOUR_CONFIG: JSON.stringify(config),
-      DETOUR_ADMIN_TOKEN: ADMIN_TOKEN,
-      // One tenant; premium by default (no rate limits), so the drill measures resilience, not the tenant's quota.
-      DETOUR_API_KEYS: JSON.stringify({ [GATEWAY_KEY]: { tenant: "drill", tier: scenario.tier ?? "premium" } }),
-      ...Object.fromEntries(PROVIDERS.map((p) => [p.secret, `sk-drill-${p.id}`])),
-    },
+  const { mf, url } = await startBundledDetour(shared, {
+    DETOUR_CONFIG: JSON.stringify(config),
+    DETOUR_ADMIN_TOKEN: ADMIN_TOKEN,
+    // One tenant; premium by default (no rate limits), so the drill measures resilience, not the tenant's quota.
+    DETOUR_API_KEYS: JSON.stringify({ [GATEWAY_KEY]: { tenant: "drill", tier: scenario.tier ?? "premium" } }),
+    ...Object.fromEntries(PROVIDERS.map((p) => [p.secret, `sk-drill-${p.id}`])),
   });
   return { mf, url, config };
 }

@@ -100,6 +100,25 @@ export async function startMiniflare(opts, { via = "direct" } = {}) {
   }
 }
 
+/**
+ * The bundled Detour (from `bundleDetour`) on its own workerd, with wrangler.toml's compatibility settings and local
+ * bindings (`workerSettings`) and the given vars and secrets as `bindings`.
+ */
+export function startBundledDetour({ bundle, settings }, bindings, opts) {
+  return startMiniflare(
+    {
+      ...settings.compat,
+      ...settings.local,
+      name: "detour",
+      modules: true,
+      scriptPath: bundle.main,
+      modulesRoot: path.dirname(bundle.main),
+      bindings,
+    },
+    opts,
+  );
+}
+
 /** The installed version of a dependency, or "?". */
 export function readPkgVersion(name) {
   try {
