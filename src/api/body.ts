@@ -4,10 +4,12 @@
  */
 import { ApiError, badRequest } from "./errors";
 
-export async function readJsonBody(req: Request, maxBytes: number): Promise<unknown> {
+/** `hint` (e.g. an example body) is added to the messages for an empty or unparsable body. */
+export async function readJsonBody(req: Request, maxBytes: number, hint?: string): Promise<unknown> {
+  const more = hint ? ` ${hint}` : "";
   const declared = req.headers.get("content-length");
   if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  if (!req.body) throw badRequest("The request body is empty; send a JSON object.");
+  if (!req.body) throw badRequest(`The request body is empty; send a JSON object.${more}`);
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -33,11 +35,11 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<unkn
   } catch {
     throw badRequest("The request body is not valid UTF-8.", null, "invalid_json");
   }
-  if (text.trim() === "") throw badRequest("The request body is empty; send a JSON object.", null, "invalid_json");
+  if (text.trim() === "") throw badRequest(`The request body is empty; send a JSON object.${more}`, null, "invalid_json");
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, "invalid_json");
+    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}.${more}`, null, "invalid_json");
   }
 }
 

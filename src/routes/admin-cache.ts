@@ -4,6 +4,7 @@
  *   DELETE /admin/cache?tenant=…[&intent=…]       purge a tenant's cached answers, or one intent's
  */
 import type { Context } from "hono";
+import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { openIntentCache } from "../cache/intent-cache";
@@ -31,12 +32,7 @@ function routeAndKey(c: Context<AppEnv>): { route: string; key: string } {
 
 export async function putTemplate(c: Context<AppEnv>): Promise<Response> {
   const { route, key } = routeAndKey(c);
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw badRequest('Send the template as JSON: {"text": "Hi {{user}}, …", "variables": {…}}.', null, "invalid_json");
-  }
+  const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send the template as JSON: {"text": "Hi {{user}}, …", "variables": {…}}.');
   const v = validateTemplate(body);
   if (!v.ok) throw badRequest(`Invalid template: ${v.errors.join("; ")}`, "template");
   // Templates change rarely and are read on the failure path only: no TTL.

@@ -6,6 +6,7 @@
  *   DELETE /admin/faults          clear all
  */
 import type { Context } from "hono";
+import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { FaultInput } from "../chaos/faults";
@@ -19,12 +20,7 @@ export function chaosStub(env: { CHAOS?: unknown }): ChaosStub {
 }
 
 export async function addFault(c: Context<AppEnv>): Promise<Response> {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw badRequest('Send the fault as JSON: {"provider":"alpha","kind":"status","status":503,"rate":1,"ttlSeconds":300}.', null, "invalid_json");
-  }
+  const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send the fault as JSON: {"provider":"alpha","kind":"status","status":503,"rate":1,"ttlSeconds":300}.');
   const parsed = FaultInput.safeParse(body);
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;

@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { breakerKey, settingsFor, stubFor } from "../breakers/request";
@@ -101,12 +102,7 @@ export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   const provider = config.providers.find((p) => p.id === c.req.param("provider"));
   if (!provider) throw new ApiError(404, "not_found_error", "provider_not_found", `No provider '${c.req.param("provider")}' in DETOUR_CONFIG.`, "provider");
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    throw badRequest('Send JSON: {"action": "force_open" | "force_closed" | "disable" | "reset"}.', null, "invalid_json");
-  }
+  const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send JSON: {"action": "force_open" | "force_closed" | "disable" | "reset"}.');
   const parsed = AdminAction.safeParse(body);
   if (!parsed.success) throw badRequest(`action must be one of force_open, force_closed, disable, reset (${parsed.error.issues[0]!.message}).`, "action");
   if (!c.env.PROVIDER_HEALTH) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
