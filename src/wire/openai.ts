@@ -75,9 +75,10 @@ export interface OpenAIStreamAnswer {
 /**
  * The `chat.completion.chunk` events of one answer, then `[DONE]`: a role chunk, the text pieces, each tool call
  * (id and name, then argument pieces), the finish chunk and, with `includeUsage`, the usage chunk. With
- * `includeUsage` every chunk carries `usage: null` until the last, as OpenAI does.
+ * `includeUsage` every chunk carries `usage: null` until the last, as OpenAI does. `wholeToolCalls` sends each call
+ * in one delta, arguments included, as Workers AI's OpenAI-shaped streams do.
  */
-export function openaiChunks(base: OpenAIBase, a: OpenAIStreamAnswer, includeUsage: boolean): OpenAIStreamEvent[] {
+export function openaiChunks(base: OpenAIBase, a: OpenAIStreamAnswer, includeUsage: boolean, wholeToolCalls = false): OpenAIStreamEvent[] {
   const chunk = (choices: unknown[], usage?: OpenAIUsage) =>
     sseData({ ...base, object: "chat.completion.chunk", choices, ...(includeUsage ? { usage: usage ?? null } : {}) });
   const delta = (d: Record<string, unknown>, finish: string | null = null) => [{ index: 0, delta: d, logprobs: null, finish_reason: finish }];
@@ -89,7 +90,9 @@ export function openaiChunks(base: OpenAIBase, a: OpenAIStreamAnswer, includeUsa
   };
   for (const piece of a.pieces) output(chunk(delta({ content: piece })));
   (a.toolCalls ?? []).forEach((t, index) => {
-    output(chunk(delta({ tool_calls: [{ index, id: t.id, type: "function", function: { name: t.name, arguments: "" } }] })));
+    const head = { index, id: t.id, type: "function", function: { name: t.name, arguments: wholeToolCalls ? t.argPieces.join("") : "" } };
+    output(chunk(delta({ tool_calls: [head] })));
+    if (wholeToolCalls) return;
     for (const part of t.argPieces) output(chunk(delta({ tool_calls: [{ index, function: { arguments: part } }] })));
   });
   out.push({ sse: chunk(delta({}, a.finishReason)), paced: false });
