@@ -3,7 +3,7 @@
  * `npm run bench`: what Detour costs over the floor.
  *
  * Three targets, all on 127.0.0.1, driven from this process over real loopback sockets with keep-alive agents:
- *   direct  — the mock OpenAI vendor (scripts/mock-openai.mjs, in its own Node process);
+ *   direct  — the mock vendors' OpenAI endpoint (scripts/mock-vendors.mjs, in its own Node process, no faults set);
  *   floor   — a bare pass-through Worker on workerd (Miniflare), forwarding the body to the mock: what the runtime
  *             itself costs;
  *   detour  — Detour's bundled worker (`wrangler deploy --dry-run`) on workerd (Miniflare), one openai provider
@@ -26,6 +26,8 @@ import { bundleDetour, readPkgVersion, ROOT, startMiniflare as startWorker, work
 import { lifecycle } from "./lib/lifecycle.mjs";
 
 const MOCK_KEY = "sk-bench";
+/** The mock's fixed reply, streamed word by word; every target must answer exactly this. */
+const MOCK_REPLY = "Hello from the mock vendor.";
 const HARD_LIMIT_MS = 170_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -78,7 +80,8 @@ const { cleanups, runMain } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
 
 /** The mock in its own process, so it does not share an event loop with the load generator. */
 async function startMockProcess() {
-  const child = spawn(process.execPath, [path.join(ROOT, "scripts/mock-openai.mjs"), "--port", "0", "--exit-on-stdin-close"], {
+  const args = ["--port", "0", "--reply-openai", MOCK_REPLY, "--exit-on-stdin-close"];
+  const child = spawn(process.execPath, [path.join(ROOT, "scripts/mock-vendors.mjs"), ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   cleanups.push(
@@ -109,7 +112,8 @@ async function startMockProcess() {
       }
     });
   });
-  return url;
+  // The OpenAI endpoint's base: targets append /v1/chat/completions.
+  return `${url}/openai`;
 }
 
 /**
@@ -291,7 +295,6 @@ async function main() {
 
   const mockUrl = await startMockProcess();
   log(`mock on ${mockUrl}`);
-  const { MOCK_REPLY } = await import("./mock-openai.mjs");
 
   const settings = await workerSettings();
   log(
