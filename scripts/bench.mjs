@@ -138,10 +138,10 @@ function workerSettings() {
  * floor about a third of its throughput here and so flatters any worker measured against it.
  */
 async function startMiniflare(name, opts) {
-  return started(name, await startWorker(opts, { via: VIA }));
+  return served(name, await startWorker(opts, { via: VIA }));
 }
 
-function started(name, { mf, url }) {
+function served(name, { mf, url }) {
   cleanups.push(() => mf.dispose());
   log(`${name} on ${url}/ (${VIA})`);
   return url;
@@ -314,7 +314,7 @@ async function main() {
   // path, not the TenantLimiter's per-request Durable Object call (standard tenants pay that, see docs/routing.md).
   const BENCH_KEY = "dtr_bench_premium_key_000001";
   const bindings = { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY, DETOUR_API_KEYS: JSON.stringify({ [BENCH_KEY]: { tenant: "bench", tier: "premium" } }) };
-  const detourUrl = started("detour", await startBundledDetour({ bundle, settings }, bindings, { via: VIA }));
+  const detourUrl = served("detour", await startBundledDetour({ bundle, settings }, bindings, { via: VIA }));
 
   const concurrency = PLAN.concurrent.concurrency;
   const mk = (name, base, headers = {}) => ({
