@@ -34,6 +34,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundleDetour, readPkgVersion, ROOT, startBundledDetour, workerSettings } from "./lib/worker.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
+import { f2, summary } from "./lib/stats.mjs";
 
 const HARD_LIMIT_MS = 115_000;
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -204,18 +205,6 @@ async function vendorCalls(mock) {
 // Stats
 // ---------------------------------------------------------------------------------------------------------------
 
-function pct(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-function summary(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { n: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), mean, max: s[s.length - 1] };
-}
-const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "—");
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "—");
 const pctStr = (x) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : "—");
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * `npm run bench`: what Detour costs over the floor.
  *
  * Three targets, all on 127.0.0.1, driven from this process over real loopback sockets with keep-alive agents:
- *   direct  — the mock OpenAI vendor (scripts/mock-openai.mjs, in its own Node process);
+ *   direct  — the mock vendors' OpenAI endpoint (scripts/mock-vendors.mjs, in its own Node process, no faults set);
  *   floor   — a bare pass-through Worker on workerd (Miniflare), forwarding the body to the mock: what the runtime
  *             itself costs;
  *   detour  — Detour's bundled worker (`wrangler deploy --dry-run`) on workerd (Miniflare), one openai provider
@@ -22,10 +22,20 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { bundleDetour, readPkgVersion, ROOT, startMiniflare as startWorker, workerSettings as readWorkerSettings } from "./lib/worker.mjs";
+import {
+  bundleDetour,
+  readPkgVersion,
+  ROOT,
+  startBundledDetour,
+  startMiniflare as startWorker,
+  workerSettings as readWorkerSettings,
+} from "./lib/worker.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
+import { f2, median, summary } from "./lib/stats.mjs";
 
 const MOCK_KEY = "sk-bench";
+/** The mock's fixed reply, streamed word by word; every target must answer exactly this. */
+const MOCK_REPLY = "Hello from the mock vendor.";
 const HARD_LIMIT_MS = 170_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -78,7 +88,8 @@ const { cleanups, runMain } = lifecycle({ hardLimitMs: HARD_LIMIT_MS, log });
 
 /** The mock in its own process, so it does not share an event loop with the load generator. */
 async function startMockProcess() {
-  const child = spawn(process.execPath, [path.join(ROOT, "scripts/mock-openai.mjs"), "--port", "0", "--exit-on-stdin-close"], {
+  const args = ["--port", "0", "--reply-openai", MOCK_REPLY, "--exit-on-stdin-close"];
+  const child = spawn(process.execPath, [path.join(ROOT, "scripts/mock-vendors.mjs"), ...args], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   cleanups.push(
@@ -109,7 +120,8 @@ async function startMockProcess() {
       }
     });
   });
-  return url;
+  // The OpenAI endpoint's base: targets append /v1/chat/completions.
+  return `${url}/openai`;
 }
 
 /**
@@ -126,7 +138,10 @@ function workerSettings() {
  * floor about a third of its throughput here and so flatters any worker measured against it.
  */
 async function startMiniflare(name, opts) {
-  const { mf, url } = await startWorker(opts, { via: VIA });
+  return served(name, await startWorker(opts, { via: VIA }));
+}
+
+function served(name, { mf, url }) {
   cleanups.push(() => mf.dispose());
   log(`${name} on ${url}/ (${VIA})`);
   return url;
@@ -258,21 +273,6 @@ async function verify(target, expected) {
 // Stats and report
 // ---------------------------------------------------------------------------------------------------------------
 
-function pct(sorted, p) {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-function summary(samples) {
-  const s = [...samples].sort((a, b) => a - b);
-  const mean = s.reduce((a, b) => a + b, 0) / (s.length || 1);
-  return { n: s.length, p50: pct(s, 50), p95: pct(s, 95), p99: pct(s, 99), mean, min: s[0], max: s[s.length - 1] };
-}
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "—");
 const f0 = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "—");
 const signed = (x, digits = 2) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(digits);
 
@@ -291,7 +291,6 @@ async function main() {
 
   const mockUrl = await startMockProcess();
   log(`mock on ${mockUrl}`);
-  const { MOCK_REPLY } = await import("./mock-openai.mjs");
 
   const settings = await workerSettings();
   log(
@@ -314,15 +313,8 @@ async function main() {
   // A premium gateway key: premium tenants have no per-tenant limits by default, so the bench measures the routing
   // path, not the TenantLimiter's per-request Durable Object call (standard tenants pay that, see docs/routing.md).
   const BENCH_KEY = "dtr_bench_premium_key_000001";
-  const detourUrl = await startMiniflare("detour", {
-    ...settings.compat,
-    ...settings.local,
-    name: "detour",
-    modules: true,
-    scriptPath: bundle.main,
-    modulesRoot: path.dirname(bundle.main),
-    bindings: { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY, DETOUR_API_KEYS: JSON.stringify({ [BENCH_KEY]: { tenant: "bench", tier: "premium" } }) },
-  });
+  const bindings = { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY, DETOUR_API_KEYS: JSON.stringify({ [BENCH_KEY]: { tenant: "bench", tier: "premium" } }) };
+  const detourUrl = served("detour", await startBundledDetour({ bundle, settings }, bindings, { via: VIA }));
 
   const concurrency = PLAN.concurrent.concurrency;
   const mk = (name, base, headers = {}) => ({

@@ -1,9 +1,12 @@
 #!/usr/bin/env node
 /**
  * Loopback-only mock of three LLM vendors on one port, with a fault menu at the network level, for chaos drills
- * (issue 6) and local experiments. Plain Node ESM, no dependencies: `node scripts/mock-vendors.mjs --port 9100`.
+ * (issue 6), benchmarks and local experiments: `node scripts/mock-vendors.mjs --port 9100`. Plain Node ESM; the
+ * vendors' bodies are built by src/wire (shared with the simulated provider, the chaos injector and the test fakes),
+ * which scripts/lib/wire.mjs bundles with esbuild when this module loads (Node 20 runs no TypeScript), so it works
+ * from a clean clone after `npm ci` with no build step.
  *
- * Vendors (wire formats as in test/fakes/<vendor>.ts; keys are never checked):
+ * Vendors (keys are never checked):
  *   OpenAI     POST /openai/v1/chat/completions                          baseUrl http://127.0.0.1:<port>/openai/v1
  *              `chat.completion` JSON; SSE `chat.completion.chunk`s, a usage chunk when
  *              `stream_options.include_usage`, then `data: [DONE]`; errors {error:{message,type,param,code}}.
@@ -60,6 +63,10 @@
  */
 import http from "node:http";
 import { pathToFileURL } from "node:url";
+import { loadWire } from "./lib/wire.mjs";
+
+// The vendors' wire shapes come from src/wire (TypeScript, bundled at first use: see scripts/lib/wire.mjs).
+const wire = await loadWire();
 
 const HOST = "127.0.0.1";
 export const VENDORS = /** @type {const} */ (["openai", "anthropic", "gemini"]);
@@ -78,8 +85,6 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const approxTokens = (s) => (s === "" ? 0 : Math.max(1, Math.ceil(s.length / 4)));
-/** Words with their leading whitespace, so the pieces join back to the text exactly. */
-const piecesOf = (text) => text.match(/\s*\S+|\s+$/g) ?? [];
 
 function sendJson(res, status, obj, headers = {}) {
   const body = typeof obj === "string" ? obj : JSON.stringify(obj);
@@ -95,20 +100,9 @@ function sendJson(res, status, obj, headers = {}) {
 //   route(method, path, query) → { model?, stream? } | { status, message }       (path is the part after /<vendor>)
 //   invalid(body, route)       → a 400 message, or undefined
 //   request(body, route)       → { model, stream, includeUsage, tool, inputText }
-//   answer(ctx)                → { json, events, badJson, shapeJson, badEvent, shapeEvent, sseType? }
+//   answer(ctx)                → { json, events, headers?, pretty?, malformed() → {syntaxJson, shapeJson, syntaxEvent, shapeEvent} }
 //   error(status, message?, retryAfter?) → { body, headers }
-
-const OPENAI_ERRORS = {
-  400: ["Invalid request.", "invalid_request_error", null],
-  401: ["Incorrect API key provided: sk-mock***.", "invalid_request_error", "invalid_api_key"],
-  403: ["You are not allowed to sample from this model.", "invalid_request_error", "unsupported_country_region_territory"],
-  404: ["The model does not exist or you do not have access to it.", "invalid_request_error", "model_not_found"],
-  408: ["Request timed out.", "invalid_request_error", null],
-  429: ["Rate limit reached for requests per min (RPM): Limit 500, Used 500, Requested 1.", "requests", "rate_limit_exceeded"],
-  500: ["The server had an error while processing your request. Sorry about that!", "server_error", null],
-  502: ["Bad gateway.", "server_error", null],
-  503: ["The engine is currently overloaded, please try again later", "server_error", null],
-};
+// The bodies themselves are built by src/wire, shared with the simulated provider, the chaos injector and the fakes.
 
 /** OpenAI: tool forced by `tool_choice` "required" or {type:"function",function:{name}}. */
 function openaiTool(body) {
@@ -144,73 +138,22 @@ const openai = {
   answer({ model, stream, includeUsage, tool, reply, inputTokens, seq }) {
     const id = `chatcmpl-mock${seq}`;
     const created = 1_700_000_000 + seq;
-    const call = tool ? { id: `call_mock${seq}`, type: "function", function: { name: tool, arguments: "{}" } } : null;
-    const outputTokens = call ? 2 : approxTokens(reply);
-    const usage = { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens };
-    const finish = call ? "tool_calls" : "stop";
-    const json = {
-      id,
-      object: "chat.completion",
-      created,
-      model,
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: call ? null : reply, refusal: null, ...(call ? { tool_calls: [call] } : {}) },
-          logprobs: null,
-          finish_reason: finish,
-        },
-      ],
-      usage,
-      system_fingerprint: "fp_mock",
-    };
-    const chunk = (choices, extra = {}) =>
-      `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, system_fingerprint: "fp_mock", choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
-    const delta = (d, finishReason = null) => ({ index: 0, delta: d, logprobs: null, finish_reason: finishReason });
-    const events = [];
-    if (stream) {
-      events.push(chunk([delta({ role: "assistant", content: call ? null : "", refusal: null })]));
-      if (call) {
-        events.push(chunk([delta({ tool_calls: [{ index: 0, id: call.id, type: "function", function: { name: tool, arguments: "" } }] })]));
-        events.push(chunk([delta({ tool_calls: [{ index: 0, function: { arguments: "{}" } }] })]));
-      } else {
-        for (const p of piecesOf(reply)) events.push(chunk([delta({ content: p })]));
-      }
-      events.push(chunk([delta({}, finish)]));
-      if (includeUsage) events.push(chunk([], { usage }));
-      events.push("data: [DONE]\n\n");
-    }
+    const call = tool ? { id: `call_mock${seq}`, name: tool, arguments: "{}" } : null;
+    const usage = wire.openaiUsage(inputTokens, call ? 2 : approxTokens(reply));
+    const answer = { content: call ? null : reply, toolCalls: call ? [call] : [], finishReason: call ? "tool_calls" : "stop", usage };
+    const base = { id, created, model, system_fingerprint: "fp_mock" };
+    const streamed = { ...answer, pieces: call ? [] : wire.wordPieces(reply), toolCalls: call ? [{ id: call.id, name: tool, argPieces: ["{}"] }] : [] };
     return {
-      json,
-      events,
-      badJson: `{"id":"${id}","object":"chat.completion","created":${created},"choices":[{"index":0,"message":`,
-      shapeJson: { id, object: "chat.completion", created, model, choices: "not-an-array" },
-      badEvent: `data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"delta":\n\n`,
-      shapeEvent: `data: ${JSON.stringify({ id, object: "chat.completion.chunk", choices: "not-an-array" })}\n\n`,
+      // Only what this request sends is built: the benchmark's direct target is this path.
+      json: stream ? undefined : wire.openaiCompletion(base, answer),
+      events: stream ? wire.openaiChunks(base, streamed, includeUsage).map((e) => e.sse) : [],
+      malformed: () => wire.openaiMalformed(id, created, model),
     };
   },
   error(status, message, retryAfter) {
-    const [defMessage, type, code] = OPENAI_ERRORS[status] ?? [
-      status >= 500 ? "The server had an error processing your request." : "Invalid request.",
-      status >= 500 ? "server_error" : "invalid_request_error",
-      null,
-    ];
     const headers = retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {};
-    return { body: JSON.stringify({ error: { message: message ?? defMessage, type, param: null, code } }), headers };
+    return { body: wire.errorBody("openai", status, message), headers };
   },
-};
-
-const ANTHROPIC_ERRORS = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  402: "billing_error",
-  403: "permission_error",
-  404: "not_found_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  500: "api_error",
-  504: "timeout_error",
-  529: "overloaded_error",
 };
 
 /** Anthropic: tool forced by tool_choice {type:"any"} or {type:"tool",name}. */
@@ -251,74 +194,26 @@ const anthropic = {
   answer({ model, stream, tool, reply, inputTokens, seq }) {
     const id = `msg_mock${seq.toString().padStart(6, "0")}`;
     const toolId = `toolu_mock${seq.toString().padStart(6, "0")}`;
-    const outputTokens = tool ? 2 : approxTokens(reply);
-    const usage = (out) => ({
-      input_tokens: inputTokens,
-      output_tokens: out,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-      service_tier: "standard",
-    });
-    const content = tool ? [{ type: "tool_use", id: toolId, name: tool, input: {} }] : reply === "" ? [] : [{ type: "text", text: reply }];
-    const stopReason = tool ? "tool_use" : "end_turn";
-    const json = { id, type: "message", role: "assistant", model, content, stop_reason: stopReason, stop_sequence: null, usage: usage(outputTokens) };
-    const ev = (data) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
-    const events = [];
-    if (stream) {
-      events.push(ev({ type: "message_start", message: { ...json, content: [], stop_reason: null, usage: usage(1) } }));
-      events.push(ev({ type: "ping" }));
-      if (tool) {
-        events.push(ev({ type: "content_block_start", index: 0, content_block: { type: "tool_use", id: toolId, name: tool, input: {} } }));
-        events.push(ev({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "" } }));
-        events.push(ev({ type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: "{}" } }));
-        events.push(ev({ type: "content_block_stop", index: 0 }));
-      } else if (reply !== "") {
-        events.push(ev({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }));
-        for (const p of piecesOf(reply)) events.push(ev({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: p } }));
-        events.push(ev({ type: "content_block_stop", index: 0 }));
-      }
-      events.push(ev({ type: "message_delta", delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
-      events.push(ev({ type: "message_stop" }));
-    }
+    const blocks = tool
+      ? [{ type: "tool_use", id: toolId, name: tool, input: {}, pieces: ["{}"] }]
+      : reply === ""
+        ? []
+        : [{ type: "text", text: reply, pieces: wire.wordPieces(reply) }];
+    const usage = wire.anthropicUsage(inputTokens, tool ? 2 : approxTokens(reply));
+    const answer = { id, model, blocks, stopReason: tool ? "tool_use" : "end_turn", usage };
     return {
-      json,
-      events,
+      json: stream ? undefined : wire.anthropicMessage(answer),
+      events: stream ? wire.anthropicEvents(answer) : [],
       headers: { "request-id": anthropicRequestId() },
-      badJson: `{"id":"${id}","type":"message","role":"assistant","content":[{"type":"text","text":`,
-      shapeJson: { id, type: "message", content: "not a list of blocks" },
-      badEvent: "event: message_start\ndata: {not json\n\n",
-      shapeEvent: `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: "zero", delta: "not a delta" })}\n\n`,
+      malformed: () => wire.anthropicMalformed(id),
     };
   },
   error(status, message, retryAfter) {
-    const type = ANTHROPIC_ERRORS[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+    const type = wire.anthropicErrorType(status);
     const rid = anthropicRequestId();
     const headers = { "request-id": rid, ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}) };
-    return { body: JSON.stringify({ type: "error", error: { type, message: message ?? `mock ${type}` }, request_id: rid }), headers };
+    return { body: wire.anthropicErrorBody(type, message ?? `mock ${type}`, rid), headers };
   },
-};
-
-const GEMINI_RPC = {
-  400: "INVALID_ARGUMENT",
-  401: "UNAUTHENTICATED",
-  403: "PERMISSION_DENIED",
-  404: "NOT_FOUND",
-  409: "ABORTED",
-  429: "RESOURCE_EXHAUSTED",
-  499: "CANCELLED",
-  500: "INTERNAL",
-  501: "UNIMPLEMENTED",
-  503: "UNAVAILABLE",
-  504: "DEADLINE_EXCEEDED",
-};
-const GEMINI_MESSAGES = {
-  400: "Request contains an invalid argument.",
-  401: "Request had invalid authentication credentials.",
-  403: "The caller does not have permission",
-  404: "Requested entity was not found.",
-  429: "Resource has been exhausted (e.g. check quota).",
-  500: "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting",
-  503: "The model is overloaded. Please try again later.",
 };
 
 /** Gemini: tool forced by toolConfig.functionCallingConfig.mode "ANY" (allowedFunctionNames[0] when given). */
@@ -358,41 +253,21 @@ const gemini = {
     };
   },
   answer({ model, stream, tool, reply, inputTokens, seq, route }) {
-    const responseId = `mockGeminiResp${seq}`;
-    const outputTokens = tool ? 2 : approxTokens(reply);
-    const full = { promptTokenCount: inputTokens, candidatesTokenCount: outputTokens, totalTokenCount: inputTokens + outputTokens };
-    const partial = { promptTokenCount: inputTokens, totalTokenCount: inputTokens };
     const parts = tool ? [{ functionCall: { name: tool, args: {} } }] : reply === "" ? [] : [{ text: reply }];
-    const response = (candidate, usageMetadata) => ({ candidates: [{ ...candidate, index: 0 }], usageMetadata, modelVersion: model, responseId });
-    const json = response({ ...(parts.length > 0 ? { content: { parts, role: "model" } } : {}), finishReason: "STOP" }, full);
-    const chunks = [];
-    if (stream) {
-      const pieces = tool ? parts : piecesOf(reply).map((text) => ({ text }));
-      pieces.forEach((part, i) => {
-        const content = { parts: [part], role: "model" };
-        chunks.push(i === pieces.length - 1 ? response({ content, finishReason: "STOP" }, full) : response({ content }, partial));
-      });
-      if (pieces.length === 0) chunks.push(response({ finishReason: "STOP" }, full));
-    }
-    const sse = route.sse;
+    const usage = { inputTokens, outputTokens: tool ? 2 : approxTokens(reply) };
+    const answer = { parts, finishReason: "STOP", usage, model, responseId: `mockGeminiResp${seq}` };
+    const chunks = stream ? wire.geminiChunks(answer, wire.wordPieces) : [];
     return {
       // streamGenerateContent without alt=sse: the whole stream as one JSON array, not SSE.
-      json: stream && !sse ? chunks : json,
-      events: sse ? chunks.map((c) => `data: ${JSON.stringify(c)}\r\n\r\n`) : [],
+      json: stream && !route.sse ? chunks : wire.geminiResponse(answer),
+      events: route.sse ? wire.geminiEvents(chunks) : [],
       pretty: true,
-      badJson: `{\n  "candidates": [\n    {\n      "content": {\n        "parts": [\n`,
-      shapeJson: { predictions: [{ content: "not a Gemini response" }] },
-      badEvent: 'data: {"candidates": [{"content": \r\n\r\n',
-      shapeEvent: `data: ${JSON.stringify({ candidates: "not-an-array" })}\r\n\r\n`,
+      malformed: () => wire.GEMINI_MALFORMED,
     };
   },
   error(status, message, retryAfter) {
-    const error = { code: status, message: message ?? GEMINI_MESSAGES[status] ?? "Request failed.", status: GEMINI_RPC[status] ?? (status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION") };
-    if (retryAfter !== undefined && status === 429) {
-      error.details = [{ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: `${retryAfter}s` }];
-    }
     const headers = { "content-type": "application/json; charset=UTF-8", ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}) };
-    return { body: JSON.stringify({ error }, null, 2), headers };
+    return { body: wire.errorBody("gemini", status, message, retryAfter), headers };
   },
 };
 
@@ -504,6 +379,7 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
 
   /** The newest live fault for `vendor` whose rate roll passes, or undefined. */
   function pickFault(vendor) {
+    if (faults.size === 0) return undefined;
     pruneExpired();
     const live = [...faults.values()].reverse();
     for (const f of live) {
@@ -568,8 +444,11 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
   server.headersTimeout = 66_000;
 
   async function handle(req, res, raw) {
-    const url = new URL(req.url ?? "/", "http://mock.invalid");
-    const path = url.pathname;
+    // Split by hand rather than `new URL`: this is the benchmark's hot path, and the query matters only to Gemini.
+    const target = req.url ?? "/";
+    const q = target.indexOf("?");
+    const path = q === -1 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? "" : target.slice(q + 1));
     const method = req.method ?? "GET";
     if (path === "/__control" || path.startsWith("/__control/")) return control(req, res, method, path, raw);
     if (method === "GET" && path === "/healthz") return sendJson(res, 200, { ok: true });
@@ -583,7 +462,7 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
       const e = adapter.error(status, message);
       return sendJson(res, status, e.body, e.headers);
     };
-    const route = adapter.route(method, path.slice(vendor.length + 1), url.searchParams);
+    const route = adapter.route(method, path.slice(vendor.length + 1), query);
     if (route.status) return invalid(route.status, route.message);
     let body;
     try {
@@ -627,7 +506,7 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
     if (!isSse) {
       // JSON (and Gemini's non-SSE stream array).
       let text = JSON.stringify(a.json, null, a.pretty ? 2 : undefined);
-      if (kind === "malformed") text = fault.variant === "shape" ? JSON.stringify(a.shapeJson) : a.badJson;
+      if (kind === "malformed") text = fault.variant === "shape" ? JSON.stringify(a.malformed().shapeJson) : a.malformed().syntaxJson;
       if (kind === "latency" && !(await wait(fault.ms, res))) return;
       const headers = { "content-type": a.pretty ? "application/json; charset=UTF-8" : "application/json", ...(a.headers ?? {}) };
       if (kind === "cut" || kind === "stall") {
@@ -667,7 +546,7 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
     }
     if (kind === "malformed") {
       const at = Math.min(fault.afterEvents, events.length);
-      const bad = fault.variant === "shape" ? a.shapeEvent : a.badEvent;
+      const bad = fault.variant === "shape" ? a.malformed().shapeEvent : a.malformed().syntaxEvent;
       return res.end([...events.slice(0, at), bad, ...events.slice(at)].join(""));
     }
     if (kind === "latency" && events.length > 1) {

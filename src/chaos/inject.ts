@@ -5,6 +5,18 @@
  */
 import type { ProviderConfig } from "../config/schema";
 import { untilAborted, type Clock } from "../engine/clock";
+import {
+  anthropicEvents,
+  anthropicMessage,
+  anthropicUsage,
+  errorBody,
+  geminiChunks,
+  geminiEvents,
+  geminiResponse,
+  openaiChunks,
+  openaiCompletion,
+  openaiUsage,
+} from "../wire";
 import type { Fault } from "./faults";
 
 const enc = new TextEncoder();
@@ -66,39 +78,22 @@ function isStreaming(init: RequestInit | undefined): boolean {
   }
 }
 
-/** A vendor error body in that vendor's shape, so its adapter reads the message. */
-function errorBody(kind: ProviderConfig["kind"], status: number, message: string): string {
-  if (kind === "anthropic") return JSON.stringify({ type: "error", error: { type: status === 429 ? "rate_limit_error" : "api_error", message } });
-  if (kind === "gemini") return JSON.stringify({ error: { code: status, message, status: status === 429 ? "RESOURCE_EXHAUSTED" : "UNAVAILABLE" } });
-  return JSON.stringify({ error: { message, type: status === 429 ? "rate_limit_exceeded" : "server_error", param: null, code: null } });
-}
-
+/** A 200 in which the model refuses, in the vendor's shape (streamed or not), so its adapter reports a refusal. */
 function refusal(kind: ProviderConfig["kind"], streaming: boolean): Response {
   const text = "I can't help with that.";
   let body: string;
   if (kind === "anthropic") {
-    body = streaming
-      ? [
-          `event: message_start\ndata: ${JSON.stringify({ type: "message_start", message: { id: "msg_chaos", type: "message", role: "assistant", model: "chaos", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 0 } } })}\n\n`,
-          `event: content_block_start\ndata: ${JSON.stringify({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } })}\n\n`,
-          `event: content_block_delta\ndata: ${JSON.stringify({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })}\n\n`,
-          `event: content_block_stop\ndata: ${JSON.stringify({ type: "content_block_stop", index: 0 })}\n\n`,
-          `event: message_delta\ndata: ${JSON.stringify({ type: "message_delta", delta: { stop_reason: "refusal", stop_sequence: null }, usage: { output_tokens: 6 } })}\n\n`,
-          `event: message_stop\ndata: ${JSON.stringify({ type: "message_stop" })}\n\n`,
-        ].join("")
-      : JSON.stringify({ id: "msg_chaos", type: "message", role: "assistant", model: "chaos", content: [{ type: "text", text }], stop_reason: "refusal", stop_sequence: null, usage: { input_tokens: 1, output_tokens: 6 } });
+    const answer = { id: "msg_chaos", model: "chaos", blocks: [{ type: "text" as const, text, pieces: [text] }], stopReason: "refusal", usage: anthropicUsage(1, 6) };
+    body = streaming ? anthropicEvents(answer).join("") : JSON.stringify(anthropicMessage(answer));
   } else if (kind === "gemini") {
-    const chunk = { candidates: [{ content: { role: "model", parts: [{ text }] }, finishReason: "SAFETY", index: 0 }], usageMetadata: { promptTokenCount: 1, candidatesTokenCount: 6 }, modelVersion: "chaos" };
-    body = streaming ? `data: ${JSON.stringify(chunk)}\n\n` : JSON.stringify(chunk);
+    const answer = { parts: [{ text }], finishReason: "SAFETY", usage: { inputTokens: 1, outputTokens: 6 }, model: "chaos", responseId: "chaos" };
+    body = streaming ? geminiEvents(geminiChunks(answer, (t) => [t])).join("") : JSON.stringify(geminiResponse(answer));
   } else {
     const base = { id: "chatcmpl-chaos", created: 0, model: "chaos" };
+    const answer = { content: text, finishReason: "content_filter", usage: openaiUsage(1, 6) };
     body = streaming
-      ? [
-          `data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: text }, finish_reason: null }] })}\n\n`,
-          `data: ${JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }] })}\n\n`,
-          "data: [DONE]\n\n",
-        ].join("")
-      : JSON.stringify({ ...base, object: "chat.completion", choices: [{ index: 0, message: { role: "assistant", content: text, refusal: null }, finish_reason: "content_filter" }], usage: { prompt_tokens: 1, completion_tokens: 6, total_tokens: 7 } });
+      ? openaiChunks(base, { ...answer, pieces: [text] }, false).map((e) => e.sse).join("")
+      : JSON.stringify(openaiCompletion(base, answer));
   }
   return new Response(body, { status: 200, headers: { "content-type": streaming ? "text/event-stream" : "application/json" } });
 }

@@ -7,9 +7,9 @@
  * message, tool calls when asked for, JSON for the JSON modes, `max_tokens` truncation with finish "length".
  * Time is injected (`sleep`) so tests never wait on a real timer.
  */
-import { z } from "zod";
-import { WireResponseFormat, WireToolChoice } from "../api/openai-request";
+import { ChatCompletionBody } from "../api/openai-request";
 import { SimulatedProfile, type ProviderConfig } from "../config/schema";
+import { openaiChunks, openaiCompletion, openaiErrorBody, openaiUsage, type OpenAIStreamEvent } from "../wire";
 
 type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -28,45 +28,16 @@ export const DEFAULT_SIMULATED_SLEEP: Sleep = (ms, signal) =>
     signal.addEventListener("abort", onAbort, { once: true });
   });
 
-// ---- The request, as far as the simulator reads it (validated like the real API would) ----
-
-const WirePart = z.object({
-  type: z.string(),
-  text: z.string().optional(),
-  image_url: z.object({ url: z.string() }).optional(),
-});
-const WireMessage = z.object({
-  role: z.enum(["system", "developer", "user", "assistant", "tool"]),
-  content: z.union([z.string(), z.array(WirePart)]).nullish(),
-  tool_calls: z.array(z.object({ id: z.string(), function: z.object({ name: z.string(), arguments: z.string() }) })).nullish(),
-  tool_call_id: z.string().optional(),
-});
-type WireMessage = z.infer<typeof WireMessage>;
-const JsonSchema = z.record(z.string(), z.unknown());
-const WireTool = z.object({
-  type: z.literal("function"),
-  function: z.object({ name: z.string().min(1), description: z.string().optional(), parameters: JsonSchema.optional() }),
-});
-type WireTool = z.infer<typeof WireTool>;
-const WireBody = z.object({
-  model: z.string().min(1),
-  messages: z.array(WireMessage).min(1),
-  tools: z.array(WireTool).nullish(),
-  tool_choice: WireToolChoice.nullish(),
-  response_format: WireResponseFormat.nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
-  stop: z.union([z.string(), z.array(z.string())]).nullish(),
-  stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-});
-type WireBody = z.infer<typeof WireBody>;
+// The request is validated with the caller-side schema: the simulator speaks the same OpenAI wire format.
+type WireBody = ChatCompletionBody;
+type WireMessage = WireBody["messages"][number];
+type WireTool = NonNullable<WireBody["tools"]>[number];
 
 interface Answer {
   content: string | null;
   toolCalls: { id: string; name: string; arguments: string }[];
   finishReason: "stop" | "length" | "tool_calls";
-  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  usage: ReturnType<typeof openaiUsage>;
 }
 
 // ---- Small deterministic helpers ----
@@ -89,7 +60,15 @@ function tokens(chars: number): number {
 function textOf(content: WireMessage["content"]): string {
   if (content == null) return "";
   if (typeof content === "string") return content;
-  return content.map((p) => (p.type === "text" ? (p.text ?? "") : "")).join(" ");
+  return content.map((p) => (p.type === "text" ? p.text : "")).join(" ");
+}
+
+const toolCallsOf = (m: WireMessage) => ("tool_calls" in m ? (m.tool_calls ?? []) : []);
+
+/** Characters of a message's tool calls, counted as `{id, function}` objects (usage has always counted them so). */
+function callChars(m: WireMessage): number {
+  if (!("tool_calls" in m) || !m.tool_calls) return 0;
+  return JSON.stringify(m.tool_calls.map((c) => ({ id: c.id, function: c.function }))).length;
 }
 
 const STOPWORDS = new Set(
@@ -221,12 +200,9 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
   const prompt = lastUser ? textOf(lastUser.content) : "";
   const words = keywords(prompt);
   const promptChars =
-    msgs.reduce((n, m) => n + textOf(m.content).length + (m.tool_calls ? JSON.stringify(m.tool_calls).length : 0), 0) +
+    msgs.reduce((n, m) => n + textOf(m.content).length + callChars(m), 0) +
     (body.tools ? JSON.stringify(body.tools).length : 0);
-  const usage = (completion: number) => {
-    const prompt_tokens = tokens(promptChars);
-    return { prompt_tokens, completion_tokens: completion, total_tokens: prompt_tokens + completion };
-  };
+  const usage = (completion: number) => openaiUsage(tokens(promptChars), completion);
 
   const tool = decideTool(body, last, prompt);
   if (tool) {
@@ -244,7 +220,7 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
   let reply: string;
   if (last.role === "tool") {
     // Answer from the tool result, naming the tool the assistant called.
-    const call = msgs.flatMap((m) => m.tool_calls ?? []).find((c) => c.id === last.tool_call_id);
+    const call = msgs.flatMap(toolCallsOf).find((c) => c.id === last.tool_call_id);
     reply = `${label} The ${call?.function.name ?? "tool"} result says "${echo(textOf(last.content), 12)}", which answers "${echo(prompt)}".`;
   } else {
     reply = `${label} ${STYLES[hash(`voice-c${voice}`) % STYLES.length]!(echo(prompt), words)}`;
@@ -277,50 +253,27 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
 // ---- Wire output ----
 
 function errorJson(status: number, message: string, type: string, param: string | null = null, code: string | null = null): Response {
-  return new Response(JSON.stringify({ error: { message, type, param, code } }), {
-    status,
-    headers: { "content-type": "application/json" },
-  });
+  return new Response(openaiErrorBody({ message, type, param, code }), { status, headers: { "content-type": "application/json" } });
 }
 
-/** SSE events to send, each flagged when the simulated model "generates" it (a chunkDelayMs pause first). */
-function streamEvents(a: Answer, base: Record<string, unknown>, includeUsage: boolean, wordsPerChunk: number) {
-  const out: { data: string; paced: boolean }[] = [];
-  const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-    JSON.stringify({
-      ...base,
-      object: "chat.completion.chunk",
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
-      ...(includeUsage ? { usage: null } : {}),
-    });
-  out.push({ data: chunk({ role: "assistant", content: a.content === null ? null : "", refusal: null }), paced: false });
+/** SSE events to send, each flagged `paced` when the simulated model "generates" it (a chunkDelayMs pause first). */
+function streamEvents(a: Answer, base: Parameters<typeof openaiChunks>[0], includeUsage: boolean, wordsPerChunk: number): OpenAIStreamEvent[] {
+  const pieces: string[] = [];
   if (a.content) {
     const words = a.content.split(" ");
-    for (let i = 0; i < words.length; i += wordsPerChunk) {
-      // The separating space leads each later piece, so the pieces concatenate to exactly the JSON answer.
-      const piece = (i > 0 ? " " : "") + words.slice(i, i + wordsPerChunk).join(" ");
-      out.push({ data: chunk({ content: piece }), paced: i > 0 });
-    }
+    // The separating space leads each later piece, so the pieces concatenate to exactly the JSON answer.
+    for (let i = 0; i < words.length; i += wordsPerChunk) pieces.push((i > 0 ? " " : "") + words.slice(i, i + wordsPerChunk).join(" "));
   }
-  a.toolCalls.forEach((tc, index) => {
-    out.push({
-      data: chunk({ tool_calls: [{ index, id: tc.id, type: "function", function: { name: tc.name, arguments: "" } }] }),
-      paced: index > 0,
-    });
-    const size = 8 * wordsPerChunk;
-    for (let i = 0; i < tc.arguments.length; i += size) {
-      out.push({ data: chunk({ tool_calls: [{ index, function: { arguments: tc.arguments.slice(i, i + size) } }] }), paced: true });
-    }
+  const size = 8 * wordsPerChunk;
+  const toolCalls = a.toolCalls.map((tc) => {
+    const argPieces: string[] = [];
+    for (let i = 0; i < tc.arguments.length; i += size) argPieces.push(tc.arguments.slice(i, i + size));
+    return { id: tc.id, name: tc.name, argPieces };
   });
-  out.push({ data: chunk({}, a.finishReason), paced: false });
-  if (includeUsage) {
-    out.push({ data: JSON.stringify({ ...base, object: "chat.completion.chunk", choices: [], usage: a.usage }), paced: false });
-  }
-  out.push({ data: "[DONE]", paced: false });
-  return out;
+  return openaiChunks(base, { content: a.content, pieces, toolCalls, finishReason: a.finishReason, usage: a.usage }, includeUsage);
 }
 
-function sseBody(events: { data: string; paced: boolean }[], delayMs: number, sleep: Sleep, signal: AbortSignal) {
+function sseBody(events: OpenAIStreamEvent[], delayMs: number, sleep: Sleep, signal: AbortSignal) {
   const enc = new TextEncoder();
   const cancelled = new AbortController();
   const stop = AbortSignal.any([signal, cancelled.signal]);
@@ -337,7 +290,7 @@ function sseBody(events: { data: string; paced: boolean }[], delayMs: number, sl
         controller.error(err);
         return;
       }
-      controller.enqueue(enc.encode(`data: ${ev.data}\n\n`));
+      controller.enqueue(enc.encode(ev.sse));
     },
     cancel(reason) {
       cancelled.abort(reason);
@@ -368,7 +321,7 @@ export function simulatedFetch(provider: ProviderConfig, sleep: Sleep): typeof f
     } catch {
       return errorJson(400, "We could not parse the JSON body of your request.", "invalid_request_error");
     }
-    const parsed = WireBody.safeParse(raw);
+    const parsed = ChatCompletionBody.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       const param = issue.path.join(".") || null;
@@ -401,16 +354,7 @@ export function simulatedFetch(provider: ProviderConfig, sleep: Sleep): typeof f
     // A non-streaming vendor answers once the whole completion is generated.
     const paced = events.filter((e) => e.paced).length;
     if (paced > 0 && profile.chunkDelayMs > 0) await sleep(paced * profile.chunkDelayMs, signal);
-    const message: Record<string, unknown> = { role: "assistant", content: a.content, refusal: null };
-    if (a.toolCalls.length > 0) {
-      message.tool_calls = a.toolCalls.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.arguments } }));
-    }
-    const json = {
-      ...base,
-      object: "chat.completion",
-      choices: [{ index: 0, message, logprobs: null, finish_reason: a.finishReason }],
-      usage: a.usage,
-    };
+    const json = openaiCompletion(base, a);
     return new Response(JSON.stringify(json), { status: 200, headers: { "content-type": "application/json" } });
   };
   return serve as typeof fetch;

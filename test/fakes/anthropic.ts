@@ -4,29 +4,19 @@
  * `Message` object, or the SSE event sequence with `event:` names. Response objects are typed with the official
  * @anthropic-ai/sdk types so the shapes cannot drift from the vendor's.
  */
-import type {
-  Message,
-  RawMessageStreamEvent,
-  StopReason,
-  TextBlock,
-  ToolUseBlock,
-  Usage,
-} from "@anthropic-ai/sdk/resources/messages/messages";
-import { type FakeScript, splitText, sseResponse, untilAborted } from "./script";
-
-/** Status → Anthropic `error.type` (docs: "HTTP errors"). */
-const ERROR_TYPES: Record<number, string> = {
-  400: "invalid_request_error",
-  401: "authentication_error",
-  402: "billing_error",
-  403: "permission_error",
-  404: "not_found_error",
-  413: "request_too_large",
-  429: "rate_limit_error",
-  500: "api_error",
-  504: "timeout_error",
-  529: "overloaded_error",
-};
+import type { Message, StopReason } from "@anthropic-ai/sdk/resources/messages/messages";
+import {
+  anthropicErrorBody,
+  anthropicErrorType,
+  anthropicEvents,
+  anthropicMalformed,
+  anthropicMessage,
+  anthropicUsage,
+  splitText,
+  type AnthropicAnswer,
+  type AnthropicBlock,
+} from "../../src/wire";
+import { type FakeScript, sseResponse, untilAborted } from "./script";
 
 /** Body keys `MessageCreateParams` accepts, plus the sampling knobs API version 2023-06-01 takes. */
 const BODY_KEYS = new Set([
@@ -46,12 +36,11 @@ let seq = 0;
 const requestId = () => `req_fake${(++seq).toString().padStart(6, "0")}`;
 
 function errorResponse(status: number, message: string, extraHeaders: Record<string, string> = {}, type?: string): Response {
-  const errorType = type ?? ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
   const rid = requestId();
-  return Response.json(
-    { type: "error", error: { type: errorType, message }, request_id: rid },
-    { status, headers: { "request-id": rid, ...extraHeaders } },
-  );
+  return new Response(anthropicErrorBody(type ?? anthropicErrorType(status), message, rid), {
+    status,
+    headers: { "content-type": "application/json", "request-id": rid, ...extraHeaders },
+  });
 }
 
 type Body = Record<string, unknown>;
@@ -94,98 +83,22 @@ function invalidBody(body: Body): string | undefined {
   return undefined;
 }
 
-function usageOf(script: FakeScript): Usage {
-  const u = script.usage ?? { inputTokens: 12, outputTokens: 7 };
-  return {
-    input_tokens: u.inputTokens,
-    output_tokens: u.outputTokens,
-    cache_creation: null,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
-    inference_geo: null,
-    output_tokens_details: null,
-    server_tool_use: null,
-    service_tier: "standard",
-    speed: null,
-  };
-}
-
-function parts(script: FakeScript) {
+/** The scripted answer in wire terms; its `Message` is checked against the official SDK type, so shapes cannot drift. */
+function answerOf(script: FakeScript, model: string, id: string): AnthropicAnswer {
   const toolCalls = (script.toolCalls ?? []).map((c, i) => ({ ...c, id: c.id ?? `toolu_fake${String(i).padStart(2, "0")}` }));
   const text = script.text ?? (toolCalls.length > 0 ? "" : "Hello from fake");
-  const stopReason = STOP[script.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop")];
-  return { toolCalls, text, stopReason };
-}
-
-function messageOf(script: FakeScript, model: string, id: string): Message {
-  const { toolCalls, text, stopReason } = parts(script);
-  const content: (TextBlock | ToolUseBlock)[] = [];
-  if (text !== "") content.push({ type: "text", text, citations: null });
-  for (const c of toolCalls) {
-    content.push({ type: "tool_use", id: c.id, name: c.name, input: JSON.parse(c.arguments), caller: { type: "direct" } });
-  }
-  return {
-    id,
-    type: "message",
-    role: "assistant",
-    model,
-    content,
-    stop_reason: stopReason,
-    stop_sequence: null,
-    stop_details: null,
-    container: null,
-    diagnostics: null,
-    usage: usageOf(script),
-  };
-}
-
-const sse = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
-const ev = (e: RawMessageStreamEvent) => sse(e.type, e);
-
-/** The real event order: message_start, ping, per block start/deltas/stop, message_delta, message_stop. */
-function streamEvents(script: FakeScript, model: string, id: string): string[] {
-  const { toolCalls, text, stopReason } = parts(script);
   const n = script.chunks ?? 3;
-  const start = messageOf(script, model, id);
-  const out: string[] = [];
-  if (script.malformed) out.push("event: message_start\ndata: {not json\n\n");
-  out.push(ev({ type: "message_start", message: { ...start, content: [], stop_reason: null, usage: { ...start.usage, output_tokens: 1 } } }));
-  out.push(sse("ping", { type: "ping" }));
-  let index = 0;
-  if (text !== "") {
-    out.push(ev({ type: "content_block_start", index, content_block: { type: "text", text: "", citations: null } }));
-    for (const piece of splitText(text, n)) {
-      out.push(ev({ type: "content_block_delta", index, delta: { type: "text_delta", text: piece } }));
-    }
-    out.push(ev({ type: "content_block_stop", index }));
-    index++;
-  }
-  for (const c of toolCalls) {
-    out.push(ev({ type: "content_block_start", index, content_block: { type: "tool_use", id: c.id, name: c.name, input: {}, caller: { type: "direct" } } }));
-    // The API opens each tool's input with an empty partial_json, then streams the JSON text in pieces.
-    for (const piece of ["", ...splitText(c.arguments, n)]) {
-      out.push(ev({ type: "content_block_delta", index, delta: { type: "input_json_delta", partial_json: piece } }));
-    }
-    out.push(ev({ type: "content_block_stop", index }));
-    index++;
-  }
-  const u = start.usage;
-  out.push(
-    ev({
-      type: "message_delta",
-      delta: { stop_reason: stopReason, stop_sequence: null, stop_details: null, container: null },
-      usage: {
-        input_tokens: u.input_tokens,
-        output_tokens: u.output_tokens,
-        cache_creation_input_tokens: u.cache_creation_input_tokens,
-        cache_read_input_tokens: u.cache_read_input_tokens,
-        output_tokens_details: null,
-        server_tool_use: null,
-      },
-    }),
-  );
-  out.push(ev({ type: "message_stop" }));
-  return out;
+  const blocks: AnthropicBlock[] = [];
+  if (text !== "") blocks.push({ type: "text", text, pieces: splitText(text, n) });
+  for (const c of toolCalls) blocks.push({ type: "tool_use", id: c.id, name: c.name, input: JSON.parse(c.arguments), pieces: splitText(c.arguments, n) });
+  const u = script.usage ?? { inputTokens: 12, outputTokens: 7 };
+  const stopReason = STOP[script.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop")];
+  return { id, model, blocks, stopReason, usage: anthropicUsage(u.inputTokens, u.outputTokens) };
+}
+
+function messageOf(answer: AnthropicAnswer): Message {
+  const m = anthropicMessage(answer);
+  return { ...m, stop_reason: m.stop_reason as StopReason };
 }
 
 /** Answer `request` as api.anthropic.com would, following `script`. */
@@ -208,18 +121,22 @@ export async function fakeAnthropic(request: Request, script: FakeScript): Promi
 
   if (script.hang) return untilAborted(request.signal);
   if (script.status !== undefined) {
-    const message = script.errorMessage ?? `fake ${ERROR_TYPES[script.status] ?? "error"}`;
+    const message = script.errorMessage ?? `fake ${anthropicErrorType(script.status)}`;
     return errorResponse(script.status, message, script.headers, script.errorCode);
   }
   const model = script.model ?? (body.model as string);
   const id = `msg_fake${(++seq).toString().padStart(6, "0")}`;
+  const answer = answerOf(script, model, id);
+  const broken = anthropicMalformed(id);
   if (body.stream === true) {
-    const res = sseResponse(streamEvents(script, model, id), script, request.signal);
+    const events = anthropicEvents(answer);
+    if (script.malformed) events.unshift(broken.syntaxEvent);
+    const res = sseResponse(events, script, request.signal);
     res.headers.set("request-id", requestId());
     res.headers.set("cache-control", "no-cache");
     return res;
   }
   const headers = { "request-id": requestId(), ...script.headers };
-  if (script.malformed) return Response.json({ id, type: "message", content: "not a list of blocks" }, { headers });
-  return Response.json(messageOf(script, model, id), { headers });
+  if (script.malformed) return Response.json(broken.shapeJson, { headers });
+  return Response.json(messageOf(answer), { headers });
 }

@@ -3,25 +3,19 @@
  * JSON body with model and messages), then plays the `FakeScript` in OpenAI's real wire format: error bodies
  * `{error:{message,type,param,code}}`, `chat.completion` JSON, and `chat.completion.chunk` SSE ending in `[DONE]`.
  */
-import { sseResponse, splitText, untilAborted, type FakeScript } from "./script";
+import { openaiChunks, openaiCompletion, openaiErrorBody, openaiMalformed, openaiUsage, splitText, type OpenAIError } from "../../src/wire";
+import { sseResponse, untilAborted, type FakeScript } from "./script";
 
 const FINGERPRINT = "fp_fake0001";
 
-function errorResponse(
-  status: number,
-  error: { message: string; type: string; param?: string | null; code?: string | null },
-  headers: Record<string, string> = {},
-): Response {
-  return new Response(
-    JSON.stringify({ error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code ?? null } }),
-    { status, headers: { "content-type": "application/json", ...headers } },
-  );
+function errorResponse(status: number, error: OpenAIError, headers: Record<string, string> = {}): Response {
+  return new Response(openaiErrorBody(error), { status, headers: { "content-type": "application/json", ...headers } });
 }
 
 /** The error body OpenAI sends for a status, with the script's message/code overriding. */
 function scriptedError(script: FakeScript, model: string): Response {
   const status = script.status!;
-  const base = ((): { message: string; type: string; param?: string | null; code?: string | null } => {
+  const base = ((): OpenAIError => {
     if (status === 429) {
       return {
         message: `Rate limit reached for ${model} in organization org-fake on tokens per min (TPM): Limit 30000, Used 30000, Requested 512. Please try again in 1.024s. Visit https://platform.openai.com/account/rate-limits to learn more.`,
@@ -60,13 +54,10 @@ function estimateTokens(s: string): number {
 
 function usageOf(script: FakeScript, body: { messages: unknown }, output: string) {
   const u = script.usage ?? { inputTokens: estimateTokens(JSON.stringify(body.messages)), outputTokens: estimateTokens(output) };
-  return {
-    prompt_tokens: u.inputTokens,
-    completion_tokens: u.outputTokens,
-    total_tokens: u.inputTokens + u.outputTokens,
+  return openaiUsage(u.inputTokens, u.outputTokens, {
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
-  };
+  });
 }
 
 /** Answer `request` as api.openai.com's POST /v1/chat/completions would, following `script`. */
@@ -114,59 +105,26 @@ export async function fakeOpenAI(request: Request, script: FakeScript): Promise<
   const finish = script.finishReason ?? (toolCalls.length > 0 ? "tool_calls" : "stop");
   const output = (text ?? "") + toolCalls.map((t) => t.name + t.arguments).join("");
 
+  const base = { id, created, model, service_tier: "default", system_fingerprint: FINGERPRINT };
+  const usage = usageOf(script, body as { messages: unknown }, output);
+  const broken = openaiMalformed(id, created, model);
   if (body.stream !== true) {
-    const json = script.malformed
-      ? { id, object: "chat.completion", created, model, choices: "not-an-array" }
-      : {
-          id,
-          object: "chat.completion",
-          created,
-          model,
-          choices: [
-            {
-              index: 0,
-              message: {
-                role: "assistant",
-                content: text,
-                refusal: null,
-                annotations: [],
-                ...(toolCalls.length > 0
-                  ? { tool_calls: toolCalls.map((t) => ({ id: t.id, type: "function", function: { name: t.name, arguments: t.arguments } })) }
-                  : {}),
-              },
-              logprobs: null,
-              finish_reason: finish,
-            },
-          ],
-          usage: usageOf(script, body as { messages: unknown }, output),
-          service_tier: "default",
-          system_fingerprint: FINGERPRINT,
-        };
+    const json = script.malformed ? broken.shapeJson : openaiCompletion(base, { content: text, toolCalls, finishReason: finish, usage }, { annotations: [] });
     return new Response(JSON.stringify(json), {
       status: 200,
       headers: { "content-type": "application/json", "x-request-id": "req_fake", ...(script.headers ?? {}) },
     });
   }
 
-  const includeUsage = body.stream_options?.include_usage === true;
   const pieces = script.chunks ?? 3;
-  // With include_usage every chunk carries `usage: null` until the final usage chunk, as OpenAI does.
-  const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) =>
-    `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created, model, service_tier: "default", system_fingerprint: FINGERPRINT, choices, ...(includeUsage ? { usage: null } : {}), ...extra })}\n\n`;
-  const delta = (d: Record<string, unknown>, finishReason: string | null = null) => ({ index: 0, delta: d, logprobs: null, finish_reason: finishReason });
-
-  const events: string[] = [];
-  if (script.malformed) events.push(`data: {"id":"${id}","object":"chat.completion.chunk","choices":[{"delta":\n\n`);
-  events.push(chunk([delta({ role: "assistant", content: text === null ? null : "", refusal: null })]));
-  for (const piece of splitText(text ?? "", pieces)) events.push(chunk([delta({ content: piece })]));
-  toolCalls.forEach((t, index) => {
-    events.push(chunk([delta({ tool_calls: [{ index, id: t.id, type: "function", function: { name: t.name, arguments: "" } }] })]));
-    for (const part of splitText(t.arguments, pieces)) {
-      events.push(chunk([delta({ tool_calls: [{ index, function: { arguments: part } }] })]));
-    }
-  });
-  events.push(chunk([delta({}, finish)]));
-  if (includeUsage) events.push(chunk([], { usage: usageOf(script, body as { messages: unknown }, output) }));
-  events.push("data: [DONE]\n\n");
+  const answer = {
+    content: text,
+    pieces: splitText(text ?? "", pieces),
+    toolCalls: toolCalls.map((t) => ({ id: t.id, name: t.name, argPieces: splitText(t.arguments, pieces) })),
+    finishReason: finish,
+    usage,
+  };
+  const events = openaiChunks(base, answer, body.stream_options?.include_usage === true).map((e) => e.sse);
+  if (script.malformed) events.unshift(broken.syntaxEvent);
   return sseResponse(events, script, request.signal);
 }

@@ -40,14 +40,8 @@ export function untilAborted(signal: AbortSignal | null | undefined): Promise<ne
   });
 }
 
-/** Split text into `n` roughly equal pieces (at least one, never empty pieces unless text is empty). */
-export function splitText(text: string, n: number): string[] {
-  if (text === "") return [];
-  const size = Math.max(1, Math.ceil(text.length / n));
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
+/** Split text into `n` roughly equal pieces (the wire module owns it; re-exported for the fakes). */
+export { splitText } from "../../src/wire";
 
 /**
  * Build an SSE response from pre-rendered event strings (each a full "event: ...\ndata: ...\n\n" block), applying
