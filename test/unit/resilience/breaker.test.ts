@@ -1,9 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { ErrorClass } from "../../../src/engine/errors";
+import { countsForBreaker, type ErrorClass } from "../../../src/engine/errors";
 import {
   admit,
   BreakerConfig,
-  countsAsFailure,
   initialBreaker,
   nextWakeAt,
   openDuration,
@@ -106,7 +105,7 @@ describe("config", () => {
   });
 });
 
-describe("countsAsFailure", () => {
+describe("countsForBreaker (the error-policy table, as the breaker reads it)", () => {
   it.each<[ErrorClass | undefined, boolean]>([
     ["server_error", true],
     ["timeout", true],
@@ -121,9 +120,10 @@ describe("countsAsFailure", () => {
     ["upstream_auth", false],
     ["model_not_found", false],
     ["misconfigured", false],
+    ["cancelled", false],
     [undefined, false],
   ])("%s → %s", (cls, expected) => {
-    expect(countsAsFailure(cls)).toBe(expected);
+    expect(countsForBreaker(cls)).toBe(expected);
   });
 });
 
