@@ -36,7 +36,7 @@ interface Entry {
   fetchedAt: number;
 }
 
-/** Isolate-wide cache: survives across requests in the same isolate, like the design card's hot-path view. */
+/** Isolate-wide cache: survives across requests in the same isolate, so a warm isolate admits without a round trip. */
 export class BreakerView {
   #entries = new Map<string, Entry>();
   #refreshing = new Set<string>();

@@ -4,7 +4,7 @@
  * trip, so a dead provider opens fast even at low traffic. Open time doubles per consecutive trip up to a cap, with
  * jitter so isolates do not probe in lockstep, and shrinks again after healthy periods.
  *
- * Pure (STYLE.md §1): `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
+ * Pure: `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
  * JSON so the Durable Object can persist it as is. Functions never mutate their input; they return new state.
  */
 import { countsForBreaker, ignoredByHealth, type ErrorClass } from "../engine/errors";

@@ -3,7 +3,7 @@
  * each holding counts and two fixed-boundary histograms (latency, time to first token). Memory is bounded by
  * `buckets` × 26 histogram slots no matter the traffic, and the state is plain JSON for Durable Object storage.
  *
- * Pure (STYLE.md §1): `now` is always an argument. Functions return new state and never mutate their input.
+ * Pure: `now` is always an argument. Functions return new state and never mutate their input.
  *
  * What is recorded, and why:
  * - Caller and operator faults (classes whose `countsForBreaker` is false in src/engine/errors.ts: bad_request,

@@ -1,5 +1,5 @@
 /**
- * The routing plan (issue 4): which targets a request tries, in what order, and why. Pure (STYLE.md §1): the
+ * The routing plan (issue 4): which targets a request tries, in what order, and why. Pure: the
  * classification, the caller's tier, the route's criticality and candidates, a health lookup and the policy go in; an
  * ordered list with a reason per target, the targets skipped and why, a hedge decision and a shed decision come out.
  *
