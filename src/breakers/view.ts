@@ -9,6 +9,7 @@
  */
 import { withTimeout } from "../engine/clock";
 import type { Admission } from "../engine/execute";
+import { admitLocally } from "../resilience/breaker";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from "./types";
 
 /** The RPC surface of ProviderHealth the view uses (a structural type, so tests can pass a broken one). */
@@ -35,7 +36,7 @@ interface Entry {
   fetchedAt: number;
 }
 
-/** Isolate-wide cache: survives across requests in the same isolate, like the design card's hot-path view. */
+/** Isolate-wide cache: survives across requests in the same isolate, so a warm isolate admits without a round trip. */
 export class BreakerView {
   #entries = new Map<string, Entry>();
   #refreshing = new Set<string>();
@@ -97,21 +98,14 @@ export class BreakerView {
   ): Promise<Admission> {
     const now = opts.now();
     const entry = this.#entries.get(key);
-    let snap = entry?.snap;
-    if (!entry) {
-      // A cold isolate knows nothing yet: wait once (bounded) for the object's view rather than send the first
-      // request to a provider every other isolate already knows is down. Later refreshes run in the background.
-      snap = await this.warm(key, stub, settings, opts, notes, stats);
-      if (!snap) return { allowed: true, reason: "fail_open", probe: false };
-    } else if (now - entry.fetchedAt >= opts.ttlMs) {
-      this.#refresh(key, stub, settings, opts, notes);
-    }
-    if (!snap || snap.state === "CLOSED") return { allowed: true, reason: "closed", probe: false };
-    if (snap.state === "FORCED_OPEN") return { allowed: false, reason: "forced_open", probe: false };
-    if (snap.state === "DISABLED") return { allowed: false, reason: "disabled", probe: false };
-    if (snap.state === "OPEN" && snap.openUntil !== null && now < snap.openUntil) {
-      return { allowed: false, reason: "breaker_open", probe: false };
-    }
+    if (entry && now - entry.fetchedAt >= opts.ttlMs) this.#refresh(key, stub, settings, opts, notes);
+    // A cold isolate knows nothing yet: wait once (bounded) for the object's view rather than send the first request
+    // to a provider every other isolate already knows is down. Later refreshes run in the background.
+    const snap = entry?.snap ?? (await this.warm(key, stub, settings, opts, notes, stats));
+    if (!snap) return { allowed: true, reason: "fail_open", probe: false };
+    const local = admitLocally(snap, now);
+    if (local.verdict === "admit") return { allowed: true, reason: local.reason, probe: false };
+    if (local.verdict === "deny") return { allowed: false, reason: local.reason, probe: false };
     // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
     try {
       stats.awaitedCalls++;

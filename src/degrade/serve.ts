@@ -7,6 +7,7 @@
 import type { CanonicalRequest, CanonicalResponse, Message } from "../canonical";
 import type { CacheHit } from "../cache/intent-cache";
 import type { KeyValueStore } from "../cache/store";
+import { degradeReasonOf, isCapacityLimited, mayDegrade, type DegradeReason } from "../engine/errors";
 import type { Failure } from "../engine/execute";
 import type { Target } from "../providers/types";
 import type { TaskClass } from "../routing/classify";
@@ -51,18 +52,43 @@ export type Degraded =
 const QA_CLASSES: ReadonlySet<TaskClass> = new Set(["chat", "summarization"]);
 
 /** Why the live path failed, as a reason code the banner turns into words. */
-export function reasonOf(failure: Failure): string {
+export type FailureReason = DegradeReason | "breaker_open";
+
+/**
+ * The reason code of a failure: a deadline is a timeout; nothing tried because every breaker refused is
+ * "breaker_open"; otherwise the errors' shared `degradeReason` (src/engine/errors.ts) when they agree on
+ * "rate_limited" or "timeout", else "providers_down".
+ */
+export function reasonOf(failure: Failure): FailureReason {
   if (failure.kind === "deadline") return "timeout";
   if (failure.kind !== "exhausted") return "providers_down";
   if (failure.errors.length === 0 && failure.skipped.length > 0) return "breaker_open";
-  if (failure.errors.length > 0 && failure.errors.every((e) => e.error.errorClass === "rate_limited")) return "rate_limited";
-  if (failure.errors.length > 0 && failure.errors.every((e) => ["timeout", "stall"].includes(e.error.errorClass))) return "timeout";
-  return "providers_down";
+  const reasons = new Set(failure.errors.map((e) => degradeReasonOf(e.error.errorClass)));
+  const [only] = reasons;
+  return reasons.size === 1 && (only === "rate_limited" || only === "timeout") ? only : "providers_down";
 }
 
 /** True when some target failed for lack of capacity (429, timeouts, stalls) rather than being broken. */
 export function capacityLimited(failure: Failure): boolean {
-  return failure.kind === "exhausted" && failure.errors.some((e) => ["rate_limited", "timeout", "stall"].includes(e.error.errorClass));
+  return failure.kind === "exhausted" && failure.errors.some((e) => isCapacityLimited(e.error.errorClass));
+}
+
+/**
+ * May the ladder answer for this failure at all? Not for the caller's own mistakes and departures (an invalid
+ * request, a prompt too long for every model, a closed connection): those are not outages, and a stand-in answer
+ * would hide them. Decided per class by `mayDegrade` in src/engine/errors.ts.
+ */
+export function failureMayDegrade(failure: Failure): boolean {
+  switch (failure.kind) {
+    case "aborted":
+      return false;
+    case "caller":
+      return mayDegrade(failure.error.errorClass);
+    case "deadline":
+      return true;
+    case "exhausted":
+      return failure.errors.length === 0 || failure.errors.some((e) => mayDegrade(e.error.errorClass));
+  }
 }
 
 /** KV key of a route's template for an intent or task class (docs/storage.md). */

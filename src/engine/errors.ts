@@ -1,6 +1,10 @@
 /**
- * The error taxonomy. Every failure of an attempt becomes an `UpstreamError` with one `ErrorClass`, and the class alone
- * decides what the engine does next (see `decisionFor`). Keep this the only place that policy lives.
+ * The error taxonomy and its one policy table. Every failure of an attempt becomes an `UpstreamError` with one
+ * `ErrorClass`, and everything Detour decides from a class — what the engine does next, whether the breaker and
+ * health count it, whether adaptive throttling sees overload, how the degradation ladder words it and whether it may
+ * degrade at all, and the HTTP status a caller gets when it is the final failure — is a column of `POLICY` below, read
+ * through the small accessors after it. A new class is added in the union and in that table; the compiler then
+ * insists on every decision. This file imports nothing, so any layer may read it.
  */
 
 export type ErrorClass =
@@ -42,26 +46,119 @@ export type Decision =
   /** Stop: the caller's request is at fault and every target would refuse it. */
   | "report";
 
-const DECISIONS: Record<ErrorClass, Decision> = {
-  rate_limited: "retry",
-  server_error: "retry",
-  timeout: "retry",
-  network: "retry",
-  malformed: "retry",
-  empty: "retry",
-  stream_cut: "retry",
-  stall: "retry",
-  context_length: "next_target",
-  upstream_auth: "next_target",
-  model_not_found: "next_target",
-  misconfigured: "next_target",
-  bad_request: "report",
-  // Nobody is waiting for an answer any more.
-  cancelled: "report",
+/** Which health rate an error class feeds besides the error rate (`resilience/health.ts`). */
+export type HealthSignal = "timeout" | "rate_limited";
+
+/**
+ * Why the live path failed, as the degradation ladder names it in its banner (`degrade/serve.ts`). A failure reads as
+ * "rate_limited" or "timeout" only when every error says so; anything else is "providers_down".
+ */
+export type DegradeReason = "rate_limited" | "timeout" | "providers_down";
+
+/** Everything decided from one error class. */
+export interface ErrorPolicy {
+  /** What the engine does next (`engine/execute.ts`). */
+  decision: Decision;
+  /**
+   * Says something about the provider's health: a breaker failure and a health error. When false the outcome is a
+   * caller or operator fault that would fail on a perfectly healthy provider, and breakers and health drop it
+   * entirely (it is not counted as a success either).
+   */
+  countsForBreaker: boolean;
+  /** The provider is overloaded: counts as a rejection for client-side adaptive throttling (`engine/governor.ts`). */
+  overload: boolean;
+  /** The extra health rate this class feeds, if any (`timeouts` for silence, `rateLimited` for 429s). */
+  healthSignal: HealthSignal | null;
+  /**
+   * How the degradation ladder words this failure, or null when a failure of this class must never degrade: the
+   * caller's own mistake or departure is not an outage, and no stand-in answer replaces an honest error for it.
+   */
+  degradeReason: DegradeReason | null;
+  /**
+   * Lack of capacity rather than a broken provider: a smaller request may fit, so the ladder's "reduced" rung
+   * applies.
+   */
+  capacity: boolean;
+  /** HTTP status the caller gets when every final error has this class (mixed classes get 503). */
+  status: number;
+}
+
+/** The one table. Kept as columns in rows so a reviewer sees a class's whole policy at once. */
+const POLICY: Record<ErrorClass, ErrorPolicy> = {
+  rate_limited:    { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "rate_limited", degradeReason: "rate_limited",   capacity: true,  status: 429 },
+  server_error:    { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  timeout:         { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
+  network:         { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  malformed:       { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  empty:           { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  stream_cut:      { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  stall:           { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
+  // Another target with a larger context window may take it; if none does, the caller must shorten the prompt.
+  context_length:  { decision: "next_target", countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 400 },
+  // Operator faults: another provider may still serve, and the outage they cause is real, so they may degrade.
+  upstream_auth:   { decision: "next_target", countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  model_not_found: { decision: "next_target", countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  misconfigured:   { decision: "next_target", countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  // Every target would refuse it.
+  bad_request:     { decision: "report",      countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 400 },
+  // Nobody is waiting for an answer any more (499: nginx's "client closed request").
+  cancelled:       { decision: "report",      countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 499 },
 };
 
+/** The whole policy of one class (read-only). */
+export function policyOf(errorClass: ErrorClass): Readonly<ErrorPolicy> {
+  return POLICY[errorClass];
+}
+
+/** What the engine does after an attempt failed with this class. */
 export function decisionFor(errorClass: ErrorClass): Decision {
-  return DECISIONS[errorClass];
+  return POLICY[errorClass].decision;
+}
+
+/** True when an outcome with this class is a failure of the provider; undefined (a success) is false. */
+export function countsForBreaker(errorClass: ErrorClass | undefined): boolean {
+  return errorClass !== undefined && POLICY[errorClass].countsForBreaker;
+}
+
+/** True when the outcome is a caller/operator fault that breakers and health must ignore entirely. */
+export function ignoredByHealth(errorClass: ErrorClass | undefined): boolean {
+  return errorClass !== undefined && !POLICY[errorClass].countsForBreaker;
+}
+
+/** True when the class means "the provider is overloaded" (a rejection for adaptive throttling). */
+export function isOverload(errorClass: ErrorClass | undefined): boolean {
+  return errorClass !== undefined && POLICY[errorClass].overload;
+}
+
+/** The extra health rate an outcome feeds (`timeout` / `rate_limited`), or null. */
+export function healthSignalOf(errorClass: ErrorClass | undefined): HealthSignal | null {
+  return errorClass === undefined ? null : POLICY[errorClass].healthSignal;
+}
+
+/** How the degradation ladder words a failure of this class; null when it must never degrade. */
+export function degradeReasonOf(errorClass: ErrorClass): DegradeReason | null {
+  return POLICY[errorClass].degradeReason;
+}
+
+/** May a failure of this class be answered by the degradation ladder at all? */
+export function mayDegrade(errorClass: ErrorClass): boolean {
+  return POLICY[errorClass].degradeReason !== null;
+}
+
+/** Did this class fail for lack of capacity (the ladder's "reduced" rung applies)? */
+export function isCapacityLimited(errorClass: ErrorClass): boolean {
+  return POLICY[errorClass].capacity;
+}
+
+/** HTTP status a caller gets when this class is the final failure. */
+export function statusFor(errorClass: ErrorClass): number {
+  return POLICY[errorClass].status;
+}
+
+/** HTTP status for a set of final errors: their shared status, else 503 (mixed failures are an outage). */
+export function statusForAll(classes: readonly ErrorClass[]): number {
+  const statuses = new Set(classes.map(statusFor));
+  return statuses.size === 1 ? [...statuses][0]! : 503;
 }
 
 export class UpstreamError extends Error {

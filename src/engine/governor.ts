@@ -17,10 +17,7 @@ import {
   type ThrottleConfig,
   type ThrottleState,
 } from "../resilience/budget";
-import type { ErrorClass } from "./errors";
-
-/** Classes that mean "the provider is overloaded": they count as rejections for adaptive throttling. */
-const OVERLOAD: ReadonlySet<ErrorClass> = new Set(["rate_limited", "server_error", "timeout", "stall"]);
+import { isOverload, type ErrorClass } from "./errors";
 
 export class Governor {
   #budgets = new Map<string, RetryBudgetState>();
@@ -50,8 +47,9 @@ export class Governor {
     return true;
   }
 
+  /** Record an attempt's end: an overload class (errors.ts's `overload`) counts as a rejection for throttling. */
   outcome(provider: string, now: number, errorClass: ErrorClass | undefined): void {
-    const accepted = errorClass === undefined || !OVERLOAD.has(errorClass);
+    const accepted = !isOverload(errorClass);
     this.#throttles.set(provider, recordAttempt(this.#throttles.get(provider) ?? initialThrottle(), now, accepted, this.throttle));
   }
 

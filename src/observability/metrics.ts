@@ -3,10 +3,11 @@
  * Counters come from the ProviderHealth objects, so they are global across isolates, not per isolate.
  */
 import type { ProviderSnapshot } from "../breakers/types";
+import type { BreakerStateName } from "../resilience/breaker";
 import { LATENCY_BOUNDS_MS } from "../resilience/health";
 
 /** Numeric encoding of breaker states for the `detour_provider_state` gauge. */
-export const STATE_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2, FORCED_OPEN: 3, DISABLED: 4 } as const;
+export const STATE_VALUE = { CLOSED: 0, HALF_OPEN: 1, OPEN: 2, FORCED_OPEN: 3, DISABLED: 4 } as const satisfies Record<BreakerStateName, number>;
 
 export interface ProviderMetrics {
   provider: string;

@@ -11,7 +11,7 @@
  */
 import { z } from "zod";
 import type { CanonicalRequest, CanonicalResponse, ContentPart, FinishReason, Message, StreamEvent, ToolCall } from "../canonical";
-import { UpstreamError, type ErrorClass } from "../engine/errors";
+import { classifyStatus, UpstreamError } from "../engine/errors";
 import { parseJsonEvent, readSse } from "./sse";
 import type { HttpAdapter, Target, VendorHttpRequest } from "./types";
 
@@ -231,18 +231,27 @@ const MessageDelta = z.object({
   usage: UsageSchema.extend({ input_tokens: z.number().int().nonnegative().nullish() }),
 });
 
-const STREAM_ERROR_CLASSES: Record<string, ErrorClass> = {
-  overloaded_error: "server_error",
-  api_error: "server_error",
-  rate_limit_error: "rate_limited",
-  invalid_request_error: "bad_request",
+/**
+ * Anthropic's error types → the HTTP status each is documented with (docs.anthropic.com, "Errors"), so an `error`
+ * event inside a 2xx stream is classified exactly like a non-2xx answer carrying the same error.
+ */
+const ERROR_TYPE_STATUS: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  overloaded_error: 529,
 };
 
+/** An in-stream `error` event → its class; an unknown or unreadable error is an upstream failure (500). */
 function streamError(json: unknown): UpstreamError {
   const body = ErrorBody.safeParse(json);
-  if (!body.success) return new UpstreamError("server_error", `${VENDOR} sent a stream error event: ${JSON.stringify(json).slice(0, 200)}`);
+  if (!body.success) return classifyStatus(500, `${VENDOR} sent a stream error event: ${JSON.stringify(json).slice(0, 200)}`);
   const { type, message } = body.data.error;
-  return new UpstreamError(STREAM_ERROR_CLASSES[type] ?? "server_error", `${VENDOR} stream error ${type}: ${message}`);
+  return classifyStatus(ERROR_TYPE_STATUS[type] ?? 500, `${VENDOR} stream error ${type}: ${message}`, { code: type });
 }
 
 /**

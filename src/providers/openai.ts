@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import type { CanonicalRequest, CanonicalResponse, FinishReason, Message, StreamEvent, Usage } from "../canonical";
-import { looksLikeContextLength, UpstreamError, type ErrorClass } from "../engine/errors";
+import { classifyStatus, looksLikeContextLength, UpstreamError } from "../engine/errors";
 import { parseJsonEvent, readSse } from "./sse";
 import type { HttpAdapter, Target, VendorHttpRequest } from "./types";
 
@@ -224,26 +224,38 @@ function parseResponse(json: unknown, target: Target): CanonicalResponse {
   return res;
 }
 
-/** Class of an error object the vendor sent inside a 2xx stream (there is no status to go on). */
+/**
+ * The HTTP status an error object inside a 2xx stream stands for (there is no real status to go on): a numeric `code`
+ * that is one (vLLM sends `code: <status>`), else what its `type`/`code` say, else 500 (an upstream failure).
+ */
+function inStreamStatus(type: string | undefined, code: string | number | undefined, message: string): number {
+  if (typeof code === "number" && code >= 400 && code <= 599) return code;
+  const tags = `${type ?? ""} ${code ?? ""}`;
+  if (/rate_limit|too_many_requests|insufficient_quota/i.test(tags)) return 429;
+  if (/authentication|invalid_api_key|unauthori[sz]ed/i.test(tags)) return 401;
+  if (/permission/i.test(tags)) return 403;
+  if (/not_found/i.test(tags)) return 404;
+  if (looksLikeContextLength(message, typeof code === "string" ? code : undefined)) return 400;
+  if (type === "invalid_request_error") return 400;
+  return 500;
+}
+
+/** An error object the vendor sent inside a 2xx stream → the class a non-2xx with that error would have had. */
 function inStreamError(err: unknown, provider: string): UpstreamError {
   let message = "error event in stream";
   let type: string | undefined;
-  let code: string | undefined;
+  let code: string | number | undefined;
   if (typeof err === "string") message = err;
   else {
     const e = WireError.safeParse(err);
     if (e.success) {
       if (typeof e.data.message === "string") message = e.data.message;
       type = e.data.type ?? undefined;
-      code = typeof e.data.code === "string" ? e.data.code : undefined;
+      code = e.data.code ?? undefined;
     }
   }
-  const tags = `${type ?? ""} ${code ?? ""}`;
-  let cls: ErrorClass = "server_error";
-  if (/rate_limit|too_many_requests/i.test(tags)) cls = "rate_limited";
-  else if (looksLikeContextLength(message, code)) cls = "context_length";
-  else if (type === "invalid_request_error") cls = "bad_request";
-  return new UpstreamError(cls, `${provider} sent an error in the stream: ${message}`);
+  const opts = typeof code === "string" ? { code } : {};
+  return classifyStatus(inStreamStatus(type, code, message), `${provider} sent an error in the stream: ${message}`, opts);
 }
 
 async function* parseStream(body: ReadableStream<Uint8Array>, target: Target): AsyncGenerator<StreamEvent> {

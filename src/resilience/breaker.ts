@@ -4,59 +4,14 @@
  * trip, so a dead provider opens fast even at low traffic. Open time doubles per consecutive trip up to a cap, with
  * jitter so isolates do not probe in lockstep, and shrinks again after healthy periods.
  *
- * Pure (STYLE.md §1): `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
+ * Pure: `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
  * JSON so the Durable Object can persist it as is. Functions never mutate their input; they return new state.
  */
-import { z } from "zod";
-import type { ErrorClass } from "../engine/errors";
+import { countsForBreaker, ignoredByHealth, type ErrorClass } from "../engine/errors";
+import type { BreakerConfig } from "./breaker-config";
 
-const CountWindow = z
-  .object({
-    type: z.literal("count"),
-    /** The last N recorded calls. */
-    size: z.number().int().min(1).max(1000).default(20),
-  })
-  .strict();
-
-const TimeWindow = z
-  .object({
-    type: z.literal("time"),
-    /** The last N seconds, kept as one bucket per second so memory stays bounded by N. */
-    size: z.number().int().min(1).max(3600).default(60),
-  })
-  .strict();
-
-/** Breaker settings; every field has a default, so `BreakerConfig.parse({})` is a working breaker. */
-export const BreakerConfig = z
-  .object({
-    window: z.discriminatedUnion("type", [CountWindow, TimeWindow]).default({ type: "count", size: 20 }),
-    /** No rate is computed until the window holds this many calls (a 1-of-1 failure is not a 100 % outage). */
-    minimumCalls: z.number().int().min(1).default(10),
-    /** Trip when failures / calls ≥ this. */
-    failureRateThreshold: z.number().gt(0).max(1).default(0.5),
-    /** Trip when slow calls / calls ≥ this. 1 (the default) trips only when every call in the window is slow. */
-    slowCallRateThreshold: z.number().gt(0).max(1).default(1),
-    /** A call taking at least this long is slow, whether it succeeded or failed. */
-    slowCallMs: z.number().int().positive().default(10_000),
-    /** Trip on this many countable failures in a row, even below `minimumCalls` (Envoy's consecutive_5xx). */
-    consecutiveFailures: z.number().int().min(1).default(5),
-    /** Open time of the first trip; trip k waits openMs · 2^(k−1), capped by maxOpenMs. */
-    openMs: z.number().int().positive().default(30_000),
-    maxOpenMs: z.number().int().positive().default(300_000),
-    /** ± fraction of random spread on each open time (0.1 → ±10 %). */
-    openJitter: z.number().min(0).max(1).default(0.1),
-    /** Concurrent probe permits while HALF_OPEN. */
-    probes: z.number().int().min(1).default(1),
-    /** Successful probes needed to close. */
-    probeSuccesses: z.number().int().min(1).default(1),
-    /** Each period this long spent CLOSED without a trip forgives one past trip, so the next open time shrinks. */
-    healthyDecayMs: z.number().int().positive().default(300_000),
-    /** A probe permit not reported within this is reclaimed, so a lost probe cannot wedge HALF_OPEN. */
-    probeTimeoutMs: z.number().int().positive().default(60_000),
-  })
-  .strict()
-  .refine((c) => c.maxOpenMs >= c.openMs, { path: ["maxOpenMs"], message: "maxOpenMs must be at least openMs" });
-export type BreakerConfig = z.infer<typeof BreakerConfig>;
+/** The settings have their own file; re-exported so the breaker stays one import for its callers. */
+export { BreakerConfig } from "./breaker-config";
 
 /** Resilience4j's state names. FORCED_OPEN and DISABLED are operator states that only `operate` leaves. */
 export type BreakerStateName = "CLOSED" | "OPEN" | "HALF_OPEN" | "FORCED_OPEN" | "DISABLED";
@@ -98,8 +53,13 @@ export type TransitionReason =
 /** One state change, for logs and metrics. */
 export interface Transition { from: BreakerStateName; to: BreakerStateName; at: number; reason: TransitionReason }
 
-/** Why a call was admitted or not; the denials show in `x-detour-trace` as the reason a provider was skipped. */
-export type AdmitReason = "closed" | "probe" | "breaker_open" | "probe_denied" | "forced_open" | "disabled";
+/**
+ * Why a breaker refuses a call. These names show in `x-detour-trace` as the reason a provider was skipped, whichever
+ * layer skipped it (routing's plan, the isolate's view, the Durable Object), so they are spelled only here.
+ */
+export type BreakerDenial = "breaker_open" | "probe_denied" | "forced_open" | "disabled";
+/** Why a call was admitted or not. */
+export type AdmitReason = "closed" | "probe" | BreakerDenial;
 export interface AdmitDecision { allowed: boolean; reason: AdmitReason }
 
 /** A finished call as the breaker sees it. */
@@ -113,28 +73,6 @@ export interface Outcome {
 
 /** Operator actions (admin API). */
 export type BreakerOp = "force_open" | "force_closed" | "disable" | "reset";
-
-/**
- * Which error classes say something about the provider's health. Caller and operator faults (an invalid request, a
- * prompt too long, a wrong key or model name, a missing secret) would fail on a perfectly healthy provider, so they
- * never trip a breaker; they are not counted as successes either. A Record, so a new class must be decided here.
- */
-const COUNTS: Record<ErrorClass, boolean> = {
-  server_error: true, timeout: true, network: true, malformed: true, empty: true, stream_cut: true, stall: true,
-  rate_limited: true,
-  bad_request: false, context_length: false, upstream_auth: false, model_not_found: false, misconfigured: false,
-  cancelled: false,
-};
-
-/** True when an outcome with this class is a failure of the provider; undefined (a success) is false. */
-export function countsAsFailure(errorClass: ErrorClass | undefined): boolean {
-  return errorClass !== undefined && COUNTS[errorClass];
-}
-
-/** True when the outcome is a caller/operator fault that breakers and health must ignore entirely. */
-export function isIgnored(errorClass: ErrorClass | undefined): boolean {
-  return errorClass !== undefined && !COUNTS[errorClass];
-}
 
 const FAILED = 1;
 const SLOW = 2;
@@ -300,13 +238,54 @@ export function tick(state: BreakerState, cfg: BreakerConfig, now: number): Step
   return { state: s, transitions: out };
 }
 
-const DENIED: Record<BreakerStateName, AdmitReason> = {
-  CLOSED: "closed",
-  OPEN: "breaker_open",
-  HALF_OPEN: "probe_denied",
-  FORCED_OPEN: "forced_open",
-  DISABLED: "disabled",
-};
+/** The part of a breaker that decides admission: a full `BreakerState` or a `ProviderSnapshot` will do. */
+export interface BreakerStateView {
+  state: BreakerStateName;
+  openUntil: number | null;
+}
+
+/**
+ * The state a breaker is in at `now`, as far as admission goes: an OPEN breaker whose `openUntil` has passed is
+ * effectively HALF_OPEN (the next `admit` moves it there), even while a snapshot still says OPEN.
+ */
+export function effectiveState(snapshot: BreakerStateView, now: number): BreakerStateName {
+  return snapshot.state === "OPEN" && snapshot.openUntil !== null && now >= snapshot.openUntil ? "HALF_OPEN" : snapshot.state;
+}
+
+/**
+ * What a breaker state says about a call without anyone holding the probe permits: `admit` (CLOSED), `deny` with the
+ * reason the trace shows, or `probe` — only the breaker's owner (the Durable Object) can grant one of its limited
+ * half-open permits, so the caller must ask it.
+ */
+export type BreakerVerdict =
+  | { verdict: "admit"; reason: "closed" }
+  | { verdict: "deny"; reason: Exclude<BreakerDenial, "probe_denied"> }
+  | { verdict: "probe" };
+
+/** The verdict of a state already made effective (see `effectiveState`). */
+export function verdictOf(state: BreakerStateName): BreakerVerdict {
+  switch (state) {
+    case "CLOSED":
+      return { verdict: "admit", reason: "closed" };
+    case "HALF_OPEN":
+      return { verdict: "probe" };
+    case "OPEN":
+      return { verdict: "deny", reason: "breaker_open" };
+    case "FORCED_OPEN":
+      return { verdict: "deny", reason: "forced_open" };
+    case "DISABLED":
+      return { verdict: "deny", reason: "disabled" };
+  }
+}
+
+/**
+ * Local admission from a snapshot at `now`, with no round trip: CLOSED admits; FORCED_OPEN, DISABLED and an OPEN
+ * breaker not yet due deny; an OPEN breaker past `openUntil` and a HALF_OPEN one need a probe permit from the owner.
+ * The same rules as `admit`, minus the permit count that only the owner holds.
+ */
+export function admitLocally(snapshot: BreakerStateView, now: number): BreakerVerdict {
+  return verdictOf(effectiveState(snapshot, now));
+}
 
 /**
  * May a call go to this provider now? CLOSED admits; OPEN past `openUntil` becomes HALF_OPEN, which grants at most
@@ -318,12 +297,14 @@ export function admit(
   now: number,
 ): Step & { decision: AdmitDecision } {
   const { state: s, transitions } = tick(state, cfg, now);
-  if (s.state === "CLOSED") return { state: s, decision: { allowed: true, reason: "closed" }, transitions };
-  if (s.state === "HALF_OPEN" && s.permits.length < cfg.probes) {
+  const v = verdictOf(s.state); // tick has already moved a due OPEN to HALF_OPEN
+  if (v.verdict === "admit") return { state: s, decision: { allowed: true, reason: v.reason }, transitions };
+  if (v.verdict === "deny") return { state: s, decision: { allowed: false, reason: v.reason }, transitions };
+  if (s.permits.length < cfg.probes) {
     const granted = { ...s, permits: [...s.permits, now] };
     return { state: granted, decision: { allowed: true, reason: "probe" }, transitions };
   }
-  return { state: s, decision: { allowed: false, reason: DENIED[s.state] }, transitions };
+  return { state: s, decision: { allowed: false, reason: "probe_denied" }, transitions };
 }
 
 /**
@@ -345,9 +326,11 @@ export function record(
   const probeInHalfOpen = s.state === "HALF_OPEN" && outcome.probe === true;
   // Oldest first: the oldest grant is the likeliest to be this report, and the likeliest to be reclaimed otherwise.
   if (probeInHalfOpen) s.permits.shift();
-  if (isIgnored(outcome.errorClass)) return { state: s, transitions: out };
+  // Caller and operator faults (errors.ts's `countsForBreaker`) would fail on a healthy provider: neither a failure
+  // nor a success.
+  if (ignoredByHealth(outcome.errorClass)) return { state: s, transitions: out };
 
-  const failed = countsAsFailure(outcome.errorClass);
+  const failed = countsForBreaker(outcome.errorClass);
   const slow = outcome.durationMs >= cfg.slowCallMs;
   if (s.state === "CLOSED") {
     addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now);

@@ -10,7 +10,7 @@
  *
  * Both states are rolling per-second buckets (one `{second, …}` object per second that saw traffic, oldest first), so
  * memory is bounded by the window's length in seconds whatever the traffic, and the state is plain JSON for Durable
- * Object storage. Pure (STYLE.md §1): `now` and `random` are arguments; functions return new state, never mutate.
+ * Object storage. Pure: `now` and `random` are arguments; functions return new state, never mutate.
  */
 import { z } from "zod";
 

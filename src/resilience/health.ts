@@ -3,19 +3,20 @@
  * each holding counts and two fixed-boundary histograms (latency, time to first token). Memory is bounded by
  * `buckets` × 26 histogram slots no matter the traffic, and the state is plain JSON for Durable Object storage.
  *
- * Pure (STYLE.md §1): `now` is always an argument. Functions return new state and never mutate their input.
+ * Pure: `now` is always an argument. Functions return new state and never mutate their input.
  *
  * What is recorded, and why:
- * - Caller and operator faults (`isIgnored`: bad_request, context_length, upstream_auth, model_not_found,
- *   misconfigured) are dropped entirely, as the breaker drops them: they say nothing about the provider's health.
+ * - Caller and operator faults (classes whose `countsForBreaker` is false in src/engine/errors.ts: bad_request,
+ *   context_length, upstream_auth, model_not_found, misconfigured, cancelled) are dropped entirely, as the breaker
+ *   drops them: they say nothing about the provider's health. Which extra rate a class feeds (timeouts, 429s) is
+ *   that table's `healthSignal`.
  * - Latency and TTFT are recorded for successes only: a fast 500 is not a fast answer, and failures already weigh in
  *   through the error rates.
  * - Tokens/s is output tokens over generation time: latency − TTFT when a TTFT is known (streams), else the whole
  *   latency (non-stream calls, where prefill time is included and tokens/s reads low).
  */
 import { z } from "zod";
-import type { ErrorClass } from "../engine/errors";
-import { countsAsFailure, isIgnored } from "./breaker";
+import { countsForBreaker, healthSignalOf, ignoredByHealth, type ErrorClass } from "../engine/errors";
 
 /** Health window settings: `buckets` buckets of `bucketMs` each (default 15 × 1 min). */
 export const HealthConfig = z
@@ -166,7 +167,7 @@ export function rotate(state: HealthState, cfg: HealthConfig, now: number): Heal
 /** Add one attempt's sample to the current bucket (rotating first). */
 export function recordHealth(state: HealthState, cfg: HealthConfig, sample: HealthSample, now: number): HealthState {
   const rotated = rotate(state, cfg, now);
-  if (isIgnored(sample.errorClass)) return rotated;
+  if (ignoredByHealth(sample.errorClass)) return rotated;
   const start = Math.floor(now / cfg.bucketMs) * cfg.bucketMs;
   const newest = rotated.buckets[rotated.buckets.length - 1];
   // A sample stamped before the newest bucket's window (a skewed clock) would be rotated out at once: drop it.
@@ -185,9 +186,10 @@ export function recordHealth(state: HealthState, cfg: HealthConfig, sample: Heal
 
   const cls = sample.errorClass;
   b.calls++;
-  if (countsAsFailure(cls)) b.errors++;
-  if (cls === "timeout" || cls === "stall") b.timeouts++;
-  if (cls === "rate_limited") b.rateLimited++;
+  if (countsForBreaker(cls)) b.errors++;
+  const signal = healthSignalOf(cls);
+  if (signal === "timeout") b.timeouts++;
+  if (signal === "rate_limited") b.rateLimited++;
   if (sample.refusal) b.refusals++;
   if (sample.semanticFailure) b.semanticFailures++;
   if (cls === undefined) {

@@ -21,7 +21,7 @@
  *   (≈ 0.95), so proven providers lead and cold ones still rank above degraded ones.
  * - The breaker overrides everything: an open breaker must never be picked, and a half-open one only as a probe.
  */
-import type { BreakerState } from "./breaker";
+import { verdictOf, type BreakerStateName } from "./breaker";
 import type { HealthSummary } from "./health";
 
 /** The formula's constants, exported so /status and the docs can show them. */
@@ -55,7 +55,7 @@ const clamp01 = (x: number) => (Number.isFinite(x) ? Math.min(1, Math.max(0, x))
 /** Score a provider in [0, 1] (higher is better); see the formula at the top of this file. */
 export function healthScore(
   summary: HealthSummary,
-  breakerState: BreakerState["state"],
+  breakerState: BreakerStateName,
 ): { score: number; parts: ScoreParts } {
   const k = SCORE_CONSTANTS;
   const availability = (1 - clamp01(summary.errorRate)) ** 2;
@@ -68,8 +68,9 @@ export function healthScore(
   const measured = availability * rateLimit * latency * quality;
   const confidence = clamp01(summary.calls / k.confidentCalls);
   const blended = confidence * measured + (1 - confidence) * k.prior;
-  const cap =
-    breakerState === "CLOSED" ? 1 : breakerState === "HALF_OPEN" ? k.halfOpenCap : 0; /* OPEN, FORCED_OPEN, DISABLED */
+  // The breaker's own verdict: admitting (CLOSED) caps nothing, probing (HALF_OPEN) caps, refusing zeroes.
+  const verdict = verdictOf(breakerState).verdict;
+  const cap = verdict === "admit" ? 1 : verdict === "probe" ? k.halfOpenCap : 0;
   const score = clamp01(Math.min(blended, cap));
   return { score, parts: { availability, rateLimit, latency, quality, measured, confidence, blended, cap } };
 }

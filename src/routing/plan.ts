@@ -1,5 +1,5 @@
 /**
- * The routing plan (issue 4): which targets a request tries, in what order, and why. Pure (STYLE.md §1): the
+ * The routing plan (issue 4): which targets a request tries, in what order, and why. Pure: the
  * classification, the caller's tier, the route's criticality and candidates, a health lookup and the policy go in; an
  * ordered list with a reason per target, the targets skipped and why, a hedge decision and a shed decision come out.
  *
@@ -16,13 +16,17 @@
  */
 import type { Tier } from "../config/load";
 import type { Target } from "../providers/types";
+import { verdictOf, type BreakerStateName } from "../resilience/breaker";
 import type { Classification } from "./classify";
 import { type Criticality, modelQuality, type RoutingPolicy, type Strategy } from "./policy";
 
 /** What `plan` needs to know about a target's live health; `undefined` when nothing is known yet. */
 export interface TargetHealth {
-  /** Breaker state name (`CLOSED`, `HALF_OPEN`, `OPEN`, `FORCED_OPEN`, `DISABLED`). */
-  state: string;
+  /**
+   * The breaker's effective state at the plan's `now` (`effectiveState` in src/resilience/breaker.ts: an OPEN breaker
+   * past its open time is HALF_OPEN). Its admission verdict (`verdictOf`) decides skip or probe.
+   */
+  state: BreakerStateName;
   /** Health score in [0, 1] (docs/health-score.md). */
   score: number;
   rateLimitRate: number;
@@ -77,7 +81,10 @@ export const PRESSURE_RATE_LIMIT = 0.2;
 /** For pressure, a target scoring below this counts as unavailable whatever the tier. */
 export const PRESSURE_MIN_SCORE = 0.2;
 
-const BLOCKED = new Set(["OPEN", "FORCED_OPEN", "DISABLED"]);
+/** The breaker refuses every call: the target is skipped, and it is never a standby. */
+const blocked = (h: TargetHealth) => verdictOf(h.state).verdict === "deny";
+/** The breaker lets only probes through: the target keeps its place and admission decides per request. */
+const probing = (h: TargetHealth) => verdictOf(h.state).verdict === "probe";
 
 /** USD for `inputTokens` in and `outputTokens` out at the model's per-million prices; undefined without a price. */
 export function estimateCostUsd(target: Target, inputTokens: number, outputTokens: number): number | undefined {
@@ -155,7 +162,7 @@ export function plan(input: PlanInput): RoutingPlan {
   });
   // A half-open target keeps its place: recovery needs probe traffic, and the breaker's permits already bound it.
   let ordered: PlannedEntry[] = sortBy(classPolicy.strategy, healthy).map((row, i) =>
-    entry(row, reasonFor(classPolicy.strategy, row, i) + (row.health.state === "HALF_OPEN" ? "; half-open: probe" : "")),
+    entry(row, reasonFor(classPolicy.strategy, row, i) + (probing(row.health) ? "; half-open: probe" : "")),
   );
 
   if (ordered.length === 0 && held.size > 0) {
@@ -166,7 +173,7 @@ export function plan(input: PlanInput): RoutingPlan {
   } else if (criticality === "must-succeed" && policy.standby) {
     // Ignores the tier threshold and quality floor on purpose: for a must-succeed route any answer beats none. A
     // blocked breaker would refuse the call anyway, so it is not a standby.
-    const standby = [...held.keys()].filter((r) => !BLOCKED.has(r.health.state)).sort(byReliability)[0];
+    const standby = [...held.keys()].filter((r) => !blocked(r.health)).sort(byReliability)[0];
     if (standby) {
       ordered.push(entry(standby, "warm standby"));
       held.delete(standby);
@@ -188,14 +195,13 @@ function healthOrQualityGap(
   taskClass: string,
   floor: number,
 ): { reason: string; unavailable: boolean } | undefined {
-  const { state, score } = row.health;
-  // Named as breaker admission names them, so the trace reads the same whichever layer skipped the target.
-  if (BLOCKED.has(state)) {
-    return { reason: state === "OPEN" ? "breaker_open" : state === "FORCED_OPEN" ? "forced_open" : "disabled", unavailable: true };
-  }
+  const { score } = row.health;
+  const breaker = verdictOf(row.health.state);
+  // The breaker's own denial reason, so the trace reads the same whichever layer skipped the target.
+  if (breaker.verdict === "deny") return { reason: breaker.reason, unavailable: true };
   // A half-open breaker's score is capped at 0.5 by construction, which says nothing about the provider; it stays
   // in the plan and the breaker decides whether this request may be a probe.
-  if (state !== "HALF_OPEN" && score < minHealth) return { reason: `skipped: health ${down(score)} < ${minHealth} (${tier})`, unavailable: true };
+  if (breaker.verdict !== "probe" && score < minHealth) return { reason: `skipped: health ${down(score)} < ${minHealth} (${tier})`, unavailable: true };
   if (row.quality < floor) return { reason: `skipped: quality ${row.quality} < ${floor} (${taskClass})`, unavailable: false };
   return undefined;
 }
@@ -226,14 +232,14 @@ function reasonFor(strategy: Strategy, row: Row, i: number): string {
 
 /** Fallback order: closed, then half-open, then blocked breakers (which will most likely refuse). */
 function stateRank(row: Row): number {
-  return row.health.state === "HALF_OPEN" ? 1 : BLOCKED.has(row.health.state) ? 2 : 0;
+  return probing(row.health) ? 1 : blocked(row.health) ? 2 : 0;
 }
 
 function pressureOf(capable: Row[]): number {
   // No capable target is a capability failure, not load: report no pressure so the caller's error says why.
   if (capable.length === 0) return 0;
   const strained = capable.filter(
-    ({ health: h }) => h.state !== "CLOSED" || h.rateLimitRate >= PRESSURE_RATE_LIMIT || h.score < PRESSURE_MIN_SCORE,
+    ({ health: h }) => verdictOf(h.state).verdict !== "admit" || h.rateLimitRate >= PRESSURE_RATE_LIMIT || h.score < PRESSURE_MIN_SCORE,
   ).length;
   return strained / capable.length;
 }

@@ -10,6 +10,7 @@ import type { DetourConfig } from "../config/schema";
 import type { HedgeOptions } from "../engine/hedge";
 import type { AttemptLog, PlannedTarget } from "../engine/execute";
 import type { Target } from "../providers/types";
+import { effectiveState } from "../resilience/breaker";
 import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "../resilience/limits";
 import type { Classification } from "./classify";
 import { estimateCostUsd, expectedOutputTokens, plan, type RoutingPlan, type TargetHealth } from "./plan";
@@ -44,10 +45,9 @@ export function routeRequest(input: {
     const snap = input.view.get(input.keyFor(t));
     if (!snap) return undefined;
     const m = snap.models[t.model.id];
-    // An open breaker whose time is up is a probe candidate: plan it like half-open and let admission decide.
-    const due = snap.state === "OPEN" && snap.openUntil !== null && input.now >= snap.openUntil;
     return {
-      state: due ? "HALF_OPEN" : snap.state,
+      // An open breaker whose time is up is a probe candidate: planned like half-open, and admission decides.
+      state: effectiveState(snap, input.now),
       score: m?.score ?? snap.score,
       rateLimitRate: snap.health.rateLimitRate,
       ttftP95Ms: m?.health.ttft.p95 ?? snap.health.ttft.p95,

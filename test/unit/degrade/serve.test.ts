@@ -4,7 +4,7 @@ import type { CacheHit } from "../../../src/cache/intent-cache";
 import { MemoryStore, type KeyValueStore } from "../../../src/cache/store";
 import { ModelConfig, ProviderConfig } from "../../../src/config/schema";
 import { DegradeConfig, type Rung } from "../../../src/degrade/ladder";
-import { capacityLimited, degrade, reasonOf, reduceRequest, templateKey, type DegradeInput } from "../../../src/degrade/serve";
+import { capacityLimited, degrade, failureMayDegrade, reasonOf, reduceRequest, templateKey, type DegradeInput } from "../../../src/degrade/serve";
 import { UpstreamError, type ErrorClass } from "../../../src/engine/errors";
 import type { Failure } from "../../../src/engine/execute";
 import type { Target } from "../../../src/providers/types";
@@ -462,5 +462,20 @@ describe("reasonOf", () => {
     ["nothing tried, nothing skipped", exhausted([]), "providers_down"],
   ])("%s → %s", (_why, failure, reason) => {
     expect(reasonOf(failure)).toBe(reason);
+  });
+});
+
+describe("failureMayDegrade", () => {
+  it.each<[string, Failure, boolean]>([
+    ["the request deadline", { kind: "deadline" }, true],
+    ["the client went away", { kind: "aborted" }, false],
+    ["an invalid request", { kind: "caller", error: new UpstreamError("bad_request", "bad") }, false],
+    ["every breaker open", exhausted([], 2), true],
+    ["every target 5xx", exhausted(["server_error", "network"]), true],
+    ["a wrong key and a missing model", exhausted(["upstream_auth", "model_not_found"]), true],
+    ["the prompt too long for every model", exhausted(["context_length", "context_length"]), false],
+    ["too long for one, 5xx from another", exhausted(["context_length", "server_error"]), true],
+  ])("%s → %s", (_why, failure, expected) => {
+    expect(failureMayDegrade(failure)).toBe(expected);
   });
 });

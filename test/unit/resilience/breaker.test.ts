@@ -1,9 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { ErrorClass } from "../../../src/engine/errors";
+import { countsForBreaker, type ErrorClass } from "../../../src/engine/errors";
 import {
   admit,
+  admitLocally,
   BreakerConfig,
-  countsAsFailure,
+  effectiveState,
   initialBreaker,
   nextWakeAt,
   openDuration,
@@ -14,6 +15,8 @@ import {
   type BreakerState,
   type Outcome,
   type Transition,
+  verdictOf,
+  type BreakerStateName,
 } from "../../../src/resilience/breaker";
 
 const T0 = 1_700_000_000_000;
@@ -106,7 +109,7 @@ describe("config", () => {
   });
 });
 
-describe("countsAsFailure", () => {
+describe("countsForBreaker (the error-policy table, as the breaker reads it)", () => {
   it.each<[ErrorClass | undefined, boolean]>([
     ["server_error", true],
     ["timeout", true],
@@ -121,9 +124,10 @@ describe("countsAsFailure", () => {
     ["upstream_auth", false],
     ["model_not_found", false],
     ["misconfigured", false],
+    ["cancelled", false],
     [undefined, false],
   ])("%s → %s", (cls, expected) => {
-    expect(countsAsFailure(cls)).toBe(expected);
+    expect(countsForBreaker(cls)).toBe(expected);
   });
 });
 
@@ -437,6 +441,57 @@ describe("nextWakeAt", () => {
     b.trip();
     expect(tick(b.state, b.cfg, b.now + 1).state).toBe(b.state);
     expect(admit(initialBreaker(T0), b.cfg, T0).decision).toEqual({ allowed: true, reason: "closed" });
+  });
+});
+
+describe("effectiveState / admitLocally (what a snapshot alone decides)", () => {
+  const snap = (state: BreakerStateName, openUntil: number | null = null) => ({ state, openUntil });
+
+  it.each<[string, { state: BreakerStateName; openUntil: number | null }, BreakerStateName]>([
+    ["closed", snap("CLOSED"), "CLOSED"],
+    ["open, not yet due", snap("OPEN", T0 + 1), "OPEN"],
+    ["open, due exactly now", snap("OPEN", T0), "HALF_OPEN"],
+    ["open, overdue", snap("OPEN", T0 - 1), "HALF_OPEN"],
+    ["half-open", snap("HALF_OPEN"), "HALF_OPEN"],
+    ["forced open", snap("FORCED_OPEN"), "FORCED_OPEN"],
+    ["disabled", snap("DISABLED"), "DISABLED"],
+  ])("%s → %s", (_why, s, expected) => {
+    expect(effectiveState(s, T0)).toBe(expected);
+  });
+
+  it.each<[string, { state: BreakerStateName; openUntil: number | null }, ReturnType<typeof admitLocally>]>([
+    ["closed admits", snap("CLOSED"), { verdict: "admit", reason: "closed" }],
+    ["open, not due, denies", snap("OPEN", T0 + 1), { verdict: "deny", reason: "breaker_open" }],
+    ["open and due needs a probe permit", snap("OPEN", T0), { verdict: "probe" }],
+    ["half-open needs a probe permit", snap("HALF_OPEN"), { verdict: "probe" }],
+    ["forced open denies", snap("FORCED_OPEN"), { verdict: "deny", reason: "forced_open" }],
+    ["disabled denies", snap("DISABLED"), { verdict: "deny", reason: "disabled" }],
+  ])("%s", (_why, s, expected) => {
+    expect(admitLocally(s, T0)).toEqual(expected);
+  });
+
+  it("agrees with admit on every state the owner can be in: local verdicts are final, probes go to the owner", () => {
+    const b = harness({ probes: 1 });
+    const states: BreakerState[] = [b.state];
+    b.trip();
+    states.push(b.state); // OPEN, not due
+    b.advance(b.state.openUntil! - b.now);
+    states.push({ ...states[1]!, openUntil: b.now }); // OPEN as a stale snapshot says it, due
+    states.push(b.state); // HALF_OPEN, a permit free
+    b.admit();
+    states.push(b.state); // HALF_OPEN, no permit free
+    for (const op of ["force_open", "disable"] as const) states.push(operate(initialBreaker(b.now), op, b.now).state);
+    for (const s of states) {
+      const local = admitLocally(s, b.now);
+      const owner = admit(s, b.cfg, b.now).decision;
+      if (local.verdict === "probe") expect(["probe", "probe_denied"]).toContain(owner.reason);
+      else expect(owner).toEqual({ allowed: local.verdict === "admit", reason: local.reason });
+    }
+  });
+
+  it("verdictOf covers every state name", () => {
+    const names: BreakerStateName[] = ["CLOSED", "OPEN", "HALF_OPEN", "FORCED_OPEN", "DISABLED"];
+    expect(names.map((n) => verdictOf(n).verdict)).toEqual(["admit", "deny", "probe", "deny", "deny"]);
   });
 });
 

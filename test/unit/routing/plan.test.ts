@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Tier } from "../../../src/config/load";
 import type { ModelConfig, ProviderConfig } from "../../../src/config/schema";
 import type { Target } from "../../../src/providers/types";
+import type { BreakerStateName } from "../../../src/resilience/breaker";
 import type { Classification, Needs, TaskClass } from "../../../src/routing/classify";
 import { estimateCostUsd, expectedOutputTokens, plan, type PlanInput, type TargetHealth } from "../../../src/routing/plan";
 import { type Criticality, DEFAULT_ROUTING_POLICY, RoutingPolicy } from "../../../src/routing/policy";
@@ -15,7 +16,7 @@ function t(id: string, opts: ModelOpts = {}): Target {
   return { provider, model };
 }
 const name = (x: Target) => x.provider.id;
-const h = (score: number, state = "CLOSED", extra: Partial<TargetHealth> = {}): TargetHealth =>
+const h = (score: number, state: BreakerStateName = "CLOSED", extra: Partial<TargetHealth> = {}): TargetHealth =>
   ({ state, score, rateLimitRate: 0, ttftP95Ms: null, latencyP95Ms: null, ...extra });
 const cls = (taskClass: TaskClass, estimatedInputTokens = 100, needs: Partial<Needs> = {}): Classification =>
   ({ taskClass, source: "route", reasons: [], estimatedInputTokens, needs: { tools: false, json: false, vision: false, ...needs } });
