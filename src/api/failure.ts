@@ -3,7 +3,7 @@
  * provider and, for operator problems (a rejected key, a missing model), which provider to fix.
  */
 import type { UpstreamError } from "../engine/errors";
-import type { Failure } from "../engine/execute";
+import type { Failure } from "../engine/types";
 import type { Target } from "../providers/types";
 import { ApiError } from "./errors";
 

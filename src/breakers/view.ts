@@ -8,7 +8,7 @@
  * the trace: the resilience layer must never become the outage.
  */
 import { withTimeout } from "../engine/clock";
-import type { Admission } from "../engine/execute";
+import type { Admission } from "../engine/types";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from "./types";
 
 /** The RPC surface of ProviderHealth the view uses (a structural type, so tests can pass a broken one). */
