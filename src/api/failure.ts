@@ -2,8 +2,8 @@
  * When no target could answer: the engine's `Failure` → the error the caller sees. Messages say what happened per
  * provider and, for operator problems (a rejected key, a missing model), which provider to fix.
  */
-import type { UpstreamError } from "../engine/errors";
-import type { Failure } from "../engine/execute";
+import { statusForAll, type UpstreamError } from "../engine/errors";
+import type { Failure } from "../engine/types";
 import type { Target } from "../providers/types";
 import { ApiError } from "./errors";
 
@@ -25,15 +25,16 @@ export function failureToApiError(failure: Failure, route: string, clean: (s: st
           "retry-after": String(retryAfterSeconds),
         });
       }
-      if (errs.length > 0 && errs.every((e) => e.errorClass === "context_length")) {
+      // The status comes from the error-policy table (src/engine/errors.ts): shared by every target's class, else 503.
+      const status = statusForAll(errs.map((e) => e.errorClass));
+      if (status === 400) {
         return new ApiError(400, "invalid_request_error", "context_length_exceeded", `The prompt is too long for every model on '${route}': ${errs.map((e) => clean(e.message)).join("; ")}`, "messages");
       }
       const retryAfter = Math.max(1, ...errs.map((e) => Math.ceil((e.retryAfterMs ?? 0) / 1000)));
       const parts = failure.errors.map((f) => describe(f.target, f.error, clean));
-      const allRateLimited = errs.length > 0 && errs.every((e) => e.errorClass === "rate_limited");
       return new ApiError(
-        allRateLimited ? 429 : 503,
-        allRateLimited ? "rate_limit_error" : "api_error",
+        status,
+        status === 429 ? "rate_limit_error" : "api_error",
         "all_providers_failed",
         `Every provider on '${route}' failed: ${parts.join("; ")}.`,
         null,

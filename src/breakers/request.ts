@@ -1,13 +1,14 @@
 /**
  * One request's link to the breakers: which key each target's breaker lives under, admission through the isolate's
- * view, and the outcome samples collected during the request and reported after it (batched per key, in
- * `waitUntil`). Without a PROVIDER_HEALTH binding, breakers are off and the trace says so.
+ * view, and each attempt's report handed to the view as it happens (failures and probes reach the object at once,
+ * in `waitUntil`; successes are batched by the view). Without a PROVIDER_HEALTH binding, breakers are off and the
+ * trace says so.
  */
 import type { DetourConfig } from "../config/schema";
 import { breakerConfigFor } from "../config/schema";
 import type { Clock } from "../engine/clock";
 import { systemClock } from "../engine/clock";
-import type { Admission, AttemptSample } from "../engine/execute";
+import type { Admission, AttemptReport } from "../engine/types";
 import type { Target } from "../providers/types";
 import type { HealthSettings, OutcomeSample } from "./types";
 import { isolateView, type BreakerView, type HealthStub, type ViewOptions } from "./view";
@@ -41,7 +42,8 @@ export class RequestBreakers {
   readonly notes: string[] = [];
   /** Durable Object calls this request waited for, and how long admission took in all (Server-Timing "breaker"). */
   readonly stats = { awaitedCalls: 0, admitMs: 0 };
-  #samples = new Map<string, { settings: HealthSettings; samples: OutcomeSample[] }>();
+  /** One stub per key for the request, so its reports reach the object in the order they happened. */
+  #stubs = new Map<string, HealthStub>();
   #opts: ViewOptions;
 
   constructor(
@@ -83,26 +85,15 @@ export class RequestBreakers {
     this.stats.admitMs += performance.now() - started;
   }
 
-  /** Collect one attempt's outcome (engine callback). */
-  onAttempt = (target: Target, sample: AttemptSample, extra: Partial<OutcomeSample> = {}): void => {
+  /**
+   * Hand one attempt's report to the breaker view now (engine callback, through the recorder). Skips never reached
+   * the provider; a cancelled attempt says nothing about it and is sent only to give a probe permit back.
+   */
+  report(target: Target, r: AttemptReport): void {
+    if (!this.env.PROVIDER_HEALTH || r.outcome === "skipped" || (r.cancelled && !r.probe)) return;
     const key = this.key(target);
-    let entry = this.#samples.get(key);
-    if (!entry) this.#samples.set(key, (entry = { settings: settingsFor(this.config, target), samples: [] }));
-    entry.samples.push({
-      at: this.#opts.now(),
-      model: target.model.id,
-      ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
-      durationMs: sample.durationMs,
-      latencyMs: sample.durationMs,
-      probe: sample.probe,
-      ...extra,
-    });
-  };
-
-  /** Add what only the finished answer knows to the last sample of `target` (tokens, refusal, failover). */
-  annotateLast(target: Target, extra: Partial<OutcomeSample>): void {
-    const last = this.#samples.get(this.key(target))?.samples.at(-1);
-    if (last) Object.assign(last, extra);
+    const stub = () => this.#stub(key);
+    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], { ...this.#opts, flushMs: this.config.resilience.reportFlushMs });
   }
 
   /** Seconds until the soonest skipped breaker may admit a probe (for Retry-After). */
@@ -115,12 +106,25 @@ export class RequestBreakers {
     return Math.max(1, Math.min(...waits, 60));
   }
 
-  /** Report every collected sample, one batch per key, after the response. */
-  flush(): void {
-    if (!this.env.PROVIDER_HEALTH) return;
-    for (const [key, { settings, samples }] of this.#samples) {
-      this.view.report(key, () => stubFor(this.env, key), settings, samples, { ...this.#opts, flushMs: this.config.resilience.reportFlushMs });
-    }
-    this.#samples.clear();
+  #stub(key: string): HealthStub {
+    let stub = this.#stubs.get(key);
+    if (!stub) this.#stubs.set(key, (stub = stubFor(this.env, key)));
+    return stub;
   }
+}
+
+/** An attempt report as the ProviderHealth object takes it. */
+export function toSample(r: AttemptReport, at: number): OutcomeSample {
+  return {
+    at,
+    model: r.model,
+    ...(r.cancelled ? { errorClass: "cancelled" as const } : r.errorClass ? { errorClass: r.errorClass } : {}),
+    durationMs: r.ms,
+    latencyMs: r.latencyMs ?? r.ms,
+    ...(r.ttftMs !== undefined ? { ttftMs: r.ttftMs } : {}),
+    ...(r.outputTokens !== undefined ? { outputTokens: r.outputTokens } : {}),
+    ...(r.refusal ? { refusal: true } : {}),
+    probe: r.probe === true,
+    ...(r.failover ? { failover: true } : {}),
+  };
 }

@@ -2,7 +2,7 @@
  * What crosses the wire between the worker and the ProviderHealth Durable Object (RPC arguments and results must be
  * structured-clonable plain data).
  */
-import type { ErrorClass } from "../engine/errors";
+import type { AttemptReport } from "../engine/types";
 import type { BreakerConfig, BreakerOp, BreakerStateName } from "../resilience/breaker";
 import type { HealthConfig, HealthSummary } from "../resilience/health";
 import type { ScoreParts } from "../resilience/score";
@@ -13,23 +13,19 @@ export interface HealthSettings {
   health: HealthConfig;
 }
 
-/** One finished attempt, reported to the provider's object in a batch. */
-export interface OutcomeSample {
+/**
+ * One finished attempt as the provider's object receives it (in a batch): the engine's `AttemptReport`, cut to plain
+ * wire data, stamped with the caller's clock, and with its durations named for the breaker and health.
+ */
+export type OutcomeSample = Pick<AttemptReport, "model" | "errorClass" | "ttftMs" | "outputTokens" | "refusal" | "failover"> & {
   /** Caller's clock, ms. */
   at: number;
-  model: string;
-  errorClass?: ErrorClass;
   /** Until the first byte for streams (what the breaker's slow-call rule should judge), whole call for JSON. */
   durationMs: number;
   /** Whole call, for health latency percentiles. */
   latencyMs: number;
-  ttftMs?: number;
-  outputTokens?: number;
-  refusal?: boolean;
   probe: boolean;
-  /** This provider answered a request its route's first choice could not. */
-  failover?: boolean;
-}
+};
 
 /** Monotonic counters since the object was created, for /metrics. */
 export interface ProviderCounters {

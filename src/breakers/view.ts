@@ -8,7 +8,7 @@
  * the trace: the resilience layer must never become the outage.
  */
 import { withTimeout } from "../engine/clock";
-import type { Admission } from "../engine/execute";
+import type { Admission } from "../engine/types";
 import { admitLocally } from "../resilience/breaker";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from "./types";
 

@@ -8,7 +8,7 @@ import type { CanonicalRequest, CanonicalResponse, Message } from "../canonical"
 import type { CacheHit } from "../cache/intent-cache";
 import type { KeyValueStore } from "../cache/store";
 import { degradeReasonOf, isCapacityLimited, mayDegrade, type DegradeReason } from "../engine/errors";
-import type { Failure } from "../engine/execute";
+import type { Failure } from "../engine/types";
 import type { Target } from "../providers/types";
 import type { TaskClass } from "../routing/classify";
 import { banner, honestError, ladderFor, STILL_WORKS, type DegradeConfig, type Rung } from "./ladder";

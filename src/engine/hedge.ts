@@ -5,14 +5,9 @@
  * during an incident.
  */
 import type { Clock } from "./clock";
-import type { Outcome, PlannedTarget } from "./execute";
+import type { HedgeOptions, Outcome, PlannedTarget } from "./types";
 
-export interface HedgeOptions {
-  /** Start the hedge after this long without an answer (first byte, for streams). */
-  afterMs: number;
-  /** Asked when the hedge would start; false keeps the request unhedged (budget spent). */
-  allow: () => boolean;
-}
+export type { HedgeOptions };
 
 /** Isolate-wide share of requests that hedged, over a sliding minute. */
 export class HedgeBudget {

@@ -2,7 +2,7 @@
  * How an answer was served, told to the caller: `x-detour-*` headers, `server-timing`, and the optional `detour`
  * trace object. One place, so the contract in README "Response headers" has one implementation.
  */
-import type { AttemptLog } from "../engine/execute";
+import type { AttemptReport } from "../engine/types";
 
 /** README "Response headers": how the answer was produced. */
 export type ServedMode = "primary" | "failover" | "cache" | "stale" | "degraded";
@@ -21,7 +21,7 @@ export interface Served {
   provider?: string;
   model?: string;
   mode?: ServedMode;
-  attempts: AttemptLog[];
+  attempts: AttemptReport[];
   timings: Timings;
   /** Things the caller should know about how this was decided (e.g. breakers failing open). */
   notes?: string[];

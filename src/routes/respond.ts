@@ -2,12 +2,9 @@
  * Turning an answer into the caller's response — JSON or SSE, whoever produced it (a provider, the cache, a
  * degradation rung) — with the served headers and the `detour` body object.
  */
-import type { Context } from "hono";
 import type { CanonicalResponse, StreamEvent, Usage } from "../canonical";
 import { renderChatStream, toChatCompletion, type ResponseMeta } from "../api/openai-response";
 import { replayEvents } from "../api/replay";
-import type { AppEnv } from "../app-types";
-import type { UpstreamError } from "../engine/errors";
 import { servedHeaders, traceObject, type Served } from "../observability/served";
 
 export interface RespondOptions {
@@ -23,10 +20,13 @@ function detourBody(s: Served, o: RespondOptions): Record<string, unknown> | und
   return { ...(o.wantTrace ? traceObject(s) : {}), ...(o.detourExtra ?? {}) };
 }
 
+/** Builds a JSON response (the platform's, so headers set by middleware are kept). */
+export type JsonResponder = (body: unknown, status: number, headers: Record<string, string>) => Response;
+
 /** A finished answer (from a provider's JSON, the cache or a rung), as JSON or replayed as a stream. */
-export function respondWith(c: Context<AppEnv>, res: CanonicalResponse, meta: ResponseMeta, s: Served, o: RespondOptions): Response {
+export function respondWith(json: JsonResponder, res: CanonicalResponse, meta: ResponseMeta, s: Served, o: RespondOptions): Response {
   const detour = detourBody(s, o);
-  if (!o.stream) return c.json(toChatCompletion(res, meta, detour ? { detour } : {}), 200, servedHeaders(s));
+  if (!o.stream) return json(toChatCompletion(res, meta, detour ? { detour } : {}), 200, servedHeaders(s));
   return sseResponse(renderChatStream(replayEvents(res), meta, { includeUsage: o.includeUsage, ...(detour ? { finalExtra: () => ({ detour }) } : {}) }), s);
 }
 
@@ -58,5 +58,3 @@ export function collecting(events: AsyncIterable<StreamEvent>, sink: (res: Canon
     if (finish) sink({ model, content: text || null, toolCalls: calls.filter(Boolean), finishReason: finish, ...(usage ? { usage } : {}) });
   })();
 }
-
-export type StreamEnd = { error?: UpstreamError; usage?: Usage; clientGone?: boolean };

@@ -5,7 +5,7 @@
 import { ApiError } from "../api/errors";
 import { BUILTIN_RETRY, BUILTIN_TIMEOUTS } from "../config/default";
 import type { DetourConfig, ProviderConfig, RouteConfig } from "../config/schema";
-import type { AttemptPolicy, PlannedTarget } from "../engine/execute";
+import type { AttemptPolicy, PlannedTarget } from "../engine/types";
 import type { Target } from "../providers/types";
 
 export interface ResolvedPlan {

@@ -314,3 +314,56 @@ describe("HedgeBudget", () => {
     expect(taken).toBeGreaterThanOrEqual(9);
   });
 });
+
+describe("attempt reports", () => {
+  const withReports = (d: EngineDeps) => {
+    const reports: { target: string; outcome: string; errorClass?: string; cancelled?: boolean; outputTokens?: number; refusal?: boolean }[] = [];
+    d.onAttempt = (t, r) => reports.push({ target: t.provider.id, outcome: r.outcome, ...(r.errorClass ? { errorClass: r.errorClass } : {}), ...(r.cancelled ? { cancelled: true } : {}), ...(r.outputTokens !== undefined ? { outputTokens: r.outputTokens } : {}), ...(r.refusal ? { refusal: true } : {}) });
+    return reports;
+  };
+  const usage: StreamEvent = { type: "usage", usage: { inputTokens: 3, outputTokens: 7 } };
+
+  it("reports each JSON attempt as it settles, with what the answer knows", async () => {
+    const { clock, deps, plan } = setup({ a: [{ error: new UpstreamError("server_error", "500") }, { error: new UpstreamError("server_error", "500") }], b: [{ ok: "B" }] });
+    const reports = withReports(deps);
+    const out = await clock.run(executeJson(req, plan, deps, { deadlineMs: 10_000 }));
+    expect(out.ok).toBe(true);
+    expect(reports).toEqual([
+      { target: "a", outcome: "error", errorClass: "server_error" },
+      { target: "a", outcome: "error", errorClass: "server_error" },
+      { target: "b", outcome: "ok" },
+    ]);
+  });
+
+  it("a committed stream reports itself once, when it finishes, with its output tokens", async () => {
+    const { clock, deps, plan } = setup({ a: [{ error: new UpstreamError("server_error", "503") }, { events: [text("he"), text("llo"), finish, usage] }] });
+    const reports = withReports(deps);
+    const out = await clock.run(executeStream({ ...req, stream: true }, plan, deps, { deadlineMs: 10_000 }));
+    if (!out.ok) throw new Error("expected commit");
+    // The failure was reported before the stream was even read; the stream itself not yet.
+    expect(reports).toEqual([{ target: "a", outcome: "error", errorClass: "server_error" }]);
+    await clock.run(drain(continueStream(out.value, clock)));
+    expect(reports.at(-1)).toEqual({ target: "a", outcome: "ok", outputTokens: 7 });
+    expect(reports).toHaveLength(2);
+  });
+
+  it("a committed stream that fails after commit reports its error class", async () => {
+    const { clock, deps, plan } = setup({ a: [{ events: [text("partial")], then: "stall" }] }, { stallMs: 400 });
+    const reports = withReports(deps);
+    const out = await clock.run(executeStream({ ...req, stream: true }, plan, deps, { deadlineMs: 10_000 }));
+    if (!out.ok) throw new Error("expected commit");
+    await clock.run(drain(continueStream(out.value, clock)));
+    expect(reports).toEqual([{ target: "a", outcome: "error", errorClass: "stall" }]);
+  });
+
+  it("a committed stream its reader leaves is reported cancelled", async () => {
+    const { clock, deps, plan } = setup({ a: [{ events: [text("one"), text("two"), finish] }] });
+    const reports = withReports(deps);
+    const out = await clock.run(executeStream({ ...req, stream: true }, plan, deps, { deadlineMs: 10_000 }));
+    if (!out.ok) throw new Error("expected commit");
+    const it = continueStream(out.value, clock);
+    await clock.run(it.next());
+    await clock.run(it.return(undefined));
+    expect(reports).toEqual([{ target: "a", outcome: "error", errorClass: "cancelled", cancelled: true }]);
+  });
+});

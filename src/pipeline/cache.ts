@@ -1,0 +1,52 @@
+// Cache (lookup): may this request read or write the cache, and does a fresh cached answer settle it right away?
+import { openIntentCache } from "../cache/intent-cache";
+import { cacheDecision, parseCacheControl } from "../cache/policy";
+import type { CanonicalResponse } from "../canonical";
+import type { Target } from "../providers/types";
+import type { PipelineDeps } from "./deps";
+import { answer } from "./respond";
+import type { CacheState, Chaotic, Looked } from "./state";
+
+/** Read before going live: a fresh hit answers (and is recorded); a stale one is kept for the degradation ladder. */
+export async function cacheLookup(state: Chaotic, deps: PipelineDeps): Promise<Looked | Response> {
+  const cache = await lookup(state, deps);
+  const { recorder } = state;
+  recorder.upstreamStarts();
+  const looked: Looked = { ...state, cache };
+  const hit = cache.hit;
+  if (hit?.state !== "fresh") return looked;
+  recorder.cacheLabel = `hit; match=${hit.match}${hit.similarity !== undefined ? `; similarity=${hit.similarity.toFixed(2)}` : ""}`;
+  const who = { provider: { id: hit.entry.provider }, model: { id: hit.entry.model } };
+  const s = recorder.served(who, "cache", []);
+  recorder.log(s, { status: 200 });
+  const detourExtra = { cache: { match: hit.match, age_seconds: hit.ageSeconds, ...(hit.similarity !== undefined ? { similarity: hit.similarity } : {}) } };
+  return answer(looked, deps, hit.entry.response, who, s, detourExtra);
+}
+
+async function lookup(state: Chaotic, deps: PipelineDeps): Promise<CacheState> {
+  const { request, config, plan, recorder, notes, tenant, intent } = state;
+  const decision = cacheDecision({
+    req: request,
+    taskClass: state.classification.taskClass,
+    intent,
+    config: config.cache,
+    route: state.route?.cache,
+    cacheControl: parseCacheControl(state.http.headers.get("cache-control") ?? undefined),
+  });
+  const kv = deps.platform.env.DETOUR_KV;
+  const cache = kv && (decision.read || decision.write) ? openIntentCache(kv, config.cache, deps.app) : undefined;
+  recorder.cacheLabel = cache ? (decision.read ? "miss" : "revalidate") : "bypass";
+  if (!cache && decision.reason !== "cacheable") notes.push(`cache bypass: ${decision.reason}`);
+  if (!cache) return { decision };
+  try {
+    const prepared = await cache.prepare(request, { tenant, route: plan.route, ...(intent ? { intent } : {}) });
+    const hit = decision.read ? await cache.lookup(prepared) : undefined;
+    if (decision.write) recorder.writesCache((res: CanonicalResponse, target: Target) => cache.store(prepared, res, target, { taskClass: state.classification.taskClass, route: plan.route, ttlSeconds: decision.ttlSeconds }));
+    return { decision, cache, prepared, ...(hit ? { hit } : {}) };
+  } catch (err) {
+    // KV trouble never fails a request: go live without the cache, and say so.
+    notes.push(`cache unavailable (${err instanceof Error ? err.message : String(err)}); bypassing it`);
+    recorder.cacheLabel = "bypass";
+    return { decision, cache };
+  }
+}

@@ -1,0 +1,31 @@
+// Chaos: which drill faults are active, and may this caller inject a one-request fault (admins only)?
+import { ApiError, badRequest } from "../api/errors";
+import { faultFor, parseChaosHeader, type Fault } from "../chaos/faults";
+import type { Target } from "../providers/types";
+import type { PipelineDeps } from "./deps";
+import type { Chaotic, Classified } from "./state";
+
+/** The isolate's copy of the active faults, and the `x-detour-chaos` fault when an admin sent one. */
+export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chaotic> {
+  const { app, platform } = deps;
+  const faults = platform.env.CHAOS ? await app.faultView.current(() => platform.chaos(), app.clock.now(), platform.later, state.notes) : [];
+  const header = state.http.headers.get("x-detour-chaos");
+  if (header === null) return { ...state, faults };
+  if (!(await platform.isAdmin(state.http.headers.get("x-detour-admin-token") ?? undefined))) {
+    throw new ApiError(403, "authentication_error", "chaos_forbidden", "x-detour-chaos needs 'x-detour-admin-token: <DETOUR_ADMIN_TOKEN>': callers cannot inject faults.", "x-detour-chaos");
+  }
+  let requestFault: Fault;
+  try {
+    requestFault = parseChaosHeader(header, app.clock.now());
+  } catch (err) {
+    throw badRequest((err as Error).message, "x-detour-chaos");
+  }
+  return { ...state, faults, requestFault };
+}
+
+/** The fault to inject on one call to `target`, if any (one draw of `random` per call). */
+export function faultOn(state: Chaotic, target: Target, now: number, draw: number): Fault | undefined {
+  const f = state.requestFault;
+  if (f) return (f.provider === "*" || f.provider === target.provider.id) && draw < f.rate ? f : undefined;
+  return state.faults.length ? faultFor(state.faults, target.provider.id, state.plan.route, now, draw) : undefined;
+}

@@ -1,0 +1,63 @@
+/**
+ * The pipeline's platform edge: everything a stage needs from Hono, the bindings and the execution context, built
+ * once per request. Stages never touch `c`, `env` or `executionCtx` themselves.
+ */
+import type { Context } from "hono";
+import type { AppDeps, AppEnv } from "../app-types";
+import type { Locality } from "../breakers/request";
+import type { ChaosStub } from "../chaos/view";
+import type { Bindings } from "../env";
+import { isAdminToken } from "../middleware/auth";
+import type { LimiterStub } from "../routing/route-request";
+import { chaosStub } from "../routes/admin-faults";
+
+/** Per-request platform calls, so each has one implementation (and one line to change when it moves). */
+export interface Platform {
+  env: Bindings;
+  /** Run work after the response (ctx.waitUntil), or unawaited where there is no execution context. */
+  later(p: Promise<unknown>): void;
+  json(body: unknown, status: number, headers: Record<string, string>): Response;
+  /** Is `presented` the admin token? */
+  isAdmin(presented: string | undefined): Promise<boolean>;
+  chaos(): ChaosStub;
+  /** The tenant's limiter object (undefined without a TENANT_LIMITER binding). */
+  limiter(tenant: string): LimiterStub | undefined;
+  /** A configured secret's value, or undefined when it is unset or empty. */
+  secret(name: string): string | undefined;
+  /** Where the caller is (request.cf), for regional breakers. */
+  where: Locality;
+}
+
+/** Everything a stage may use: the app's injected deps and the request's platform. */
+export interface PipelineDeps {
+  app: AppDeps;
+  platform: Platform;
+}
+
+export function pipelineDeps(c: Context<AppEnv>): PipelineDeps {
+  const env = c.env;
+  const cf = (c.req.raw as { cf?: { continent?: string; colo?: string } }).cf;
+  const platform: Platform = {
+    env,
+    later: (p) => background(c, p),
+    json: (body, status, headers) => c.json(body as object, status as 200, headers),
+    isAdmin: (presented) => isAdminToken(presented, env.DETOUR_ADMIN_TOKEN),
+    chaos: () => chaosStub(env),
+    limiter: (tenant) => (env.TENANT_LIMITER ? (env.TENANT_LIMITER.get(env.TENANT_LIMITER.idFromName(tenant)) as unknown as LimiterStub) : undefined),
+    secret: (name) => {
+      const v = env[name];
+      return typeof v === "string" && v !== "" ? v : undefined;
+    },
+    where: { ...(cf?.continent ? { continent: cf.continent } : {}), ...(cf?.colo ? { colo: cf.colo } : {}) },
+  };
+  return { app: c.get("deps"), platform };
+}
+
+function background(c: Context<AppEnv>, p: Promise<unknown>): void {
+  try {
+    c.executionCtx.waitUntil(p);
+  } catch {
+    // No execution context (app.request in a unit test): let it run unawaited.
+    p.catch(() => {});
+  }
+}

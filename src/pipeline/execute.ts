@@ -1,0 +1,56 @@
+// Execute: which target answers, after retries, failover and hedging (the engine), with chaos at the fetch edge?
+import { chaosFetch } from "../chaos/inject";
+import { executeJson } from "../engine/execute";
+import { executeStream } from "../engine/stream";
+import type { EngineDeps } from "../engine/types";
+import { providerFor } from "../providers/registry";
+import { simulatedFetch } from "../providers/simulated";
+import type { Target } from "../providers/types";
+import { faultOn } from "./chaos";
+import type { PipelineDeps } from "./deps";
+import type { Chaotic, Executed, Limited } from "./state";
+
+/** Run the routed targets: a JSON answer, or a stream committed after its first content. */
+export async function execute(state: Limited, deps: PipelineDeps): Promise<Executed> {
+  const engine = engineFor(state, deps);
+  const { routed, plan, request } = state;
+  const opts = { deadlineMs: plan.deadlineMs, signal: state.http.signal, ...(routed.hedge ? { hedge: routed.hedge } : {}) };
+  const outcome = request.stream ? await executeStream(request, routed.targets, engine, opts) : await executeJson(request, routed.targets, engine, opts);
+  return { ...state, engine, outcome };
+}
+
+/** The engine's view of the platform for this request: providers, secrets, breakers, governor, chaos, the recorder. */
+export function engineFor(state: Chaotic, deps: PipelineDeps): EngineDeps {
+  const { app, platform } = deps;
+  const gov = app.governor(state.config);
+  const now = () => app.clock.now();
+  return {
+    clock: app.clock,
+    random: app.random,
+    providerFor: (t) => providerFor(t.provider.kind),
+    contextFor: (t, signal) => ({
+      fetch: fetchFor(state, deps, t),
+      signal,
+      apiKey: t.provider.apiKeySecret ? platform.secret(t.provider.apiKeySecret) : undefined,
+      ...(platform.env.AI ? { ai: platform.env.AI } : {}),
+      now: app.clock.now,
+    }),
+    admit: state.breakers.admit,
+    onAttempt: state.recorder.attempt,
+    governor: {
+      firstAttempt: (t) => gov.firstAttempt(t.provider.id, now(), app.random()),
+      mayRetry: (t) => gov.mayRetry(t.provider.id, now()),
+      outcome: (t, errorClass) => gov.outcome(t.provider.id, now(), errorClass),
+    },
+  };
+}
+
+/** The fetch one call to `t` goes through. Chaos applies here, so every other layer sees an ordinary failure. */
+function fetchFor(state: Chaotic, deps: PipelineDeps, t: Target): typeof fetch {
+  const { app } = deps;
+  const base = t.provider.kind === "simulated" ? simulatedFetch(t.provider, (ms, signal) => app.clock.sleep(ms, signal)) : app.fetch;
+  const fault = faultOn(state, t, app.clock.now(), app.random());
+  if (!fault) return base;
+  state.notes.push(`chaos: ${fault.kind} injected on ${t.provider.id} (fault ${fault.id})`);
+  return chaosFetch(base, fault, t.provider.kind, app.clock);
+}

@@ -1,0 +1,17 @@
+// Parse: is the body a chat completion request this gateway takes (size, shape, message count)?
+import { readJsonBody } from "../api/body";
+import { badRequest } from "../api/errors";
+import { parseChatCompletion } from "../api/openai-request";
+import type { PipelineDeps } from "./deps";
+import type { Parsed, RequestState } from "./state";
+
+/** Read and validate the body into the canonical request; throws a 400 `ApiError` for anything it cannot take. */
+export async function parse(state: RequestState, _deps: PipelineDeps): Promise<Parsed> {
+  const { limits } = state.config;
+  const body = await readJsonBody(state.http, limits.maxBodyBytes);
+  const { model, request } = parseChatCompletion(body);
+  if (request.messages.length > limits.maxMessages) {
+    throw badRequest(`Too many messages (${request.messages.length}); this gateway takes at most ${limits.maxMessages}.`, "messages");
+  }
+  return { ...state, model, request };
+}

@@ -1,0 +1,176 @@
+// Record: what the caller, the log, the cache, the tenant's usage and the breakers are told about this request.
+/**
+ * One `Recorder` per request. Stages report into it as they decide (route, classification, cache label, routing);
+ * the engine reports every attempt into it (`attempt`), which it hands to the breakers at once; answering stages ask
+ * it for the `Served` description (headers and trace) and for the one JSON log line. Background work (cache writes,
+ * usage commits, breaker reports) goes through its one `later` edge.
+ */
+import type { CanonicalResponse } from "../canonical";
+import type { RequestBreakers } from "../breakers/request";
+import type { Clock } from "../engine/clock";
+import type { AttemptReport } from "../engine/types";
+import type { Logger, RequestLog } from "../observability/log";
+import type { Served, ServedMode } from "../observability/served";
+import type { Target } from "../providers/types";
+import type { TaskClass } from "../routing/classify";
+import type { RoutedRequest } from "../routing/route-request";
+
+export interface RecorderContext {
+  requestId: string;
+  tenant: string;
+  path: string;
+  startedAt: number;
+  clock: Clock;
+  log: Logger;
+  later: (p: Promise<unknown>) => void;
+  /** Redacts configured secrets from upstream messages. */
+  clean: (s: string) => string;
+  breakers: RequestBreakers;
+  /** The trace's notes (shared with the breakers, chaos and the ladder). */
+  notes: string[];
+}
+
+/** Who answered, as `served` takes it: a target, or a stand-in (the cache's provider, a degradation rung). */
+export type Answerer = Target | { provider: { id: string }; model: { id: string } };
+
+type Usage = { inputTokens: number; outputTokens: number };
+
+export class Recorder {
+  /** `x-detour-cache`: bypass | miss | revalidate | hit; … | stale. */
+  cacheLabel = "bypass";
+  #about: { route: string; stream: boolean; taskClass?: TaskClass } = { route: "", stream: false };
+  #upstreamAt: number | undefined;
+  #routed: RoutedRequest | undefined;
+  #reports: AttemptReport[] = [];
+  #degrading = false;
+  #cacheWrite: ((res: CanonicalResponse, target: Target) => Promise<unknown>) | undefined;
+  #usage: ((target: Target, usage: Usage | undefined) => Promise<unknown>) | undefined;
+
+  constructor(private readonly ctx: RecorderContext) {}
+
+  /** `s` without any configured secret in it (upstream messages can echo a key). */
+  clean(s: string): string {
+    return this.ctx.clean(s);
+  }
+
+  /** When the request arrived (clock ms). */
+  get startedAt(): number {
+    return this.ctx.startedAt;
+  }
+
+  /** What the log line says about the request (its route and stream flag once resolved, its class once classified). */
+  describe(about: { route: string; stream: boolean; taskClass?: TaskClass }): void {
+    this.#about = { ...this.#about, ...about };
+  }
+
+  /** The live path starts now (after the cache lookup): routing time ends and upstream time begins. */
+  upstreamStarts(): void {
+    this.#upstreamAt = this.ctx.clock.now();
+  }
+
+  /** Routing's decision: its skipped targets open the trace's attempts, and it decides "failover". */
+  routed(r: RoutedRequest): void {
+    this.#routed = r;
+  }
+
+  /** The ladder is running: its reduced request's answer is a degraded one, never a failover. */
+  degrading(): void {
+    this.#degrading = true;
+  }
+
+  /** How to store a finished live answer in the cache (absent: this request does not write it). */
+  writesCache(write: (res: CanonicalResponse, target: Target) => Promise<unknown>): void {
+    this.#cacheWrite = write;
+  }
+
+  /** How to commit the tenant's actual usage (absent: no limits apply). */
+  commitsUsage(commit: (target: Target, usage: Usage | undefined) => Promise<unknown>): void {
+    this.#usage = commit;
+  }
+
+  /** The engine's report of one attempt (its `onAttempt`): kept for "failover", handed to the breakers now. */
+  attempt = (target: Target, r: AttemptReport): void => {
+    this.#reports.push(r);
+    if (r.outcome === "ok" && !this.#degrading && this.mode(this.#reports, target) === "failover") r.failover = true;
+    this.ctx.breakers.report(target, r);
+  };
+
+  /** Primary or failover, for an answer from `target` after `attempts` (see `modeOf`). */
+  mode(attempts: AttemptReport[], target: Target): ServedMode {
+    return modeOf(attempts, this.#routed?.plan.passedOver ?? false, target);
+  }
+
+  later(p: Promise<unknown>): void {
+    this.ctx.later(p);
+  }
+
+  /** Store a live answer in the cache after the response, when this request writes the cache. */
+  store(res: CanonicalResponse, target: Target): void {
+    if (this.#cacheWrite) this.later(this.#cacheWrite(res, target).catch((err) => this.ctx.notes.push(`cache write failed: ${String(err)}`)));
+  }
+
+  /** Commit the tenant's actual usage after the response, when limits apply. */
+  commitUsage(target: Target, usage: Usage | undefined): void {
+    if (this.#usage) this.later(this.#usage(target, usage).catch(() => {}));
+  }
+
+  /** How the answer was served, for headers and the trace. */
+  served(target: Answerer | undefined, mode: ServedMode | undefined, attempts: AttemptReport[], extra: Partial<Served> = {}): Served {
+    const { clock, startedAt, breakers, clean, notes } = this.ctx;
+    const now = clock.now();
+    const upstreamAt = this.#upstreamAt ?? now;
+    return {
+      requestId: this.ctx.requestId,
+      route: this.#about.route,
+      ...(target ? { provider: target.provider.id, model: target.model.id } : {}),
+      ...(mode ? { mode } : {}),
+      attempts: [...(this.#routed?.skipped ?? []), ...attempts].map((a) => (a.message ? { ...a, message: clean(a.message) } : a)),
+      routing: this.#routed?.trace,
+      timings: { routingMs: upstreamAt - startedAt, breakerMs: breakers.stats.admitMs, upstreamMs: now - upstreamAt, totalMs: now - startedAt },
+      notes,
+      breakerCalls: breakers.stats.awaitedCalls,
+      cache: this.cacheLabel,
+      ...extra,
+    };
+  }
+
+  /** The request's one JSON log line (no prompt or answer text). */
+  log(s: Served, fields: Partial<RequestLog> & { status: number }): void {
+    const about = this.#about;
+    this.ctx.log({
+      request_id: this.ctx.requestId,
+      tenant: this.ctx.tenant,
+      method: "POST",
+      path: this.ctx.path,
+      route: about.route,
+      stream: about.stream,
+      task_class: about.taskClass!,
+      ...(s.provider ? { provider: s.provider, model: s.model! } : {}),
+      ...(s.mode ? { mode: s.mode } : {}),
+      ...(s.cache ? { cache: s.cache } : {}),
+      ...(s.degraded ? { degraded: s.degraded } : {}),
+      attempts: s.attempts.map((a) => ({
+        provider: a.provider,
+        outcome: a.outcome,
+        ...(a.errorClass ? { error_class: a.errorClass } : {}),
+        ...(a.skipReason ? { skip_reason: a.skipReason } : {}),
+        ...(a.status ? { status: a.status } : {}),
+        ms: Math.round(a.ms),
+      })),
+      ms: s.timings.totalMs,
+      ...fields,
+    });
+  }
+}
+
+/**
+ * `failover` when something unavailable was passed over on the way to the answer: routing left a target out for its
+ * breaker or health (`passedOver`, decided in plan.ts), or the engine met an error, an open breaker or throttling on
+ * another target. Retries on the target that finally answered, and routing's choices by capability or quality, are
+ * not a failover.
+ */
+export function modeOf(attempts: AttemptReport[], passedOver: boolean, served: Target): ServedMode {
+  if (passedOver) return "failover";
+  const elsewhere = attempts.filter((a) => a.provider !== served.provider.id || a.model !== served.model.id);
+  return elsewhere.some((a) => a.outcome === "error" || a.outcome === "skipped") ? "failover" : "primary";
+}

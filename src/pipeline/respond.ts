@@ -1,0 +1,70 @@
+// Respond: turn the live answer (JSON, or a committed stream) into the caller's response, and record it.
+import type { ResponseMeta } from "../api/openai-response";
+import { renderChatStream } from "../api/openai-response";
+import type { CanonicalResponse } from "../canonical";
+import { continueStream } from "../engine/stream";
+import type { CommittedStream, Outcome } from "../engine/types";
+import { traceObject, type Served } from "../observability/served";
+import { costOf } from "../routing/route-request";
+import { collecting, respondWith, sseResponse } from "../routes/respond";
+import type { PipelineDeps } from "./deps";
+import type { Answerer } from "./record";
+import type { Executed, Resolved } from "./state";
+
+type Answered<T> = Extract<Outcome<T>, { ok: true }>;
+
+/** Answer with the live outcome: a JSON answer at once, a committed stream as SSE that records itself when it ends. */
+export function respond(state: Executed, deps: PipelineDeps): Response {
+  const outcome = state.outcome;
+  if (!outcome.ok) throw new Error("respond() needs an answer; failures go through degrade()");
+  return state.request.stream ? respondStream(state, deps, outcome as Answered<CommittedStream>) : respondJson(state, deps, outcome as Answered<CanonicalResponse>);
+}
+
+function respondJson(state: Executed, deps: PipelineDeps, outcome: Answered<CanonicalResponse>): Response {
+  const { recorder, request, classification } = state;
+  const res = outcome.value;
+  const target = outcome.target;
+  recorder.store(res, target);
+  recorder.commitUsage(target, res.usage);
+  const costUsd = costOf(target, res.usage, classification.estimatedInputTokens, request.maxTokens);
+  const s = recorder.served(target, recorder.mode(outcome.attempts, target), outcome.attempts, {
+    ...(costUsd !== undefined ? { costUsd } : {}),
+    ...(outcome.hedged ? { hedged: true } : {}),
+    // Vendors report the model that actually answered; say so when it is not the one asked for.
+    ...(res.model && res.model !== target.model.id && !res.model.startsWith(`${target.model.id}-`) ? { upstreamModel: res.model } : {}),
+  });
+  recorder.log(s, { status: 200 });
+  return answer(state, deps, res, target, s);
+}
+
+function respondStream(state: Executed, deps: PipelineDeps, outcome: Answered<CommittedStream>): Response {
+  const { recorder, request, classification } = state;
+  const { clock } = deps.app;
+  const committed = outcome.value;
+  const estimatedCost = costOf(committed.target, undefined, classification.estimatedInputTokens, request.maxTokens);
+  const s = recorder.served(committed.target, recorder.mode(outcome.attempts, committed.target), outcome.attempts, {
+    ...(estimatedCost !== undefined ? { costUsd: estimatedCost } : {}),
+    ...(outcome.hedged ? { hedged: true } : {}),
+  });
+  // The engine reports the committed attempt when the stream settles; what is left here is usage and the log line.
+  const events = collecting(continueStream(committed, clock), (res) => recorder.store(res, committed.target), committed.target.model.id);
+  const body = renderChatStream(events, metaFor(state, deps, committed.target), {
+    includeUsage: request.includeUsage,
+    ...(state.wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
+    onEnd: ({ error, usage, clientGone }) => {
+      recorder.commitUsage(committed.target, usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : undefined);
+      recorder.log(s, { status: 200, ...(error ? { stream_error: clientGone ? "client_gone" : error.errorClass } : {}), ms: clock.now() - recorder.startedAt });
+    },
+  });
+  return sseResponse(body, s);
+}
+
+/** A finished answer (live, cached or degraded), as JSON or replayed as a stream, with the served headers. */
+export function answer(state: Resolved, deps: PipelineDeps, res: CanonicalResponse, who: Answerer, s: Served, detourExtra?: Record<string, unknown>): Response {
+  const opts = { stream: state.request.stream, includeUsage: state.request.includeUsage, wantTrace: state.wantTrace, ...(detourExtra ? { detourExtra } : {}) };
+  return respondWith(deps.platform.json, res, metaFor(state, deps, who), s, opts);
+}
+
+function metaFor(state: Resolved, deps: PipelineDeps, who: Answerer): ResponseMeta {
+  return { id: `chatcmpl-${state.requestId}`, created: Math.floor(deps.app.clock.now() / 1000), model: `${who.provider.id}/${who.model.id}` };
+}

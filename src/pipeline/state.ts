@@ -1,0 +1,96 @@
+/**
+ * One request's state as it moves down the pipeline. Each stage reads what the stages before it decided and adds its
+ * own decision; the `Parsed` … `Executed` aliases say which fields are filled by the time a stage runs.
+ */
+import type { Caller } from "../app-types";
+import { RequestBreakers } from "../breakers/request";
+import type { CacheHit, IntentCache, Prepared } from "../cache/intent-cache";
+import type { CacheDecision } from "../cache/policy";
+import type { CanonicalRequest, CanonicalResponse } from "../canonical";
+import type { Fault } from "../chaos/faults";
+import type { DetourConfig, RouteConfig } from "../config/schema";
+import type { CommittedStream, EngineDeps, Outcome } from "../engine/types";
+import { redact } from "../observability/redact";
+import type { Classification } from "../routing/classify";
+import type { ResolvedPlan } from "../routing/resolve";
+import type { LimiterStub, RoutedRequest } from "../routing/route-request";
+import type { PipelineDeps } from "./deps";
+import { Recorder } from "./record";
+
+/** The cache stage's decision and what it found. */
+export interface CacheState {
+  decision: CacheDecision;
+  /** Open when this request may read or write the cache (and KV answered). */
+  cache?: IntentCache;
+  prepared?: Prepared;
+  hit?: CacheHit;
+}
+
+export interface RequestState {
+  requestId: string;
+  tenant: string;
+  caller: Caller;
+  config: DetourConfig;
+  /** The caller's HTTP request: its headers, path and abort signal. */
+  http: Request;
+  /** Things the caller should know about how this was decided (the trace's notes); shared with breakers and chaos. */
+  notes: string[];
+  breakers: RequestBreakers;
+  /** Where every stage reports: trace, headers, the log line, cache writes, usage, breaker reports. */
+  recorder: Recorder;
+  // parse
+  request?: CanonicalRequest;
+  model?: string;
+  // resolve
+  plan?: ResolvedPlan;
+  route?: RouteConfig;
+  intent?: string;
+  wantTrace?: boolean;
+  // classify
+  classification?: Classification;
+  // chaos
+  faults?: Fault[];
+  requestFault?: Fault;
+  // cache
+  cache?: CacheState;
+  // route
+  routed?: RoutedRequest;
+  // limits
+  limiter?: LimiterStub;
+  // execute
+  engine?: EngineDeps;
+  outcome?: Outcome<CanonicalResponse> | Outcome<CommittedStream>;
+}
+
+type Filled<S, K extends keyof RequestState> = S & Required<Pick<RequestState, K>>;
+export type Parsed = Filled<RequestState, "request" | "model">;
+export type Resolved = Filled<Parsed, "plan" | "wantTrace">;
+export type Classified = Filled<Resolved, "classification">;
+export type Chaotic = Filled<Classified, "faults">;
+export type Looked = Filled<Chaotic, "cache">;
+export type Routed = Filled<Looked, "routed">;
+export type Limited = Routed;
+export type Executed = Filled<Limited, "engine" | "outcome">;
+
+/** The state a request starts with: who asked, under which config, and the recorder every stage reports into. */
+export function newRequest(
+  init: { requestId: string; caller: Caller; config: DetourConfig; startedAt: number; http: Request; path: string },
+  deps: PipelineDeps,
+): RequestState {
+  const { app, platform } = deps;
+  const breakers = new RequestBreakers(init.config, platform.env, platform.where, app.clock, platform.later, app.breakerView);
+  const secrets = init.config.providers.map((p) => (p.apiKeySecret ? platform.secret(p.apiKeySecret) : undefined));
+  const recorder = new Recorder({
+    requestId: init.requestId,
+    tenant: init.caller.tenant,
+    path: init.path,
+    startedAt: init.startedAt,
+    clock: app.clock,
+    log: app.log,
+    later: platform.later,
+    clean: (s) => redact(s, secrets),
+    breakers,
+    notes: breakers.notes,
+  });
+  return { requestId: init.requestId, tenant: init.caller.tenant, caller: init.caller, config: init.config, http: init.http, notes: breakers.notes, breakers, recorder };
+}
