@@ -23,7 +23,14 @@ const NETWORK_KINDS = ["reset", "hang", "status", "slow_ttfb", "cut", "stall", "
  */
 export function loadScenarios(dir = DRILLS_DIR) {
   const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
-  const out = files.map((f) => loadScenario(path.join(dir, f), path.relative(REPO, path.join(dir, f)).split(path.sep).join("/")));
+  return scenariosFrom(
+    files.map((f) => ({ file: path.relative(REPO, path.join(dir, f)).split(path.sep).join("/"), text: readFileSync(path.join(dir, f), "utf8") })),
+  );
+}
+
+/** loadScenarios without the file system: `files` are { file (as messages name it), text }, in load order. */
+export function scenariosFrom(files) {
+  const out = files.map(({ file, text }) => parseScenario(file, text));
   const names = new Set();
   for (const s of out) {
     if (names.has(s.name)) throw new UsageError(`${s.file}: a second scenario named "${s.name}"`);
@@ -32,10 +39,10 @@ export function loadScenarios(dir = DRILLS_DIR) {
   return out;
 }
 
-function loadScenario(file, where) {
+function parseScenario(where, text) {
   let s;
   try {
-    s = JSON.parse(readFileSync(file, "utf8"));
+    s = JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${where}: not valid JSON (${err.message})`);
   }
