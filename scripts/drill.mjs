@@ -33,10 +33,11 @@
  * Thresholds (scenario-wide, or per phase): servedPct, servedPctByClass {class: pct}, silentTruncations, p95Ms, p99Ms,
  * timeToDetectMs, timeToRecoverMs. See scripts/drills/README.md.
  *
- * The parts live in scripts/drill/: cli.mjs (arguments, setup, report files), scenarios.mjs (loading and checking
- * scenario files), detour-config.mjs (the drill's Detour), run.mjs (one scenario end to end), load.mjs (the open-loop
- * load), requests.mjs (the seeded request mix), client.mjs (HTTP and SSE reading), faults.mjs, record.mjs,
- * analysis.mjs and thresholds.mjs (the numbers and their checks), report-md.mjs and report-svg.mjs (the reports).
+ * The parts live in scripts/drill/, each saying what it does in its first line: cli.mjs and args.mjs (the command
+ * line, setup, report files), scenarios.mjs (loading and checking scenario files), detour-config.mjs (the drill's
+ * Detour), run.mjs (one scenario end to end), load.mjs (the open-loop load), requests.mjs (the seeded request mix),
+ * client.mjs (HTTP, reading SSE), faults.mjs, record.mjs, analysis.mjs and thresholds.mjs (the numbers and their
+ * checks), report-md.mjs, report-svg.mjs and format.mjs (the reports), common.mjs (shared names and limits).
  */
 import { main } from "./drill/cli.mjs";
 

@@ -1,4 +1,4 @@
-// Runs one scenario end to end: a fresh Detour, its setup and warm-up, the load, the analysis; never throws.
+// Runs one scenario end to end: a fresh Detour, its setup and warm-up, the load, the analysis (a failure becomes `error`).
 import { randomBytes } from "node:crypto";
 import { startBundledDetour } from "../lib/worker.mjs";
 import { analyse } from "./analysis.mjs";
