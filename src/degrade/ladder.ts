@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import type { TaskClass } from "../routing/classify";
-import { compilePattern } from "./rules";
+import { compilePattern } from "./pattern";
 
 /** One step of the ladder. `error` is the honest 503 and is always last. */
 export const Rung = z.enum(["reduced", "cache", "template", "rules", "error"], {

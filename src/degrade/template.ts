@@ -8,7 +8,8 @@
  */
 import { z } from "zod";
 import type { CanonicalRequest } from "../canonical";
-import { compilePattern, lastUserText } from "./rules";
+import { compilePattern } from "./pattern";
+import { lastUserText } from "./rules";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Any `{{…}}`, valid name or not, so validation can point at a malformed one instead of printing it verbatim. */

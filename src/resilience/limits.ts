@@ -13,7 +13,7 @@
  * the TenantLimiter Durable Object. Pure (STYLE.md §1): `now` is an argument; functions return new state.
  */
 import { z } from "zod";
-import type { Tier } from "../config/load";
+import type { Tier } from "../config/tier";
 
 /** A tenant's limits; an absent field is no limit. */
 export const TenantLimits = z
