@@ -28,7 +28,7 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
   const stub = chaosStub(c.env);
   const fault = await stub.add(parsed.data, now);
   deps.faultView.set(await stub.list(now), now);
-  console.log(JSON.stringify({ level: "warn", msg: "chaos fault set", request_id: c.get("requestId"), fault }));
+  deps.log.warn("chaos fault set", { request_id: c.get("requestId"), fault });
   return c.json({ fault }, 201);
 }
 

@@ -110,6 +110,6 @@ export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
   const now = deps.clock.now();
   const snapshot = await healthStub(c.env, key).operate(key, parsed.data.action, settingsFor(config, { provider, model: provider.models[0]! }), now);
   deps.breakerView.put(snapshot, now);
-  console.log(JSON.stringify({ level: "info", msg: "breaker action", request_id: c.get("requestId"), key, action: parsed.data.action, state: snapshot.state }));
+  deps.log.info("breaker action", { request_id: c.get("requestId"), key, action: parsed.data.action, state: snapshot.state });
   return c.json({ provider: provider.id, key, action: parsed.data.action, state: snapshot.state, since: iso(snapshot.since) });
 }
