@@ -4,7 +4,7 @@
  * user message. Interpolation only: nothing in a template or a request is ever evaluated, and the output is plain
  * text, so nothing is escaped either.
  *
- * Pure (STYLE.md §1): `now` is an argument (for `{{date}}`); no env, no I/O.
+ * Pure, so tests pin the output: `now` is an argument (for `{{date}}`); no env, no I/O.
  */
 import { z } from "zod";
 import type { CanonicalRequest } from "../canonical";
