@@ -3,8 +3,9 @@ import { defineConfig } from "vitest/config";
 import { INSTANT_SIMULATED_CONFIG } from "./test/support/config";
 
 /**
- * Two projects (STYLE.md §6): `unit` runs the pure core in Node; `workers` runs the real worker in workerd through
- * @cloudflare/vitest-pool-workers, with vendors faked in-isolate at the provider-fetch edge.
+ * Two projects, so the pure core tests fast and the platform is tested for real: `unit` runs the pure core in Node;
+ * `workers` runs the real worker in workerd through @cloudflare/vitest-pool-workers, with vendors faked in-isolate at
+ * the provider-fetch edge.
  */
 export default defineConfig({
   test: {

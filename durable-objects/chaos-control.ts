@@ -6,11 +6,11 @@
 import { DurableObject } from "cloudflare:workers";
 import { activeFaults, makeFault, type Fault, type FaultInput } from "../src/chaos/faults";
 
-export class ChaosControl extends DurableObject {
+export class ChaosControl extends DurableObject<Env> {
   #faults: Fault[] = [];
 
-  constructor(ctx: DurableObjectState, env: unknown) {
-    super(ctx, env as never);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       this.#faults = (await ctx.storage.get<Fault[]>("faults")) ?? [];
     });

@@ -36,11 +36,11 @@ const emptyCounters = (): ProviderCounters => ({
   latencyCount: 0,
 });
 
-export class ProviderHealth extends DurableObject {
+export class ProviderHealth extends DurableObject<Env> {
   #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), models: {}, counters: emptyCounters(), settings: null, key: "", offset: 0, wakeAt: null };
 
-  constructor(ctx: DurableObjectState, env: unknown) {
-    super(ctx, env as never);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<Stored>("state");
       if (stored) this.#s = { ...this.#s, ...stored };

@@ -21,11 +21,11 @@ import {
   type UsageReport,
 } from "../src/resilience/limits";
 
-export class TenantLimiter extends DurableObject {
+export class TenantLimiter extends DurableObject<Env> {
   #s: LimiterState = initialLimiter(Date.now());
 
-  constructor(ctx: DurableObjectState, env: unknown) {
-    super(ctx, env as never);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<LimiterState>("state");
       if (stored) this.#s = stored;

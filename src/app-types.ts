@@ -1,6 +1,7 @@
 /** Shared Hono typing for the app and its middleware. */
 import type { Clock } from "./engine/clock";
-import type { LoadedConfig, Tier } from "./config/load";
+import type { LoadedConfig } from "./config/load";
+import type { Tier } from "./config/tier";
 import type { Bindings } from "./env";
 import type { Logger } from "./observability/log";
 import type { BreakerView } from "./breakers/view";

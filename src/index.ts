@@ -8,7 +8,7 @@ import { systemClock } from "./engine/clock";
 import { adminAuth, auth, operatorAuth } from "./middleware/auth";
 import { requestContext } from "./middleware/context";
 import { onError } from "./middleware/errors";
-import { consoleLogger } from "./observability/log";
+import { log } from "./observability/log";
 import { isolateView } from "./breakers/view";
 import { isolateFaults } from "./chaos/view";
 import type { DetourConfig } from "./config/schema";
@@ -26,7 +26,7 @@ export const productionDeps: AppDeps = {
   random: Math.random,
   // Looked up at call time so the platform's fetch (or a test's stub of it) is always the one used.
   fetch: (input, init) => globalThis.fetch(input, init),
-  log: consoleLogger,
+  log,
   breakerView: isolateView,
   faultView: isolateFaults,
   cacheWrites: new Map(),

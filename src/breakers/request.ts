@@ -11,6 +11,7 @@ import { systemClock } from "../engine/clock";
 import type { Admission, AttemptReport } from "../engine/types";
 import type { Target } from "../providers/types";
 import type { HealthSettings, OutcomeSample } from "./types";
+import { healthStub } from "../platform/stubs";
 import { isolateView, type BreakerView, type HealthStub, type ViewOptions } from "./view";
 
 /** The slice of bindings this module needs (optional: without it, breakers are off and say so). */
@@ -30,11 +31,6 @@ export function breakerKey(config: DetourConfig, providerId: string, where: Loca
 
 export function settingsFor(config: DetourConfig, target: Target): HealthSettings {
   return { breaker: breakerConfigFor(config, target.provider), health: config.resilience.health };
-}
-
-export function stubFor(env: HealthBindings, key: string): HealthStub {
-  const ns = env.PROVIDER_HEALTH!;
-  return ns.get(ns.idFromName(key)) as unknown as HealthStub;
 }
 
 export class RequestBreakers {
@@ -68,7 +64,7 @@ export class RequestBreakers {
     const key = this.key(target);
     const started = performance.now();
     try {
-      return await this.view.admit(key, () => stubFor(this.env, key), settingsFor(this.config, target), this.#opts, this.notes, this.stats);
+      return await this.view.admit(key, () => healthStub(this.env, key), settingsFor(this.config, target), this.#opts, this.notes, this.stats);
     } finally {
       this.stats.admitMs += performance.now() - started;
     }
@@ -80,7 +76,7 @@ export class RequestBreakers {
     const started = performance.now();
     const keys = new Map(targets.map((t) => [this.key(t), t] as const));
     await Promise.all(
-      [...keys].map(([key, t]) => this.view.warm(key, () => stubFor(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)),
+      [...keys].map(([key, t]) => this.view.warm(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)),
     );
     this.stats.admitMs += performance.now() - started;
   }
@@ -108,7 +104,7 @@ export class RequestBreakers {
 
   #stub(key: string): HealthStub {
     let stub = this.#stubs.get(key);
-    if (!stub) this.#stubs.set(key, (stub = stubFor(this.env, key)));
+    if (!stub) this.#stubs.set(key, (stub = healthStub(this.env, key)));
     return stub;
   }
 }

@@ -8,6 +8,7 @@
  * the trace: the resilience layer must never become the outage.
  */
 import { withTimeout } from "../engine/clock";
+import { log } from "../observability/log";
 import type { Admission } from "../engine/types";
 import { admitLocally } from "../resilience/breaker";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from "./types";
@@ -138,7 +139,7 @@ export class BreakerView {
         try {
           this.put(await stub().record(key, batch, settings, opts.now()), opts.now());
         } catch (err) {
-          console.error(JSON.stringify({ level: "warn", msg: "health report failed", key, samples: batch.length, error: describe(err) }));
+          log.warn("health report failed", { key, samples: batch.length, error: describe(err) });
         }
       })(),
     );

@@ -1,6 +1,6 @@
 /**
- * The KV store behind an interface, with an in-memory twin for tests (STYLE.md §3). Detour uses KV only for things
- * where eventual consistency is fine: cached answers, near-duplicate band pointers and templates — never breaker
+ * The KV store behind an interface, with an in-memory twin so unit tests need no platform. Detour uses KV only for
+ * things where eventual consistency is fine: cached answers, near-duplicate band pointers and templates — never breaker
  * state (no compare-and-set, ~60 s propagation).
  */
 

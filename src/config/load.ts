@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { DEFAULT_CONFIG } from "./default";
 import { DetourConfig } from "./schema";
+import { Tier } from "./tier";
 
 export class ConfigError extends Error {
   constructor(
@@ -54,8 +55,6 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
   return loaded;
 }
 
-export const Tier = z.enum(["premium", "standard", "free"]);
-export type Tier = z.infer<typeof Tier>;
 
 export const CallerKeys = z.record(
   z.string().min(16, "gateway keys must be at least 16 characters"),

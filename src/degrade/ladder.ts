@@ -3,11 +3,12 @@
  * version of the core value (a shorter answer, a saved one, a standard reply, a rule-based label) and the last rung is
  * always an honest error that says what happened, when to retry and what still works.
  *
- * Pure (STYLE.md §1): config in, rungs and wording out; no clock (ages are passed in), no env, no I/O.
+ * Pure, so the ladder is the same in tests and at the edge: config in, rungs and wording out; no clock (ages are
+ * passed in), no env, no I/O.
  */
 import { z } from "zod";
 import type { TaskClass } from "../routing/classify";
-import { compilePattern } from "./rules";
+import { compilePattern } from "./pattern";
 
 /** One step of the ladder. `error` is the honest 503 and is always last. */
 export const Rung = z.enum(["reduced", "cache", "template", "rules", "error"], {

@@ -4,43 +4,22 @@
  * schema for extraction routes. Narrower than a model, but it is the core value (a label, a filled record) rather than
  * a blank error page.
  *
- * Pure (STYLE.md §1): no clock, no env, no I/O. Every regex here is a literal or passed `compilePattern` first.
+ * Pure: no clock, no env, no I/O, so the rules run the same in tests and at the edge. Every regex here is a literal
+ * or passed `compilePattern` first.
  */
 import type { CanonicalRequest } from "../canonical";
 import type { TaskClass } from "../routing/classify";
 import type { DegradeConfig } from "./ladder";
+import { compilePattern, MAX_PATTERN_LENGTH } from "./pattern";
 import { canonicalWords, containsPhrase, conformsTo, enumOf, extractBySchema, isObj, type Schema } from "./extract";
 
 /** A classification label: its name (the answer) and the evidence that votes for it. */
 export interface RuleLabel { name: string; keywords: string[]; patterns?: string[] }
 
-export { canonicalWords, conformsTo, extractBySchema };
-
-/** Patterns longer than this are refused: config and templates are operator input, and long patterns hide ReDoS. */
-export const MAX_PATTERN_LENGTH = 200;
+export { canonicalWords, compilePattern, conformsTo, extractBySchema, MAX_PATTERN_LENGTH };
 
 /** Classification reads at most this much: a ticket or a message, with room, but bounded for keyword and regex CPU. */
 const MAX_CLASSIFY_TEXT = 8000;
-
-/**
- * Compiles an operator-supplied pattern, case-insensitively (people do not type ids or keywords consistently). Refuses
- * over-long patterns and nested quantifiers like `(a+)+`, the classic catastrophic-backtracking shape, because a
- * Worker has a CPU budget and one bad pattern must not turn every degraded request into a timeout.
- */
-export function compilePattern(pattern: string): { ok: true; re: RegExp } | { ok: false; message: string } {
-  if (pattern.length === 0) return { ok: false, message: "pattern is empty" };
-  if (pattern.length > MAX_PATTERN_LENGTH) {
-    return { ok: false, message: `pattern is ${pattern.length} characters; the limit is ${MAX_PATTERN_LENGTH}` };
-  }
-  if (/\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*[+*{]/.test(pattern)) {
-    return { ok: false, message: "pattern repeats a group that itself contains + or * (like (a+)+), which can take exponential time" };
-  }
-  try {
-    return { ok: true, re: new RegExp(pattern, "i") };
-  } catch (e) {
-    return { ok: false, message: `pattern does not compile: ${(e as Error).message}` };
-  }
-}
 
 /** The text of the last user message (text parts joined), which is what rules and template regexes look at. */
 export function lastUserText(req: CanonicalRequest): string {

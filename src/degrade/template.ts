@@ -4,11 +4,12 @@
  * user message. Interpolation only: nothing in a template or a request is ever evaluated, and the output is plain
  * text, so nothing is escaped either.
  *
- * Pure (STYLE.md §1): `now` is an argument (for `{{date}}`); no env, no I/O.
+ * Pure, so tests pin the output: `now` is an argument (for `{{date}}`); no env, no I/O.
  */
 import { z } from "zod";
 import type { CanonicalRequest } from "../canonical";
-import { compilePattern, lastUserText } from "./rules";
+import { compilePattern } from "./pattern";
+import { lastUserText } from "./rules";
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Any `{{…}}`, valid name or not, so validation can point at a malformed one instead of printing it verbatim. */

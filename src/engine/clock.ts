@@ -1,6 +1,6 @@
 /**
  * Time, injected. Production uses the platform timers; tests pass a clock whose sleeps are recorded and return at
- * once, so no test ever waits on a real timer (STYLE.md §1).
+ * once, so no test ever waits on a real timer and timing tests are exact.
  */
 export interface Clock {
   now(): number;

@@ -10,6 +10,7 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { ConfigError, loadCallerKeys } from "../config/load";
+import { findToken, isAdminToken } from "../platform/tokens";
 
 export const auth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -30,7 +31,7 @@ export const auth = () =>
     if (!presented) {
       throw new ApiError(401, "authentication_error", "missing_api_key", "Send your Detour key as 'Authorization: Bearer <key>' (or 'x-api-key').");
     }
-    const match = await findKey(presented, entries);
+    const match = await findToken(presented, entries);
     if (!match) {
       throw new ApiError(401, "authentication_error", "invalid_api_key", "Incorrect API key provided for this Detour gateway.");
     }
@@ -41,29 +42,6 @@ export const auth = () =>
 function bearer(h: string | undefined): string | undefined {
   const m = h?.match(/^Bearer\s+(.+)$/i);
   return m?.[1]?.trim();
-}
-
-async function digest(s: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
-}
-
-/** Compare against every key (no early exit) and return the match, if any. */
-async function findKey<T>(presented: string, entries: [string, T][]): Promise<T | undefined> {
-  const p = await digest(presented);
-  let found: T | undefined;
-  for (const [key, value] of entries) {
-    const k = await digest(key);
-    let diff = 0;
-    for (let i = 0; i < k.length; i++) diff |= k[i]! ^ p[i]!;
-    if (diff === 0) found = value;
-  }
-  return found;
-}
-
-/** Constant-time check of a presented admin token. */
-export async function isAdminToken(presented: string | undefined, token: string | undefined): Promise<boolean> {
-  if (!presented || !token) return false;
-  return (await findKey(presented, [[token, true]])) === true;
 }
 
 /** Admin routes: `Authorization: Bearer <DETOUR_ADMIN_TOKEN>`. Without a token configured, admin is off. */

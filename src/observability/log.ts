@@ -1,4 +1,46 @@
 /**
+ * The one logger: structured JSON lines, `{"level":…,"msg":…,…fields}`, one per event. Every line passes through the
+ * key patterns of `redact` before it is written, so a vendor message or a header echoed into a field cannot leak a
+ * key; callers still log only what an operator needs (never prompts, answers or secrets).
+ *
+ * Where a deps object is at hand (requests, routes) the logger comes from `deps.log`, so tests capture it; code that
+ * runs outside a request (the isolate-wide breaker view) uses the module-level `log`.
+ */
+import { redact } from "./redact";
+
+export type LogLevel = "info" | "warn" | "error";
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+}
+
+/** Where finished lines go: the platform console, by level (Workers Logs tags each line with it). */
+export type LogSink = (level: LogLevel, line: string) => void;
+
+const consoleSink: LogSink = (level, line) => {
+  if (level === "error") console.error(line);
+  else if (level === "warn") console.warn(line);
+  else console.log(line);
+};
+
+/** A logger writing one JSON line per call to `sink` (the console unless a test passes its own). */
+export function jsonLogger(sink: LogSink = consoleSink): Logger {
+  const write = (level: LogLevel) => (msg: string, fields?: LogFields) => sink(level, redact(JSON.stringify({ level, msg, ...fields })));
+  return { info: write("info"), warn: write("warn"), error: write("error") };
+}
+
+/** The default logger, for code with no deps object; requests and routes use `deps.log` (the same logger in production). */
+export const log: Logger = jsonLogger();
+
+/** The request's one line: `{"level":"info","msg":"request",…}`, the format dashboards and drills parse. */
+export function logRequest(logger: Logger, line: RequestLog): void {
+  logger.info("request", { ...line });
+}
+
+/**
  * One structured JSON line per request. Never the prompt, the answer, or any key: only what an operator needs to
  * find a request and see how it was served.
  */
@@ -23,6 +65,3 @@ export interface RequestLog {
   ms: number;
 }
 
-export type Logger = (line: RequestLog) => void;
-
-export const consoleLogger: Logger = (line) => console.log(JSON.stringify({ level: "info", msg: "request", ...line }));

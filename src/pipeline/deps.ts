@@ -7,9 +7,9 @@ import type { AppDeps, AppEnv } from "../app-types";
 import type { Locality } from "../breakers/request";
 import type { ChaosStub } from "../chaos/view";
 import type { Bindings } from "../env";
-import { isAdminToken } from "../middleware/auth";
+import { isAdminToken } from "../platform/tokens";
+import { chaosStub, limiterStub } from "../platform/stubs";
 import type { LimiterStub } from "../routing/route-request";
-import { chaosStub } from "../routes/admin-faults";
 
 /** Per-request platform calls, so each has one implementation (and one line to change when it moves). */
 export interface Platform {
@@ -43,7 +43,7 @@ export function pipelineDeps(c: Context<AppEnv>): PipelineDeps {
     json: (body, status, headers) => c.json(body as object, status as 200, headers),
     isAdmin: (presented) => isAdminToken(presented, env.DETOUR_ADMIN_TOKEN),
     chaos: () => chaosStub(env),
-    limiter: (tenant) => (env.TENANT_LIMITER ? (env.TENANT_LIMITER.get(env.TENANT_LIMITER.idFromName(tenant)) as unknown as LimiterStub) : undefined),
+    limiter: (tenant) => limiterStub(env, tenant),
     secret: (name) => {
       const v = env[name];
       return typeof v === "string" && v !== "" ? v : undefined;

@@ -9,7 +9,7 @@ import type { CanonicalResponse } from "../canonical";
 import type { RequestBreakers } from "../breakers/request";
 import type { Clock } from "../engine/clock";
 import type { AttemptReport } from "../engine/types";
-import type { Logger, RequestLog } from "../observability/log";
+import { logRequest, type Logger, type RequestLog } from "../observability/log";
 import type { Served, ServedMode } from "../observability/served";
 import type { Target } from "../providers/types";
 import type { TaskClass } from "../routing/classify";
@@ -137,7 +137,7 @@ export class Recorder {
   /** The request's one JSON log line (no prompt or answer text). */
   log(s: Served, fields: Partial<RequestLog> & { status: number }): void {
     const about = this.#about;
-    this.ctx.log({
+    logRequest(this.ctx.log, {
       request_id: this.ctx.requestId,
       tenant: this.ctx.tenant,
       method: "POST",

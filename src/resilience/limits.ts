@@ -10,10 +10,11 @@
  *   what is in flight — the usual trade-off for a limit checked before the cost is known.
  *
  * State is per-second buckets (only seconds with traffic, at most 60) plus the month's spend: bounded, plain JSON for
- * the TenantLimiter Durable Object. Pure (STYLE.md §1): `now` is an argument; functions return new state.
+ * the TenantLimiter Durable Object. Pure, so limits are testable without the object: `now` is an argument; functions
+ * return new state.
  */
 import { z } from "zod";
-import type { Tier } from "../config/load";
+import type { Tier } from "../config/tier";
 
 /** A tenant's limits; an absent field is no limit. */
 export const TenantLimits = z

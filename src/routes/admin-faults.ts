@@ -10,14 +10,7 @@ import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { FaultInput } from "../chaos/faults";
-import type { ChaosStub } from "../chaos/view";
-
-/** The one ChaosControl object. The namespace is typed loosely: its RPC types are too deep for tsc to instantiate. */
-export function chaosStub(env: { CHAOS?: unknown }): ChaosStub {
-  const ns = env.CHAOS as { idFromName(n: string): unknown; get(id: unknown): unknown } | undefined;
-  if (!ns) throw new ApiError(503, "api_error", "chaos_unbound", "No CHAOS Durable Object binding: chaos drills are off.");
-  return ns.get(ns.idFromName("global")) as ChaosStub;
-}
+import { chaosStub } from "../platform/stubs";
 
 export async function addFault(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send the fault as JSON: {"provider":"alpha","kind":"status","status":503,"rate":1,"ttlSeconds":300}.');
@@ -35,7 +28,7 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
   const stub = chaosStub(c.env);
   const fault = await stub.add(parsed.data, now);
   deps.faultView.set(await stub.list(now), now);
-  console.log(JSON.stringify({ level: "warn", msg: "chaos fault set", request_id: c.get("requestId"), fault }));
+  deps.log.warn("chaos fault set", { request_id: c.get("requestId"), fault });
   return c.json({ fault }, 201);
 }
 

@@ -7,11 +7,11 @@ import { z } from "zod";
 import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
-import { breakerKey, settingsFor, stubFor } from "../breakers/request";
+import { breakerKey, settingsFor } from "../breakers/request";
 import type { ProviderSnapshot } from "../breakers/types";
 import type { ProviderConfig } from "../config/schema";
 import { renderMetrics } from "../observability/metrics";
-import { chaosStub } from "./admin-faults";
+import { chaosStub, healthStub } from "../platform/stubs";
 
 interface Row {
   provider: ProviderConfig;
@@ -33,7 +33,7 @@ async function collect(c: Context<AppEnv>): Promise<Row[]> {
     for (const key of keys) {
       const settings = settingsFor(config, { provider, model: provider.models[0]! });
       try {
-        const snapshot = await stubFor(c.env, key).snapshot(key, settings, now);
+        const snapshot = await healthStub(c.env, key).snapshot(key, settings, now);
         deps.breakerView.put(snapshot, now);
         rows.push({ provider, key, snapshot });
       } catch (err) {
@@ -108,8 +108,8 @@ export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
   if (!c.env.PROVIDER_HEALTH) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
   const key = parsed.data.region ? `${provider.id}@${parsed.data.region}` : breakerKey(config, provider.id, {});
   const now = deps.clock.now();
-  const snapshot = await stubFor(c.env, key).operate(key, parsed.data.action, settingsFor(config, { provider, model: provider.models[0]! }), now);
+  const snapshot = await healthStub(c.env, key).operate(key, parsed.data.action, settingsFor(config, { provider, model: provider.models[0]! }), now);
   deps.breakerView.put(snapshot, now);
-  console.log(JSON.stringify({ level: "info", msg: "breaker action", request_id: c.get("requestId"), key, action: parsed.data.action, state: snapshot.state }));
+  deps.log.info("breaker action", { request_id: c.get("requestId"), key, action: parsed.data.action, state: snapshot.state });
   return c.json({ provider: provider.id, key, action: parsed.data.action, state: snapshot.state, since: iso(snapshot.since) });
 }

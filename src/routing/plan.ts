@@ -14,7 +14,7 @@
  *    append a warm standby.
  * Then hedging (tier, ≥ 2 targets, an observed p95) and shedding (pressure against the tier's threshold).
  */
-import type { Tier } from "../config/load";
+import type { Tier } from "../config/tier";
 import type { Target } from "../providers/types";
 import { verdictOf, type BreakerStateName } from "../resilience/breaker";
 import type { Classification } from "./classify";

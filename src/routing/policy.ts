@@ -18,7 +18,6 @@
  * | code, reasoning                       | reliable | 3             |
  */
 import { z } from "zod";
-import type { ModelConfig } from "../config/schema";
 import type { TaskClass } from "./classify";
 
 /** A model's quality on a 1 (small, cheap) … 5 (frontier) scale, set by the operator per model. */
@@ -29,7 +28,7 @@ export type ModelQuality = z.infer<typeof ModelQuality>;
 export const DEFAULT_MODEL_QUALITY = 3;
 
 /** A model's quality; the schema defaults it, the fallback covers models built by hand (tests, scripts). */
-export function modelQuality(model: ModelConfig): number {
+export function modelQuality(model: { quality?: number | undefined }): number {
   return model.quality ?? DEFAULT_MODEL_QUALITY;
 }
 

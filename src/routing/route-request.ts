@@ -5,7 +5,7 @@
  */
 import { ApiError } from "../api/errors";
 import type { BreakerView } from "../breakers/view";
-import type { Tier } from "../config/load";
+import type { Tier } from "../config/tier";
 import type { DetourConfig } from "../config/schema";
 import type { AttemptReport as AttemptLog, HedgeOptions, PlannedTarget } from "../engine/types";
 import type { Target } from "../providers/types";

@@ -11,7 +11,7 @@ import type { DetourConfig } from "../../src/config/schema";
 import { Governor } from "../../src/engine/governor";
 import { HedgeBudget } from "../../src/engine/hedge";
 import { createApp, perIsolate } from "../../src/index";
-import type { RequestLog } from "../../src/observability/log";
+import { jsonLogger, type RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
 import { ManualClock } from "./clock";
 import { trackedNamespace } from "./tracked-namespace";
@@ -40,12 +40,20 @@ export const PREMIUM = "dtr_premium_key_0000000001";
 export function harness(opts: HarnessOptions = {}) {
   const clock = new ManualClock();
   const vendors = new FakeVendors();
+  // Request lines, parsed back from the logger's real JSON output (so the format is what production writes), and
+  // every line as written.
   const logs: RequestLog[] = [];
+  const logLines: string[] = [];
+  const log = jsonLogger((_level, line) => {
+    logLines.push(line);
+    const { level: _l, msg, ...fields } = JSON.parse(line) as { level: string; msg: string } & RequestLog;
+    if (msg === "request") logs.push(fields);
+  });
   const breakerView = new BreakerView();
   const isolation = crypto.randomUUID();
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
-  const app = createApp({ clock, fetch: vendors.fetch, log: (l) => logs.push(l), random: () => 0.5, breakerView, faultView, cacheWrites: new Map(), edgeCache: () => edge,
+  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, cacheWrites: new Map(), edgeCache: () => edge,
     hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
     governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
   });
@@ -114,7 +122,7 @@ export function harness(opts: HarnessOptions = {}) {
       ...(cf ? { cf: cf as RequestInit["cf"] } : {}),
     });
 
-  return { app, clock, vendors, logs, env: testEnv, call, chat, breakerView };
+  return { app, clock, vendors, logs, logLines, env: testEnv, call, chat, breakerView };
 }
 
 /** Concatenate the text deltas of parsed OpenAI SSE chunks. */

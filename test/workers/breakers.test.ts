@@ -203,6 +203,10 @@ describe("operators see and act", () => {
     h.vendors.always("openai.test", { text: "alpha" });
     const forced = await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "force_open" }, headers: admin });
     expect(forced.json.state).toBe("FORCED_OPEN");
+    // The action is logged through the app's logger (not the console), as one JSON line without the admin token.
+    const line = h.logLines.find((l) => l.includes('"msg":"breaker action"'));
+    expect(JSON.parse(line!)).toMatchObject({ level: "info", key: "alpha", action: "force_open", state: "FORCED_OPEN" });
+    expect(h.logLines.join("\n")).not.toContain(ADMIN);
     const r = await h.chat({}, trace);
     expect(r.json.detour.attempts[0]).toMatchObject({ outcome: "skipped", reason: "forced_open" });
     await h.call("/admin/breakers/alpha", { method: "POST", json: { action: "reset" }, headers: admin });

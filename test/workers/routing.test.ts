@@ -1,6 +1,7 @@
 /** SLA routing through the worker: tiers, capabilities, hedging, retry budget, shedding, tenant limits, cost. */
 import { describe, expect, it } from "vitest";
 import type { OutcomeSample } from "../../src/breakers/types";
+import { healthStub } from "../../src/platform/stubs";
 import { BreakerConfig } from "../../src/resilience/breaker";
 import { HealthConfig } from "../../src/resilience/health";
 import { VENDOR_CONFIG } from "../support/config";
@@ -23,8 +24,7 @@ const settings = { breaker: BreakerConfig.parse(calmBreakers.breaker), health: H
 
 /** Give a provider a health history in its ProviderHealth object, as real traffic would. */
 async function seed(h: ReturnType<typeof harness>, provider: string, samples: Partial<OutcomeSample>[]) {
-  const ns = h.env.PROVIDER_HEALTH;
-  const stub = ns.get(ns.idFromName(provider)) as unknown as { record(k: string, s: OutcomeSample[], st: unknown, now: number): Promise<unknown> };
+  const stub = healthStub(h.env, provider);
   const now = h.clock.now();
   await h.clock.run(stub.record(provider, samples.map((s) => ({ at: now, model: "m", durationMs: 100, latencyMs: 100, probe: false, ...s })), settings, now));
 }

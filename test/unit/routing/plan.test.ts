@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Tier } from "../../../src/config/load";
+import type { Tier } from "../../../src/config/tier";
 import type { ModelConfig, ProviderConfig } from "../../../src/config/schema";
 import type { Target } from "../../../src/providers/types";
 import type { BreakerStateName } from "../../../src/resilience/breaker";
