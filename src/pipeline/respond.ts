@@ -6,7 +6,7 @@ import { continueStream } from "../engine/stream";
 import type { CommittedStream, Outcome } from "../engine/types";
 import { traceObject, type Served } from "../observability/served";
 import { costOf } from "../routing/route-request";
-import { collecting, respondWith, sseResponse } from "../routes/respond";
+import { collecting, respondWith, sseResponse } from "./answer-http";
 import type { PipelineDeps } from "./deps";
 import type { Answerer } from "./record";
 import type { Executed, Resolved } from "./state";
