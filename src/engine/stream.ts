@@ -7,6 +7,7 @@
 import type { CanonicalRequest, StreamEvent } from "../canonical";
 import { anySignal, runAttempts } from "./attempts";
 import { armTimer, untilAborted, type Clock } from "./clock";
+import { trackSend } from "./convert";
 import { emptyIsExplained } from "./empty";
 import { UpstreamError } from "./errors";
 import { hedged } from "./hedge";
@@ -27,7 +28,10 @@ export async function executeStream(
       deps,
       { ...opts, signal: anySignal(opts.signal, runSignal), isHedge, keepAlive: (r) => (release = r) },
       async (pt, signal, attemptController, meta) => {
-        const iterable = await deps.providerFor(pt.target).stream(req, pt.target, deps.contextFor(pt.target, signal));
+        const call = trackSend(deps.contextFor(pt.target, signal));
+        const iterable = await deps.providerFor(pt.target).stream(req, pt.target, call.ctx).catch((err: unknown) => {
+          throw call.classify(err, pt.target);
+        });
         const iterator = iterable[Symbol.asyncIterator]();
         const prefix = await readToFirstContent(iterator, pt.target.provider.id, req);
         const committedAt = deps.clock.now();
