@@ -52,7 +52,7 @@ export class ProviderHealth extends DurableObject {
     this.#adopt(key, settings, now);
     const s = this.#s;
     for (const sample of samples) {
-      s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe }, sample.at, Math.random()).state;
+      s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) }, sample.at, Math.random()).state;
       const h = {
         ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
         latencyMs: sample.latencyMs,

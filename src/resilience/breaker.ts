@@ -9,6 +9,7 @@
  */
 import { countsForBreaker, ignoredByHealth, type ErrorClass } from "../engine/errors";
 import type { BreakerConfig } from "./breaker-config";
+import { addMark, tenantsAllowTrip, type TenantMark } from "./tenants";
 
 /** The settings have their own file; re-exported so the breaker stays one import for its callers. */
 export { BreakerConfig } from "./breaker-config";
@@ -36,6 +37,8 @@ export interface BreakerState {
   decayFrom: number | null;
   window: BreakerWindow;
   consecutiveFailures: number;
+  /** Which tenant each countable outcome of the window came from (./tenants.ts); absent in state saved before it. */
+  tenants?: TenantMark[];
   /** Grant times of half-open probe permits not yet reported. */
   permits: number[];
   /** Half-open probes that did not fail, and how many of those were slow. */
@@ -69,6 +72,8 @@ export interface Outcome {
   durationMs: number;
   /** True when the call ran on a half-open probe permit from `admit`. */
   probe?: boolean;
+  /** Fingerprint of the tenant whose request this was (never a key); absent means unknown, one shared tenant. */
+  tenant?: string;
 }
 
 /** Operator actions (admin API). */
@@ -88,6 +93,7 @@ export function initialBreaker(now: number): BreakerState {
     decayFrom: null,
     window: { type: "count", outcomes: [] },
     consecutiveFailures: 0,
+    tenants: [],
     permits: [],
     probeSuccesses: 0,
     probeSlow: 0,
@@ -167,6 +173,7 @@ function move(s: BreakerState, to: BreakerStateName, now: number, reason: Transi
 function clearPeriod(s: BreakerState, window: BreakerWindow): void {
   s.window = window;
   s.consecutiveFailures = 0;
+  s.tenants = [];
   s.permits = [];
   s.probeSuccesses = 0;
   s.probeSlow = 0;
@@ -335,11 +342,16 @@ export function record(
   if (s.state === "CLOSED") {
     addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now);
     s.consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
+    const keep = cfg.window.type === "count" ? { size: cfg.window.size } : { maxAgeMs: cfg.window.size * 1000 };
+    s.tenants = addMark(s.tenants ?? [], { t: outcome.tenant ?? "", f: failed ? 1 : 0, at: now }, keep);
     const w = windowStats(s, cfg, now);
     const full = w.calls >= cfg.minimumCalls;
-    if (full && w.failureRate >= cfg.failureRateThreshold) trip(s, cfg, now, random, "failure_rate", out);
+    // Failure trips need more than one tenant's failures while other tenants are served (./tenants.ts); slow calls
+    // are not a tenant's doing (it cannot make a provider slow for itself alone), so that rule needs no such check.
+    const byTenants = (streak?: number) => tenantsAllowTrip(s.tenants!, cfg.minTenantsToTrip, streak);
+    if (full && w.failureRate >= cfg.failureRateThreshold && byTenants()) trip(s, cfg, now, random, "failure_rate", out);
     else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
-    else if (s.consecutiveFailures >= cfg.consecutiveFailures) trip(s, cfg, now, random, "consecutive_failures", out);
+    else if (s.consecutiveFailures >= cfg.consecutiveFailures && byTenants(s.consecutiveFailures)) trip(s, cfg, now, random, "consecutive_failures", out);
   } else if (probeInHalfOpen) {
     if (failed) {
       trip(s, cfg, now, random, "probe_failed", out);
