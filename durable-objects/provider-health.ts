@@ -79,10 +79,10 @@ export class ProviderHealth extends DurableObject {
   }
 
   /** Win (or be denied) a call permit when the breaker is not CLOSED. The only DO call a request ever awaits. */
-  async acquireProbe(key: string, settings: HealthSettings, now: number): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
+  async acquireProbe(key: string, settings: HealthSettings, now: number, tenant?: string): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
     this.#adopt(key, settings, now);
     const before = this.#s.breaker;
-    const step = admit(before, settings.breaker, now);
+    const step = admit(before, settings.breaker, now, tenant);
     this.#s.breaker = step.state;
     if (step.state !== before) await this.#persist();
     return { decision: step.decision, snapshot: this.#snapshot(now) };

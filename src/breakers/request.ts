@@ -53,9 +53,11 @@ export class RequestBreakers {
     clock: Clock,
     background: (p: Promise<unknown>) => void,
     private readonly view: BreakerView = isolateView,
+    tenant?: string,
   ) {
     // The DO timeout guards against a slow object in wall-clock time, whatever clock the request runs on.
     this.#opts = { ttlMs: config.resilience.snapshotTtlMs, timeoutMs: config.resilience.doTimeoutMs, now: clock.now, background, sleep: systemClock.sleep };
+    if (tenant !== undefined) this.#opts.tenant = tenantFingerprint(tenant);
     if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
   }
 

@@ -9,7 +9,7 @@
  */
 import { countsForBreaker, ignoredByHealth, type ErrorClass } from "../engine/errors";
 import type { BreakerConfig } from "./breaker-config";
-import { addMark, tenantsAllowTrip, type TenantMark } from "./tenants";
+import { markOutcome, noteAsk, probeFailureCounts, probeRefused, tenantsAllowTrip, type HalfOpenTenants, type TenantMark } from "./tenants";
 
 /** The settings have their own file; re-exported so the breaker stays one import for its callers. */
 export { BreakerConfig } from "./breaker-config";
@@ -24,7 +24,7 @@ export interface SecondBucket { second: number; calls: number; failures: number;
 export type BreakerWindow = { type: "count"; outcomes: number[] } | { type: "time"; buckets: SecondBucket[] };
 
 /** Everything a breaker remembers; plain JSON (nulls, no undefined) so it survives storage unchanged. */
-export interface BreakerState {
+export interface BreakerState extends HalfOpenTenants {
   state: BreakerStateName;
   /** When the current state was entered, ms. */
   since: number;
@@ -174,6 +174,8 @@ function clearPeriod(s: BreakerState, window: BreakerWindow): void {
   s.window = window;
   s.consecutiveFailures = 0;
   s.tenants = [];
+  s.probeAsks = [];
+  s.probeFailedBy = [];
   s.permits = [];
   s.probeSuccesses = 0;
   s.probeSlow = 0;
@@ -296,17 +298,21 @@ export function admitLocally(snapshot: BreakerStateView, now: number): BreakerVe
 
 /**
  * May a call go to this provider now? CLOSED admits; OPEN past `openUntil` becomes HALF_OPEN, which grants at most
- * `cfg.probes` concurrent permits (the caller must report the call with `probe: true`).
+ * `cfg.probes` concurrent permits (the caller must report the call with `probe: true`). `tenant` (a fingerprint) lets a
+ * tenant whose own probe failed yield the next permit to another tenant that is asking (./tenants.ts).
  */
 export function admit(
   state: BreakerState,
   cfg: BreakerConfig,
   now: number,
+  tenant?: string,
 ): Step & { decision: AdmitDecision } {
-  const { state: s, transitions } = tick(state, cfg, now);
-  const v = verdictOf(s.state); // tick has already moved a due OPEN to HALF_OPEN
-  if (v.verdict === "admit") return { state: s, decision: { allowed: true, reason: v.reason }, transitions };
-  if (v.verdict === "deny") return { state: s, decision: { allowed: false, reason: v.reason }, transitions };
+  const { state: ticked, transitions } = tick(state, cfg, now);
+  const v = verdictOf(ticked.state); // tick has already moved a due OPEN to HALF_OPEN
+  if (v.verdict === "admit") return { state: ticked, decision: { allowed: true, reason: v.reason }, transitions };
+  if (v.verdict === "deny") return { state: ticked, decision: { allowed: false, reason: v.reason }, transitions };
+  const s = tenant === undefined ? ticked : { ...ticked, probeAsks: noteAsk(ticked.probeAsks ?? [], tenant, now, cfg.probeTimeoutMs) };
+  if (probeRefused(s, tenant, now, cfg.probeTimeoutMs)) return { state: s, decision: { allowed: false, reason: "probe_denied" }, transitions };
   if (s.permits.length < cfg.probes) {
     const granted = { ...s, permits: [...s.permits, now] };
     return { state: granted, decision: { allowed: true, reason: "probe" }, transitions };
@@ -342,19 +348,19 @@ export function record(
   if (s.state === "CLOSED") {
     addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now);
     s.consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
-    const keep = cfg.window.type === "count" ? { size: cfg.window.size } : { maxAgeMs: cfg.window.size * 1000 };
-    s.tenants = addMark(s.tenants ?? [], { t: outcome.tenant ?? "", f: failed ? 1 : 0, at: now }, keep);
+    s.tenants = markOutcome(s.tenants ?? [], cfg.window, { t: outcome.tenant ?? "", f: failed ? 1 : 0, at: now });
     const w = windowStats(s, cfg, now);
     const full = w.calls >= cfg.minimumCalls;
-    // Failure trips need more than one tenant's failures while other tenants are served (./tenants.ts); slow calls
-    // are not a tenant's doing (it cannot make a provider slow for itself alone), so that rule needs no such check.
+    // Failure trips need several tenants' failures while others are served (./tenants.ts); slowness is not per tenant.
     const byTenants = (streak?: number) => tenantsAllowTrip(s.tenants!, cfg.minTenantsToTrip, streak);
     if (full && w.failureRate >= cfg.failureRateThreshold && byTenants()) trip(s, cfg, now, random, "failure_rate", out);
     else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
     else if (s.consecutiveFailures >= cfg.consecutiveFailures && byTenants(s.consecutiveFailures)) trip(s, cfg, now, random, "consecutive_failures", out);
   } else if (probeInHalfOpen) {
-    if (failed) {
+    if (failed && probeFailureCounts(s, outcome.tenant, cfg.minTenantsToTrip, now, cfg.probeTimeoutMs)) {
       trip(s, cfg, now, random, "probe_failed", out);
+    } else if (failed) {
+      s.probeFailedBy = [...(s.probeFailedBy ?? []), outcome.tenant!]; // others' probes decide; the permit is back
     } else {
       s.probeSuccesses++;
       if (slow) s.probeSlow++;

@@ -26,6 +26,11 @@ export function addMark(log: readonly TenantMark[], mark: TenantMark, keep: { si
   return [...fresh, mark].slice(-cap);
 }
 
+/** `log` plus `mark`, bounded by the breaker's window: its last `size` calls, or its last `size` seconds. */
+export function markOutcome(log: readonly TenantMark[], window: { type: "count" | "time"; size: number }, mark: TenantMark): TenantMark[] {
+  return addMark(log, mark, window.type === "count" ? { size: window.size } : { maxAgeMs: window.size * 1000 });
+}
+
 /**
  * May the breaker trip on this evidence? `streak`: for the consecutive-failure rule, how many of the newest marks are
  * the streak (those are the failures judged); absent, the rate rule judges every failure in the log. Every mark in
@@ -38,4 +43,47 @@ export function tenantsAllowTrip(log: readonly TenantMark[], minTenants: number,
   if (failing.size >= minTenants) return true;
   const othersServed = log.some((m) => m.f === 0 && !failing.has(m.t));
   return !othersServed;
+}
+
+/** A tenant that asked for a half-open probe permit, and when (granted or not). */
+export interface ProbeAsk {
+  t: string;
+  at: number;
+}
+
+/** What a half-open breaker remembers about tenants (fields of `BreakerState`; absent in state saved before them). */
+export interface HalfOpenTenants {
+  probeAsks?: ProbeAsk[];
+  probeFailedBy?: string[];
+}
+
+/** At most this many distinct askers are remembered per half-open period. */
+const MAX_ASKERS = 16;
+
+/** `asks` with `tenant`'s newest ask at `now`, dropping asks older than `maxAgeMs`. */
+export function noteAsk(asks: readonly ProbeAsk[], tenant: string, now: number, maxAgeMs: number): ProbeAsk[] {
+  return [...asks.filter((a) => a.t !== tenant && a.at > now - maxAgeMs), { t: tenant, at: now }].slice(-MAX_ASKERS);
+}
+
+/** Tenants other than those in `failed` that asked for a probe within `maxAgeMs`. */
+function otherAskers(asks: readonly ProbeAsk[], failed: ReadonlySet<string>, now: number, maxAgeMs: number): boolean {
+  return asks.some((a) => !failed.has(a.t) && a.at > now - maxAgeMs);
+}
+
+/**
+ * Half-open: does `tenant`'s failed probe re-open the breaker? Not while it is one of fewer than `minTenants`
+ * tenants whose probes failed in this period and another tenant is asking for a probe: that tenant gets the next
+ * permit instead (see `probeRefused`). A provider failing every asker, or the only tenant asking, re-opens at once.
+ */
+export function probeFailureCounts(half: HalfOpenTenants, tenant: string | undefined, minTenants: number, now: number, maxAgeMs: number): boolean {
+  if (minTenants <= 1 || tenant === undefined) return true;
+  const failed = new Set([...(half.probeFailedBy ?? []), tenant]);
+  return failed.size >= minTenants || !otherAskers(half.probeAsks ?? [], failed, now, maxAgeMs);
+}
+
+/** Half-open: is `tenant` refused a probe permit because its own probe failed and another tenant is asking? */
+export function probeRefused(half: HalfOpenTenants, tenant: string | undefined, now: number, maxAgeMs: number): boolean {
+  const failedBy = half.probeFailedBy ?? [];
+  if (tenant === undefined || !failedBy.includes(tenant)) return false;
+  return otherAskers(half.probeAsks ?? [], new Set(failedBy), now, maxAgeMs);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BreakerConfig, initialBreaker, record, type BreakerState, type Outcome } from "../../../src/resilience/breaker";
+import { admit, BreakerConfig, initialBreaker, record, type BreakerState, type Outcome } from "../../../src/resilience/breaker";
 import { addMark, MAX_TENANT_MARKS, tenantsAllowTrip, type TenantMark } from "../../../src/resilience/tenants";
 
 const cfg = BreakerConfig.parse({});
@@ -79,5 +79,62 @@ describe("the breaker's trips are tenant-safe", () => {
     // b's success is 20 s old by the time a fails: only a is in the traffic now, so a's streak trips.
     for (let i = 0; i < 5; i++) s = record(s, c, fail("a"), 20_000 + i, 0.5).state;
     expect(s.state).toBe("OPEN");
+  });
+});
+
+describe("one tenant cannot hold the half-open probe", () => {
+  const c = BreakerConfig.parse({ openMs: 1000, openJitter: 0 });
+  /** Tripped by two tenants at t=1000..1004, so half-open from t≈2004. */
+  function halfOpen(): BreakerState {
+    let s = initialBreaker(0);
+    [fail("a"), fail("b"), fail("a"), fail("b"), fail("a")].forEach((o, i) => (s = record(s, c, o, 1000 + i, 0.5).state));
+    expect(s.state).toBe("OPEN");
+    return s;
+  }
+  const T = 3000;
+
+  it("a's failed probe while b is asking does not re-open; b gets the next permit and its success closes", () => {
+    let s = halfOpen();
+    const a = admit(s, c, T, "a");
+    expect(a.decision).toEqual({ allowed: true, reason: "probe" });
+    s = a.state;
+    s = admit(s, c, T + 1, "b").state; // b asks while a holds the only permit: denied, but counted as asking
+    s = record(s, c, { ...fail("a"), probe: true }, T + 2, 0.5).state;
+    expect(s.state).toBe("HALF_OPEN");
+    expect(admit(s, c, T + 3, "a").decision).toEqual({ allowed: false, reason: "probe_denied" });
+    const b = admit(s, c, T + 4, "b");
+    expect(b.decision).toEqual({ allowed: true, reason: "probe" });
+    s = record(b.state, c, { ...ok("b"), probe: true }, T + 5, 0.5).state;
+    expect(s.state).toBe("CLOSED");
+  });
+
+  it("a failed probe of a second tenant re-opens", () => {
+    let s = halfOpen();
+    s = admit(s, c, T, "a").state;
+    s = admit(s, c, T + 1, "b").state;
+    s = record(s, c, { ...fail("a"), probe: true }, T + 2, 0.5).state;
+    s = admit(s, c, T + 3, "b").state;
+    const r = record(s, c, { ...fail("b"), probe: true }, T + 4, 0.5);
+    expect(r.state.state).toBe("OPEN");
+    expect(r.transitions.map((t) => t.reason)).toEqual(["probe_failed"]);
+  });
+
+  it("the only tenant asking: its failed probe re-opens at once", () => {
+    let s = halfOpen();
+    s = admit(s, c, T, "a").state;
+    expect(record(s, c, { ...fail("a"), probe: true }, T + 1, 0.5).state.state).toBe("OPEN");
+  });
+
+  it("an asker not heard from within probeTimeoutMs no longer excuses a's failure", () => {
+    let s = halfOpen();
+    s = admit(s, c, T, "b").state; // b wins, its probe is lost; a asks much later
+    s = admit(s, c, T + c.probeTimeoutMs + 1, "a").state;
+    expect(record(s, c, { ...fail("a"), probe: true }, T + c.probeTimeoutMs + 2, 0.5).state.state).toBe("OPEN");
+  });
+
+  it("probes without a tenant behave as before", () => {
+    let s = halfOpen();
+    s = admit(s, c, T).state;
+    expect(record(s, c, { errorClass: "server_error", durationMs: 10, probe: true }, T + 1, 0.5).state.state).toBe("OPEN");
   });
 });
