@@ -99,4 +99,23 @@ describe("tenant-safe breakers", () => {
     for (let i = 0; i < 5; i++) await h.chat({}, as(A));
     expect(await alphaState(h)).toBe("OPEN");
   });
+
+  it("tenant A cannot hold the half-open probe: its failed probe while B asks does not re-open, and B's probe closes", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { status: 500 });
+    for (let i = 0; i < 5; i++) await h.chat({}, as(i % 2 ? A : B));
+    expect(await alphaState(h)).toBe("OPEN");
+    await h.clock.advance(10_001);
+    h.vendors.script("openai.test", { hang: true }); // A's probe: no answer until its first-byte timeout
+    h.vendors.always("openai.test", { text: "alpha is back" });
+    const [a, b] = await Promise.all([h.chat({}, as(A, { "x-detour-trace": "1" })), h.chat({}, as(B, { "x-detour-trace": "1" }))]);
+    expect(a.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "error", probe: true });
+    expect(b.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "probe_denied" });
+    expect(await alphaState(h)).toBe("HALF_OPEN");
+    const again = await h.chat({}, as(A, { "x-detour-trace": "1" }));
+    expect(again.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "probe_denied" });
+    const probe = await h.chat({}, as(B, { "x-detour-trace": "1" }));
+    expect(probe.json.choices[0].message.content).toBe("alpha is back");
+    expect(await alphaState(h)).toBe("CLOSED");
+  });
 });
