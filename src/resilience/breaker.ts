@@ -351,7 +351,7 @@ export function record(
     s.tenants = markOutcome(s.tenants ?? [], cfg.window, { t: outcome.tenant ?? "", f: failed ? 1 : 0, at: now });
     const w = windowStats(s, cfg, now);
     const full = w.calls >= cfg.minimumCalls;
-    // Failure trips need several tenants' failures while others are served (./tenants.ts); slowness is not per tenant.
+    // Failure trips need several tenants' failures while others are served (./tenants.ts); slow trips are not gated.
     const byTenants = (streak?: number) => tenantsAllowTrip(s.tenants!, cfg.minTenantsToTrip, streak);
     if (full && w.failureRate >= cfg.failureRateThreshold && byTenants()) trip(s, cfg, now, random, "failure_rate", out);
     else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
