@@ -52,7 +52,7 @@ export class ProviderHealth extends DurableObject<Env> {
     this.#adopt(key, settings, now);
     const s = this.#s;
     for (const sample of samples) {
-      s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe }, sample.at, Math.random()).state;
+      s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) }, sample.at, Math.random()).state;
       const h = {
         ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
         latencyMs: sample.latencyMs,
@@ -79,10 +79,10 @@ export class ProviderHealth extends DurableObject<Env> {
   }
 
   /** Win (or be denied) a call permit when the breaker is not CLOSED. The only DO call a request ever awaits. */
-  async acquireProbe(key: string, settings: HealthSettings, now: number): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
+  async acquireProbe(key: string, settings: HealthSettings, now: number, tenant?: string): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
     this.#adopt(key, settings, now);
     const before = this.#s.breaker;
-    const step = admit(before, settings.breaker, now);
+    const step = admit(before, settings.breaker, now, tenant);
     this.#s.breaker = step.state;
     if (step.state !== before) await this.#persist();
     return { decision: step.decision, snapshot: this.#snapshot(now) };

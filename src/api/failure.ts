@@ -11,6 +11,9 @@ import { ApiError } from "./errors";
 export function failureToApiError(failure: Failure, route: string, clean: (s: string) => string, retryAfterSeconds = 1): ApiError {
   switch (failure.kind) {
     case "caller":
+      if (failure.error.errorClass === "unconvertible") {
+        return new ApiError(400, "invalid_request_error", "unconvertible_request", `Detour could not convert this request for the provider; change the input: ${clean(failure.error.message)}`);
+      }
       return new ApiError(400, "invalid_request_error", "upstream_rejected_request", `The provider rejected the request as invalid: ${clean(failure.error.message)}`);
     case "deadline":
       return new ApiError(504, "timeout_error", "deadline_exceeded", `No provider on '${route}' answered before the request deadline; raise x-detour-deadline-ms or the route's timeouts.deadlineMs.`);

@@ -6,6 +6,10 @@
 import { z } from "zod";
 import type { CanonicalRequest, ContentPart, Message } from "../canonical";
 import { badRequest } from "./errors";
+import { tooDeepAt } from "./json-depth";
+
+/** `limits.maxJsonDepth`'s default: far above any real schema (OpenAI's strict schemas allow 10 levels). */
+export const DEFAULT_MAX_JSON_DEPTH = 64;
 
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const ImagePart = z.object({
@@ -102,10 +106,26 @@ function paramOf(path: PropertyKey[]): string {
   );
 }
 
-/** Validate a parsed JSON body and map it to the canonical request plus the `model` the caller named. */
-export function parseChatCompletion(body: unknown): { model: string; request: CanonicalRequest } {
+/** How many leading path segments name the parameter a too-deep value sits in (the rest is inside the caller's JSON). */
+const PARAM_SEGMENTS: Record<string, number> = { response_format: 3, tools: 4, messages: 2 };
+
+/**
+ * Validate a parsed JSON body and map it to the canonical request plus the `model` the caller named. `maxJsonDepth`
+ * bounds how deep the body nests (counted from its top level), so no adapter's recursive conversion of a schema or
+ * tool parameters can overflow on it.
+ */
+export function parseChatCompletion(body: unknown, maxJsonDepth = DEFAULT_MAX_JSON_DEPTH): { model: string; request: CanonicalRequest } {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     throw badRequest("The request body must be a JSON object.");
+  }
+  const deep = tooDeepAt(body, maxJsonDepth);
+  if (deep) {
+    const param = paramOf(deep.slice(0, PARAM_SEGMENTS[String(deep[0])] ?? 1));
+    throw badRequest(
+      `Invalid value for '${param}': JSON nested deeper than this gateway's limit of ${maxJsonDepth} levels (limits.maxJsonDepth, counted from the top of the request body).`,
+      param,
+      "json_too_deep",
+    );
   }
   const parsed = ChatCompletionBody.safeParse(body);
   if (!parsed.success) {

@@ -49,9 +49,11 @@ export class RequestBreakers {
     clock: Clock,
     background: (p: Promise<unknown>) => void,
     private readonly view: BreakerView = isolateView,
+    tenant?: string,
   ) {
     // The DO timeout guards against a slow object in wall-clock time, whatever clock the request runs on.
     this.#opts = { ttlMs: config.resilience.snapshotTtlMs, timeoutMs: config.resilience.doTimeoutMs, now: clock.now, background, sleep: systemClock.sleep };
+    if (tenant !== undefined) this.#opts.tenant = tenantFingerprint(tenant);
     if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
   }
 
@@ -122,5 +124,19 @@ export function toSample(r: AttemptReport, at: number): OutcomeSample {
     ...(r.refusal ? { refusal: true } : {}),
     probe: r.probe === true,
     ...(r.failover ? { failover: true } : {}),
+    ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
   };
+}
+
+/**
+ * A tenant's short, stable fingerprint for breaker samples (FNV-1a, 32 bits, hex): enough to tell tenants apart in
+ * a breaker's window, and never the tenant's key or name on the wire or in storage.
+ */
+export function tenantFingerprint(tenant: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < tenant.length; i++) {
+    h ^= tenant.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0).toString(16).padStart(8, "0");
 }

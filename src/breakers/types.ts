@@ -17,7 +17,7 @@ export interface HealthSettings {
  * One finished attempt as the provider's object receives it (in a batch): the engine's `AttemptReport`, cut to plain
  * wire data, stamped with the caller's clock, and with its durations named for the breaker and health.
  */
-export type OutcomeSample = Pick<AttemptReport, "model" | "errorClass" | "ttftMs" | "outputTokens" | "refusal" | "failover"> & {
+export type OutcomeSample = Pick<AttemptReport, "model" | "errorClass" | "ttftMs" | "outputTokens" | "refusal" | "failover" | "tenant"> & {
   /** Caller's clock, ms. */
   at: number;
   /** Until the first byte for streams (what the breaker's slow-call rule should judge), whole call for JSON. */

@@ -17,7 +17,7 @@ import type { BreakerOp, HealthSettings, OutcomeSample, ProviderSnapshot } from 
 export interface HealthStub {
   record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot>;
   snapshot(key: string, settings: HealthSettings, now: number): Promise<ProviderSnapshot>;
-  acquireProbe(key: string, settings: HealthSettings, now: number): Promise<{ decision: { allowed: boolean; reason: string }; snapshot: ProviderSnapshot }>;
+  acquireProbe(key: string, settings: HealthSettings, now: number, tenant?: string): Promise<{ decision: { allowed: boolean; reason: string }; snapshot: ProviderSnapshot }>;
   operate(key: string, op: BreakerOp, settings: HealthSettings, now: number): Promise<ProviderSnapshot>;
 }
 
@@ -29,6 +29,8 @@ export interface ViewOptions {
   background: (p: Promise<unknown>) => void;
   /** Sleep for the DO-call timeout (the injected clock). */
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** The caller's tenant fingerprint, so a half-open breaker knows who asks for its probe permits. */
+  tenant?: string;
 }
 
 interface Entry {
@@ -110,7 +112,7 @@ export class BreakerView {
     // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
     try {
       stats.awaitedCalls++;
-      const res = await withTimeout(stub().acquireProbe(key, settings, now), opts.timeoutMs, opts);
+      const res = await withTimeout(stub().acquireProbe(key, settings, now, opts.tenant), opts.timeoutMs, opts);
       this.put(res.snapshot, opts.now());
       return { allowed: res.decision.allowed, reason: res.decision.reason, probe: res.decision.allowed && res.decision.reason === "probe" };
     } catch (err) {

@@ -157,9 +157,14 @@ export const DetourConfig = z
         /** Request bodies larger than this are refused with 413 before parsing. */
         maxBodyBytes: z.number().int().positive().default(1_000_000),
         maxMessages: z.number().int().positive().default(1000),
+        /**
+         * How deep a request body may nest (objects/arrays, counted from its top level): deeper bodies get a 400
+         * before any adapter converts them. Vendor adapters convert schemas recursively; this keeps them safe.
+         */
+        maxJsonDepth: z.number().int().min(8).max(1000).default(64),
       })
       .strict()
-      .default({ maxBodyBytes: 1_000_000, maxMessages: 1000 }),
+      .default({ maxBodyBytes: 1_000_000, maxMessages: 1000, maxJsonDepth: 64 }),
     /** Serve real providers without DETOUR_API_KEYS. Off by default: an open gateway spends your vendor credit. */
     allowAnonymous: z.boolean().default(false),
     /** SLA routing: tiers, task-class strategies, hedging (docs/routing.md). */

@@ -35,7 +35,9 @@ export type ErrorClass =
   /** The provider needs a secret or binding that is not configured. */
   | "misconfigured"
   /** The caller went away or its deadline passed mid-attempt: says nothing about the provider. */
-  | "cancelled";
+  | "cancelled"
+  /** Detour could not build the vendor request from the caller's input (the adapter threw before anything was sent). */
+  | "unconvertible";
 
 /** What the engine does after an attempt failed with a given class. */
 export type Decision =
@@ -103,6 +105,9 @@ const POLICY: Record<ErrorClass, ErrorPolicy> = {
   bad_request:     { decision: "report",      countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 400 },
   // Nobody is waiting for an answer any more (499: nginx's "client closed request").
   cancelled:       { decision: "report",      countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 499 },
+  // Nothing reached the vendor: the caller's input broke an adapter's conversion (the request parser's limits catch
+  // the known cases first). The input is at fault, so the request stops here rather than trying every vendor.
+  unconvertible:   { decision: "report",      countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 400 },
 };
 
 /** The whole policy of one class (read-only). */

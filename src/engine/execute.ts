@@ -4,6 +4,8 @@
  */
 import type { CanonicalRequest, CanonicalResponse } from "../canonical";
 import { anySignal, runAttempts } from "./attempts";
+import { trackSend } from "./convert";
+import { emptyIsExplained } from "./empty";
 import { UpstreamError } from "./errors";
 import { hedged } from "./hedge";
 import type { EngineDeps, Outcome, PlannedTarget, RunOptions } from "./types";
@@ -19,8 +21,13 @@ export async function executeJson(
   opts: RunOptions,
 ): Promise<Outcome<CanonicalResponse>> {
   const attempt = async (pt: PlannedTarget, signal: AbortSignal) => {
-    const res = await deps.providerFor(pt.target).complete(req, pt.target, deps.contextFor(pt.target, signal));
-    if ((res.content === null || res.content.trim() === "") && res.toolCalls.length === 0) {
+    const call = trackSend(deps.contextFor(pt.target, signal));
+    const res = await deps.providerFor(pt.target).complete(req, pt.target, call.ctx).catch((err: unknown) => {
+      throw call.classify(err, pt.target);
+    });
+    const empty = (res.content === null || res.content.trim() === "") && res.toolCalls.length === 0;
+    // An empty answer the caller's own stop/max_tokens explains is the answer (./empty.ts), not a provider fault.
+    if (empty && !emptyIsExplained(req, res.finishReason)) {
       throw new UpstreamError("empty", `${pt.target.provider.id} returned an empty completion`);
     }
     return res;

@@ -7,6 +7,8 @@
 import type { CanonicalRequest, StreamEvent } from "../canonical";
 import { anySignal, runAttempts } from "./attempts";
 import { armTimer, untilAborted, type Clock } from "./clock";
+import { trackSend } from "./convert";
+import { emptyIsExplained } from "./empty";
 import { UpstreamError } from "./errors";
 import { hedged } from "./hedge";
 import { isClientGone, toUpstreamError } from "./stop";
@@ -26,9 +28,12 @@ export async function executeStream(
       deps,
       { ...opts, signal: anySignal(opts.signal, runSignal), isHedge, keepAlive: (r) => (release = r) },
       async (pt, signal, attemptController, meta) => {
-        const iterable = await deps.providerFor(pt.target).stream(req, pt.target, deps.contextFor(pt.target, signal));
+        const call = trackSend(deps.contextFor(pt.target, signal));
+        const iterable = await deps.providerFor(pt.target).stream(req, pt.target, call.ctx).catch((err: unknown) => {
+          throw call.classify(err, pt.target);
+        });
         const iterator = iterable[Symbol.asyncIterator]();
-        const prefix = await readToFirstContent(iterator, pt.target.provider.id);
+        const prefix = await readToFirstContent(iterator, pt.target.provider.id, req);
         const committedAt = deps.clock.now();
         return {
           prefix,
@@ -55,8 +60,12 @@ export async function executeStream(
   return didHedge ? { ...out, hedged: true } : out;
 }
 
-/** Read until the first event a caller would see as content; a cut or error before it is still invisible. */
-async function readToFirstContent(iterator: AsyncIterator<StreamEvent>, providerId: string): Promise<StreamEvent[]> {
+/**
+ * Read until the first event a caller would see as content; a cut or error before it is still invisible. A finish
+ * before any content commits too when the caller's own stop/max_tokens explains the empty answer (./empty.ts): that
+ * stream is passed through as the vendor sent it.
+ */
+async function readToFirstContent(iterator: AsyncIterator<StreamEvent>, providerId: string, req: CanonicalRequest): Promise<StreamEvent[]> {
   const prefix: StreamEvent[] = [];
   for (;;) {
     const step = await iterator.next();
@@ -69,7 +78,10 @@ async function readToFirstContent(iterator: AsyncIterator<StreamEvent>, provider
     prefix.push(step.value);
     const e = step.value;
     if ((e.type === "text" && e.text !== "") || e.type === "toolCall") return prefix;
-    if (e.type === "finish") throw new UpstreamError("empty", `${providerId} streamed an empty completion`);
+    if (e.type === "finish") {
+      if (emptyIsExplained(req, e.finishReason)) return prefix;
+      throw new UpstreamError("empty", `${providerId} streamed an empty completion`);
+    }
   }
 }
 

@@ -66,6 +66,11 @@ export interface AttemptReport {
   refusal?: boolean;
   /** This answer came after something on the way was passed over (set by the recorder, see `modeOf`). */
   failover?: boolean;
+  /**
+   * Fingerprint of the caller's tenant (a short hash, never a key), on the copy the recorder hands to the breakers,
+   * so one tenant's failures alone cannot trip a breaker for everyone (src/resilience/tenants.ts).
+   */
+  tenant?: string;
 }
 
 export interface EngineDeps {

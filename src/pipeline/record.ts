@@ -6,7 +6,7 @@
  * usage commits, breaker reports) goes through its one `later` edge.
  */
 import type { CanonicalResponse } from "../canonical";
-import type { RequestBreakers } from "../breakers/request";
+import { tenantFingerprint, type RequestBreakers } from "../breakers/request";
 import type { Clock } from "../engine/clock";
 import type { AttemptReport } from "../engine/types";
 import { logRequest, type Logger, type RequestLog } from "../observability/log";
@@ -45,8 +45,11 @@ export class Recorder {
   #degrading = false;
   #cacheWrite: ((res: CanonicalResponse, target: Target) => Promise<unknown>) | undefined;
   #usage: ((target: Target, usage: Usage | undefined) => Promise<unknown>) | undefined;
+  readonly #tenant: string;
 
-  constructor(private readonly ctx: RecorderContext) {}
+  constructor(private readonly ctx: RecorderContext) {
+    this.#tenant = tenantFingerprint(ctx.tenant);
+  }
 
   /** `s` without any configured secret in it (upstream messages can echo a key). */
   clean(s: string): string {
@@ -92,7 +95,8 @@ export class Recorder {
   attempt = (target: Target, r: AttemptReport): void => {
     this.#reports.push(r);
     if (r.outcome === "ok" && !this.#degrading && this.mode(this.#reports, target) === "failover") r.failover = true;
-    this.ctx.breakers.report(target, r);
+    // The breakers' copy carries the tenant's fingerprint; the trace's line does not need it.
+    this.ctx.breakers.report(target, { ...r, tenant: this.#tenant });
   };
 
   /** Primary or failover, for an answer from `target` after `attempts` (see `modeOf`). */

@@ -78,7 +78,7 @@ export function newRequest(
   deps: PipelineDeps,
 ): RequestState {
   const { app, platform } = deps;
-  const breakers = new RequestBreakers(init.config, platform.env, platform.where, app.clock, platform.later, app.breakerView);
+  const breakers = new RequestBreakers(init.config, platform.env, platform.where, app.clock, platform.later, app.breakerView, init.caller.tenant);
   const secrets = init.config.providers.map((p) => (p.apiKeySecret ? platform.secret(p.apiKeySecret) : undefined));
   const recorder = new Recorder({
     requestId: init.requestId,

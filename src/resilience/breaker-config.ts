@@ -34,6 +34,12 @@ export const BreakerConfig = z
     slowCallMs: z.number().int().positive().default(10_000),
     /** Trip on this many countable failures in a row, even below `minimumCalls` (Envoy's consecutive_5xx). */
     consecutiveFailures: z.number().int().min(1).default(5),
+    /**
+     * A failure trip (rate or consecutive) needs failures from at least this many distinct tenants while another
+     * tenant is being served, so one tenant's own requests cannot open the breaker for everyone
+     * (src/resilience/tenants.ts). With one tenant in the traffic the ordinary rules apply. 1 turns the check off.
+     */
+    minTenantsToTrip: z.number().int().min(1).max(10).default(2),
     /** Open time of the first trip; trip k waits openMs · 2^(k−1), capped by maxOpenMs. */
     openMs: z.number().int().positive().default(30_000),
     maxOpenMs: z.number().int().positive().default(300_000),

@@ -9,6 +9,7 @@
  */
 import { countsForBreaker, ignoredByHealth, type ErrorClass } from "../engine/errors";
 import type { BreakerConfig } from "./breaker-config";
+import { markOutcome, noteAsk, probeFailureCounts, probeRefused, tenantsAllowTrip, type HalfOpenTenants, type TenantMark } from "./tenants";
 
 /** The settings have their own file; re-exported so the breaker stays one import for its callers. */
 export { BreakerConfig } from "./breaker-config";
@@ -23,7 +24,7 @@ export interface SecondBucket { second: number; calls: number; failures: number;
 export type BreakerWindow = { type: "count"; outcomes: number[] } | { type: "time"; buckets: SecondBucket[] };
 
 /** Everything a breaker remembers; plain JSON (nulls, no undefined) so it survives storage unchanged. */
-export interface BreakerState {
+export interface BreakerState extends HalfOpenTenants {
   state: BreakerStateName;
   /** When the current state was entered, ms. */
   since: number;
@@ -36,6 +37,8 @@ export interface BreakerState {
   decayFrom: number | null;
   window: BreakerWindow;
   consecutiveFailures: number;
+  /** Which tenant each countable outcome of the window came from (./tenants.ts); absent in state saved before it. */
+  tenants?: TenantMark[];
   /** Grant times of half-open probe permits not yet reported. */
   permits: number[];
   /** Half-open probes that did not fail, and how many of those were slow. */
@@ -69,6 +72,8 @@ export interface Outcome {
   durationMs: number;
   /** True when the call ran on a half-open probe permit from `admit`. */
   probe?: boolean;
+  /** Fingerprint of the tenant whose request this was (never a key); absent means unknown, one shared tenant. */
+  tenant?: string;
 }
 
 /** Operator actions (admin API). */
@@ -88,6 +93,7 @@ export function initialBreaker(now: number): BreakerState {
     decayFrom: null,
     window: { type: "count", outcomes: [] },
     consecutiveFailures: 0,
+    tenants: [],
     permits: [],
     probeSuccesses: 0,
     probeSlow: 0,
@@ -167,6 +173,9 @@ function move(s: BreakerState, to: BreakerStateName, now: number, reason: Transi
 function clearPeriod(s: BreakerState, window: BreakerWindow): void {
   s.window = window;
   s.consecutiveFailures = 0;
+  s.tenants = [];
+  s.probeAsks = [];
+  s.probeFailedBy = [];
   s.permits = [];
   s.probeSuccesses = 0;
   s.probeSlow = 0;
@@ -289,17 +298,21 @@ export function admitLocally(snapshot: BreakerStateView, now: number): BreakerVe
 
 /**
  * May a call go to this provider now? CLOSED admits; OPEN past `openUntil` becomes HALF_OPEN, which grants at most
- * `cfg.probes` concurrent permits (the caller must report the call with `probe: true`).
+ * `cfg.probes` concurrent permits (the caller must report the call with `probe: true`). `tenant` (a fingerprint) lets a
+ * tenant whose own probe failed yield the next permit to another tenant that is asking (./tenants.ts).
  */
 export function admit(
   state: BreakerState,
   cfg: BreakerConfig,
   now: number,
+  tenant?: string,
 ): Step & { decision: AdmitDecision } {
-  const { state: s, transitions } = tick(state, cfg, now);
-  const v = verdictOf(s.state); // tick has already moved a due OPEN to HALF_OPEN
-  if (v.verdict === "admit") return { state: s, decision: { allowed: true, reason: v.reason }, transitions };
-  if (v.verdict === "deny") return { state: s, decision: { allowed: false, reason: v.reason }, transitions };
+  const { state: ticked, transitions } = tick(state, cfg, now);
+  const v = verdictOf(ticked.state); // tick has already moved a due OPEN to HALF_OPEN
+  if (v.verdict === "admit") return { state: ticked, decision: { allowed: true, reason: v.reason }, transitions };
+  if (v.verdict === "deny") return { state: ticked, decision: { allowed: false, reason: v.reason }, transitions };
+  const s = tenant === undefined ? ticked : { ...ticked, probeAsks: noteAsk(ticked.probeAsks ?? [], tenant, now, cfg.probeTimeoutMs) };
+  if (probeRefused(s, tenant, now, cfg.probeTimeoutMs)) return { state: s, decision: { allowed: false, reason: "probe_denied" }, transitions };
   if (s.permits.length < cfg.probes) {
     const granted = { ...s, permits: [...s.permits, now] };
     return { state: granted, decision: { allowed: true, reason: "probe" }, transitions };
@@ -335,14 +348,19 @@ export function record(
   if (s.state === "CLOSED") {
     addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now);
     s.consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
+    s.tenants = markOutcome(s.tenants ?? [], cfg.window, { t: outcome.tenant ?? "", f: failed ? 1 : 0, at: now });
     const w = windowStats(s, cfg, now);
     const full = w.calls >= cfg.minimumCalls;
-    if (full && w.failureRate >= cfg.failureRateThreshold) trip(s, cfg, now, random, "failure_rate", out);
+    // Failure trips need several tenants' failures while others are served (./tenants.ts); slow trips are not gated.
+    const byTenants = (streak?: number) => tenantsAllowTrip(s.tenants!, cfg.minTenantsToTrip, streak);
+    if (full && w.failureRate >= cfg.failureRateThreshold && byTenants()) trip(s, cfg, now, random, "failure_rate", out);
     else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
-    else if (s.consecutiveFailures >= cfg.consecutiveFailures) trip(s, cfg, now, random, "consecutive_failures", out);
+    else if (s.consecutiveFailures >= cfg.consecutiveFailures && byTenants(s.consecutiveFailures)) trip(s, cfg, now, random, "consecutive_failures", out);
   } else if (probeInHalfOpen) {
-    if (failed) {
+    if (failed && probeFailureCounts(s, outcome.tenant, cfg.minTenantsToTrip, now, cfg.probeTimeoutMs)) {
       trip(s, cfg, now, random, "probe_failed", out);
+    } else if (failed) {
+      s.probeFailedBy = [...(s.probeFailedBy ?? []), outcome.tenant!]; // others' probes decide; the permit is back
     } else {
       s.probeSuccesses++;
       if (slow) s.probeSlow++;

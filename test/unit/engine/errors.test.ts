@@ -23,6 +23,7 @@ import type { Target } from "../../../src/providers/types";
 const CLASSES: ErrorClass[] = [
   "rate_limited", "server_error", "timeout", "network", "malformed", "empty", "stream_cut", "stall",
   "context_length", "bad_request", "upstream_auth", "model_not_found", "misconfigured", "cancelled",
+  "unconvertible",
 ];
 
 const target: Target = {
@@ -60,7 +61,7 @@ describe("the error-policy table", () => {
   });
 
   it("caller faults never count against a provider, never degrade, and stop the request", () => {
-    for (const cls of ["bad_request", "cancelled"] as const) {
+    for (const cls of ["bad_request", "cancelled", "unconvertible"] as const) {
       expect([decisionFor(cls), countsForBreaker(cls), mayDegrade(cls)]).toEqual(["report", false, false]);
     }
     expect([decisionFor("context_length"), countsForBreaker("context_length"), mayDegrade("context_length")]).toEqual(["next_target", false, false]);

@@ -87,6 +87,7 @@ describe("config", () => {
       slowCallRateThreshold: 1,
       slowCallMs: 10_000,
       consecutiveFailures: 5,
+      minTenantsToTrip: 2,
       openMs: 30_000,
       maxOpenMs: 300_000,
       openJitter: 0.1,
