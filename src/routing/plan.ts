@@ -261,7 +261,9 @@ function hedgeFor(input: PlanInput, ordered: PlannedEntry[], tierHedges: boolean
   if (!first || ordered.length < 2) {
     return { allowed: false, reason: `nothing to hedge to: ${ordered.length} target${ordered.length === 1 ? "" : "s"}` };
   }
-  if (input.hedgeShare !== undefined && input.hedgeShare >= hedging.maxHedgeShare) {
+  // The share keeps hedges from doubling load on healthy providers; against a suspect first target it only delays help.
+  const firstSuspect = input.health(first.target)?.suspect === true;
+  if (!firstSuspect && input.hedgeShare !== undefined && input.hedgeShare >= hedging.maxHedgeShare) {
     return { allowed: false, reason: `hedge budget spent: ${round(input.hedgeShare)} ≥ ${hedging.maxHedgeShare}` };
   }
   const metric = input.stream ? "TTFT" : "latency";
