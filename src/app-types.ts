@@ -10,6 +10,7 @@ import type { FaultView } from "./chaos/view";
 import type { DetourConfig } from "./config/schema";
 import type { Governor } from "./engine/governor";
 import type { HedgeBudget } from "./engine/hedge";
+import type { InflightTracker } from "./resilience/inflight";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   log: Logger;
   /** The isolate's snapshot of every breaker (one per isolate in production; fresh per test). */
   breakerView: BreakerView;
+  /** The isolate's attempts in flight per provider, for slow-call detection (src/resilience/inflight.ts). */
+  inflight: InflightTracker;
   /** Share of hedged requests in this isolate (routing.hedging.maxHedgeShare). */
   hedgeBudget: (maxShare: number) => HedgeBudget;
   /** Retry budget and adaptive throttling state per provider, for this isolate and config. */

@@ -14,6 +14,7 @@ import { isolateFaults } from "./chaos/view";
 import type { DetourConfig } from "./config/schema";
 import { Governor } from "./engine/governor";
 import { HedgeBudget } from "./engine/hedge";
+import { isolateInflight } from "./resilience/inflight";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
@@ -28,6 +29,7 @@ export const productionDeps: AppDeps = {
   fetch: (input, init) => globalThis.fetch(input, init),
   log,
   breakerView: isolateView,
+  inflight: isolateInflight,
   faultView: isolateFaults,
   cacheWrites: new Map(),
   hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),

@@ -12,6 +12,7 @@ import { DEFAULT_MODEL_QUALITY, ModelQuality, RoutingPolicy } from "../routing/p
 import { RetryBudgetConfig, ThrottleConfig } from "../resilience/budget";
 import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
+import { InflightConfig } from "../resilience/inflight";
 
 const Id = z
   .string()
@@ -204,9 +205,11 @@ export const DetourConfig = z
          * 0 sends every request's outcomes immediately.
          */
         reportFlushMs: z.number().int().min(0).max(60_000).default(1000),
+        /** In-flight slow detection: hangs and brownouts judged while calls wait (docs/breakers.md). */
+        inflight: InflightConfig.prefault({}),
       })
       .strict()
-      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500, reportFlushMs: 1000 }),
+      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500, reportFlushMs: 1000, inflight: InflightConfig.parse({}) }),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -28,7 +28,7 @@ export type AttemptFn<T> = (pt: PlannedTarget, signal: AbortSignal, controller: 
 
 /** Run the plan: the first target that answers wins; see the file comment for retries and failover. */
 export async function runAttempts<T>(plan: PlannedTarget[], deps: EngineDeps, opts: LoopOptions<T>, attempt: AttemptFn<T>): Promise<Outcome<T>> {
-  const run = new Run(deps, opts);
+  const run = new Run(deps, opts, plan.length);
   try {
     for (let ti = 0; ti < plan.length; ti++) {
       const out = await run.target(plan[ti]!, ti, attempt);
@@ -53,6 +53,7 @@ class Run<T> {
   constructor(
     private readonly deps: EngineDeps,
     private readonly opts: LoopOptions<T>,
+    private readonly planLength: number,
   ) {
     this.#cancelDeadline = armTimer(deps.clock, opts.deadlineMs, this.request, () => new DeadlineError());
     if (opts.signal?.aborted) this.#onClientAbort();
@@ -124,6 +125,27 @@ class Run<T> {
     return undefined;
   }
 
+  /**
+   * Register the attempt with the in-flight tracker and judge it at its slow time. It may be abandoned (with the
+   * `slow` class) only while another target of the plan could start instead: the last target is waited for.
+   */
+  #watch(pt: PlannedTarget, ti: number, controller: AbortController): { settle(ok: boolean): void } {
+    const ms = pt.slowAfterMs;
+    if (!this.deps.inflight || ms === undefined) return UNWATCHED;
+    const abandon =
+      ti < this.planLength - 1
+        ? () => controller.abort(new UpstreamError("slow", `${pt.target.provider.id} sent nothing for ${ms} ms and its calls in flight are slow: moving on`))
+        : undefined;
+    const watch = this.deps.inflight.start(pt.target, ms, abandon);
+    const cancel = after(this.deps.clock, ms, () => watch.overdue());
+    return {
+      settle: (ok) => {
+        cancel();
+        watch.settle(ok);
+      },
+    };
+  }
+
   /** One attempt: its outcome when it ends the run (an answer, or the caller gone), else its error. */
   async once(pt: PlannedTarget, ti: number, attempt: AttemptFn<T>, probe: boolean, waitedMs: number): Promise<{ outcome: Outcome<T> } | { error: UpstreamError }> {
     const { clock } = this.deps;
@@ -133,10 +155,12 @@ class Run<T> {
       new UpstreamError("timeout", `${pt.target.provider.id} sent no first byte within ${pt.policy.firstByteMs} ms`),
     );
     const started = clock.now();
+    const watch = this.#watch(pt, ti, controller);
     const line = (outcome: "ok" | "error") => entry(pt, outcome, clock.now() - started, waitedMs, this.opts.isHedge, probe);
     try {
       const value = await Promise.race([attempt(pt, controller.signal, controller, { probe, startedAt: started }), untilAborted(controller.signal)]);
       cancelFirstByte();
+      watch.settle(true);
       const r = { ...line("ok"), ...(this.opts.extras?.(value) ?? {}) };
       // A committed stream reports itself when it settles (continueStream); only its trace line is written now.
       if (this.opts.keepAlive) this.attempts.push(r);
@@ -155,6 +179,7 @@ class Run<T> {
       return { outcome: { ok: true, value, target: pt.target, targetIndex: ti, attempts: this.attempts } };
     } catch (raw) {
       cancelFirstByte();
+      watch.settle(false);
       unlink();
       const gone = this.stopped();
       const err = gone
@@ -168,6 +193,16 @@ class Run<T> {
       return { error: err };
     }
   }
+}
+
+/** A watch that does nothing (no tracker, or no threshold for this target). */
+const UNWATCHED = { settle: () => {} };
+
+/** Call `fn` after `ms` on `clock`; the returned function cancels it. */
+function after(clock: EngineDeps["clock"], ms: number, fn: () => void): () => void {
+  const cancel = new AbortController();
+  clock.sleep(ms, cancel.signal).then(fn, () => {});
+  return () => cancel.abort();
 }
 
 function entry(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs: number, isHedge = false, probe = false): AttemptReport {

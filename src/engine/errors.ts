@@ -24,6 +24,11 @@ export type ErrorClass =
   | "stream_cut"
   /** No stream event within the per-chunk stall budget. */
   | "stall"
+  /**
+   * Abandoned before its first byte: in flight far longer than the provider's normal latency while its provider is
+   * suspect (src/resilience/inflight.ts). A slow call against the provider, never seen by the caller.
+   */
+  | "slow"
   /** The prompt does not fit this model; a larger-context target may take it. */
   | "context_length"
   /** The vendor says the request itself is invalid (400/422 other than context length). */
@@ -95,6 +100,8 @@ const POLICY: Record<ErrorClass, ErrorPolicy> = {
   empty:           { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   stream_cut:      { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   stall:           { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
+  // Retrying a provider judged hung would wait on it again: the next target starts at once.
+  slow:            { decision: "next_target", countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
   // Another target with a larger context window may take it; if none does, the caller must shorten the prompt.
   context_length:  { decision: "next_target", countsForBreaker: false, overload: false, healthSignal: null,           degradeReason: null,             capacity: false, status: 400 },
   // Operator faults: another provider may still serve, and the outage they cause is real, so they may degrade.

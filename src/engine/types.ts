@@ -20,6 +20,19 @@ export interface AttemptPolicy {
 export interface PlannedTarget {
   target: Target;
   policy: AttemptPolicy;
+  /**
+   * After this long without an answer (JSON) or first content (stream) an attempt counts as slow and its provider is
+   * judged (src/resilience/inflight.ts `slowAfterMs`). Absent: no in-flight detection for this target.
+   */
+  slowAfterMs?: number;
+}
+
+/** One attempt as the in-flight tracker sees it (`EngineDeps.inflight`). */
+export interface InflightWatch {
+  /** The attempt's slow time has come: judge its provider (abandoning its slow attempts when it is suspect). */
+  overdue(): void;
+  /** The attempt ended before committing to its caller: answered (`ok`) or failed. */
+  settle(ok: boolean): void;
 }
 
 /** Whether a target may be tried now (the breaker's say). `probe` marks a half-open trial call. */
@@ -83,6 +96,13 @@ export interface EngineDeps {
   admit?(target: Target): Admission | Promise<Admission>;
   /** Every attempt, as it settles (skips included; a committed stream when the stream ends). */
   onAttempt?(target: Target, report: AttemptReport): void;
+  /**
+   * In-flight slow detection (src/resilience/inflight.ts). `abandon` is given only when another target could start
+   * instead; it aborts the attempt with the `slow` class. Absent: attempts wait for their first-byte timeout.
+   */
+  inflight?: {
+    start(target: Target, slowAfterMs: number, abandon?: () => void): InflightWatch;
+  };
   /** Retry budget and adaptive throttling (src/engine/governor.ts). Absent: neither applies. */
   governor?: {
     firstAttempt(target: Target): { allowed: boolean; reason?: string };

@@ -4,6 +4,7 @@ import { executeJson } from "../engine/execute";
 import { executeStream } from "../engine/stream";
 import type { EngineDeps } from "../engine/types";
 import { providerFor } from "../providers/registry";
+import { inflightWatcher } from "../resilience/inflight";
 import { simulatedFetch } from "../providers/simulated";
 import type { Target } from "../providers/types";
 import { faultOn } from "./chaos";
@@ -36,6 +37,9 @@ export function engineFor(state: Chaotic, deps: PipelineDeps): EngineDeps {
       now: app.clock.now,
     }),
     admit: state.breakers.admit,
+    ...(state.config.resilience.inflight.enabled
+      ? { inflight: inflightWatcher(app.inflight, state.config.resilience.inflight, now, (t: Target) => state.breakers.key(t)) }
+      : {}),
     onAttempt: state.recorder.attempt,
     governor: {
       firstAttempt: (t) => gov.firstAttempt(t.provider.id, now(), app.random()),

@@ -21,6 +21,7 @@ export async function route(state: Looked, deps: PipelineDeps): Promise<Routed> 
     now: app.clock.now(),
     hedgeShare: 0,
     takeHedge: () => hedgeBudget.take(app.clock.now()),
+    inflight: app.inflight,
   });
   state.recorder.routed(routed);
   return { ...state, routed };

@@ -6,7 +6,8 @@
  * Steps, each leaving a reason for the trace:
  * 1. Capability: context window (input + requested output), max output, tools, JSON, vision. A model that cannot
  *    take the request is never tried, not even as a fallback.
- * 2. Health: an open, forced-open or disabled breaker is skipped; a score below the tier's `minHealth` is skipped for
+ * 2. Health: an open, forced-open or disabled breaker is skipped, and so is a provider this isolate suspects of hanging
+ *    (`suspect`); a score below the tier's `minHealth` is skipped for
  *    that tier; a half-open breaker stays, after the healthy targets. Unknown health counts as healthy at 0.9.
  * 3. Quality floor of the task class.
  * 4. Order by the class strategy (cheapest / reliable / ordered).
@@ -32,6 +33,11 @@ export interface TargetHealth {
   rateLimitRate: number;
   ttftP95Ms: number | null;
   latencyP95Ms: number | null;
+  /**
+   * This isolate sees several of the provider's calls in flight far past its normal latency (src/resilience/inflight.ts):
+   * passed over like an open breaker until it answers in normal time again or its cool-down ends.
+   */
+  suspect?: boolean;
 }
 
 export interface PlanInput {
@@ -80,6 +86,9 @@ export const DEFAULT_EXPECTED_OUTPUT = 1024;
 export const PRESSURE_RATE_LIMIT = 0.2;
 /** For pressure, a target scoring below this counts as unavailable whatever the tier. */
 export const PRESSURE_MIN_SCORE = 0.2;
+
+/** Why a suspect provider was passed over, as the trace reads it. */
+export const SUSPECT_REASON = "suspect: calls in flight far slower than normal";
 
 /** The breaker refuses every call: the target is skipped, and it is never a standby. */
 const blocked = (h: TargetHealth) => verdictOf(h.state).verdict === "deny";
@@ -199,6 +208,7 @@ function healthOrQualityGap(
   const breaker = verdictOf(row.health.state);
   // The breaker's own denial reason, so the trace reads the same whichever layer skipped the target.
   if (breaker.verdict === "deny") return { reason: breaker.reason, unavailable: true };
+  if (row.health.suspect) return { reason: SUSPECT_REASON, unavailable: true };
   // A half-open breaker's score is capped at 0.5 by construction, which says nothing about the provider; it stays
   // in the plan and the breaker decides whether this request may be a probe.
   if (breaker.verdict !== "probe" && score < minHealth) return { reason: `skipped: health ${down(score)} < ${minHealth} (${tier})`, unavailable: true };
@@ -232,14 +242,14 @@ function reasonFor(strategy: Strategy, row: Row, i: number): string {
 
 /** Fallback order: closed, then half-open, then blocked breakers (which will most likely refuse). */
 function stateRank(row: Row): number {
-  return probing(row.health) ? 1 : blocked(row.health) ? 2 : 0;
+  return probing(row.health) || row.health.suspect ? 1 : blocked(row.health) ? 2 : 0;
 }
 
 function pressureOf(capable: Row[]): number {
   // No capable target is a capability failure, not load: report no pressure so the caller's error says why.
   if (capable.length === 0) return 0;
   const strained = capable.filter(
-    ({ health: h }) => verdictOf(h.state).verdict !== "admit" || h.rateLimitRate >= PRESSURE_RATE_LIMIT || h.score < PRESSURE_MIN_SCORE,
+    ({ health: h }) => verdictOf(h.state).verdict !== "admit" || h.suspect === true || h.rateLimitRate >= PRESSURE_RATE_LIMIT || h.score < PRESSURE_MIN_SCORE,
   ).length;
   return strained / capable.length;
 }
@@ -251,7 +261,9 @@ function hedgeFor(input: PlanInput, ordered: PlannedEntry[], tierHedges: boolean
   if (!first || ordered.length < 2) {
     return { allowed: false, reason: `nothing to hedge to: ${ordered.length} target${ordered.length === 1 ? "" : "s"}` };
   }
-  if (input.hedgeShare !== undefined && input.hedgeShare >= hedging.maxHedgeShare) {
+  // The share keeps hedges from doubling load on healthy providers; against a suspect first target it only delays help.
+  const firstSuspect = input.health(first.target)?.suspect === true;
+  if (!firstSuspect && input.hedgeShare !== undefined && input.hedgeShare >= hedging.maxHedgeShare) {
     return { allowed: false, reason: `hedge budget spent: ${round(input.hedgeShare)} ≥ ${hedging.maxHedgeShare}` };
   }
   const metric = input.stream ? "TTFT" : "latency";

@@ -10,9 +10,10 @@ import type { DetourConfig } from "../config/schema";
 import type { AttemptReport as AttemptLog, HedgeOptions, PlannedTarget } from "../engine/types";
 import type { Target } from "../providers/types";
 import { effectiveState } from "../resilience/breaker";
+import { slowAfterMs, type InflightTracker } from "../resilience/inflight";
 import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "../resilience/limits";
 import type { Classification } from "./classify";
-import { estimateCostUsd, expectedOutputTokens, plan, type RoutingPlan, type TargetHealth } from "./plan";
+import { estimateCostUsd, expectedOutputTokens, plan, UNKNOWN_HEALTH, type RoutingPlan, type TargetHealth } from "./plan";
 import type { ResolvedPlan } from "./resolve";
 
 export interface RoutedRequest {
@@ -36,15 +37,20 @@ export function routeRequest(input: {
   now: number;
   hedgeShare: number;
   takeHedge: () => boolean;
+  /** The isolate's in-flight tracker: suspect providers are passed over, attempts get a slow threshold. */
+  inflight?: InflightTracker;
 }): RoutedRequest {
   const { resolved, config } = input;
   const route = config.routes[resolved.route];
   const criticality = route?.criticality ?? config.routing.criticality;
+  const inflight = config.resilience.inflight.enabled ? input.inflight : undefined;
+  const suspect = (t: Target) => inflight?.suspect(input.keyFor(t), input.now) === true;
   const health = (t: Target): TargetHealth | undefined => {
     const snap = input.view.get(input.keyFor(t));
-    if (!snap) return undefined;
+    if (!snap) return suspect(t) ? { ...UNKNOWN_HEALTH, suspect: true } : undefined;
     const m = snap.models[t.model.id];
     return {
+      ...(suspect(t) ? { suspect: true } : {}),
       // An open breaker whose time is up is a probe candidate: planned like half-open, and admission decides.
       state: effectiveState(snap, input.now),
       score: m?.score ?? snap.score,
@@ -68,7 +74,14 @@ export function routeRequest(input: {
     throw new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" });
   }
   const policyOf = new Map(resolved.targets.map((t) => [t.target, t.policy] as const));
-  const targets = p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy }));
+  const slowAfter = (t: Target): { slowAfterMs?: number } => {
+    if (!inflight) return {};
+    const snap = input.view.get(input.keyFor(t));
+    const h = snap?.models[t.model.id]?.health ?? snap?.health;
+    const history = h ? { ttftP99Ms: h.ttft.p99, latencyP99Ms: h.latency.p99, tokensPerSecond: h.tokensPerSecond } : undefined;
+    return { slowAfterMs: slowAfterMs(config.resilience.inflight, history, { stream: input.stream, maxOutputTokens: input.classification.needs.maxOutputTokens }) };
+  };
+  const targets = p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy, ...slowAfter(e.target) }));
   if (targets.length === 0) {
     throw new ApiError(
       400,
@@ -78,7 +91,12 @@ export function routeRequest(input: {
       "model",
     );
   }
-  const hedge = p.hedge.allowed && p.hedge.afterMs !== undefined ? { afterMs: p.hedge.afterMs, allow: input.takeHedge } : undefined;
+  // The hedge share protects healthy providers from doubled load; against a provider judged sick it only delays help.
+  // Asked when the hedge timer fires, `afterMs` after routing: is the first target suspect by then?
+  const first = p.ordered[0]?.target;
+  const hedgeAt = input.now + (p.hedge.afterMs ?? 0);
+  const allow = () => (first !== undefined && inflight?.suspect(input.keyFor(first), hedgeAt) === true) || input.takeHedge();
+  const hedge = p.hedge.allowed && p.hedge.afterMs !== undefined ? { afterMs: p.hedge.afterMs, allow } : undefined;
   return {
     targets,
     skipped: p.skipped.map((s) => ({ provider: s.target.provider.id, model: s.target.model.id, outcome: "skipped" as const, skipReason: s.reason, ms: 0 })),

@@ -10,6 +10,7 @@ import { FaultView } from "../../src/chaos/view";
 import type { DetourConfig } from "../../src/config/schema";
 import { Governor } from "../../src/engine/governor";
 import { HedgeBudget } from "../../src/engine/hedge";
+import { InflightTracker } from "../../src/resilience/inflight";
 import { createApp, perIsolate } from "../../src/index";
 import { jsonLogger, type RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
@@ -53,7 +54,8 @@ export function harness(opts: HarnessOptions = {}) {
   const isolation = crypto.randomUUID();
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
-  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, cacheWrites: new Map(), edgeCache: () => edge,
+  const inflight = new InflightTracker();
+  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, inflight, cacheWrites: new Map(), edgeCache: () => edge,
     hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
     governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
   });
@@ -122,7 +124,7 @@ export function harness(opts: HarnessOptions = {}) {
       ...(cf ? { cf: cf as RequestInit["cf"] } : {}),
     });
 
-  return { app, clock, vendors, logs, logLines, env: testEnv, call, chat, breakerView };
+  return { app, clock, vendors, logs, logLines, env: testEnv, call, chat, breakerView, inflight };
 }
 
 /** Concatenate the text deltas of parsed OpenAI SSE chunks. */

@@ -21,7 +21,7 @@ import type { Failure } from "../../../src/engine/execute";
 import type { Target } from "../../../src/providers/types";
 
 const CLASSES: ErrorClass[] = [
-  "rate_limited", "server_error", "timeout", "network", "malformed", "empty", "stream_cut", "stall",
+  "rate_limited", "server_error", "timeout", "network", "malformed", "empty", "stream_cut", "stall", "slow",
   "context_length", "bad_request", "upstream_auth", "model_not_found", "misconfigured", "cancelled",
   "unconvertible",
 ];
@@ -67,12 +67,16 @@ describe("the error-policy table", () => {
     expect([decisionFor("context_length"), countsForBreaker("context_length"), mayDegrade("context_length")]).toEqual(["next_target", false, false]);
   });
 
+  it("an abandoned slow attempt moves on at once and counts against its provider like a timeout", () => {
+    expect([decisionFor("slow"), countsForBreaker("slow"), healthSignalOf("slow"), degradeReasonOf("slow")]).toEqual(["next_target", true, "timeout", "timeout"]);
+  });
+
   it("overload is the classes adaptive throttling has always counted as rejections", () => {
-    expect(CLASSES.filter(isOverload).sort()).toEqual(["rate_limited", "server_error", "stall", "timeout"]);
+    expect(CLASSES.filter(isOverload).sort()).toEqual(["rate_limited", "server_error", "slow", "stall", "timeout"]);
   });
 
   it("health's extra rates: silence feeds timeouts, 429s feed rate limits", () => {
-    expect(CLASSES.filter((c) => healthSignalOf(c) === "timeout").sort()).toEqual(["stall", "timeout"]);
+    expect(CLASSES.filter((c) => healthSignalOf(c) === "timeout").sort()).toEqual(["slow", "stall", "timeout"]);
     expect(CLASSES.filter((c) => healthSignalOf(c) === "rate_limited")).toEqual(["rate_limited"]);
   });
 

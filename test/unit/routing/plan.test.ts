@@ -4,7 +4,7 @@ import type { ModelConfig, ProviderConfig } from "../../../src/config/schema";
 import type { Target } from "../../../src/providers/types";
 import type { BreakerStateName } from "../../../src/resilience/breaker";
 import type { Classification, Needs, TaskClass } from "../../../src/routing/classify";
-import { estimateCostUsd, expectedOutputTokens, plan, type PlanInput, type TargetHealth } from "../../../src/routing/plan";
+import { estimateCostUsd, expectedOutputTokens, plan, SUSPECT_REASON, type PlanInput, type TargetHealth } from "../../../src/routing/plan";
 import { type Criticality, DEFAULT_ROUTING_POLICY, RoutingPolicy } from "../../../src/routing/policy";
 
 type ModelOpts = Partial<ModelConfig> & { quality?: number };
@@ -211,6 +211,29 @@ describe("fallback when nothing is healthy", () => {
 
   it("also when the quality floor leaves nothing", () =>
     expect(reasons(run([t("a", { quality: 1 })], {}, { classification: cls("code") }))).toEqual(["fallback: no healthy target"]));
+});
+
+describe("suspect providers (in-flight slow detection)", () => {
+  it("are passed over like an open breaker, typed in the skip reason, and make the answer a failover", () => {
+    const p = run([t("a"), t("b")], { a: h(0.95, "CLOSED", { suspect: true }) });
+    expect(order(p)).toEqual(["b"]);
+    expect(skipOf(p, "a")).toBe(SUSPECT_REASON);
+    expect(p.passedOver).toBe(true);
+    expect(p.pressure).toBe(0.5);
+  });
+
+  it("are still tried, before blocked breakers, when nothing healthy is left", () => {
+    const p = run([t("a"), t("b")], { a: h(0.95, "OPEN"), b: h(0.95, "CLOSED", { suspect: true }) });
+    expect(order(p)).toEqual(["b", "a"]);
+    expect(reasons(p)).toEqual(["fallback: no healthy target", "fallback: no healthy target"]);
+  });
+
+  it("a suspect first target is hedged even when the hedge share is spent", () => {
+    const health = { a: h(0.9, "CLOSED", { latencyP95Ms: 900, suspect: true }), b: h(0.9, "CLOSED", { suspect: true }) };
+    expect(run([t("a"), t("b")], health, { tier: "premium", hedgeShare: 0.5 }).hedge).toMatchObject({ allowed: true, afterMs: 900 });
+    const healthy = { a: h(0.9, "CLOSED", { latencyP95Ms: 900 }) };
+    expect(run([t("a"), t("b")], healthy, { tier: "premium", hedgeShare: 0.5 }).hedge).toMatchObject({ allowed: false });
+  });
 });
 
 describe("hedge", () => {

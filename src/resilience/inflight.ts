@@ -1,0 +1,187 @@
+/**
+ * In-flight slow-call detection: a hang or brownout is visible while calls are still waiting, long before any of them
+ * times out. Per breaker key, the isolate keeps the attempts in flight with their start time and the time after which
+ * each counts as slow (`slowAfterMs`: the provider's own observed p99 × a factor, with a floor — see `slowAfterMs`).
+ * When at least `minSlow` in-flight attempts are slow, and they are at least `minSlowShare` of the provider's calls in
+ * flight, the provider is SUSPECT: routing passes it over and the engine abandons its slow attempts that have not yet
+ * sent a byte to their caller. It stays suspect until one of its attempts succeeds in normal time or `coolDownMs`
+ * passes without new evidence.
+ *
+ * Pure and isolate-local: `now` and the settings are arguments, nothing is shared between isolates (the slow attempts'
+ * reports reach the shared breaker, which is how other isolates learn of it). Memory is bounded by `maxEntries`
+ * attempts and keys; settled attempts are dropped at once.
+ */
+import { z } from "zod";
+
+/** `resilience.inflight` (docs/breakers.md "In-flight slow detection"). */
+export const InflightConfig = z
+  .object({
+    /** Off: attempts wait for their first-byte timeout as before. */
+    enabled: z.boolean().default(true),
+    /** An attempt is slow past `factor` × the provider/model's observed p99 (TTFT for streams, latency for JSON). */
+    factor: z.number().min(1).max(100).default(4),
+    /** Never slow before this, however fast the history: guards against a tight p99 on thin traffic. */
+    floorMs: z.number().int().min(50).max(600_000).default(1000),
+    /** Slow threshold when the provider/model has no history yet (a cold isolate or a new model). */
+    defaultMs: z.number().int().min(50).max(600_000).default(5000),
+    /** JSON: per output token when the provider has no tokens/s history, to stretch the threshold for long answers. */
+    msPerToken: z.number().min(0).max(10_000).default(20),
+    /** Slow in-flight attempts needed before a provider is suspect: one slow call is a tail, several are a hang. */
+    minSlow: z.number().int().min(1).max(1000).default(3),
+    /** …and their share of the provider's attempts in flight, so a busy provider's normal tail is not a hang. */
+    minSlowShare: z.number().min(0).max(1).default(0.1),
+    /** A suspect provider is trusted again this long after the last slow evidence (or at once on a normal success). */
+    coolDownMs: z.number().int().min(100).max(600_000).default(10_000),
+    /** Most attempts (and keys) tracked per isolate; beyond it the oldest are forgotten. */
+    maxEntries: z.number().int().min(10).max(100_000).default(2000),
+  })
+  .strict();
+export type InflightConfig = z.infer<typeof InflightConfig>;
+
+/** What the health history says about a provider/model, for `slowAfterMs`. */
+export interface LatencyHistory {
+  /** p99 time to first token (streams), ms; null without data. */
+  ttftP99Ms: number | null;
+  /** p99 whole-call latency (JSON), ms; null without data. */
+  latencyP99Ms: number | null;
+  /** Output tokens per second of generation; null without token counts. */
+  tokensPerSecond: number | null;
+}
+
+/**
+ * After how long an attempt counts as slow. Streams are judged on time to first content, which does not grow with the
+ * answer. JSON answers arrive whole, so a long answer is slow for a good reason: the threshold is stretched to cover
+ * the caller's `max_tokens` at the provider's observed per-token rate (or `msPerToken` without one).
+ */
+export function slowAfterMs(
+  cfg: InflightConfig,
+  h: LatencyHistory | undefined,
+  req: { stream: boolean; maxOutputTokens?: number | undefined },
+): number {
+  const p99 = req.stream ? h?.ttftP99Ms : h?.latencyP99Ms;
+  let base = p99 === null || p99 === undefined ? cfg.defaultMs : cfg.factor * p99;
+  if (!req.stream && req.maxOutputTokens !== undefined) {
+    const perToken = h?.tokensPerSecond ? 1000 / h.tokensPerSecond : cfg.msPerToken;
+    base = Math.max(base, cfg.factor * req.maxOutputTokens * perToken);
+  }
+  return Math.round(Math.max(cfg.floorMs, base));
+}
+
+interface Attempt {
+  key: string;
+  startedAt: number;
+  slowAt: number;
+  /** Abandon the attempt (only when there is another target to start instead); absent otherwise. */
+  abandon?: () => void;
+}
+
+interface KeyState {
+  inflight: Set<number>;
+  /** Suspect until this time (0: not suspect). */
+  suspectUntil: number;
+}
+
+/** What `overdue` found. */
+export interface OverdueVerdict {
+  /** The provider is suspect now. */
+  suspect: boolean;
+  /** Slow attempts in flight to the provider, and all attempts in flight to it. */
+  slow: number;
+  inflight: number;
+}
+
+/** One isolate's in-flight attempts per breaker key. */
+export class InflightTracker {
+  #next = 1;
+  #attempts = new Map<number, Attempt>();
+  #keys = new Map<string, KeyState>();
+
+  /** Register an attempt to `key` that counts as slow from `now + slowAfter`; returns its id. */
+  start(key: string, now: number, slowAfter: number, cfg: InflightConfig, abandon?: () => void): number {
+    const id = this.#next++;
+    this.#attempts.set(id, { key, startedAt: now, slowAt: now + slowAfter, ...(abandon ? { abandon } : {}) });
+    this.#key(key).inflight.add(id);
+    this.#bound(cfg.maxEntries);
+    return id;
+  }
+
+  /**
+   * The attempt has ended (answered, failed, or abandoned). A success before its slow time clears the provider's
+   * suspicion: it is answering in normal time again.
+   */
+  settle(id: number, now: number, ok: boolean): void {
+    const a = this.#attempts.get(id);
+    if (!a) return;
+    this.#attempts.delete(id);
+    const k = this.#keys.get(a.key);
+    if (!k) return;
+    k.inflight.delete(id);
+    if (ok && now < a.slowAt) k.suspectUntil = 0;
+    if (k.inflight.size === 0 && k.suspectUntil <= now) this.#keys.delete(a.key);
+  }
+
+  /**
+   * The attempt's slow time has come (the engine's timer): judge its provider. When the provider is suspect, every
+   * slow attempt to it that may be abandoned is abandoned (this one included), so callers waiting on a hang move on.
+   */
+  overdue(id: number, now: number, cfg: InflightConfig): OverdueVerdict {
+    const a = this.#attempts.get(id);
+    if (!a) return { suspect: false, slow: 0, inflight: 0 };
+    const k = this.#key(a.key);
+    const slow = [...k.inflight].map((i) => this.#attempts.get(i)).filter((x): x is Attempt => x !== undefined && now >= x.slowAt);
+    const inflight = k.inflight.size;
+    if (slow.length >= cfg.minSlow && slow.length >= cfg.minSlowShare * inflight) k.suspectUntil = now + cfg.coolDownMs;
+    const suspect = k.suspectUntil > now;
+    if (suspect) for (const s of slow) s.abandon?.();
+    return { suspect, slow: slow.length, inflight };
+  }
+
+  /** Is the provider behind `key` suspect at `now`? */
+  suspect(key: string, now: number): boolean {
+    return (this.#keys.get(key)?.suspectUntil ?? 0) > now;
+  }
+
+  /** Attempts tracked (for tests and bounds). */
+  get size(): number {
+    return this.#attempts.size;
+  }
+
+  #key(key: string): KeyState {
+    let k = this.#keys.get(key);
+    if (!k) this.#keys.set(key, (k = { inflight: new Set(), suspectUntil: 0 }));
+    return k;
+  }
+
+  /** Forget the oldest attempts (a leaked entry must not grow memory forever) and idle keys beyond the cap. */
+  #bound(max: number): void {
+    for (const [id, a] of this.#attempts) {
+      if (this.#attempts.size <= max) break;
+      this.#attempts.delete(id);
+      this.#keys.get(a.key)?.inflight.delete(id);
+    }
+    if (this.#keys.size <= max) return;
+    for (const [key, k] of this.#keys) {
+      if (this.#keys.size <= max) break;
+      if (k.inflight.size === 0) this.#keys.delete(key);
+    }
+  }
+}
+
+/** One tracker per isolate. */
+export const isolateInflight = new InflightTracker();
+
+/**
+ * The engine's handle on the tracker for one request (`EngineDeps.inflight`): attempts are filed under their breaker
+ * key, judged on the request's clock.
+ */
+export function inflightWatcher<T>(tracker: InflightTracker, cfg: InflightConfig, now: () => number, keyOf: (target: T) => string) {
+  return {
+    start(target: T, slowAfter: number, abandon?: () => void): { overdue(): void; settle(ok: boolean): void } {
+      const id = tracker.start(keyOf(target), now(), slowAfter, cfg, abandon);
+      return {
+        overdue: () => void tracker.overdue(id, now(), cfg),
+        settle: (ok) => tracker.settle(id, now(), ok),
+      };
+    },
+  };
+}

@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { InflightConfig, InflightTracker, slowAfterMs } from "../../../src/resilience/inflight";
+
+const cfg = InflightConfig.parse({ floorMs: 1000, factor: 4, minSlow: 3, minSlowShare: 0.1, coolDownMs: 10_000, defaultMs: 5000 });
+
+describe("slowAfterMs", () => {
+  const hist = { ttftP99Ms: 400, latencyP99Ms: 2000, tokensPerSecond: 50 };
+
+  it("streams: factor × p99 TTFT, never below the floor", () => {
+    expect(slowAfterMs(cfg, hist, { stream: true })).toBe(1600);
+    expect(slowAfterMs(cfg, { ...hist, ttftP99Ms: 100 }, { stream: true })).toBe(1000);
+    // Output length does not change time to first token.
+    expect(slowAfterMs(cfg, hist, { stream: true, maxOutputTokens: 8000 })).toBe(1600);
+  });
+
+  it("JSON: factor × p99 latency, stretched by max_tokens at the observed per-token rate", () => {
+    expect(slowAfterMs(cfg, hist, { stream: false })).toBe(8000);
+    expect(slowAfterMs(cfg, hist, { stream: false, maxOutputTokens: 100 })).toBe(8000);
+    // 4000 tokens at 50 tokens/s = 80 s, × 4.
+    expect(slowAfterMs(cfg, hist, { stream: false, maxOutputTokens: 4000 })).toBe(320_000);
+    // No tokens/s history: msPerToken (20 ms) stands in.
+    expect(slowAfterMs(cfg, { ...hist, tokensPerSecond: null }, { stream: false, maxOutputTokens: 4000 })).toBe(320_000);
+  });
+
+  it("no history: the conservative default", () => {
+    expect(slowAfterMs(cfg, undefined, { stream: true })).toBe(5000);
+    expect(slowAfterMs(cfg, { ttftP99Ms: null, latencyP99Ms: null, tokensPerSecond: null }, { stream: false })).toBe(5000);
+  });
+});
+
+describe("InflightTracker", () => {
+  const start = (t: InflightTracker, now: number, abandoned: number[], key = "p") => {
+    const id: number = t.start(key, now, 1000, cfg, () => abandoned.push(id));
+    return id;
+  };
+
+  it("one or two slow calls are a tail; the third makes the provider suspect and abandons every slow one", () => {
+    const t = new InflightTracker();
+    const abandoned: number[] = [];
+    const ids = [0, 100, 200, 900].map((at) => start(t, at, abandoned));
+    expect(t.overdue(ids[0]!, 1000, cfg)).toEqual({ suspect: false, slow: 1, inflight: 4 });
+    expect(t.overdue(ids[1]!, 1100, cfg).suspect).toBe(false);
+    expect(t.suspect("p", 1100)).toBe(false);
+    expect(t.overdue(ids[2]!, 1200, cfg)).toEqual({ suspect: true, slow: 3, inflight: 4 });
+    expect(abandoned).toEqual(ids.slice(0, 3));
+    expect(t.suspect("p", 1200)).toBe(true);
+    expect(t.suspect("other", 1200)).toBe(false);
+    // The young one is judged at its own slow time, and abandoned then since the provider is still suspect.
+    for (const id of ids.slice(0, 3)) t.settle(id, 1200, false);
+    expect(t.overdue(ids[3]!, 1900, cfg).suspect).toBe(true);
+    expect(abandoned).toEqual(ids);
+  });
+
+  it("a busy provider's normal tail is not a hang (share of calls in flight)", () => {
+    const t = new InflightTracker();
+    const slow = [0, 1, 2].map((at) => start(t, at, []));
+    for (let i = 0; i < 40; i++) start(t, 900, []);
+    expect(t.overdue(slow[2]!, 1002, cfg)).toMatchObject({ suspect: false, slow: 3, inflight: 43 });
+  });
+
+  it("a success in normal time clears suspicion; a slow success does not", () => {
+    const t = new InflightTracker();
+    const ids = [0, 0, 0].map(() => start(t, 0, []));
+    t.overdue(ids[0]!, 1000, cfg);
+    expect(t.suspect("p", 1000)).toBe(true);
+    const late = start(t, 1000, []);
+    t.settle(ids[0]!, 1500, true); // answered, but only after its slow time
+    expect(t.suspect("p", 1500)).toBe(true);
+    t.settle(late, 1800, true); // answered within 1000 ms
+    expect(t.suspect("p", 1800)).toBe(false);
+  });
+
+  it("suspicion ends after the cool-down without new evidence", () => {
+    const t = new InflightTracker();
+    const ids = [0, 0, 0].map(() => start(t, 0, []));
+    t.overdue(ids[0]!, 1000, cfg);
+    for (const id of ids) t.settle(id, 1000, false);
+    expect(t.suspect("p", 10_999)).toBe(true);
+    expect(t.suspect("p", 11_000)).toBe(false);
+  });
+
+  it("a target with nothing to fail over to is never abandoned", () => {
+    const t = new InflightTracker();
+    const abandoned: number[] = [];
+    const ids = [start(t, 0, abandoned), start(t, 0, abandoned), t.start("p", 0, 1000, cfg)];
+    expect(t.overdue(ids[2]!, 1000, cfg).suspect).toBe(true);
+    expect(abandoned).toEqual(ids.slice(0, 2));
+  });
+
+  it("memory stays bounded: settled attempts are dropped and the oldest forgotten past maxEntries", () => {
+    const small = InflightConfig.parse({ maxEntries: 10 });
+    const t = new InflightTracker();
+    const ids = Array.from({ length: 25 }, (_, i) => t.start(`k${i}`, i, 1000, small));
+    expect(t.size).toBe(10);
+    for (const id of ids) t.settle(id, 30, true);
+    expect(t.size).toBe(0);
+    expect(t.overdue(ids[0]!, 2000, small)).toEqual({ suspect: false, slow: 0, inflight: 0 });
+  });
+
+  it("config: bad values are clear zod errors", () => {
+    expect(() => InflightConfig.parse({ factor: 0.5 })).toThrow(/factor/);
+    expect(() => InflightConfig.parse({ minSlowShare: 2 })).toThrow(/minSlowShare/);
+    expect(() => InflightConfig.parse({ bogus: 1 })).toThrow();
+  });
+});
