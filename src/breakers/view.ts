@@ -5,7 +5,9 @@
  * OPEN-past-its-time or HALF_OPEN breaker, and once per key when a fresh isolate has no snapshot at all.
  *
  * When the object cannot be reached, Detour fails open on its last snapshot (or admits, with none) and says so in
- * the trace: the resilience layer must never become the outage.
+ * the trace: the resilience layer must never become the outage. A failed warm-up is remembered for `ttlMs`, so while
+ * the object is down each request fails open at once instead of waiting `timeoutMs` again. Every object call —
+ * warm-up, probe permit, background refresh and report — is bounded by `timeoutMs`.
  */
 import { withTimeout } from "../engine/clock";
 import type { Admission } from "../engine/types";
@@ -42,6 +44,8 @@ export class BreakerView {
   #refreshing = new Set<string>();
   /** Successful outcomes waiting to be sent, per key. */
   #pending = new Map<string, { since: number; samples: OutcomeSample[] }>();
+  /** Keys whose warm-up failed: no awaited call for them until this local time (bounded by the keys routed to). */
+  #unreachableUntil = new Map<string, number>();
 
   get(key: string): ProviderSnapshot | undefined {
     return this.#entries.get(key)?.snap;
@@ -49,6 +53,7 @@ export class BreakerView {
 
   put(snap: ProviderSnapshot, now: number): void {
     this.#entries.set(snap.key, { snap, fetchedAt: now });
+    this.#unreachableUntil.delete(snap.key);
   }
 
   /**
@@ -65,12 +70,18 @@ export class BreakerView {
   ): Promise<ProviderSnapshot | undefined> {
     const known = this.#entries.get(key);
     if (known) return known.snap;
+    const until = this.#unreachableUntil.get(key);
+    if (until !== undefined && opts.now() < until) {
+      notes.push(`breaker ${key}: health store unreachable (remembered for ${Math.ceil((until - opts.now()) / 1000)} s more); failing open without waiting`);
+      return undefined;
+    }
     try {
       stats.awaitedCalls++;
       const snap = await withTimeout(stub().snapshot(key, settings, opts.now()), opts.timeoutMs, opts);
       this.put(snap, opts.now());
       return snap;
     } catch (err) {
+      this.#unreachableUntil.set(key, opts.now() + opts.ttlMs);
       notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
       return undefined;
     }
@@ -83,6 +94,7 @@ export class BreakerView {
 
   clear(): void {
     this.#entries.clear();
+    this.#unreachableUntil.clear();
   }
 
   /**
@@ -136,7 +148,7 @@ export class BreakerView {
     opts.background(
       (async () => {
         try {
-          this.put(await stub().record(key, batch, settings, opts.now()), opts.now());
+          this.put(await withTimeout(stub().record(key, batch, settings, opts.now()), opts.timeoutMs, opts), opts.now());
         } catch (err) {
           console.error(JSON.stringify({ level: "warn", msg: "health report failed", key, samples: batch.length, error: describe(err) }));
         }

@@ -1,0 +1,45 @@
+/**
+ * Detour's own dependencies fail fast and fail safe: Durable Objects and KV that never answer (not only ones that
+ * throw) cost a request at most one bounded wait, limits still hold when the limiter hangs, chaos costs nothing when
+ * no drill runs, and a caller who leaves stops the upstream call.
+ */
+import { describe, expect, it } from "vitest";
+import { VENDOR_CONFIG } from "../support/config";
+import { harness } from "../support/harness";
+
+const trace = { "x-detour-trace": "1" };
+const never = () => new Promise<never>(() => {});
+
+/** A Durable Object namespace whose every RPC never settles (a hung object, not a broken one). */
+function hungNamespace(calls: string[] = []) {
+  const stub = new Proxy({}, { get: (_t, name) => (typeof name === "string" && name !== "then" ? (...args: unknown[]) => (calls.push(name), void args, never()) : undefined) });
+  return { idFromName: () => ({}), get: () => stub, calls };
+}
+
+describe("a health store that never answers", () => {
+  it("the first request waits doTimeoutMs once; the next fails open at once for snapshotTtlMs", async () => {
+    const ns = hungNamespace();
+    const config = { ...VENDOR_CONFIG, resilience: { doTimeoutMs: 300, snapshotTtlMs: 5000 } };
+    const h = harness({ config, extraEnv: { PROVIDER_HEALTH: ns } });
+    h.vendors.always("openai.test", { text: "served anyway" });
+    const first = await h.chat({}, trace);
+    expect(first.status).toBe(200);
+    expect(first.json.detour.notes.join(" ")).toMatch(/alpha: health store unreachable \(no answer within 300 ms\)/);
+    const waitsAfterFirst = h.clock.sleeps.filter((ms) => ms === 300).length;
+    expect(waitsAfterFirst).toBeGreaterThan(0);
+    const snapshotCalls = ns.calls.filter((c) => c === "snapshot").length;
+
+    const second = await h.chat({}, trace);
+    expect(second.status).toBe(200);
+    expect(second.json.choices[0].message.content).toBe("served anyway");
+    expect(second.json.detour.notes.join(" ")).toMatch(/alpha: health store unreachable \(remembered.*failing open without waiting/);
+    expect(second.json.detour.breaker_do_calls).toBe(0);
+    expect(ns.calls.filter((c) => c === "snapshot").length).toBe(snapshotCalls);
+
+    // After snapshotTtlMs the object is asked again (bounded again).
+    await h.clock.advance(5000);
+    const third = await h.chat({}, trace);
+    expect(third.status).toBe(200);
+    expect(ns.calls.filter((c) => c === "snapshot").length).toBeGreaterThan(snapshotCalls);
+  });
+});
