@@ -43,3 +43,29 @@ describe("a health store that never answers", () => {
     expect(ns.calls.filter((c) => c === "snapshot").length).toBeGreaterThan(snapshotCalls);
   });
 });
+
+describe("a tenant limiter that never answers", () => {
+  it("still enforces the tenant's per-minute limit from the isolate's local bucket, with a bounded wait", async () => {
+    const tenant = `hung-${crypto.randomUUID()}`;
+    const key = "dtr_hung_limiter_key_0000001";
+    const config = { ...VENDOR_CONFIG, resilience: { doTimeoutMs: 200 }, tenants: { byTenant: { [tenant]: { requestsPerMinute: 2 } } } };
+    const ns = hungNamespace();
+    const h = harness({ config, keys: { [key]: { tenant, tier: "standard" } }, extraEnv: { TENANT_LIMITER: ns } });
+    h.vendors.always("openai.test", { text: "ok" });
+    const auth = { authorization: `Bearer ${key}`, ...trace };
+    for (let i = 0; i < 2; i++) {
+      const r = await h.chat({}, auth);
+      expect(r.status).toBe(200);
+      expect(r.json.detour.notes.join(" ")).toMatch(/tenant limits: limiter unreachable \(no answer within 200 ms\); enforced by this isolate's local per-minute limits/);
+    }
+    const over = await h.chat({}, auth);
+    expect(over.status).toBe(429);
+    expect(over.json.error.code).toBe("tenant_rate_limited");
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(ns.calls.filter((c) => c === "check")).toHaveLength(3);
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(2);
+    // A minute later the window has room again.
+    await h.clock.advance(61_000);
+    expect((await h.chat({}, auth)).status).toBe(200);
+  });
+});
