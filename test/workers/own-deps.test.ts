@@ -69,3 +69,18 @@ describe("a tenant limiter that never answers", () => {
     expect((await h.chat({}, auth)).status).toBe(200);
   });
 });
+
+describe("a KV that never answers", () => {
+  it("serves the request live after one bounded wait, with the cache bypassed and a note saying so", async () => {
+    const hungKv = { get: never, getWithMetadata: never, put: never, delete: never, list: never };
+    const config = { ...VENDOR_CONFIG, cache: { kvTimeoutMs: 150 } };
+    const h = harness({ config, extraEnv: { DETOUR_KV: hungKv } });
+    h.vendors.always("openai.test", { text: "positive" });
+    const r = await h.chat({ messages: [{ role: "user", content: "Sentiment of: I love it" }] }, { ...trace, "x-detour-task": "classification" });
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("positive");
+    expect(r.headers.get("x-detour-cache")).toBe("bypass");
+    expect(r.json.detour.notes.join(" ")).toMatch(/cache unavailable \(no answer within 150 ms\); bypassing it/);
+    expect(h.clock.sleeps).toContain(150);
+  });
+});
