@@ -84,3 +84,31 @@ describe("a KV that never answers", () => {
     expect(h.clock.sleeps).toContain(150);
   });
 });
+
+describe("chaos off the hot path", () => {
+  it("with no drill active, requests make no ChaosControl call at all", async () => {
+    const ns = hungNamespace();
+    const h = harness({ config: VENDOR_CONFIG, extraEnv: { CHAOS: ns } });
+    h.vendors.always("openai.test", { text: "ok" });
+    for (let i = 0; i < 3; i++) {
+      const r = await h.chat({}, trace);
+      expect(r.status).toBe(200);
+      expect(r.json.detour.notes.join(" ")).not.toMatch(/chaos/);
+      await h.clock.advance(10_000);
+    }
+    expect(ns.calls).toEqual([]);
+  });
+
+  it("a fault change writes the KV version flag other isolates read", async () => {
+    const ADMIN = "admin-token-for-tests-0001";
+    const h = harness({ config: VENDOR_CONFIG, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    const set = await h.call("/admin/faults", { method: "POST", headers: { authorization: `Bearer ${ADMIN}` }, json: { provider: "alpha", kind: "outage", ttlSeconds: 60 } });
+    expect(set.status).toBe(201);
+    const flag = (await h.env.DETOUR_KV.get("config:chaos-version", "json")) as { version: string; activeUntil: number };
+    expect(flag.activeUntil).toBe(h.clock.now() + 60_000);
+    await h.call("/admin/faults", { method: "DELETE", headers: { authorization: `Bearer ${ADMIN}` } });
+    const cleared = (await h.env.DETOUR_KV.get("config:chaos-version", "json")) as { version: string; activeUntil: number };
+    expect(cleared.activeUntil).toBe(0);
+    expect(cleared.version).not.toBe(flag.version);
+  });
+});
