@@ -3,9 +3,10 @@
  * throw) cost a request at most one bounded wait, limits still hold when the limiter hangs, chaos costs nothing when
  * no drill runs, and a caller who leaves stops the upstream call.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
-import { harness } from "../support/harness";
+import { harness, PREMIUM } from "../support/harness";
 
 const trace = { "x-detour-trace": "1" };
 const never = () => new Promise<never>(() => {});
@@ -110,5 +111,87 @@ describe("chaos off the hot path", () => {
     const cleared = (await h.env.DETOUR_KV.get("config:chaos-version", "json")) as { version: string; activeUntil: number };
     expect(cleared.activeUntil).toBe(0);
     expect(cleared.version).not.toBe(flag.version);
+  });
+});
+
+describe("a caller who leaves", () => {
+  const ADMIN = "admin-token-for-tests-0001";
+  const config = { ...VENDOR_CONFIG, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } } };
+
+  /** Send a chat request with the caller's own abort signal; the response is returned as soon as it starts. */
+  function start(h: ReturnType<typeof harness>, body: Record<string, unknown>) {
+    const caller = new AbortController();
+    const request = new Request("https://detour.test/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${PREMIUM}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: "Say hello" }], ...body }),
+      signal: caller.signal,
+    });
+    const ctx = createExecutionContext();
+    const response = h.app.fetch(request, h.env, ctx) as Promise<Response>;
+    return { caller, response, ctx };
+  }
+
+  async function alphaStatus(h: ReturnType<typeof harness>) {
+    const s = await h.call("/status", { headers: { authorization: `Bearer ${ADMIN}` } });
+    return s.json.providers.find((p: any) => p.provider === "alpha");
+  }
+
+  it("mid-stream (after commit): the upstream fetch is aborted and the attempt is cancelled, not a provider fault", async () => {
+    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("openai.test", { text: "one two three four five six", chunks: 6, stallAfterEvents: 2 });
+    const { caller, response, ctx } = start(h, { stream: true });
+    const res = await h.clock.run(response);
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(new TextDecoder().decode(first.value)).toContain("data: ");
+    const upstream = h.vendors.callsTo("openai.test")[0]!;
+    expect(upstream.signal.aborted).toBe(false);
+    caller.abort();
+    await reader.cancel();
+    await h.clock.settle();
+    await h.clock.run(waitOnExecutionContext(ctx));
+    expect(upstream.signal.aborted).toBe(true);
+    expect(h.logs.at(-1)?.stream_error).toBe("client_gone");
+    const alpha = await alphaStatus(h);
+    expect(alpha.state).toBe("CLOSED");
+    expect(JSON.stringify(alpha.requests ?? {})).not.toMatch(/timeout|stream_cut|network/);
+  });
+
+  it("a stream the caller stops reading (no abort signal) still aborts the upstream", async () => {
+    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("openai.test", { text: "one two three four five six", chunks: 6, stallAfterEvents: 2 });
+    const { response, ctx } = start(h, { stream: true });
+    const res = await h.clock.run(response);
+    const reader = res.body!.getReader();
+    await reader.read();
+    const upstream = h.vendors.callsTo("openai.test")[0]!;
+    await reader.cancel();
+    await h.clock.settle();
+    expect(upstream.signal.aborted).toBe(true);
+    await h.clock.run(waitOnExecutionContext(ctx));
+    expect(h.logs.at(-1)?.stream_error).toBe("client_gone");
+  });
+
+  it.each([false, true])("before the first byte (stream=%s): the upstream fetch is aborted and nothing counts against the provider", async (stream) => {
+    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("openai.test", { hang: true });
+    const { caller, response, ctx } = start(h, { stream });
+    // The request reaches the vendor after real Durable Object I/O (breaker warm-up): wait for it, without moving time.
+    for (let i = 0; i < 500 && h.vendors.callsTo("openai.test").length === 0; i++) await h.clock.settle();
+    const upstream = h.vendors.callsTo("openai.test")[0]!;
+    expect(upstream.signal.aborted).toBe(false);
+    caller.abort();
+    const res = await h.clock.run(response);
+    await res.text().catch(() => "");
+    await h.clock.run(waitOnExecutionContext(ctx));
+    expect(upstream.signal.aborted).toBe(true);
+    expect(h.vendors.callsTo("anthropic.test")).toHaveLength(0);
+    const line = h.logs.at(-1)!;
+    expect(line.attempts?.[0]).toMatchObject({ provider: "alpha", outcome: "error" });
+    const alpha = await alphaStatus(h);
+    expect(alpha.state).toBe("CLOSED");
+    expect(JSON.stringify(alpha.requests ?? {})).not.toMatch(/timeout|network/);
   });
 });
