@@ -5,9 +5,9 @@
  * OPEN-past-its-time or HALF_OPEN breaker, and once per key when a fresh isolate has no snapshot at all.
  *
  * When the object cannot be reached, Detour fails open on its last snapshot (or admits, with none) and says so in
- * the trace: the resilience layer must never become the outage. A failed warm-up is remembered for `ttlMs`, so while
- * the object is down each request fails open at once instead of waiting `timeoutMs` again. Every object call —
- * warm-up, probe permit, background refresh and report — is bounded by `timeoutMs`.
+ * the trace: the resilience layer must never become the outage. A failed warm-up or probe-permit call is remembered
+ * for `ttlMs`, so while the object is down each request fails open at once instead of waiting `timeoutMs` again.
+ * Every object call — warm-up, probe permit, background refresh and report — is bounded by `timeoutMs`.
  */
 import { withTimeout } from "../engine/clock";
 import type { Admission } from "../engine/types";
@@ -119,12 +119,18 @@ export class BreakerView {
     if (local.verdict === "admit") return { allowed: true, reason: local.reason, probe: false };
     if (local.verdict === "deny") return { allowed: false, reason: local.reason, probe: false };
     // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
+    const until = this.#unreachableUntil.get(key);
+    if (until !== undefined && now < until) {
+      notes.push(`breaker ${key}: health store unreachable (remembered for ${Math.ceil((until - now) / 1000)} s more); failing open on the last snapshot without waiting`);
+      return { allowed: true, reason: "fail_open", probe: false };
+    }
     try {
       stats.awaitedCalls++;
       const res = await withTimeout(stub().acquireProbe(key, settings, now), opts.timeoutMs, opts);
       this.put(res.snapshot, opts.now());
       return { allowed: res.decision.allowed, reason: res.decision.reason, probe: res.decision.allowed && res.decision.reason === "probe" };
     } catch (err) {
+      this.#unreachableUntil.set(key, opts.now() + opts.ttlMs);
       notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open on the last snapshot`);
       return { allowed: true, reason: "fail_open", probe: false };
     }
