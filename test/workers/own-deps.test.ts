@@ -86,6 +86,26 @@ describe("a KV that never answers", () => {
   });
 });
 
+describe("a KV that never answers, with every provider down", () => {
+  it("the degradation ladder skips its KV rungs after a bounded wait and still answers from the rules", async () => {
+    const hungKv = { get: never, getWithMetadata: never, put: never, delete: never, list: never };
+    const config = {
+      ...VENDOR_CONFIG,
+      routes: { auto: { targets: ["alpha/gpt-4o-mini"], retry: { maxRetries: 0 } } },
+      cache: { kvTimeoutMs: 150 },
+      degrade: { rules: { labels: [{ name: "billing", keywords: ["invoice", "refund"] }] } },
+    };
+    const h = harness({ config, extraEnv: { DETOUR_KV: hungKv } });
+    h.vendors.always("openai.test", { status: 503 });
+    const r = await h.chat({ messages: [{ role: "user", content: "Classify this ticket: I want a refund for my invoice" }] }, { ...trace, "x-detour-task": "classification" });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-mode")).toBe("degraded");
+    expect(r.headers.get("x-detour-degraded")).toBe("rules; reason=providers_down");
+    expect(r.json.detour.notes).toContain("degrade rung template failed: no answer within 150 ms");
+    expect(r.json.detour.notes).toContain("cache unavailable (no answer within 150 ms); bypassing it");
+  });
+});
+
 describe("chaos off the hot path", () => {
   it("with no drill active, requests make no ChaosControl call at all", async () => {
     const ns = hungNamespace();
