@@ -1,7 +1,8 @@
 /**
- * ChaosControl: the one place active chaos faults live, so every isolate sees a drill at once (a Durable Object,
- * not KV, which can take a minute to propagate). One object, named "global". Expired faults are dropped on every
- * call; each fault's expiry is part of the fault, so a forgotten drill ends by itself.
+ * ChaosControl: the one place active chaos faults live (one object, named "global"). Isolates do not poll it: they
+ * read a KV version flag the admin routes write on every change and call this object only when a drill is active and
+ * its version is new to them (src/chaos/view.ts). Expired faults are dropped on every call; each fault's expiry is
+ * part of the fault, so a forgotten drill ends by itself.
  */
 import { DurableObject } from "cloudflare:workers";
 import { activeFaults, makeFault, type Fault, type FaultInput } from "../src/chaos/faults";

@@ -55,6 +55,8 @@ export interface StreamRenderOptions {
   finalExtra?: () => Record<string, unknown>;
   /** Called once when the stream ends: `error` is set when it ended with an error event. */
   onEnd?: (result: { error?: UpstreamError; usage?: Usage; chars: number; clientGone?: boolean }) => void;
+  /** Called at once when the client cancels the body, before the events are returned (which waits for a pending read). */
+  onCancel?: () => void;
 }
 
 /** Render canonical events as OpenAI SSE chunks. */
@@ -147,7 +149,8 @@ export function renderChatStream(
       }
     },
     async cancel() {
-      // The client went away: stop the upstream too.
+      // The client went away: stop the upstream too — abort it first, so a read waiting on a silent upstream ends now.
+      opts.onCancel?.();
       await iterator.return?.();
       end({ error: new UpstreamError("timeout", "the client went away"), clientGone: true });
     },

@@ -7,7 +7,6 @@
 import type { DetourConfig } from "../config/schema";
 import { breakerConfigFor } from "../config/schema";
 import type { Clock } from "../engine/clock";
-import { systemClock } from "../engine/clock";
 import type { Admission, AttemptReport } from "../engine/types";
 import type { Target } from "../providers/types";
 import type { HealthSettings, OutcomeSample } from "./types";
@@ -51,8 +50,8 @@ export class RequestBreakers {
     private readonly view: BreakerView = isolateView,
     tenant?: string,
   ) {
-    // The DO timeout guards against a slow object in wall-clock time, whatever clock the request runs on.
-    this.#opts = { ttlMs: config.resilience.snapshotTtlMs, timeoutMs: config.resilience.doTimeoutMs, now: clock.now, background, sleep: systemClock.sleep };
+    // The DO timeout runs on the request's clock, so a test's manual clock can fire it for an object that never answers.
+    this.#opts = { ttlMs: config.resilience.snapshotTtlMs, timeoutMs: config.resilience.doTimeoutMs, now: clock.now, background, sleep: clock.sleep };
     if (tenant !== undefined) this.#opts.tenant = tenantFingerprint(tenant);
     if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
   }

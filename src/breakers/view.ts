@@ -5,7 +5,9 @@
  * OPEN-past-its-time or HALF_OPEN breaker, and once per key when a fresh isolate has no snapshot at all.
  *
  * When the object cannot be reached, Detour fails open on its last snapshot (or admits, with none) and says so in
- * the trace: the resilience layer must never become the outage.
+ * the trace: the resilience layer must never become the outage. A failed warm-up or probe-permit call is remembered
+ * for `ttlMs`, so while the object is down each request fails open at once instead of waiting `timeoutMs` again.
+ * Every object call — warm-up, probe permit, background refresh and report — is bounded by `timeoutMs`.
  */
 import { withTimeout } from "../engine/clock";
 import { log } from "../observability/log";
@@ -45,6 +47,8 @@ export class BreakerView {
   #refreshing = new Set<string>();
   /** Successful outcomes waiting to be sent, per key. */
   #pending = new Map<string, { since: number; samples: OutcomeSample[] }>();
+  /** Keys whose warm-up failed: no awaited call for them until this local time (bounded by the keys routed to). */
+  #unreachableUntil = new Map<string, number>();
 
   get(key: string): ProviderSnapshot | undefined {
     return this.#entries.get(key)?.snap;
@@ -52,6 +56,7 @@ export class BreakerView {
 
   put(snap: ProviderSnapshot, now: number): void {
     this.#entries.set(snap.key, { snap, fetchedAt: now });
+    this.#unreachableUntil.delete(snap.key);
   }
 
   /**
@@ -68,12 +73,18 @@ export class BreakerView {
   ): Promise<ProviderSnapshot | undefined> {
     const known = this.#entries.get(key);
     if (known) return known.snap;
+    const until = this.#unreachableUntil.get(key);
+    if (until !== undefined && opts.now() < until) {
+      notes.push(`breaker ${key}: health store unreachable (remembered for ${Math.ceil((until - opts.now()) / 1000)} s more); failing open without waiting`);
+      return undefined;
+    }
     try {
       stats.awaitedCalls++;
       const snap = await withTimeout(stub().snapshot(key, settings, opts.now()), opts.timeoutMs, opts);
       this.put(snap, opts.now());
       return snap;
     } catch (err) {
+      this.#unreachableUntil.set(key, opts.now() + opts.ttlMs);
       notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
       return undefined;
     }
@@ -86,6 +97,7 @@ export class BreakerView {
 
   clear(): void {
     this.#entries.clear();
+    this.#unreachableUntil.clear();
   }
 
   /**
@@ -110,12 +122,18 @@ export class BreakerView {
     if (local.verdict === "admit") return { allowed: true, reason: local.reason, probe: false };
     if (local.verdict === "deny") return { allowed: false, reason: local.reason, probe: false };
     // OPEN and due, or HALF_OPEN: only the object can hand out the limited probe permits.
+    const until = this.#unreachableUntil.get(key);
+    if (until !== undefined && now < until) {
+      notes.push(`breaker ${key}: health store unreachable (remembered for ${Math.ceil((until - now) / 1000)} s more); failing open on the last snapshot without waiting`);
+      return { allowed: true, reason: "fail_open", probe: false };
+    }
     try {
       stats.awaitedCalls++;
       const res = await withTimeout(stub().acquireProbe(key, settings, now, opts.tenant), opts.timeoutMs, opts);
       this.put(res.snapshot, opts.now());
       return { allowed: res.decision.allowed, reason: res.decision.reason, probe: res.decision.allowed && res.decision.reason === "probe" };
     } catch (err) {
+      this.#unreachableUntil.set(key, opts.now() + opts.ttlMs);
       notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open on the last snapshot`);
       return { allowed: true, reason: "fail_open", probe: false };
     }
@@ -139,7 +157,7 @@ export class BreakerView {
     opts.background(
       (async () => {
         try {
-          this.put(await stub().record(key, batch, settings, opts.now()), opts.now());
+          this.put(await withTimeout(stub().record(key, batch, settings, opts.now()), opts.timeoutMs, opts), opts.now());
         } catch (err) {
           log.warn("health report failed", { key, samples: batch.length, error: describe(err) });
         }

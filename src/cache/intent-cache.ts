@@ -9,7 +9,8 @@ import type { Target } from "../providers/types";
 import { CacheEntry, type EntryMeta } from "./entry";
 import { bandKeys, cacheKeys, jaccardEstimate, minhash, nearScope, nearText, shingles, tenantHash as hashTenant } from "./keys";
 import type { CacheConfig } from "./policy";
-import { KvStore, type KeyValueStore } from "./store";
+import type { Clock } from "../engine/clock";
+import { bounded, KvStore, type CallBound, type KeyValueStore } from "./store";
 
 export type MatchKind = "intent" | "exact" | "canonical" | "near";
 
@@ -49,14 +50,28 @@ export interface EdgeCache {
 
 /** The isolate's pieces an IntentCache needs (AppDeps satisfies this). */
 export interface CacheDeps {
-  clock: { now: () => number };
+  clock: Pick<Clock, "now" | "sleep">;
   edgeCache: () => EdgeCache | undefined;
   cacheWrites: Map<string, number>;
 }
 
-/** The intent cache over a KV binding, with the isolate's Cache API and write memo. */
+/**
+ * The intent cache over a KV binding, with the isolate's Cache API and write memo. Every KV and Cache API call is
+ * bounded by `config.kvTimeoutMs` on the injected clock, so a store that never answers costs one bounded wait.
+ */
 export function openIntentCache(kv: KVNamespace, config: CacheConfig, deps: CacheDeps): IntentCache {
-  return new IntentCache(new KvStore(kv), config, deps.clock.now, deps.edgeCache(), deps.cacheWrites);
+  const bound: CallBound = { timeoutMs: config.kvTimeoutMs, clock: deps.clock };
+  const edge = deps.edgeCache();
+  return new IntentCache(new KvStore(kv, bound), config, deps.clock.now, edge && boundedEdge(edge, bound), deps.cacheWrites);
+}
+
+/** The Cache API with every call bounded. */
+function boundedEdge(edge: EdgeCache, bound: CallBound): EdgeCache {
+  return {
+    match: (r) => bounded(edge.match(r), bound),
+    put: (r, res) => bounded(edge.put(r, res), bound),
+    delete: (r) => bounded(edge.delete(r), bound),
+  };
 }
 
 const BANDS = 16;

@@ -32,6 +32,11 @@ export const CacheConfig = z
     allowTemperature: z.boolean().default(false),
     /** Per-colo Cache API copy in front of KV, seconds (also bounds how long a purge takes to reach every colo). */
     edgeTtlSeconds: z.number().int().min(0).max(3600).default(60),
+    /**
+     * Longest wait for one KV or Cache API call on the request path (cache lookups, degradation templates, the chaos
+     * version flag); then the request goes on without it (cache bypassed, noted in the trace).
+     */
+    kvTimeoutMs: z.number().int().min(10).max(10_000).default(300),
   })
   .strict();
 export type CacheConfig = z.infer<typeof CacheConfig>;

@@ -1,8 +1,10 @@
 /**
  * The KV store behind an interface, with an in-memory twin so unit tests need no platform. Detour uses KV only for
- * things where eventual consistency is fine: cached answers, near-duplicate band pointers and templates — never breaker
- * state (no compare-and-set, ~60 s propagation).
+ * things where eventual consistency is fine: cached answers, near-duplicate band pointers, templates and the chaos
+ * version flag — never breaker state (no compare-and-set, ~60 s propagation). On the request path every call is
+ * bounded (`cache.kvTimeoutMs`): a KV that never answers costs one bounded wait, then the caller bypasses it.
  */
+import { withTimeout, type Clock } from "../engine/clock";
 
 export interface StoredValue<T> {
   value: T;
@@ -21,30 +23,45 @@ export interface KeyValueStore {
 /** KV refuses expirationTtl below 60 s. */
 export const KV_MIN_TTL_SECONDS = 60;
 
+/** A bound on every call: reject with "no answer within N ms" after `timeoutMs` on `clock`. */
+export interface CallBound {
+  timeoutMs: number;
+  clock: Pick<Clock, "sleep">;
+}
+
+/** `p` within `bound`, or `p` itself when there is no bound. */
+export function bounded<T>(p: Promise<T>, bound: CallBound | undefined): Promise<T> {
+  return bound ? withTimeout(p, bound.timeoutMs, bound.clock) : p;
+}
+
 export class KvStore implements KeyValueStore {
-  constructor(private readonly kv: KVNamespace) {}
+  constructor(
+    private readonly kv: KVNamespace,
+    private readonly bound?: CallBound,
+  ) {}
 
   async get<T>(key: string): Promise<StoredValue<T> | null> {
-    const { value, metadata } = await this.kv.getWithMetadata<unknown>(key, "json");
+    const { value, metadata } = await bounded(this.kv.getWithMetadata<unknown>(key, "json"), this.bound);
     return value === null ? null : { value: value as T, metadata };
   }
 
   async put(key: string, value: unknown, opts: { ttlSeconds?: number; metadata?: unknown } = {}): Promise<void> {
-    await this.kv.put(key, JSON.stringify(value), {
+    const put = this.kv.put(key, JSON.stringify(value), {
       ...(opts.ttlSeconds !== undefined ? { expirationTtl: Math.max(KV_MIN_TTL_SECONDS, Math.ceil(opts.ttlSeconds)) } : {}),
       ...(opts.metadata !== undefined ? { metadata: opts.metadata } : {}),
     });
+    await bounded(put, this.bound);
   }
 
   async delete(key: string): Promise<void> {
-    await this.kv.delete(key);
+    await bounded(this.kv.delete(key), this.bound);
   }
 
   async list(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let cursor: string | undefined;
     do {
-      const page: KVNamespaceListResult<unknown, string> = await this.kv.list({ prefix, ...(cursor ? { cursor } : {}) });
+      const page: KVNamespaceListResult<unknown, string> = await bounded(this.kv.list({ prefix, ...(cursor ? { cursor } : {}) }), this.bound);
       keys.push(...page.keys.map((k) => k.name));
       cursor = page.list_complete ? undefined : page.cursor;
     } while (cursor);

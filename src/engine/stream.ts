@@ -11,7 +11,7 @@ import { trackSend } from "./convert";
 import { emptyIsExplained } from "./empty";
 import { UpstreamError } from "./errors";
 import { hedged } from "./hedge";
-import { isClientGone, toUpstreamError } from "./stop";
+import { ClientGoneError, isClientGone, toUpstreamError } from "./stop";
 import type { AttemptReport, CommittedStream, EngineDeps, Outcome, PlannedTarget, RunOptions, StreamSettled } from "./types";
 
 /** Streaming completion: resolves once a target produced its first content event. */
@@ -155,7 +155,12 @@ export async function* continueStream(stream: CommittedStream, clock: Clock): As
     const tokens = outputTokens !== undefined ? { outputTokens } : {};
     if (completed) stream.settle(tokens);
     else if (failure) stream.settle({ error: failure, ...tokens });
-    else stream.settle({ cancelled: true, ...tokens });
+    else {
+      // The consumer stopped reading: the caller is gone, so stop the upstream fetch and its reader too.
+      stream.abort(new ClientGoneError());
+      stream.iterator.return?.().catch(() => {});
+      stream.settle({ cancelled: true, ...tokens });
+    }
     stream.release();
   }
 }

@@ -1,14 +1,22 @@
 // Chaos: which drill faults are active, and may this caller inject a one-request fault (admins only)?
 import { ApiError, badRequest } from "../api/errors";
+import { KvStore } from "../cache/store";
 import { faultFor, parseChaosHeader, type Fault } from "../chaos/faults";
+import { CHAOS_FLAG_KEY, DEFAULT_FLAG_TTL_MS, parseFlag, type ChaosFlag, type FaultSources } from "../chaos/view";
 import type { Target } from "../providers/types";
 import type { PipelineDeps } from "./deps";
 import type { Chaotic, Classified } from "./state";
 
-/** The isolate's copy of the active faults, and the `x-detour-chaos` fault when an admin sent one. */
+/**
+ * The isolate's copy of the active faults (no object call unless the KV flag says a drill is active and changed), and
+ * the `x-detour-chaos` fault when an admin sent one.
+ */
 export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chaotic> {
   const { app, platform } = deps;
-  const faults = platform.env.CHAOS ? await app.faultView.current(() => platform.chaos(), app.clock.now(), platform.later, state.notes) : [];
+  const { config } = state;
+  const faults = platform.env.CHAOS
+    ? await app.faultView.current(faultSources(deps, config.cache.kvTimeoutMs), { clock: app.clock, background: platform.later, timeoutMs: config.resilience.doTimeoutMs }, state.notes)
+    : [];
   const header = state.http.headers.get("x-detour-chaos");
   if (header === null) return { ...state, faults };
   if (!(await platform.isAdmin(state.http.headers.get("x-detour-admin-token") ?? undefined))) {
@@ -28,4 +36,17 @@ export function faultOn(state: Chaotic, target: Target, now: number, draw: numbe
   const f = state.requestFault;
   if (f) return (f.provider === "*" || f.provider === target.provider.id) && draw < f.rate ? f : undefined;
   return state.faults.length ? faultFor(state.faults, target.provider.id, state.plan.route, now, draw) : undefined;
+}
+
+/**
+ * The flag comes from KV, bounded by `kvTimeoutMs`. Without a KV binding there is no flag to read: the object is then
+ * read once per flag period, as if every period were a new version (the cost of chaos without KV).
+ */
+function faultSources(deps: PipelineDeps, kvTimeoutMs: number): FaultSources {
+  const { app, platform } = deps;
+  const kv = platform.env.DETOUR_KV;
+  const flag = kv
+    ? async (): Promise<ChaosFlag | null> => parseFlag((await new KvStore(kv, { timeoutMs: kvTimeoutMs, clock: app.clock }).get<unknown>(CHAOS_FLAG_KEY))?.value ?? null)
+    : async (): Promise<ChaosFlag> => ({ version: `poll-${Math.floor(app.clock.now() / DEFAULT_FLAG_TTL_MS)}`, activeUntil: Number.MAX_SAFE_INTEGER });
+  return { flag, stub: () => platform.chaos() };
 }

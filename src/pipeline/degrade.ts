@@ -49,7 +49,7 @@ function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err:
     failure,
     ...(err.headers["retry-after"] ? { retryAfterSeconds: Number(err.headers["retry-after"]) } : {}),
     now: deps.app.clock.now(),
-    ...(kv ? { kv: new KvStore(kv) } : {}),
+    ...(kv ? { kv: new KvStore(kv, { timeoutMs: config.cache.kvTimeoutMs, clock: deps.app.clock }) } : {}),
     ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared)) } : {}),
     ...(kv && decision.reason !== "no-store" && config.cache.enabled
       ? {

@@ -1,16 +1,23 @@
-// Limits: is this tenant within its request, token and spend limits (one awaited Durable Object call when any apply)?
+// Limits: is this tenant within its request, token and spend limits (one bounded Durable Object call when any apply)?
+import { withTimeout } from "../engine/clock";
 import type { LimitDecision } from "../resilience/limits";
+import { LocalLimits } from "../resilience/local-limits";
 import { expectedOutputTokens } from "../routing/plan";
 import { costOf, limitError, tenantLimits } from "../routing/route-request";
 import type { PipelineDeps } from "./deps";
 import type { Limited, Routed } from "./state";
 
+/** This isolate's own count of every tenant's last minute: the fallback when the limiter object is slow or down. */
+export const isolateLimits = new LocalLimits();
+
 /**
  * Check the tenant's limits against this request's estimate (at the first target's price); throw a 429 when over.
- * Counters need one writer, so the check is one object call; an unreachable limiter fails open and says so. The
- * actual usage is committed by the recorder once the answer is known.
+ * Counters need one writer, so the check is one object call, bounded by `resilience.doTimeoutMs`. When the object
+ * does not answer in time (or fails), the per-isolate bucket (src/resilience/local-limits.ts) enforces the same
+ * per-minute limits — never unlimited, never a hang — and the trace says which one decided. The actual usage is
+ * committed by the recorder once the answer is known, to both.
  */
-export async function limits(state: Routed, deps: PipelineDeps): Promise<Limited> {
+export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimits = isolateLimits): Promise<Limited> {
   const { config, tenant, caller, classification: cls, request, notes, recorder } = state;
   const { clock } = deps.app;
   const applying = tenantLimits(config, tenant, caller.tier);
@@ -21,16 +28,22 @@ export async function limits(state: Routed, deps: PipelineDeps): Promise<Limited
     tokens: cls.estimatedInputTokens + expectedOutputTokens(first, request.maxTokens),
     costUsd: costOf(first, undefined, cls.estimatedInputTokens, request.maxTokens) ?? 0,
   };
-  let decision: LimitDecision | undefined;
+  const timeoutMs = config.resilience.doTimeoutMs;
+  let decision: LimitDecision;
   try {
-    decision = await limiter.check(applying, clock.now(), estimate);
+    decision = await withTimeout(limiter.check(applying, clock.now(), estimate), timeoutMs, clock);
   } catch (err) {
-    notes.push(`tenant limits unreachable (${err instanceof Error ? err.message : String(err)}); failing open`);
+    decision = local.check(tenant, applying, clock.now(), estimate);
+    const why = err instanceof Error ? err.message : String(err);
+    notes.push(`tenant limits: limiter unreachable (${why}); enforced by this isolate's local per-minute limits${applying.monthlySpendUsd !== undefined ? " (spend cap not checked)" : ""}`);
   }
-  if (decision && !decision.allowed) throw limitError(decision);
+  if (!decision.allowed) throw limitError(decision);
+  local.admit(tenant, clock.now());
   recorder.commitsUsage((target, usage) => {
     const costUsd = costOf(target, usage, cls.estimatedInputTokens, request.maxTokens) ?? 0;
-    return limiter.commit(clock.now(), { tokens: usage ? usage.inputTokens + usage.outputTokens : 0, costUsd });
+    const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
+    local.commit(tenant, clock.now(), { tokens, costUsd });
+    return withTimeout(limiter.commit(clock.now(), { tokens, costUsd }), timeoutMs, clock);
   });
   return { ...state, limiter };
 }

@@ -3,6 +3,7 @@ import type { ResponseMeta } from "../api/openai-response";
 import { renderChatStream } from "../api/openai-response";
 import type { CanonicalResponse } from "../canonical";
 import { continueStream } from "../engine/stream";
+import { ClientGoneError } from "../engine/stop";
 import type { CommittedStream, Outcome } from "../engine/types";
 import { traceObject, type Served } from "../observability/served";
 import { costOf } from "../routing/route-request";
@@ -51,6 +52,8 @@ function respondStream(state: Executed, deps: PipelineDeps, outcome: Answered<Co
   const body = renderChatStream(events, metaFor(state, deps, committed.target), {
     includeUsage: request.includeUsage,
     ...(state.wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
+    // A caller who stops reading is gone: call the upstream off (its attempt then settles as cancelled).
+    onCancel: () => committed.abort(new ClientGoneError()),
     onEnd: ({ error, usage, clientGone }) => {
       recorder.commitUsage(committed.target, usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : undefined);
       recorder.log(s, { status: 200, ...(error ? { stream_error: clientGone ? "client_gone" : error.errorClass } : {}), ms: clock.now() - recorder.startedAt });

@@ -4,12 +4,16 @@
  *   GET /admin/faults             the active faults
  *   DELETE /admin/faults/:id      clear one
  *   DELETE /admin/faults          clear all
+ * Every change also writes the KV version flag (`config:chaos-version`, src/chaos/view.ts) so other isolates know to
+ * reload, and applies the change in this isolate at once.
  */
 import type { Context } from "hono";
 import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
-import { FaultInput } from "../chaos/faults";
+import { KvStore } from "../cache/store";
+import { FaultInput, type Fault } from "../chaos/faults";
+import { CHAOS_FLAG_KEY, flagFor } from "../chaos/view";
 import { chaosStub } from "../platform/stubs";
 
 export async function addFault(c: Context<AppEnv>): Promise<Response> {
@@ -27,7 +31,7 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
   const now = deps.clock.now();
   const stub = chaosStub(c.env);
   const fault = await stub.add(parsed.data, now);
-  deps.faultView.set(await stub.list(now), now);
+  await publish(c, await stub.list(now), now);
   deps.log.warn("chaos fault set", { request_id: c.get("requestId"), fault });
   return c.json({ fault }, 201);
 }
@@ -35,7 +39,6 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
 export async function listFaults(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   const faults = await chaosStub(c.env).list(deps.clock.now());
-  deps.faultView.set(faults, deps.clock.now());
   return c.json({ faults });
 }
 
@@ -44,7 +47,7 @@ export async function removeFault(c: Context<AppEnv>): Promise<Response> {
   const now = deps.clock.now();
   const stub = chaosStub(c.env);
   const deleted = await stub.remove(c.req.param("id")!, now);
-  deps.faultView.set(await stub.list(now), now);
+  await publish(c, await stub.list(now), now);
   if (!deleted) throw new ApiError(404, "not_found_error", "fault_not_found", `No active fault '${c.req.param("id")}'.`);
   return c.json({ deleted: true });
 }
@@ -52,6 +55,23 @@ export async function removeFault(c: Context<AppEnv>): Promise<Response> {
 export async function clearFaults(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   const cleared = await chaosStub(c.env).clear();
-  deps.faultView.set([], deps.clock.now());
+  await publish(c, [], deps.clock.now());
   return c.json({ cleared });
+}
+
+/**
+ * Apply a new fault list in this isolate now and bump the KV version flag for the others. A flag that cannot be
+ * written is logged, not fatal: the fault is set, and other isolates pick it up on the next successful write.
+ */
+async function publish(c: Context<AppEnv>, faults: Fault[], now: number): Promise<void> {
+  const deps = c.get("deps");
+  const flag = flagFor(faults, now, `${now}-${crypto.randomUUID()}`);
+  deps.faultView.set(faults, now, flag);
+  const kv = c.env.DETOUR_KV;
+  if (!kv) return;
+  try {
+    await new KvStore(kv, { timeoutMs: c.get("loaded").config.cache.kvTimeoutMs, clock: deps.clock }).put(CHAOS_FLAG_KEY, flag);
+  } catch (err) {
+    deps.log.warn("chaos version flag not written", { request_id: c.get("requestId"), error: err instanceof Error ? err.message : String(err) });
+  }
 }

@@ -15,6 +15,8 @@ export interface RecordedCall {
   url: string;
   headers: Record<string, string>;
   body: any;
+  /** The request's abort signal, so a test can see Detour call the request off. */
+  signal: AbortSignal;
 }
 
 export class FakeVendors {
@@ -49,7 +51,7 @@ export class FakeVendors {
     }
     const headers: Record<string, string> = {};
     request.headers.forEach((v, k) => (headers[k] = v));
-    this.calls.push({ host: url.host, url: request.url, headers, body });
+    this.calls.push({ host: url.host, url: request.url, headers, body, signal: request.signal });
     const script = this.queues.get(url.host)?.shift() ?? this.fallback.get(url.host) ?? {};
     if (url.host.startsWith("down")) throw new TypeError("Network connection lost.");
     if (url.host.startsWith("openai")) return fakeOpenAI(request, script);

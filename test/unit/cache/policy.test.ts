@@ -47,6 +47,7 @@ describe("CacheConfig defaults (README configuration table)", () => {
       qaThreshold: 0.25,
       allowTemperature: false,
       edgeTtlSeconds: 60,
+      kvTimeoutMs: 300,
     });
     expect(DEFAULT_NEAR_THRESHOLD).toBe(0.55);
   });
@@ -57,6 +58,7 @@ describe("CacheConfig defaults (README configuration table)", () => {
     ["zero TTL", { defaultTtlSeconds: 0 }],
     ["threshold below 0.3", { nearThreshold: 0.2 }],
     ["edge TTL over an hour", { edgeTtlSeconds: 3601 }],
+    ["KV timeout under 10 ms", { kvTimeoutMs: 5 }],
   ])("refuses %s", (_why, input) => {
     expect(CacheConfig.safeParse(input).success).toBe(false);
   });
