@@ -24,6 +24,8 @@ export default defineConfig({
             miniflare: {
               // The embedded default's providers with zero latency, so entrypoint tests never wait on timers.
               bindings: { DETOUR_CONFIG: JSON.stringify(INSTANT_SIMULATED_CONFIG) },
+              // Tests never reach the internet: a fetch no test replaced (a breaker object's active probe, say) gets a 503.
+              outboundService: () => new Response("tests never reach the internet", { status: 503 }),
             },
           }),
         ],

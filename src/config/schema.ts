@@ -12,6 +12,7 @@ import { DEFAULT_MODEL_QUALITY, ModelQuality, RoutingPolicy } from "../routing/p
 import { RetryBudgetConfig, ThrottleConfig } from "../resilience/budget";
 import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
+import { CanaryConfig, ProbeConfig } from "../resilience/probe";
 
 const Id = z
   .string()
@@ -184,7 +185,11 @@ export const DetourConfig = z
       .object({
         /** Circuit breaker defaults for every provider (docs/breakers.md). */
         breaker: z.record(z.string(), z.unknown()).default({}),
-        health: HealthConfig.default({ bucketMs: 60_000, buckets: 15 }),
+        health: HealthConfig.prefault({}),
+        /** Active probing of open breakers from their ProviderHealth object (docs/breakers.md "Active probing"). */
+        probe: ProbeConfig.prefault({}),
+        /** A share of requests tries a provider skipped for health first (docs/health-score.md "Never a permanent skip"). */
+        canary: CanaryConfig.prefault({}),
         /**
          * One breaker per provider ("off"), or per provider and the caller's continent / Cloudflare colo, because
          * vendor outages are often regional.
@@ -201,7 +206,7 @@ export const DetourConfig = z
         reportFlushMs: z.number().int().min(0).max(60_000).default(1000),
       })
       .strict()
-      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500, reportFlushMs: 1000 }),
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -48,7 +48,7 @@ export interface BreakerState {
 /** Why a transition happened: a trip rule, time, the probes' verdict, or the operator's op. */
 export type TransitionReason =
   | "failure_rate" | "slow_call_rate" | "consecutive_failures" | "open_elapsed"
-  | "probe_failed" | "probes_slow" | "probes_succeeded" | BreakerOp;
+  | "probe_failed" | "probes_slow" | "probes_succeeded" | "active_probe" | BreakerOp;
 
 /** One state change, for logs and metrics. */
 export interface Transition { from: BreakerStateName; to: BreakerStateName; at: number; reason: TransitionReason }
@@ -354,6 +354,35 @@ export function record(
     }
   }
   return { state: s, transitions: out };
+}
+
+/**
+ * The answer of an active probe (the ProviderHealth object's own minimal call, not a caller's request):
+ * - OPEN and the probe succeeded: OPEN → HALF_OPEN (`active_probe`), and the success counts as a half-open probe, so
+ *   with `probeSuccesses` 1 the breaker closes at once (OPEN → HALF_OPEN → CLOSED); a slow success follows the
+ *   half-open slow rule.
+ * - OPEN and the probe failed (any error class): nothing changes. The open time is neither extended nor doubled and
+ *   `trips` stays, so probing every few seconds cannot push a sick provider's next chance further away; the open time
+ *   still runs out as it would without probes.
+ * - HALF_OPEN: the probe ran on a permit the caller took with `admit`, so it is recorded as any probe is (a failure
+ *   re-opens with the next, longer open time, exactly as a caller's probe would).
+ * - Anything else (closed or forced by an operator while the probe ran): the answer is late and ignored.
+ */
+export function probeAnswered(state: BreakerState, cfg: BreakerConfig, outcome: Omit<Outcome, "probe">, now: number, random: number): Step {
+  const { state: ticked, transitions } = tick(state, cfg, now);
+  if (ticked.state === "HALF_OPEN") {
+    const step = record(ticked, cfg, { ...outcome, probe: true }, now, random);
+    return { state: step.state, transitions: [...transitions, ...step.transitions] };
+  }
+  if (ticked.state !== "OPEN" || outcome.errorClass !== undefined) return { state: ticked, transitions };
+  const s = structuredClone(ticked);
+  const out: Transition[] = [...transitions];
+  s.openUntil = null;
+  clearPeriod(s, s.window);
+  move(s, "HALF_OPEN", now, "active_probe", out);
+  s.permits = [now];
+  const step = record(s, cfg, { ...outcome, probe: true }, now, random);
+  return { state: step.state, transitions: [...out, ...step.transitions] };
 }
 
 /**
