@@ -32,7 +32,8 @@ export const HealthConfig = z
     minCallsToExclude: z.number().min(1).max(1000).default(5),
     /**
      * A run of successes whose chance at the recent failure rate p, (1 − p)^run, falls below this forgives the recent
-     * failures: after a full outage one success does, at 30 % failures nine in a row do. 0 never forgives.
+     * failures: after an outage of 10 calls two successes do, after 30 one; 3 failures in 10 are never forgiven this way
+     * (the rate itself then falls as successes come). 0 never forgives.
      */
     restoreBelow: z.number().min(0).max(0.5).default(0.05),
   })
