@@ -24,7 +24,10 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               // The embedded default's providers with zero latency, so entrypoint tests never wait on timers.
-              bindings: { DETOUR_CONFIG: JSON.stringify(INSTANT_SIMULATED_CONFIG) },
+              // PROBE_TEST_KEY: a vendor key the breaker objects can read, for their active probes in tests.
+              bindings: { DETOUR_CONFIG: JSON.stringify(INSTANT_SIMULATED_CONFIG), PROBE_TEST_KEY: "sk-probe-test-0123456789" },
+              // Tests never reach the internet: a fetch no test replaced (a breaker object's active probe, say) gets a 503.
+              outboundService: () => new Response("tests never reach the internet", { status: 503 }),
             },
           }),
         ],

@@ -9,10 +9,18 @@
  * for (in production both clocks are the platform's, and an alarm never runs early, so this changes nothing there).
  */
 import { DurableObject } from "cloudflare:workers";
-import type { BreakerOp, HealthSettings, OutcomeSample, ProviderCounters, ProviderSnapshot } from "../src/breakers/types";
-import { admit, initialBreaker, nextWakeAt, operate, record, tick, windowStats, type AdmitDecision, type BreakerState } from "../src/resilience/breaker";
-import { initialHealth, LATENCY_BOUNDS_MS, recordHealth, rotate, slotFor, summarize, type HealthState } from "../src/resilience/health";
-import { healthScore } from "../src/resilience/score";
+import type { BreakerOp, HealthSettings, OutcomeSample, ProbeResult, ProbeSettings, ProviderCounters, ProviderSnapshot } from "../src/breakers/types";
+import { chaosFetch } from "../src/chaos/inject";
+import { faultFor } from "../src/chaos/faults";
+import { systemClock, withTimeout } from "../src/engine/clock";
+import { UpstreamError } from "../src/engine/errors";
+import { chaosStub } from "../src/platform/stubs";
+import { providerFor } from "../src/providers/registry";
+import { DEFAULT_SIMULATED_SLEEP, simulatedFetch } from "../src/providers/simulated";
+import { admit, initialBreaker, nextWakeAt, operate, probeAnswered, record, tick, windowStats, type AdmitDecision, type BreakerState, type Transition } from "../src/resilience/breaker";
+import { freshEvidence, initialHealth, LATENCY_BOUNDS_MS, recordHealth, rotate, slotFor, summarize, type HealthState } from "../src/resilience/health";
+import { nextProbeAt, probeDue, probeRequest } from "../src/resilience/probe";
+import { excludable, healthScore } from "../src/resilience/score";
 
 interface Stored {
   breaker: BreakerState;
@@ -26,6 +34,9 @@ interface Stored {
   offset: number;
   /** Callers' clock time the pending alarm was set for. */
   wakeAt: number | null;
+  /** When the last active probe started (callers' clock), and how it went. */
+  lastProbeAt?: number | null;
+  lastProbe?: ProbeResult | null;
 }
 
 const emptyCounters = (): ProviderCounters => ({
@@ -47,12 +58,18 @@ export class ProviderHealth extends DurableObject<Env> {
     });
   }
 
+  /** The provider-fetch edge for probes of real vendors; tests replace it with their fake vendors. */
+  probeFetch: typeof fetch = (input, init) => fetch(input, init);
+  #probing = false;
+
   /** Apply a batch of outcomes; returns the new snapshot (so the reporting isolate is up to date at once). */
   async record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
     this.#adopt(key, settings, now);
     const s = this.#s;
     for (const sample of samples) {
-      s.breaker = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) }, sample.at, Math.random()).state;
+      const step = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) }, sample.at, Math.random());
+      s.breaker = step.state;
+      this.#freshIfProven(step.transitions);
       const h = {
         ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
         latencyMs: sample.latencyMs,
@@ -113,6 +130,82 @@ export class ProviderHealth extends DurableObject<Env> {
       else this.#s.models[m] = rotated;
     }
     await this.#persist();
+    await this.#probe(settings, now);
+  }
+
+  /**
+   * One active probe when one is due (src/resilience/probe.ts): a HALF_OPEN breaker lends it a permit like any
+   * probe; its answer moves the breaker through `probeAnswered`. Runs inside the alarm; `#probing` keeps it single.
+   */
+  async #probe(settings: HealthSettings, now: number): Promise<void> {
+    const probe = settings.probe;
+    if (!probe || this.#probing || !probeDue(this.#s.breaker, settings.breaker, probe, this.#s.lastProbeAt ?? null, now)) return;
+    if (this.#s.breaker.state === "HALF_OPEN") {
+      const step = admit(this.#s.breaker, settings.breaker, now);
+      if (!step.decision.allowed) return;
+      this.#s.breaker = step.state;
+    }
+    this.#s.lastProbeAt = now;
+    await this.#persist();
+    this.#probing = true;
+    let result: ProbeResult;
+    try {
+      result = await this.#call(probe, now);
+    } finally {
+      this.#probing = false;
+    }
+    const at = Math.max(this.#now(), now);
+    const step = probeAnswered(this.#s.breaker, settings.breaker, { ...(result.errorClass ? { errorClass: result.errorClass } : {}), durationMs: result.ms }, at, Math.random());
+    this.#s.breaker = step.state;
+    this.#s.lastProbe = result;
+    this.#freshIfProven(step.transitions);
+    await this.#persist();
+  }
+
+  /** Send the probe through the provider's own adapter and the same fetch edge (and active drill faults) as callers. */
+  async #call(probe: ProbeSettings, now: number): Promise<ProbeResult> {
+    const provider = probe.provider;
+    const model = provider.models.find((m) => m.id === probe.model) ?? provider.models[0]!;
+    const env = this.env as unknown as Record<string, unknown>;
+    const base = provider.kind === "simulated" ? simulatedFetch(provider, DEFAULT_SIMULATED_SLEEP) : this.probeFetch;
+    const fault = await this.#fault(provider.id, now);
+    const key = provider.apiKeySecret ? env[provider.apiKeySecret] : undefined;
+    const started = Date.now();
+    try {
+      await providerFor(provider.kind).complete(probeRequest(), { provider, model }, {
+        fetch: fault ? chaosFetch(base, fault, provider.kind, systemClock) : base,
+        signal: AbortSignal.timeout(probe.timeoutMs),
+        apiKey: typeof key === "string" && key !== "" ? key : undefined,
+        ...(env.AI ? { ai: env.AI as never } : {}),
+        now: () => this.#now(),
+      });
+      return { at: now, ms: Date.now() - started, model: model.id };
+    } catch (err) {
+      const errorClass = err instanceof UpstreamError ? err.errorClass : (err as Error)?.name === "TimeoutError" ? "timeout" : "network";
+      return { at: now, ms: Date.now() - started, model: model.id, errorClass, ...(fault ? { chaos: fault.id } : {}) };
+    }
+  }
+
+  /**
+   * The drill fault active on this provider, so a probe fails during an in-Detour outage exactly as callers' requests
+   * do (otherwise a drill would close the breaker on a provider its callers cannot reach). Best effort: unreadable
+   * faults mean none.
+   */
+  async #fault(providerId: string, now: number) {
+    if (!this.env.CHAOS) return undefined;
+    try {
+      const faults = await withTimeout(chaosStub(this.env).list(now), 500, systemClock);
+      return faultFor(faults, providerId, "", now, Math.random());
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** A probe that closed the breaker proves the provider again: older health evidence may no longer exclude it. */
+  #freshIfProven(transitions: Transition[]): void {
+    if (!transitions.some((t) => t.to === "CLOSED" && (t.reason === "probes_succeeded" || t.reason === "active_probe"))) return;
+    this.#s.health = freshEvidence(this.#s.health);
+    for (const [m, h] of Object.entries(this.#s.models)) this.#s.models[m] = freshEvidence(h);
   }
 
   #adopt(key: string, settings: HealthSettings, now: number): void {
@@ -144,6 +237,7 @@ export class ProviderHealth extends DurableObject<Env> {
       // Wake for the next breaker transition, and at the latest when the oldest health bucket should rotate out.
       const now = this.#now();
       const candidates = [nextWakeAt(this.#s.breaker, settings.breaker)];
+      if (settings.probe) candidates.push(nextProbeAt(this.#s.breaker, settings.breaker, settings.probe, this.#s.lastProbeAt ?? null));
       if (this.#s.health.buckets.length > 0) candidates.push(now + settings.health.bucketMs);
       const next = candidates.filter((x): x is number => x !== undefined).sort((a, b) => a - b)[0];
       this.#s.wakeAt = next ?? null;
@@ -164,14 +258,16 @@ export class ProviderHealth extends DurableObject<Env> {
       openUntil: b.openUntil,
       trips: b.trips,
       probesInFlight: b.permits.length,
+      lastProbe: this.#s.lastProbe ?? null,
       score,
+      excludable: excludable(health, b.state, settings.health),
       scoreParts: parts,
       health,
       window: windowStats(b, settings.breaker, now),
       models: Object.fromEntries(
         Object.entries(this.#s.models).map(([m, h]) => {
           const summary = summarize(h, settings.health, now);
-          return [m, { health: summary, score: healthScore(summary, b.state).score }];
+          return [m, { health: summary, score: healthScore(summary, b.state).score, excludable: excludable(summary, b.state, settings.health) }];
         }),
       ),
       transitions: { ...b.transitions },

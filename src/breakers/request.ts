@@ -28,9 +28,26 @@ export function breakerKey(config: DetourConfig, providerId: string, where: Loca
   return region ? `${providerId}@${region}` : providerId;
 }
 
+/**
+ * The settings the target's breaker object runs with, including what it needs to probe the provider while open (the
+ * target's own model: the one callers were failing on). Built once per config and target, since it goes with every
+ * call to the object.
+ */
 export function settingsFor(config: DetourConfig, target: Target): HealthSettings {
-  return { breaker: breakerConfigFor(config, target.provider), health: config.resilience.health };
+  let byModel = settingsMemo.get(target.provider);
+  if (!byModel || byModel.config !== config) settingsMemo.set(target.provider, (byModel = { config, settings: new Map() }));
+  let settings = byModel.settings.get(target.model.id);
+  if (!settings) {
+    settings = {
+      breaker: breakerConfigFor(config, target.provider),
+      health: config.resilience.health,
+      probe: { ...config.resilience.probe, provider: target.provider, model: target.model.id },
+    };
+    byModel.settings.set(target.model.id, settings);
+  }
+  return settings;
 }
+const settingsMemo = new WeakMap<Target["provider"], { config: DetourConfig; settings: Map<string, HealthSettings> }>();
 
 export class RequestBreakers {
   /** Fail-open and other breaker notes for the trace. */

@@ -2,15 +2,30 @@
  * What crosses the wire between the worker and the ProviderHealth Durable Object (RPC arguments and results must be
  * structured-clonable plain data).
  */
+import type { ErrorClass } from "../engine/errors";
 import type { AttemptReport } from "../engine/types";
 import type { BreakerConfig, BreakerOp, BreakerStateName } from "../resilience/breaker";
+import type { ProviderConfig } from "../config/schema";
 import type { HealthConfig, HealthSummary } from "../resilience/health";
+import type { ProbeConfig } from "../resilience/probe";
 import type { ScoreParts } from "../resilience/score";
+
+/**
+ * What the object needs to probe its provider while the breaker is open: the probe settings, the provider's config
+ * (its adapter kind, base URL, headers, and the *name* of its key's secret — never the key) and which of its models to
+ * ask.
+ */
+export interface ProbeSettings extends ProbeConfig {
+  provider: ProviderConfig;
+  model: string;
+}
 
 /** The settings a ProviderHealth object runs with; sent on every call so a config change applies at once. */
 export interface HealthSettings {
   breaker: BreakerConfig;
   health: HealthConfig;
+  /** Absent (settings from an older worker): the object does not probe. */
+  probe?: ProbeSettings;
 }
 
 /**
@@ -26,6 +41,17 @@ export type OutcomeSample = Pick<AttemptReport, "model" | "errorClass" | "ttftMs
   latencyMs: number;
   probe: boolean;
 };
+
+/** The last active probe the object sent (callers' clock), for /status and drills. */
+export interface ProbeResult {
+  at: number;
+  ms: number;
+  model: string;
+  /** Absent when the provider answered. */
+  errorClass?: ErrorClass;
+  /** The drill fault that failed it, when one did. */
+  chaos?: string;
+}
 
 /** Monotonic counters since the object was created, for /metrics. */
 export interface ProviderCounters {
@@ -46,12 +72,19 @@ export interface ProviderSnapshot {
   openUntil: number | null;
   trips: number;
   probesInFlight: number;
+  /** The object's last active probe of this provider (null: none since it was created). */
+  lastProbe?: ProbeResult | null;
   score: number;
+  /**
+   * May a low score exclude this provider from a tier (`minHealth`)? False while the recent evidence is thin, so a
+   * handful of failures on little traffic never locks a provider out (src/resilience/score.ts `excludable`).
+   */
+  excludable?: boolean;
   scoreParts: ScoreParts;
   health: HealthSummary;
   window: { calls: number; failures: number; slow: number; failureRate: number; slowRate: number };
   /** The same health, per model of this provider. */
-  models: Record<string, { health: HealthSummary; score: number }>;
+  models: Record<string, { health: HealthSummary; score: number; excludable?: boolean }>;
   /** "FROM->TO" → count. */
   transitions: Record<string, number>;
   counters: ProviderCounters;

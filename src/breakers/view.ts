@@ -72,7 +72,12 @@ export class BreakerView {
     stats: { awaitedCalls: number },
   ): Promise<ProviderSnapshot | undefined> {
     const known = this.#entries.get(key);
-    if (known) return known.snap;
+    if (known) {
+      // Refresh a stale snapshot here too, not only in `admit`: routing never admits a target whose breaker it saw
+      // open, so without this an isolate would miss an active probe closing the breaker until the open time ends.
+      if (opts.now() - known.fetchedAt >= opts.ttlMs) this.#refresh(key, stub, settings, opts, notes);
+      return known.snap;
+    }
     const until = this.#unreachableUntil.get(key);
     if (until !== undefined && opts.now() < until) {
       notes.push(`breaker ${key}: health store unreachable (remembered for ${Math.ceil((until - opts.now()) / 1000)} s more); failing open without waiting`);

@@ -13,6 +13,7 @@ import { RetryBudgetConfig, ThrottleConfig } from "../resilience/budget";
 import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
 import { InflightConfig } from "../resilience/inflight";
+import { CanaryConfig, ProbeConfig } from "../resilience/probe";
 
 const Id = z
   .string()
@@ -190,7 +191,11 @@ export const DetourConfig = z
       .object({
         /** Circuit breaker defaults for every provider (docs/breakers.md). */
         breaker: z.record(z.string(), z.unknown()).default({}),
-        health: HealthConfig.default({ bucketMs: 60_000, buckets: 15 }),
+        health: HealthConfig.prefault({}),
+        /** Active probing of open breakers from their ProviderHealth object (docs/breakers.md "Active probing"). */
+        probe: ProbeConfig.prefault({}),
+        /** A share of requests tries a provider skipped for health first (docs/health-score.md "Never a permanent skip"). */
+        canary: CanaryConfig.prefault({}),
         /**
          * One breaker per provider ("off"), or per provider and the caller's continent / Cloudflare colo, because
          * vendor outages are often regional.
@@ -209,7 +214,7 @@ export const DetourConfig = z
         inflight: InflightConfig.prefault({}),
       })
       .strict()
-      .default({ breaker: {}, health: { bucketMs: 60_000, buckets: 15 }, regional: "off", snapshotTtlMs: 1000, doTimeoutMs: 500, reportFlushMs: 1000, inflight: InflightConfig.parse({}) }),
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

@@ -22,6 +22,8 @@ export async function route(state: Looked, deps: PipelineDeps): Promise<Routed> 
     hedgeShare: 0,
     takeHedge: () => hedgeBudget.take(app.clock.now()),
     inflight: app.inflight,
+    // The canary draw uses the app's injected random, so tests and drills are reproducible.
+    random: app.random,
   });
   state.recorder.routed(routed);
   return { ...state, routed };

@@ -13,71 +13,8 @@ import { markOutcome, noteAsk, probeFailureCounts, probeRefused, tenantsAllowTri
 
 /** The settings have their own file; re-exported so the breaker stays one import for its callers. */
 export { BreakerConfig } from "./breaker-config";
-
-/** Resilience4j's state names. FORCED_OPEN and DISABLED are operator states that only `operate` leaves. */
-export type BreakerStateName = "CLOSED" | "OPEN" | "HALF_OPEN" | "FORCED_OPEN" | "DISABLED";
-
-/** One second of a time window; `second` is the epoch second (ms / 1000, floored). */
-export interface SecondBucket { second: number; calls: number; failures: number; slow: number }
-
-/** Count window: one code per call (bit 1 = failed, bit 2 = slow). Time window: per-second counts, oldest first. */
-export type BreakerWindow = { type: "count"; outcomes: number[] } | { type: "time"; buckets: SecondBucket[] };
-
-/** Everything a breaker remembers; plain JSON (nulls, no undefined) so it survives storage unchanged. */
-export interface BreakerState extends HalfOpenTenants {
-  state: BreakerStateName;
-  /** When the current state was entered, ms. */
-  since: number;
-  /** While OPEN: when it may move to HALF_OPEN. Otherwise null. */
-  openUntil: number | null;
-  /** Consecutive trips not yet forgiven by healthy decay; drives open-time growth. */
-  trips: number;
-  lastTripAt: number | null;
-  /** While CLOSED with trips > 0: the start of the current healthy-decay period. */
-  decayFrom: number | null;
-  window: BreakerWindow;
-  consecutiveFailures: number;
-  /** Which tenant each countable outcome of the window came from (./tenants.ts); absent in state saved before it. */
-  tenants?: TenantMark[];
-  /** Grant times of half-open probe permits not yet reported. */
-  permits: number[];
-  /** Half-open probes that did not fail, and how many of those were slow. */
-  probeSuccesses: number;
-  probeSlow: number;
-  /** Monotonic counters keyed "FROM->TO", for detour_breaker_transitions_total. */
-  transitions: Record<string, number>;
-}
-
-/** Why a transition happened: a trip rule, time, the probes' verdict, or the operator's op. */
-export type TransitionReason =
-  | "failure_rate" | "slow_call_rate" | "consecutive_failures" | "open_elapsed"
-  | "probe_failed" | "probes_slow" | "probes_succeeded" | BreakerOp;
-
-/** One state change, for logs and metrics. */
-export interface Transition { from: BreakerStateName; to: BreakerStateName; at: number; reason: TransitionReason }
-
-/**
- * Why a breaker refuses a call. These names show in `x-detour-trace` as the reason a provider was skipped, whichever
- * layer skipped it (routing's plan, the isolate's view, the Durable Object), so they are spelled only here.
- */
-export type BreakerDenial = "breaker_open" | "probe_denied" | "forced_open" | "disabled";
-/** Why a call was admitted or not. */
-export type AdmitReason = "closed" | "probe" | BreakerDenial;
-export interface AdmitDecision { allowed: boolean; reason: AdmitReason }
-
-/** A finished call as the breaker sees it. */
-export interface Outcome {
-  /** The attempt's error class; undefined for a success. */
-  errorClass?: ErrorClass;
-  durationMs: number;
-  /** True when the call ran on a half-open probe permit from `admit`. */
-  probe?: boolean;
-  /** Fingerprint of the tenant whose request this was (never a key); absent means unknown, one shared tenant. */
-  tenant?: string;
-}
-
-/** Operator actions (admin API). */
-export type BreakerOp = "force_open" | "force_closed" | "disable" | "reset";
+export type * from "./breaker-types";
+import type { AdmitDecision, BreakerDenial, BreakerOp, BreakerState, BreakerStateName, BreakerWindow, Outcome, Transition, TransitionReason } from "./breaker-types";
 
 const FAILED = 1;
 const SLOW = 2;
@@ -372,6 +309,35 @@ export function record(
     }
   }
   return { state: s, transitions: out };
+}
+
+/**
+ * The answer of an active probe (the ProviderHealth object's own minimal call, not a caller's request):
+ * - OPEN and the probe succeeded: OPEN → HALF_OPEN (`active_probe`), and the success counts as a half-open probe, so
+ *   with `probeSuccesses` 1 the breaker closes at once (OPEN → HALF_OPEN → CLOSED); a slow success follows the
+ *   half-open slow rule.
+ * - OPEN and the probe failed (any error class): nothing changes. The open time is neither extended nor doubled and
+ *   `trips` stays, so probing every few seconds cannot push a sick provider's next chance further away; the open time
+ *   still runs out as it would without probes.
+ * - HALF_OPEN: the probe ran on a permit the caller took with `admit`, so it is recorded as any probe is (a failure
+ *   re-opens with the next, longer open time, exactly as a caller's probe would).
+ * - Anything else (closed or forced by an operator while the probe ran): the answer is late and ignored.
+ */
+export function probeAnswered(state: BreakerState, cfg: BreakerConfig, outcome: Omit<Outcome, "probe">, now: number, random: number): Step {
+  const { state: ticked, transitions } = tick(state, cfg, now);
+  if (ticked.state === "HALF_OPEN") {
+    const step = record(ticked, cfg, { ...outcome, probe: true }, now, random);
+    return { state: step.state, transitions: [...transitions, ...step.transitions] };
+  }
+  if (ticked.state !== "OPEN" || outcome.errorClass !== undefined) return { state: ticked, transitions };
+  const s = structuredClone(ticked);
+  const out: Transition[] = [...transitions];
+  s.openUntil = null;
+  clearPeriod(s, s.window);
+  move(s, "HALF_OPEN", now, "active_probe", out);
+  s.permits = [now];
+  const step = record(s, cfg, { ...outcome, probe: true }, now, random);
+  return { state: step.state, transitions: [...out, ...step.transitions] };
 }
 
 /**

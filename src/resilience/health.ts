@@ -18,11 +18,24 @@
 import { z } from "zod";
 import { countsForBreaker, healthSignalOf, ignoredByHealth, type ErrorClass } from "../engine/errors";
 
-/** Health window settings: `buckets` buckets of `bucketMs` each (default 15 × 1 min). */
+/**
+ * Health window settings: `buckets` buckets of `bucketMs` each (default 15 × 1 min) for percentiles and /status, and
+ * the recent evidence that decides availability and exclusion (docs/health-score.md "Recent evidence").
+ */
 export const HealthConfig = z
   .object({
     bucketMs: z.number().int().min(1000).default(60_000),
     buckets: z.number().int().min(1).max(1440).default(15),
+    /** Half-life of the recent evidence (calls, failures); shorter forgets an outage sooner and judges on less. */
+    recentHalfLifeMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+    /** Recent (decayed) calls needed before a low score may exclude a provider from a tier; below it, thin traffic. */
+    minCallsToExclude: z.number().min(1).max(1000).default(5),
+    /**
+     * A run of successes whose chance at the recent failure rate p, (1 − p)^run, falls below this forgives the recent
+     * failures: after an outage of 10 calls two successes do, after 30 one; 3 failures in 10 are never forgiven this way
+     * (the rate itself then falls as successes come). 0 never forgives.
+     */
+    restoreBelow: z.number().min(0).max(0.5).default(0.05),
   })
   .strict();
 export type HealthConfig = z.infer<typeof HealthConfig>;
@@ -62,11 +75,27 @@ export interface HealthBucket {
   generationMs: number;
 }
 
+/**
+ * Recent evidence: calls and failures decayed exponentially (half-life `recentHalfLifeMs`) as of `at`, and the
+ * current run of successes. It weighs what just happened over the 15-minute window, so one bad minute stops counting
+ * within a few half-lives, and a provider proven healthy again (a run of successes, a probe that closed its breaker)
+ * is judged on new evidence only.
+ */
+export interface RecentEvidence {
+  calls: number;
+  failures: number;
+  at: number;
+  /** Successes in a row since the last failure. */
+  streak: number;
+}
+
 export interface HealthState {
   /** Layout version, so persisted state from an older layout can be recognised and dropped. */
   version: 1;
   /** Oldest first; at most `cfg.buckets` once rotated. */
   buckets: HealthBucket[];
+  /** Absent in state stored before it existed: then the window's counts stand in. */
+  recent?: RecentEvidence;
 }
 
 /** One finished attempt, as the engine saw it. */
@@ -98,6 +127,8 @@ export interface HealthSummary {
   ttft: Percentiles;
   /** Output tokens per second of generation; null without token counts. */
   tokensPerSecond: number | null;
+  /** Recent evidence at the summary's `now` (see `RecentEvidence`); absent for state without it. */
+  recent?: { calls: number; failureRate: number };
 }
 
 /** An empty health record. */
@@ -164,10 +195,34 @@ export function rotate(state: HealthState, cfg: HealthConfig, now: number): Heal
   return kept.length === state.buckets.length ? state : { ...state, buckets: kept };
 }
 
+/** Recent evidence decayed to `now` (a sample stamped in the past, by clock skew, decays nothing). */
+export function decayRecent(r: RecentEvidence, cfg: HealthConfig, now: number): RecentEvidence {
+  const factor = now > r.at ? 2 ** (-(now - r.at) / cfg.recentHalfLifeMs) : 1;
+  return { calls: r.calls * factor, failures: r.failures * factor, at: Math.max(r.at, now), streak: r.streak };
+}
+
+function addRecent(r: RecentEvidence | undefined, cfg: HealthConfig, failed: boolean, now: number): RecentEvidence {
+  const d = decayRecent(r ?? { calls: 0, failures: 0, at: now, streak: 0 }, cfg, now);
+  const next = { ...d, calls: d.calls + 1, failures: d.failures + (failed ? 1 : 0), streak: failed ? 0 : d.streak + 1 };
+  // A run of successes too long to be luck at the recent failure rate proves the provider answers again: what failed
+  // before it no longer speaks for it.
+  if (!failed && next.failures > 0 && (1 - next.failures / next.calls) ** next.streak < cfg.restoreBelow) next.failures = 0;
+  return next;
+}
+
+/**
+ * Start the recent evidence over (a probe just closed the breaker: the provider is proven, and what it did while
+ * sick must not keep it excluded). The window's buckets stay for percentiles and /status.
+ */
+export function freshEvidence(state: HealthState): HealthState {
+  return { ...state, recent: { calls: 0, failures: 0, at: state.recent?.at ?? 0, streak: 0 } };
+}
+
 /** Add one attempt's sample to the current bucket (rotating first). */
 export function recordHealth(state: HealthState, cfg: HealthConfig, sample: HealthSample, now: number): HealthState {
   const rotated = rotate(state, cfg, now);
   if (ignoredByHealth(sample.errorClass)) return rotated;
+  const withRecent = addRecent(rotated.recent, cfg, countsForBreaker(sample.errorClass), now);
   const start = Math.floor(now / cfg.bucketMs) * cfg.bucketMs;
   const newest = rotated.buckets[rotated.buckets.length - 1];
   // A sample stamped before the newest bucket's window (a skewed clock) would be rotated out at once: drop it.
@@ -209,7 +264,7 @@ export function recordHealth(state: HealthState, cfg: HealthConfig, sample: Heal
       }
     }
   }
-  return { ...rotated, buckets };
+  return { ...rotated, buckets, recent: withRecent };
 }
 
 function percentiles(counts: number[], maxMs: number): Percentiles {
@@ -251,5 +306,10 @@ export function summarize(state: HealthState, cfg: HealthConfig, now: number): H
     latency: percentiles(m.latency, m.latencyMaxMs),
     ttft: percentiles(m.ttft, m.ttftMaxMs),
     tokensPerSecond: m.generationMs > 0 ? m.outputTokens / (m.generationMs / 1000) : null,
+    ...(state.recent ? { recent: recentSummary(decayRecent(state.recent, cfg, now)) } : {}),
   };
+}
+
+function recentSummary(r: RecentEvidence): { calls: number; failureRate: number } {
+  return { calls: r.calls, failureRate: r.calls > 0 ? Math.min(1, r.failures / r.calls) : 0 };
 }

@@ -2,7 +2,8 @@
  * The one health score routing ranks providers on: a number in [0, 1] from a health summary and the breaker state.
  * This is the only place the formula lives; docs/health-score.md explains it with a worked example. Keep both in step.
  *
- *   availability = (1 − errorRate)²                         errors include timeouts and 429s
+ *   availability = (1 − errorRate)²                         errors include timeouts and 429s; the recent rate
+ *                                                           (decayed, health.ts RecentEvidence) when known
  *   rateLimit    = 1 − 0.5 · rateLimitRate                  429s again: more traffic makes quota pressure worse
  *   latency      = 0.5 + 0.5 / (1 + p95 / 10 000 ms)       1 when there is no latency data
  *   quality      = max(0, 1 − 0.25 · refusalRate − 0.5 · semanticFailureRate)
@@ -20,9 +21,13 @@
  *   neither punished for one unlucky call nor crowned for one lucky one. 0.9 sits just below a fast healthy provider
  *   (≈ 0.95), so proven providers lead and cold ones still rank above degraded ones.
  * - The breaker overrides everything: an open breaker must never be picked, and a half-open one only as a probe.
+ * - Availability judges the recent failure rate (half-life `health.recentHalfLifeMs`), not the 15-minute window, so a
+ *   provider that healed is not held to an outage minutes old; latency still reads the window's p95.
+ *
+ * The score ranks every provider; whether it may also exclude one from a tier is `excludable` below.
  */
 import { verdictOf, type BreakerStateName } from "./breaker";
-import type { HealthSummary } from "./health";
+import type { HealthConfig, HealthSummary } from "./health";
 
 /** The formula's constants, exported so /status and the docs can show them. */
 export const SCORE_CONSTANTS = {
@@ -58,7 +63,7 @@ export function healthScore(
   breakerState: BreakerStateName,
 ): { score: number; parts: ScoreParts } {
   const k = SCORE_CONSTANTS;
-  const availability = (1 - clamp01(summary.errorRate)) ** 2;
+  const availability = (1 - clamp01(summary.recent?.failureRate ?? summary.errorRate)) ** 2;
   const rateLimit = 1 - k.rateLimitWeight * clamp01(summary.rateLimitRate);
   const p95 = summary.latency.p95;
   const latency = p95 === null || !Number.isFinite(p95) ? 1 : 0.5 + 0.5 / (1 + Math.max(0, p95) / k.latencyRefMs);
@@ -73,4 +78,16 @@ export function healthScore(
   const cap = verdict === "admit" ? 1 : verdict === "probe" ? k.halfOpenCap : 0;
   const score = clamp01(Math.min(blended, cap));
   return { score, parts: { availability, rateLimit, latency, quality, measured, confidence, blended, cap } };
+}
+
+/**
+ * May a score below a tier's `minHealth` exclude this provider? Only a CLOSED breaker's score can (open and
+ * half-open breakers decide for themselves), and only on enough recent evidence: fewer than `minCallsToExclude`
+ * recent (decayed) calls is thin traffic, and a handful of failures on thin traffic must not lock a provider out of
+ * the tier for the whole window while nothing sends it traffic to prove it healthy again. A summary without recent
+ * evidence (state stored before it existed) judges on the window's calls.
+ */
+export function excludable(summary: HealthSummary, breakerState: BreakerStateName, cfg: Pick<HealthConfig, "minCallsToExclude">): boolean {
+  if (verdictOf(breakerState).verdict !== "admit") return true;
+  return (summary.recent?.calls ?? summary.calls) >= cfg.minCallsToExclude;
 }

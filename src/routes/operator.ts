@@ -75,6 +75,8 @@ export async function status(c: Context<AppEnv>): Promise<Response> {
             trips: s.trips,
             open_count: Object.entries(s.transitions).filter(([edge]) => edge.endsWith("->OPEN")).reduce((a, [, n]) => a + n, 0),
             probes_in_flight: s.probesInFlight,
+            last_probe: s.lastProbe ? { ...s.lastProbe, at: iso(s.lastProbe.at) } : null,
+            excludable: s.excludable ?? true,
             score: Number(s.score.toFixed(4)),
             score_parts: s.scoreParts,
             health: s.health,

@@ -14,6 +14,10 @@
  * 5. Nothing left → every capable model, health ignored (`fallback: no healthy target`); else must-succeed routes
  *    append a warm standby.
  * Then hedging (tier, ≥ 2 targets, an observed p95) and shedding (pressure against the tier's threshold).
+ *
+ * A health skip is never permanent: a score may exclude a target only on enough recent evidence (`excludable`), and
+ * a target skipped for health still gets a canary share of requests (`canary`): one drawn request in 1/share tries it
+ * first, so evidence that it healed keeps arriving (docs/health-score.md "Never a permanent skip").
  */
 import type { Tier } from "../config/tier";
 import type { Target } from "../providers/types";
@@ -38,6 +42,11 @@ export interface TargetHealth {
    * passed over like an open breaker until it answers in normal time again or its cool-down ends.
    */
   suspect?: boolean;
+  /**
+   * May a score below the tier's `minHealth` skip this target? False on thin recent evidence (a handful of failures
+   * on little traffic). Absent: yes.
+   */
+  excludable?: boolean;
 }
 
 export interface PlanInput {
@@ -54,6 +63,8 @@ export interface PlanInput {
   hedgeShare?: number;
   /** Caller's clock, ms. Not read by today's rules; part of the signature so time-based rules stay pure. */
   now: number;
+  /** Canary share and this request's draw in [0, 1) (the caller's `random()`); absent: no canaries. */
+  canary?: { share: number; draw: number };
 }
 
 export interface PlannedEntry {
@@ -76,6 +87,8 @@ export interface RoutingPlan {
   /** Share in [0, 1] of the capable targets that are unavailable, rate-limited or nearly dead. */
   pressure: number;
   shed: { shed: boolean; reason?: string };
+  /** This request is a canary for a target skipped for health: it goes first, the healthy targets after it. */
+  canary?: { target: Target; reason: string };
 }
 
 /** Unknown health: the same neutral prior the health score blends cold providers towards. */
@@ -153,6 +166,7 @@ export function plan(input: PlanInput): RoutingPlan {
   const healthy: Row[] = [];
   const held = new Map<Row, string>(); // capable but skipped for health or quality: the standby and fallback pool
   const unavailable = new Set<Row>();
+  const lowScore = new Set<Row>(); // skipped for the tier's minHealth alone: canary candidates
   for (const row of capable) {
     const gap = healthOrQualityGap(row, tier, tierPolicy.minHealth, c.taskClass, classPolicy.qualityFloor);
     if (!gap) {
@@ -161,6 +175,7 @@ export function plan(input: PlanInput): RoutingPlan {
     }
     held.set(row, gap.reason);
     if (gap.unavailable) unavailable.add(row);
+    if (gap.lowScore) lowScore.add(row);
   }
 
   const entry = (row: Row, reason: string): PlannedEntry => ({
@@ -171,8 +186,17 @@ export function plan(input: PlanInput): RoutingPlan {
   });
   // A half-open target keeps its place: recovery needs probe traffic, and the breaker's permits already bound it.
   let ordered: PlannedEntry[] = sortBy(classPolicy.strategy, healthy).map((row, i) =>
-    entry(row, reasonFor(classPolicy.strategy, row, i) + (probing(row.health) ? "; half-open: probe" : "")),
+    entry(row, reasonFor(classPolicy.strategy, row, i) + (probing(row.health) ? "; half-open: probe" : "") + thinEvidence(row, tierPolicy.minHealth)),
   );
+  let canary: RoutingPlan["canary"];
+  const candidate = [...lowScore].sort((a, b) => a.index - b.index)[0];
+  if (candidate && ordered.length > 0 && input.canary && input.canary.draw < input.canary.share) {
+    // First, so it is really called; a failure fails over to the healthy order behind it.
+    const reason = `canary: ${held.get(candidate)!.replace(/^skipped: /, "")}, share ${input.canary.share}`;
+    ordered = [entry(candidate, reason), ...ordered];
+    held.delete(candidate);
+    canary = { target: candidate.target, reason };
+  }
 
   if (ordered.length === 0 && held.size > 0) {
     // Better a degraded provider than a certain failure: every capable model, the least broken first.
@@ -194,7 +218,12 @@ export function plan(input: PlanInput): RoutingPlan {
   skipped.sort((a, b) => input.candidates.indexOf(a.target) - input.candidates.indexOf(b.target));
 
   const pressure = pressureOf(capable);
-  return { ordered, skipped, passedOver, hedge: hedgeFor(input, ordered, tierPolicy.hedge), pressure, shed: shedFor(input, pressure) };
+  return { ordered, skipped, passedOver, hedge: hedgeFor(input, ordered, tierPolicy.hedge), pressure, shed: shedFor(input, pressure), ...(canary ? { canary } : {}) };
+}
+
+/** Trace note for a target kept although its score is below the tier's threshold: the evidence is too thin to skip it. */
+function thinEvidence(row: Row, minHealth: number): string {
+  return row.health.score < minHealth && row.health.excludable === false && !probing(row.health) ? `; health ${down(row.health.score)} < ${minHealth} on thin evidence: kept` : "";
 }
 
 function healthOrQualityGap(
@@ -203,7 +232,7 @@ function healthOrQualityGap(
   minHealth: number,
   taskClass: string,
   floor: number,
-): { reason: string; unavailable: boolean } | undefined {
+): { reason: string; unavailable: boolean; lowScore?: boolean } | undefined {
   const { score } = row.health;
   const breaker = verdictOf(row.health.state);
   // The breaker's own denial reason, so the trace reads the same whichever layer skipped the target.
@@ -211,7 +240,10 @@ function healthOrQualityGap(
   if (row.health.suspect) return { reason: SUSPECT_REASON, unavailable: true };
   // A half-open breaker's score is capped at 0.5 by construction, which says nothing about the provider; it stays
   // in the plan and the breaker decides whether this request may be a probe.
-  if (breaker.verdict !== "probe" && score < minHealth) return { reason: `skipped: health ${down(score)} < ${minHealth} (${tier})`, unavailable: true };
+  // Thin recent evidence (`excludable` false) cannot skip it: nothing would then send it traffic to prove it healthy.
+  if (breaker.verdict !== "probe" && score < minHealth && row.health.excludable !== false) {
+    return { reason: `skipped: health ${down(score)} < ${minHealth} (${tier})`, unavailable: true, lowScore: true };
+  }
   if (row.quality < floor) return { reason: `skipped: quality ${row.quality} < ${floor} (${taskClass})`, unavailable: false };
   return undefined;
 }

@@ -39,6 +39,8 @@ export function routeRequest(input: {
   takeHedge: () => boolean;
   /** The isolate's in-flight tracker: suspect providers are passed over, attempts get a slow threshold. */
   inflight?: InflightTracker;
+  /** One draw per request for the canary share; Math.random when the caller injects none. */
+  random?: () => number;
 }): RoutedRequest {
   const { resolved, config } = input;
   const route = config.routes[resolved.route];
@@ -57,6 +59,7 @@ export function routeRequest(input: {
       rateLimitRate: snap.health.rateLimitRate,
       ttftP95Ms: m?.health.ttft.p95 ?? snap.health.ttft.p95,
       latencyP95Ms: m?.health.latency.p95 ?? snap.health.latency.p95,
+      ...((m?.excludable ?? snap.excludable) === false ? { excludable: false } : {}),
     };
   };
   const p = plan({
@@ -69,6 +72,7 @@ export function routeRequest(input: {
     stream: input.stream,
     hedgeShare: input.hedgeShare,
     now: input.now,
+    canary: { share: config.resilience.canary.share, draw: (input.random ?? Math.random)() },
   });
   if (p.shed.shed) {
     throw new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" });
@@ -111,6 +115,7 @@ export function routeRequest(input: {
       order: p.ordered.map((e) => ({ target: `${e.target.provider.id}/${e.target.model.id}`, reason: e.reason, ...(e.priced ? { estimated_cost_usd: round6(e.estimatedCostUsd) } : {}) })),
       skipped: p.skipped.map((s) => ({ target: `${s.target.provider.id}/${s.target.model.id}`, reason: s.reason })),
       hedge: p.hedge.reason,
+      ...(p.canary ? { canary: `${p.canary.target.provider.id}/${p.canary.target.model.id}` } : {}),
       pressure: Number(p.pressure.toFixed(2)),
     },
   };

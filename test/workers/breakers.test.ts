@@ -97,7 +97,9 @@ describe("breaker trips, probes and recovers through the worker", () => {
   });
 
   it("the alarm moves OPEN to HALF_OPEN with no traffic", async () => {
-    const h = setup();
+    // Without active probing the only alarm due is the open time's end.
+    const h = harness({ config: { ...config, resilience: { ...config.resilience, probe: { enabled: false } } } });
+    h.vendors.always("anthropic.test", { text: "from beta" });
     await trip(h);
     const stub = env.PROVIDER_HEALTH.get(h.env.PROVIDER_HEALTH.idFromName("alpha")) as DurableObjectStub<ProviderHealth>;
     // A forced alarm runs as at the moment it was set for: openUntil.

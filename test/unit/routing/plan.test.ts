@@ -320,3 +320,39 @@ describe("shedding", () => {
     expect(run(candidates, health, { tier: "premium", policy }).shed.reason).toBe("pressure 1 ≥ 0.8 (premium)");
   });
 });
+
+describe("a health skip is never permanent", () => {
+  const premium = { tier: "premium" as Tier };
+  it("a score below minHealth on thin evidence keeps the target, and the reason says why", () => {
+    const p = run([t("a"), t("b")], { a: h(0.54, "CLOSED", { excludable: false }) }, premium);
+    expect(p.ordered.map((e) => name(e.target))).toEqual(["a", "b"]);
+    expect(p.ordered[0]!.reason).toBe("configured_order #1; health 0.54 < 0.8 on thin evidence: kept");
+    expect(p.skipped).toEqual([]);
+  });
+
+  it("without a draw under the share, a skipped target stays skipped", () => {
+    const p = run([t("a"), t("b")], { a: h(0.5) }, { ...premium, canary: { share: 0.05, draw: 0.05 } });
+    expect(p.ordered.map((e) => name(e.target))).toEqual(["b"]);
+    expect(p.canary).toBeUndefined();
+    expect(p.skipped[0]!.reason).toBe("skipped: health 0.5 < 0.8 (premium)");
+  });
+
+  it("a canary request tries the first target skipped for health first, the healthy order behind it", () => {
+    const p = run([t("a"), t("b"), t("c")], { a: h(0.5), b: h(0.6) }, { ...premium, canary: { share: 0.05, draw: 0.049 } });
+    expect(p.ordered.map((e) => name(e.target))).toEqual(["a", "c"]);
+    expect(p.ordered[0]!.reason).toBe("canary: health 0.5 < 0.8 (premium), share 0.05");
+    expect(p.canary).toMatchObject({ reason: "canary: health 0.5 < 0.8 (premium), share 0.05" });
+    expect(name(p.canary!.target)).toBe("a");
+    expect(p.skipped.map((s) => name(s.target))).toEqual(["b"]);
+  });
+
+  it("never a canary for a blocked breaker or a quality gap, nor when nothing healthy is left (the fallback takes them all)", () => {
+    const canary = { share: 1, draw: 0 };
+    expect(run([t("a"), t("b")], { a: h(0, "OPEN") }, { ...premium, canary }).canary).toBeUndefined();
+    const lowQuality = run([t("a", { quality: 1 }), t("b")], {}, { ...premium, classification: cls("code"), canary });
+    expect(lowQuality.canary).toBeUndefined();
+    const allSick = run([t("a"), t("b")], { a: h(0.5), b: h(0.5) }, { ...premium, canary });
+    expect(allSick.canary).toBeUndefined();
+    expect(allSick.ordered.every((e) => e.reason === "fallback: no healthy target")).toBe(true);
+  });
+});
