@@ -13,7 +13,8 @@ const B = "dtr_tenant_b_key_00000002";
 const config = {
   ...VENDOR_CONFIG,
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
-  resilience: { breaker: { consecutiveFailures: 5, openMs: 10_000, openJitter: 0 }, reportFlushMs: 0 },
+  // Active probing off: these tests are about callers' probes; the object's own probe would decide HALF_OPEN first.
+  resilience: { breaker: { consecutiveFailures: 5, openMs: 10_000, openJitter: 0 }, reportFlushMs: 0, probe: { enabled: false } },
 };
 const setup = () => {
   const h = harness({ config, keys: { [A]: { tenant: "tenant-a", tier: "standard" }, [B]: { tenant: "tenant-b", tier: "standard" } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
