@@ -183,7 +183,9 @@ class Run<T> {
       unlink();
       const gone = this.stopped();
       const err = gone
-        ? new UpstreamError("timeout", gone.kind === "deadline" ? "request deadline passed" : "client went away")
+        ? gone.kind === "deadline"
+          ? new UpstreamError("timeout", "request deadline passed")
+          : new UpstreamError("cancelled", "client went away")
         : toUpstreamError(raw instanceof UpstreamError ? raw : controller.signal.aborted ? controller.signal.reason : raw, pt.target);
       const r: AttemptReport = { ...line("error"), errorClass: err.errorClass, ...(err.status ? { status: err.status } : {}), message: err.message };
       // The caller's deadline or departure says nothing about the provider (a probe permit is handed back, neutrally).

@@ -209,7 +209,8 @@ describe("a caller who leaves", () => {
     expect(upstream.signal.aborted).toBe(true);
     expect(h.vendors.callsTo("anthropic.test")).toHaveLength(0);
     const line = h.logs.at(-1)!;
-    expect(line.attempts?.[0]).toMatchObject({ provider: "alpha", outcome: "error" });
+    // The log names the caller's departure for what it is, never a vendor timeout.
+    expect(line.attempts?.[0]).toMatchObject({ provider: "alpha", outcome: "error", error_class: "cancelled" });
     const alpha = await alphaStatus(h);
     expect(alpha.state).toBe("CLOSED");
     expect(JSON.stringify(alpha.requests ?? {})).not.toMatch(/timeout|network/);
