@@ -58,6 +58,20 @@ export function baseConfig(mockUrl) {
   };
 }
 
+/** The scenario's tenants; one premium (or `tier`) tenant named "drill" when it declares none. */
+export const tenantsOf = (scenario) => (scenario.tenants?.length ? scenario.tenants : [{ name: "drill", tier: scenario.tier ?? "premium", share: 1 }]);
+
+/** DETOUR_API_KEYS for the scenario, one gateway key per tenant (`suffix` keeps them unguessable), and the headers each tenant sends. */
+export function tenantKeys(scenario, suffix) {
+  const tenants = tenantsOf(scenario);
+  const keyOf = Object.fromEntries(tenants.map((t) => [t.name, `drill-key-${t.name}-${suffix}`]));
+  return {
+    apiKeys: Object.fromEntries(tenants.map((t) => [keyOf[t.name], { tenant: t.name, tier: t.tier ?? "premium" }])),
+    // A request with no tenant (single-tenant scenarios, the warm-up) goes as the first tenant with the normal mix.
+    auth: (name) => ({ authorization: `Bearer ${keyOf[name ?? (tenants.find((t) => !t.requests || t.requests === "normal") ?? tenants[0]).name]}` }),
+  };
+}
+
 /** Objects merge key by key; anything else (arrays included) replaces. */
 export function deepMerge(a, b) {
   if (!isObj(a) || !isObj(b)) return b === undefined ? a : b;

@@ -298,7 +298,7 @@ describe.each(CASES)("$vendor", (c) => {
       if (vendor === "anthropic") return { ...b, stop_sequences: [stop] };
       return { ...b, generationConfig: { stopSequences: [stop] } };
     };
-    const empty = await (await post(c.path(false), withStop(false, firstWord))).json();
+    const empty: J = await (await post(c.path(false), withStop(false, firstWord))).json();
     expect(c.jsonText(empty)).toBe("");
     if (vendor === "anthropic") expect(empty.stop_reason).toBe("stop_sequence");
     const cut = await (await post(c.path(false), withStop(false, lastWord))).json();
