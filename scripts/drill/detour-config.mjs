@@ -16,8 +16,19 @@ export const LABELS = ["billing", "technical", "account", "other"];
 /** Which mock vendor serves each provider kind. */
 export const VENDOR_OF_KIND = { openai: "openai", anthropic: "anthropic", gemini: "gemini" };
 
-/** The drill's DETOUR_CONFIG before a scenario's own `config` is merged in. */
-export function baseConfig(mockUrl) {
+/**
+ * The drill's DETOUR_CONFIG before a scenario's own `config` is merged in. `production`: without the drill's short
+ * route timeouts, retry delays and fast breaker, health window and report flush — Detour's own defaults, for scenarios
+ * that judge what a user of the defaults gets (a hang must be detected without waiting for a timeout).
+ */
+export function baseConfig(mockUrl, { production = false } = {}) {
+  const config = drillConfig(mockUrl);
+  if (!production) return config;
+  const { retry, timeouts, ...route } = config.routes.auto;
+  return { ...config, routes: { auto: { ...route, description: "drill route on Detour's default timeouts and retries: alpha, failing over to beta then gamma" } }, resilience: undefined };
+}
+
+function drillConfig(mockUrl) {
   const baseUrl = { openai: `${mockUrl}/openai/v1`, anthropic: `${mockUrl}/anthropic`, gemini: `${mockUrl}/gemini/v1beta` };
   return {
     providers: PROVIDERS.map((p) => ({

@@ -43,7 +43,7 @@ export async function runScenario(shared, scenario, { keepTraces = false } = {})
 
 /** A fresh Detour (empty cache, closed breakers) with the drill's config and the scenario's merged in. */
 async function startDetour(shared, scenario, apiKeys) {
-  const config = deepMerge(baseConfig(shared.mockUrl), scenario.config ?? {});
+  const config = JSON.parse(JSON.stringify(deepMerge(baseConfig(shared.mockUrl, { production: !!scenario.productionDefaults }), scenario.config ?? {})));
   const { mf, url } = await startBundledDetour(shared, {
     DETOUR_CONFIG: JSON.stringify(config),
     DETOUR_ADMIN_TOKEN: ADMIN_TOKEN,

@@ -53,6 +53,8 @@ export interface Scenario {
   seed?: number;
   tier?: string;
   tenants?: TenantSpec[];
+  /** Start from Detour's own defaults (timeouts, retries, breaker, health window) instead of the drill's short ones. */
+  productionDefaults?: boolean;
   /** How much of each recovery phase's end its primary share is measured over (default 3000). */
   recoveryTailMs?: number;
   mix?: { classes?: Partial<Record<TaskClass, number>>; stream?: number; repeat?: number };
