@@ -145,11 +145,12 @@ export const REPLY_FIRST_WORD = "Hello";
 /** How deep `deep-schema` nests its JSON schema: far past any sane schema, as a hostile caller would. */
 export const DEEP_SCHEMA_LEVELS = 3000;
 
-/** A JSON schema `levels` objects deep (built iteratively: the builder itself must not be what overflows). */
-export function deepSchema(levels) {
-  let schema = { type: "string" };
-  for (let k = 0; k < levels; k++) schema = { type: "object", properties: { next: schema } };
-  return schema;
+/**
+ * A JSON schema `levels` objects deep, as JSON text: built as a string, because Node's own JSON.stringify overflows
+ * its stack on it (the drill's client must not be what fails).
+ */
+export function deepSchemaText(levels) {
+  return '{"type":"object","properties":{"next":'.repeat(levels) + '{"type":"string"}' + "}}".repeat(levels);
 }
 
 /**
@@ -163,8 +164,11 @@ export function abusiveRequest(kind, n) {
   if (kind === "empty-stop") return { cls: "chat", body: { model: "auto", messages, stop: [REPLY_FIRST_WORD], max_tokens: 50 } };
   if (kind === "huge-max-tokens") return { cls: "chat", body: { model: "auto", messages, max_tokens: 1_000_000 } };
   if (kind === "deep-schema") {
-    const response_format = { type: "json_schema", json_schema: { name: `deep_${n}`, schema: deepSchema(DEEP_SCHEMA_LEVELS) } };
-    return { cls: "chat", body: { model: "auto", messages, response_format, max_tokens: 50 } };
+    // `body` is the request without its schema; `bodyText` is what is sent.
+    const body = { model: "auto", messages, max_tokens: 50 };
+    const schema = deepSchemaText(DEEP_SCHEMA_LEVELS);
+    const bodyText = `${JSON.stringify(body).slice(0, -1)},"response_format":{"type":"json_schema","json_schema":{"name":"deep_${n}","schema":${schema}}}}`;
+    return { cls: "chat", body, bodyText };
   }
   throw new Error(`unknown abusive request kind ${kind}`);
 }
