@@ -167,10 +167,7 @@ function phaseResult(config, phases, records, idx, tailMs) {
   const inside = changes ? recs.filter((r) => r.t + (r.latencyMs ?? 0) <= ph.endMs) : recs;
   out.straddled = recs.length - inside.length;
   out.judged = out.straddled ? summarise(config, inside) : undefined;
-  if (ph.faultedProviders.length) {
-    out.touchedSickPct = touchedPct(recs, ph.faultedProviders);
-    if (out.judged) out.judged.touchedSickPct = touchedPct(inside, ph.faultedProviders);
-  }
+  if (ph.faultedProviders.length) out.touchedSickPct = touchedPct(recs, ph.faultedProviders);
   // A recovery phase: the first without faults after a faulted one. Its tail says whether traffic is back on the
   // primary by the end (the time to recover says only when the first request was).
   const prev = phases[idx - 1];

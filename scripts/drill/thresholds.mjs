@@ -1,15 +1,16 @@
 // Checks a scenario's declared thresholds against its analysed numbers: one { where, what, actual, limit, ok } each.
 
 /**
- * Every declared threshold, checked: scenario-wide ones over all phases (`overall`), phase ones over that phase (only
- * the requests that lived inside it, when some straddled its end), tenant ones over that tenant's requests
+ * Every declared threshold, checked: scenario-wide ones over all phases (`overall`), phase ones over that phase —
+ * served and truncation thresholds over the requests that lived inside it when some straddled its end, latency and
+ * touched-sick ones over every request it sent (a hung request is exactly one that outlives its phase) — tenant ones over that tenant's requests
  * (`extras.tenants`), and `breakerStaysClosed` over the breaker states polled from /status (`extras.breakerSamples`).
  * A silent truncation fails a scenario even where no threshold says so.
  */
 export function evaluate(scenario, overall, phases, extras = {}) {
   const checks = [];
   checkAll(checks, scenario.thresholds, overall, "scenario", phases);
-  for (const p of phases) checkAll(checks, p.thresholds, p.judged ? { ...p, ...p.judged } : p, `phase ${p.name}`, [p]);
+  for (const p of phases) checkAll(checks, p.thresholds, p.judged ? { ...p, ...p.judged, latencyMs: p.latencyMs } : p, `phase ${p.name}`, [p]);
   for (const t of extras.tenants ?? []) checkAll(checks, t.thresholds, t, `tenant ${t.name}`, []);
   for (const id of scenario.thresholds?.breakerStaysClosed ?? []) checkClosed(checks, id, extras.breakerSamples ?? []);
   // Streams never end quietly: a silent truncation fails the scenario even where no threshold says so.
@@ -52,12 +53,12 @@ function checkTime(add, key, limit, phaseList) {
   for (const p of fps) add(`${label} (${p.name})`, p[key], limit, p[key] !== null && p[key] <= limit);
 }
 
-/** At most this share of each fault phase's requests (those that lived inside it) touched the faulted provider. */
+/** At most this share of the requests each fault phase sent touched the faulted provider. */
 function checkTouched(add, limit, phaseList) {
   const fps = phaseList.filter((p) => p.faultedProviders.length);
   if (!fps.length) add("touchedSickPct ≤", null, limit, false);
   for (const p of fps) {
-    const v = p.judged?.touchedSickPct ?? p.touchedSickPct ?? null;
+    const v = p.touchedSickPct ?? null;
     add(`touchedSickPct ≤ (${p.name})`, v, limit, v === null || v <= limit + 1e-9);
   }
 }

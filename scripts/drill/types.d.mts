@@ -156,7 +156,7 @@ export type FaultTime = number | null | "continued";
 /** One phase's result: what ran, its summary, and for a fault phase the detection and recovery times. */
 export interface PhaseResult extends PhaseRun, Summary {
   straddled: number;
-  judged?: Summary & { touchedSickPct?: number | null };
+  judged?: Summary;
   reachedFaulted?: { mock: number; trace: number };
   /** A fault phase: % of its requests whose trace shows an actual attempt at a faulted provider. */
   touchedSickPct?: number | null;

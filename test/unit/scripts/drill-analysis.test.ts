@@ -298,6 +298,20 @@ describe("sick-provider and recovery shares", () => {
     expect(a.passed).toBe(false);
   });
 
+  it("judges a phase's latency and touched share on every request it sent, hung ones that outlived it included", () => {
+    const hungPhases = [phase(0, 0, 2000, true, { p50Ms: 1000, maxTouchedSickPct: 20, servedPct: 100 }), phase(1, 2000, 4000, false)];
+    const hung = (t: number) => failover(0, t, { provider: "alpha", outcome: "error", error: "timeout" });
+    const recs = [hung(100), hung(500), hung(900), rec(0, 1000, { mode: "failover", provider: "beta", attempts: [skippedOpen, { provider: "beta", outcome: "ok" }] })];
+    for (const r of recs.slice(0, 3)) r.latencyMs = 30_000;
+    const a = analyse({}, CONFIG, hungPhases, recs, [], 40_000, 0);
+    expect(a.phases[0]!.straddled).toBe(3);
+    expect(a.checks.map((c) => [c.what, c.actual, c.ok])).toEqual([
+      ["servedPct ≥", 100, true], // the one request that lived inside the phase
+      ["p50Ms ≤", 30_000, false],
+      ["touchedSickPct ≤ (p0)", 75, false],
+    ]);
+  });
+
   it("cannot meet a touched or primary-share threshold it has nothing to measure on", () => {
     const quiet = [phase(0, 0, 2000, false)];
     const checks = analyse({ thresholds: { maxTouchedSickPct: 20, minPrimarySharePct: 90 } }, CONFIG, quiet, [], [], 2000, 0).checks;
