@@ -43,7 +43,10 @@ export async function runScenario(shared, scenario, { keepTraces = false } = {})
 
 /** A fresh Detour (empty cache, closed breakers) with the drill's config and the scenario's merged in. */
 async function startDetour(shared, scenario, apiKeys) {
-  const config = JSON.parse(JSON.stringify(deepMerge(baseConfig(shared.mockUrl, { production: !!scenario.productionDefaults }), scenario.config ?? {})));
+  const merged = deepMerge(baseConfig(shared.mockUrl, { production: !!scenario.productionDefaults }), scenario.config ?? {});
+  // Per-provider settings (arrays replace in deepMerge, so `config.providers` cannot carry them): merged by id.
+  merged.providers = merged.providers.map((p) => deepMerge(p, scenario.providerConfig?.[p.id] ?? {}));
+  const config = JSON.parse(JSON.stringify(merged));
   const { mf, url } = await startBundledDetour(shared, {
     DETOUR_CONFIG: JSON.stringify(config),
     DETOUR_ADMIN_TOKEN: ADMIN_TOKEN,

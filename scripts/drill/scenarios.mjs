@@ -81,6 +81,12 @@ export function checkScenario(s) {
   if (total > MAX_SCENARIO_MS) p.push(`phases last ${total} ms in all; a drill scenario is bounded to ${MAX_SCENARIO_MS} ms`);
   checkThresholds(s.thresholds, "thresholds", p, THRESHOLD_KEYS);
   if (s.tenants !== undefined) checkTenants(s.tenants, p);
+  if (s.providerConfig !== undefined) {
+    const ids = PROVIDERS.map((x) => x.id);
+    if (!isObj(s.providerConfig) || Object.entries(s.providerConfig).some(([id, v]) => !ids.includes(id) || !isObj(v))) {
+      p.push(`providerConfig: { <provider id (${ids.join(", ")})>: settings merged into that provider }`);
+    }
+  }
   if (s.productionDefaults !== undefined && typeof s.productionDefaults !== "boolean") p.push("productionDefaults: true or false");
   if (s.recoveryTailMs !== undefined && (!Number.isInteger(s.recoveryTailMs) || s.recoveryTailMs < 500)) p.push("recoveryTailMs: an integer ≥ 500");
   if (s.mix !== undefined) checkMix(s.mix, p);

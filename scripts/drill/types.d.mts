@@ -53,6 +53,8 @@ export interface Scenario {
   seed?: number;
   tier?: string;
   tenants?: TenantSpec[];
+  /** Settings merged into one provider's config, by id (e.g. its own `breaker`). */
+  providerConfig?: Record<string, Record<string, unknown>>;
   /** Start from Detour's own defaults (timeouts, retries, breaker, health window) instead of the drill's short ones. */
   productionDefaults?: boolean;
   /** How much of each recovery phase's end its primary share is measured over (default 3000). */
