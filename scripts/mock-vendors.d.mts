@@ -82,6 +82,9 @@ export interface MockVendors {
 
 export declare function startMockVendors(opts?: MockVendorsOptions): Promise<MockVendors>;
 
+/** The reply cut before the first occurrence of any of `stops` (as vendors honour stop sequences); `stopped` when one matched. */
+export declare function cutAtStop(reply: string, stops: readonly string[] | undefined): { reply: string; stopped: boolean };
+
 /** Validate a fault body as the control API does. */
 export declare function parseFault(
   input: unknown,

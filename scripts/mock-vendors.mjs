@@ -17,7 +17,10 @@
  *              POST /gemini/v1beta/models/{model}:streamGenerateContent?alt=sse (without alt=sse: one JSON array);
  *              errors {error:{code,message,status}}.
  * Every vendor answers a deterministic reply (`replies`, default "Hello from the mock <Vendor>."), streamed word by
- * word, with usage counts (input ≈ request chars / 4, output ≈ reply chars / 4). When the request has tools and forces
+ * word, with usage counts (input ≈ request chars / 4, output ≈ reply chars / 4). A request's stop sequences (OpenAI
+`stop`, Anthropic `stop_sequences`, Gemini `generationConfig.stopSequences`) cut the reply before their first
+occurrence, as real vendors do: a stop sequence equal to the reply's first word gives an empty answer (Anthropic's
+stop_reason is then "stop_sequence"). When the request has tools and forces
  * a call (OpenAI tool_choice "required" or a named function, Anthropic {type:"any"|"tool"}, Gemini mode "ANY"), the
  * answer is one call to the first (or the named) tool with `{}` arguments instead of text.
  *
@@ -86,6 +89,22 @@ const MAX_BODY_BYTES = 32 * 1024 * 1024;
 const isObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const approxTokens = (s) => (s === "" ? 0 : Math.max(1, Math.ceil(s.length / 4)));
 
+/** A request's stop sequences (a string or a list of them; anything else is none). */
+const stopList = (v) => (typeof v === "string" ? [v] : Array.isArray(v) ? v : []).filter((x) => typeof x === "string" && x !== "");
+
+/**
+ * The reply cut before the first occurrence of any stop sequence, as real vendors do (the sequence itself is not
+ * part of the answer); `stopped` when one matched. A stop sequence that is the reply's first word gives an empty answer.
+ */
+export function cutAtStop(reply, stops) {
+  let at = -1;
+  for (const s of stops ?? []) {
+    const i = reply.indexOf(s);
+    if (i !== -1 && (at === -1 || i < at)) at = i;
+  }
+  return at === -1 ? { reply, stopped: false } : { reply: reply.slice(0, at), stopped: true };
+}
+
 function sendJson(res, status, obj, headers = {}) {
   const body = typeof obj === "string" ? obj : JSON.stringify(obj);
   res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(body), ...headers });
@@ -133,6 +152,7 @@ const openai = {
       includeUsage: body.stream_options?.include_usage === true,
       tool: openaiTool(body),
       inputText: JSON.stringify(body.messages),
+      stops: stopList(body.stop),
     };
   },
   answer({ model, stream, includeUsage, tool, reply, inputTokens, seq }) {
@@ -189,9 +209,10 @@ const anthropic = {
       includeUsage: true,
       tool: anthropicTool(body),
       inputText: JSON.stringify([body.system ?? "", body.messages]),
+      stops: stopList(body.stop_sequences),
     };
   },
-  answer({ model, stream, tool, reply, inputTokens, seq }) {
+  answer({ model, stream, tool, reply, inputTokens, seq, stopped }) {
     const id = `msg_mock${seq.toString().padStart(6, "0")}`;
     const toolId = `toolu_mock${seq.toString().padStart(6, "0")}`;
     const blocks = tool
@@ -200,7 +221,7 @@ const anthropic = {
         ? []
         : [{ type: "text", text: reply, pieces: wire.wordPieces(reply) }];
     const usage = wire.anthropicUsage(inputTokens, tool ? 2 : approxTokens(reply));
-    const answer = { id, model, blocks, stopReason: tool ? "tool_use" : "end_turn", usage };
+    const answer = { id, model, blocks, stopReason: tool ? "tool_use" : stopped ? "stop_sequence" : "end_turn", usage };
     return {
       json: stream ? undefined : wire.anthropicMessage(answer),
       events: stream ? wire.anthropicEvents(answer) : [],
@@ -250,6 +271,7 @@ const gemini = {
       includeUsage: true,
       tool: geminiTool(body),
       inputText: JSON.stringify([body.systemInstruction ?? "", body.contents]),
+      stops: stopList(body.generationConfig?.stopSequences),
     };
   },
   answer({ model, stream, tool, reply, inputTokens, seq, route }) {
@@ -482,7 +504,8 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
     const fault = pickFault(vendor);
     const r = adapter.request(body, route);
     const seq = ++requestSeq;
-    const a = adapter.answer({ ...r, route, reply: reply[vendor], inputTokens: approxTokens(r.inputText), seq });
+    const answered = r.tool ? { reply: reply[vendor], stopped: false } : cutAtStop(reply[vendor], r.stops);
+    const a = adapter.answer({ ...r, route, ...answered, inputTokens: approxTokens(r.inputText), seq });
     const kind = fault?.kind ?? "ok";
     count(vendor, kind, kind === "reset" || kind === "hang" ? undefined : kind === "status" ? fault.status : 200);
 

@@ -7,11 +7,15 @@ export interface DrillConfig {
   routes: { auto: { targets: string[] } };
 }
 
+export declare const RECOVERY_TAIL_MS: number;
+export declare function primaryOf(config: DrillConfig): string;
+export declare function primarySharePct(config: DrillConfig, recs: DrillRecord[]): number | null;
+export declare function touchedPct(recs: DrillRecord[], providers: string[]): number | null;
 export declare function pct(sorted: number[], p: number): number | null;
 export declare function costOf(config: DrillConfig, r: DrillRecord): number;
 export declare function summarise(config: DrillConfig, recs: DrillRecord[]): Summary;
 export declare function analyse(
-  scenario: Pick<Scenario, "thresholds">,
+  scenario: Pick<Scenario, "thresholds" | "tenants" | "recoveryTailMs">,
   config: DrillConfig,
   phases: PhaseRun[],
   records: DrillRecord[],

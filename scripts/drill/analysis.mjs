@@ -28,6 +28,24 @@ export function costOf(config, r) {
   return (r.usage.in * price.input + r.usage.out * price.output) / 1e6;
 }
 
+/** The route's first target's provider: the primary every task class starts on. */
+export const primaryOf = (config) => config.routes.auto.targets[0].split("/")[0];
+
+/**
+ * Share of `recs` answered by the primary in primary mode, among those that needed a provider: a fresh cache hit
+ * needs none, so it neither helps nor hurts (a scenario with repeats would otherwise never reach 100 %).
+ */
+export function primarySharePct(config, recs) {
+  const live = recs.filter((r) => r.mode !== "cache");
+  const id = primaryOf(config);
+  return share(live.filter((r) => r.served && r.mode === "primary" && r.provider === id).length, live.length);
+}
+
+/** Share of `recs` whose trace shows an actual attempt (not a skip) at one of `providers`: requests that touched them. */
+export function touchedPct(recs, providers) {
+  return share(reachedByTrace(recs, providers), recs.length);
+}
+
 /** Everything the report says about a set of records: counts, served %, modes, latency, cost, streams, failures. */
 export function summarise(config, recs) {
   const modes = Object.fromEntries(MODES.map((m) => [m, 0]));
@@ -40,6 +58,7 @@ export function summarise(config, recs) {
     servedPct: share(served, recs.length),
     modes,
     modePct: Object.fromEntries(MODES.map((m) => [m, share(modes[m], recs.length)])),
+    primarySharePct: primarySharePct(config, recs),
     latencyMs: { p50: pct(lat, 50), p95: pct(lat, 95), p99: pct(lat, 99), max: lat.length ? lat[lat.length - 1] : null },
     costUsd: recs.reduce((a, r) => a + costOf(config, r), 0),
     detourCost: detourCost(config, recs),
@@ -110,19 +129,26 @@ function reachedByTrace(recs, providers) {
   return recs.filter((r) => r.attempts?.some((a) => providers.includes(a.provider) && a.outcome !== "skipped")).length;
 }
 
+/** A recovery phase's tail, where its primary share is measured, unless the scenario says `recoveryTailMs`. */
+export const RECOVERY_TAIL_MS = 3000;
+
 /**
  * A scenario's result from what runLoad collected: overall and per-phase summaries, detection and recovery times,
- * breaker transitions, and every threshold checked (`passed` when all are met).
+ * the share of fault-phase requests that touched the sick provider, the primary's share at the end of each recovery,
+ * per-tenant summaries, breaker transitions, and every threshold checked (`passed` when all are met).
  */
 export function analyse(scenario, config, phases, records, breakerSamples, endMs, dropped) {
-  const phaseResults = phases.map((ph, idx) => phaseResult(config, phases, records, idx));
+  const tailMs = scenario.recoveryTailMs ?? RECOVERY_TAIL_MS;
+  const phaseResults = phases.map((ph, idx) => phaseResult(config, phases, records, idx, tailMs));
   const overall = overallResult(config, records, phaseResults, dropped);
-  const checks = evaluate(scenario, overall, phaseResults);
+  const tenants = scenario.tenants?.length ? byTenant(config, scenario.tenants, records) : undefined;
+  const checks = evaluate(scenario, overall, phaseResults, { tenants, breakerSamples });
   return {
     durationMs: round1(endMs),
     faultedProviders: [...new Set(phaseResults.filter((p) => p.faultedProviders.length).flatMap((p) => p.faultedProviders))],
     overall,
     phases: phaseResults,
+    ...(tenants ? { tenants } : {}),
     breakerSamples: breakerSamples.map((s) => ({ t: round1(s.t), states: s.states, ...(s.faults !== undefined ? { faults: s.faults } : {}) })),
     breakerTransitions: breakerTransitions(breakerSamples),
     checks,
@@ -130,7 +156,7 @@ export function analyse(scenario, config, phases, records, breakerSamples, endMs
   };
 }
 
-function phaseResult(config, phases, records, idx) {
+function phaseResult(config, phases, records, idx, tailMs) {
   const ph = phases[idx];
   const recs = records.filter((r) => r.phaseIndex === ph.index);
   const out = { ...ph, ...summarise(config, recs) };
@@ -141,6 +167,16 @@ function phaseResult(config, phases, records, idx) {
   const inside = changes ? recs.filter((r) => r.t + (r.latencyMs ?? 0) <= ph.endMs) : recs;
   out.straddled = recs.length - inside.length;
   out.judged = out.straddled ? summarise(config, inside) : undefined;
+  if (ph.faultedProviders.length) out.touchedSickPct = touchedPct(recs, ph.faultedProviders);
+  // A recovery phase: the first without faults after a faulted one. Its tail says whether traffic is back on the
+  // primary by the end (the time to recover says only when the first request was).
+  const prev = phases[idx - 1];
+  if (ph.faultedProviders.length === 0 && prev?.faultedProviders.length) {
+    const from = Math.max(ph.startMs, ph.endMs - tailMs);
+    const tail = recs.filter((r) => r.t >= from);
+    out.recoveryTail = { fromMs: round1(from), requests: tail.length };
+    out.recoveredSharePct = primarySharePct(config, tail);
+  }
   out.reachedFaulted = ph.faultedProviders.length
     ? {
         mock: ph.faultedProviders.reduce((a, id) => a + (ph.vendorRequests[VENDOR_OF_KIND[PROVIDERS.find((p) => p.id === id).kind]] ?? 0), 0),
@@ -157,7 +193,7 @@ function phaseResult(config, phases, records, idx) {
  */
 function detectAndRecover(config, phases, records, idx) {
   const ph = phases[idx];
-  const primaryId = config.routes.auto.targets[0].split("/")[0];
+  const primaryId = primaryOf(config);
   const out = { detect: {}, recover: {} };
   for (const id of ph.faultedProviders) {
     // Consecutive phases faulting the same provider are one fault run: detection is measured from the run's first
@@ -222,7 +258,22 @@ function overallResult(config, records, phaseResults, dropped) {
   };
   overall.timeToDetectMs = worst("timeToDetectMs");
   overall.timeToRecoverMs = worst("timeToRecoverMs");
+  // The worst fault phase again: the most requests touching the sick provider; the least primary share at a recovery's end.
+  const touched = faultPhases.map((p) => p.touchedSickPct).filter((x) => x !== null && x !== undefined);
+  overall.touchedSickPct = touched.length ? Math.max(...touched) : undefined;
+  const recovered = phaseResults.filter((p) => p.recoveryTail);
+  overall.recoveredSharePct = recovered.length ? (recovered.some((p) => p.recoveredSharePct === null) ? null : Math.min(...recovered.map((p) => p.recoveredSharePct))) : undefined;
   return overall;
+}
+
+/** Per tenant (in the scenario's order): its requests' summary, and the kinds of request it sent. */
+function byTenant(config, tenants, records) {
+  return tenants.map((t) => {
+    const recs = records.filter((r) => r.tenant === t.name);
+    const kinds = {};
+    for (const r of recs) kinds[r.kind ?? "normal"] = (kinds[r.kind ?? "normal"] ?? 0) + 1;
+    return { name: t.name, tier: t.tier ?? "premium", share: t.share, kinds, thresholds: t.thresholds, ...summarise(config, recs) };
+  });
 }
 
 /** Breaker transitions seen by polling /status. */

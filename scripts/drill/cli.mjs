@@ -9,7 +9,7 @@ import { HELP, parseArgs } from "./args.mjs";
 import { closeClient } from "./client.mjs";
 import { CLIENT_TIMEOUT_MS, log, UsageError } from "./common.mjs";
 import { describeFault, missLines } from "./format.mjs";
-import { headlineRows, markdown } from "./report-md.mjs";
+import { busyNote, headlineRows, markdown } from "./report-md.mjs";
 import { timelineSvg } from "./report-svg.mjs";
 import { runScenario } from "./run.mjs";
 import { loadScenarios, selectScenarios } from "./scenarios.mjs";
@@ -29,6 +29,7 @@ export async function main(argv) {
 
 async function drill(argv) {
   const started = performance.now();
+  const loadStart = os.loadavg()[0];
   const args = parseArgs(argv);
   if (args.help) {
     console.log(HELP);
@@ -49,8 +50,9 @@ async function drill(argv) {
     const shared = { cleanups: life.cleanups, ...(await setUp(life.cleanups)) };
     const results = [];
     for (const s of scenarios) results.push(await runScenario(shared, s, { keepTraces: !!args.traces }));
-    writeReports(outDir, results, reportMeta(started, args.quick, shared.bundle));
-    return printSummary(results, outDir, started);
+    const meta = reportMeta(started, args.quick, shared.bundle, loadStart);
+    writeReports(outDir, results, meta);
+    return printSummary(results, outDir, started, meta);
   } finally {
     await life.cleanup();
   }
@@ -86,12 +88,12 @@ async function setUp(cleanups) {
   return { bundle, settings, mockUrl };
 }
 
-function reportMeta(started, quick, bundle) {
+function reportMeta(started, quick, bundle, loadStart) {
   return {
     at: new Date().toISOString(),
     durationMs: performance.now() - started,
     quick,
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model?.trim() ?? "?", node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model?.trim() ?? "?", node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: { start: loadStart, end: os.loadavg()[0] } },
     miniflare: readPkgVersion("miniflare"),
     wrangler: readPkgVersion("wrangler"),
     host: HOST,
@@ -115,10 +117,12 @@ function writeReports(outDir, results, meta) {
 }
 
 /** The headline table and each miss on stdout; returns the exit code. */
-function printSummary(results, outDir, started) {
+function printSummary(results, outDir, started, meta) {
   console.log(["", ...headlineRows(results), ""].join("\n"));
   const misses = missLines(results);
   for (const m of misses) console.log(`✗ ${m}`);
+  const busy = busyNote(meta);
+  if (busy) console.log(busy.replaceAll("**", ""));
   const failed = misses.length > 0;
   console.log(`${failed ? "Thresholds missed" : "All thresholds met"}. Report: ${path.relative(process.cwd(), path.join(outDir, "report.md"))} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   return failed ? 1 : 0;

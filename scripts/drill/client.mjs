@@ -58,7 +58,7 @@ const asFailure = (err) => ({ status: 0, clientError: String(err?.message ?? err
 
 function chatOnce(url, req, extraHeaders) {
   return new Promise((resolve, reject) => {
-    const data = JSON.stringify(req.body);
+    const data = req.bodyText ?? JSON.stringify(req.body);
     const t0 = performance.now();
     const stream = req.body.stream === true;
     let ttfb;

@@ -16,8 +16,19 @@ export const LABELS = ["billing", "technical", "account", "other"];
 /** Which mock vendor serves each provider kind. */
 export const VENDOR_OF_KIND = { openai: "openai", anthropic: "anthropic", gemini: "gemini" };
 
-/** The drill's DETOUR_CONFIG before a scenario's own `config` is merged in. */
-export function baseConfig(mockUrl) {
+/**
+ * The drill's DETOUR_CONFIG before a scenario's own `config` is merged in. `production`: without the drill's short
+ * route timeouts, retry delays and fast breaker, health window and report flush — Detour's own defaults, for scenarios
+ * that judge what a user of the defaults gets (a hang must be detected without waiting for a timeout).
+ */
+export function baseConfig(mockUrl, { production = false } = {}) {
+  const config = drillConfig(mockUrl);
+  if (!production) return config;
+  const { retry, timeouts, ...route } = config.routes.auto;
+  return { ...config, routes: { auto: { ...route, description: "drill route on Detour's default timeouts and retries: alpha, failing over to beta then gamma" } }, resilience: undefined };
+}
+
+function drillConfig(mockUrl) {
   const baseUrl = { openai: `${mockUrl}/openai/v1`, anthropic: `${mockUrl}/anthropic`, gemini: `${mockUrl}/gemini/v1beta` };
   return {
     providers: PROVIDERS.map((p) => ({
@@ -55,6 +66,20 @@ export function baseConfig(mockUrl) {
       reportFlushMs: 200,
       snapshotTtlMs: 250,
     },
+  };
+}
+
+/** The scenario's tenants; one premium (or `tier`) tenant named "drill" when it declares none. */
+export const tenantsOf = (scenario) => (scenario.tenants?.length ? scenario.tenants : [{ name: "drill", tier: scenario.tier ?? "premium", share: 1 }]);
+
+/** DETOUR_API_KEYS for the scenario, one gateway key per tenant (`suffix` keeps them unguessable), and the headers each tenant sends. */
+export function tenantKeys(scenario, suffix) {
+  const tenants = tenantsOf(scenario);
+  const keyOf = Object.fromEntries(tenants.map((t) => [t.name, `drill-key-${t.name}-${suffix}`]));
+  return {
+    apiKeys: Object.fromEntries(tenants.map((t) => [keyOf[t.name], { tenant: t.name, tier: t.tier ?? "premium" }])),
+    // A request with no tenant (single-tenant scenarios, the warm-up) goes as the first tenant with the normal mix.
+    auth: (name) => ({ authorization: `Bearer ${keyOf[name ?? (tenants.find((t) => !t.requests || t.requests === "normal") ?? tenants[0]).name]}` }),
   };
 }
 

@@ -9,7 +9,7 @@ import { planner } from "./requests.mjs";
 
 /**
  * Runs the scenario's phases back to back under load and waits for every answer. `ctx`: { mockUrl, detourUrl,
- * adminHeaders }; `chatUrl`, `auth`: where and as whom to send. Times are ms since the load started. Returns
+ * adminHeaders }; `chatUrl`: where to send; `auth(tenant?)`: the headers a request of that tenant sends. Times are ms since the load started. Returns
  * { phases, records (by send order), breakerSamples, endMs, dropped }.
  */
 export async function runLoad({ ctx, scenario, chatUrl, auth, keepTraces }) {
@@ -77,7 +77,7 @@ function send(load, pi, ph) {
     return;
   }
   const sentAt = load.clock();
-  const p = chat(load.chatUrl, req, { ...load.auth, "x-request-id": `drill-${load.scenario.name}-${i}` }).then((r) => {
+  const p = chat(load.chatUrl, req, { ...load.auth(req.tenant), "x-request-id": `drill-${load.scenario.name}-${i}` }).then((r) => {
     load.records.push(recordOf(i, pi, ph.name, req, sentAt, r, load.keepTraces));
     load.inFlight.delete(p);
   });

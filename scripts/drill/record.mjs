@@ -38,6 +38,8 @@ export function recordOf(i, phaseIndex, phase, req, sentAt, r, keepTraces = fals
     attempts: r.trace?.attempts?.map(attemptOf),
     expect: req.expect,
     answer: req.cls === "classification" ? r.answer : undefined,
+    ...(req.tenant !== undefined ? { tenant: req.tenant } : {}),
+    ...(req.kind !== undefined ? { kind: req.kind } : {}),
     ...(keepTraces && r.trace ? { trace: r.trace } : {}),
   };
 }

@@ -9,10 +9,11 @@ export interface ReportMeta {
   at: string;
   durationMs: number;
   quick: boolean;
-  machine: { cpus: number; cpu: string; node: string; platform?: string };
+  machine: { cpus: number; cpu: string; node: string; platform?: string; loadavg?: { start: number; end: number } };
   miniflare: string;
   [field: string]: unknown;
 }
 
 export declare function headlineRows(results: ScenarioResult[]): string[];
 export declare function markdown(results: ScenarioResult[], meta: ReportMeta): string;
+export declare function busyNote(meta: ReportMeta): string | undefined;

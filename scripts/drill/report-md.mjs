@@ -10,24 +10,28 @@ const LEGEND =
   "fault phase; — when the breaker never opened). *recover*: fault cleared → first request served by it again (primary " +
   "mode for alpha); consecutive phases faulting the same provider count as one fault. *reached faulted*: vendor calls " +
   "the mock counted for the faulted providers during fault phases (a fault injected inside Detour answers before the " +
-  "vendor, so these stay low) / requests whose trace shows a call to one. *est. cost*: usage × the config's prices, " +
+  "vendor, so these stay low) / requests whose trace shows a call to one. *touched sick*: % of a fault phase's requests " +
+  "whose trace shows an actual attempt (not a skip) at the faulted provider (the worst fault phase). *back on primary*: " +
+  "% of the requests sent in the last seconds of a recovery phase (the first phase without faults after a faulted " +
+  "one) that the primary answered in primary mode, fresh cache hits left out (the worst recovery). *est. cost*: usage × the config's prices, " +
   "live answers only.";
 
 /** The headline table, one row per scenario; also what the drill prints when it ends. */
 export function headlineRows(results) {
   const rows = [
-    "| scenario | result | requests | served % | primary | failover | cache | stale | degraded | error | p50 ms | p99 ms | detect | recover | reached faulted (mock/trace) | est. cost | silent trunc. |",
-    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| scenario | result | requests | served % | primary | failover | cache | stale | degraded | error | p50 ms | p99 ms | detect | recover | touched sick % | back on primary % | reached faulted (mock/trace) | est. cost | silent trunc. |",
+    "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   for (const r of results) {
     if (r.error) {
-      rows.push(`| ${r.name} | **ERROR** | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — |`);
+      rows.push(`| ${r.name} | **ERROR** | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — | — |`);
       continue;
     }
     const o = r.overall;
     rows.push(
       `| ${r.name} | ${r.passed ? "pass" : "**FAIL**"} | ${o.requests} | ${fPct(o.servedPct, 2)} | ${MODES.map((m) => o.modes[m]).join(" | ")} | ` +
         `${fMsN(o.latencyMs.p50)} | ${fMsN(o.latencyMs.p99)} | ${fMs(o.timeToDetectMs)} | ${fMs(o.timeToRecoverMs)} | ` +
+        `${fPct(o.touchedSickPct)} | ${fPct(o.recoveredSharePct)} | ` +
         `${o.reachedFaulted ? `${o.reachedFaulted.mock}/${o.reachedFaulted.trace}` : "—"} | ${fUsd(o.costUsd)} | ${o.silentTruncations} |`,
     );
   }
@@ -44,6 +48,8 @@ export function markdown(results, meta) {
       `${results.length} scenario(s) in ${(meta.durationMs / 1000).toFixed(1)} s${meta.quick ? " (quick subset)" : ""} · ` +
       `**${results.every((r) => r.passed) ? "all thresholds met" : "THRESHOLDS MISSED"}**`,
   );
+  const busy = busyNote(meta);
+  if (busy) L.push("", busy);
   L.push("");
   L.push(...headlineRows(results));
   L.push("");
@@ -57,11 +63,24 @@ export function markdown(results, meta) {
   return L.join("\n");
 }
 
+/**
+ * A warning when the machine was busy beyond its cores while the drill ran (load average per CPU over 1.5 at the start
+ * or the end): a drill's latencies and timeouts are then the machine's as much as Detour's.
+ */
+export function busyNote(meta) {
+  const l = meta.machine?.loadavg;
+  if (!l || !meta.machine.cpus) return undefined;
+  const worst = Math.max(l.start ?? 0, l.end ?? 0);
+  if (worst / meta.machine.cpus <= 1.5) return undefined;
+  return `**Busy machine:** load average ${l.start?.toFixed(1)} at the start, ${l.end?.toFixed(1)} at the end, on ${meta.machine.cpus} CPUs: healthy calls queue for the CPU, so timeouts, slow calls and the breakers they trip say as much about this machine as about Detour. Re-run on a quiet machine before trusting a miss.`;
+}
+
 function scenarioSection(r) {
   const L = ["", `## ${r.name}${r.quick ? " (quick)" : ""}`, ""];
   if (r.description) L.push(`${r.description} (\`${r.file}\`, ${r.rate} req/s)`);
   if (r.error) return [...L, "", `**Could not run:** ${r.error}`];
   L.push("", ...phaseTable(r.phases));
+  if (r.tenants) L.push("", "Per tenant:", "", ...tenantTable(r.tenants));
   L.push("", "Degradation by task class (whole scenario; degraded includes stale):", "", ...classTable(r.overall.byClass));
   L.push("");
   for (const n of notes(r)) L.push(`- ${n}`);
@@ -80,17 +99,28 @@ function modeSplit(s) {
 
 function phaseTable(phases) {
   const L = [
-    "| phase | faults | requests | served % | by mode | p50 | p95 | p99 | reached faulted (mock/trace) | vendor calls (openai/anthropic/gemini) | detect | recover | est. cost | silent trunc. |",
-    "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    "| phase | faults | requests | served % | by mode | p50 | p95 | p99 | reached faulted (mock/trace) | touched sick % | vendor calls (openai/anthropic/gemini) | detect | recover | back on primary % | est. cost | silent trunc. |",
+    "|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
   ];
   const per = (o) => (o ? Object.entries(o).map(([k, v]) => `${k} ${v === "continued" ? "(fault continues)" : fMs(v)}`).join(", ") : "—");
   for (const p of phases) {
     const faults = p.faults.length ? p.faults.map((f) => describeFault(f, f.where)).join("; ") : "none";
     L.push(
       `| ${p.name} | ${faults} | ${p.requests} | ${fPct(p.servedPct, 2)} | ${modeSplit(p) || "—"} | ${fMsN(p.latencyMs.p50)} | ${fMsN(p.latencyMs.p95)} | ` +
-        `${fMsN(p.latencyMs.p99)} | ${p.reachedFaulted ? `${p.reachedFaulted.mock}/${p.reachedFaulted.trace}` : "—"} | ` +
-        `${p.vendorRequests.openai}/${p.vendorRequests.anthropic}/${p.vendorRequests.gemini} | ${per(p.detect)} | ${per(p.recover)} | ${fUsd(p.costUsd)} | ${p.silentTruncations} |`,
+        `${fMsN(p.latencyMs.p99)} | ${p.reachedFaulted ? `${p.reachedFaulted.mock}/${p.reachedFaulted.trace}` : "—"} | ${fPct(p.touchedSickPct)} | ` +
+        `${p.vendorRequests.openai}/${p.vendorRequests.anthropic}/${p.vendorRequests.gemini} | ${per(p.detect)} | ${per(p.recover)} | ` +
+        `${p.recoveryTail ? `${fPct(p.recoveredSharePct)} (last ${fMs(p.endMs - p.recoveryTail.fromMs)}, ${p.recoveryTail.requests} req.)` : "—"} | ${fUsd(p.costUsd)} | ${p.silentTruncations} |`,
     );
+  }
+  return L;
+}
+
+function tenantTable(tenants) {
+  const L = ["| tenant | tier | sends | requests | served % | by mode | primary share % | p50 | failures |", "|---|---|---|---:|---:|---|---:|---:|---|"];
+  for (const t of tenants) {
+    const kinds = Object.entries(t.kinds).map(([k, n]) => `${k} ×${n}`).join(", ");
+    const fails = Object.entries(t.failures).map(([k, n]) => `${k} ×${n}`).join(", ") || "none";
+    L.push(`| ${t.name} | ${t.tier} | ${kinds || "—"} | ${t.requests} | ${fPct(t.servedPct, 2)} | ${modeSplit(t) || "—"} | ${fPct(t.primarySharePct)} | ${fMsN(t.latencyMs.p50)} | ${fails} |`);
   }
   return L;
 }

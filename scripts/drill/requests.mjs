@@ -138,11 +138,72 @@ function chatRequest(rnd, n, stream) {
   return { body };
 }
 
+/** The abusive request kinds a tenant may send. */
+export const ABUSE_KINDS = ["empty-stop", "deep-schema", "huge-max-tokens"];
+/** Every mock vendor's reply starts with this word (scripts/mock-vendors.mjs DEFAULT_REPLIES): as a stop sequence it empties the answer. */
+export const REPLY_FIRST_WORD = "Hello";
+/** How deep `deep-schema` nests its JSON schema: far past any sane schema, as a hostile caller would. */
+export const DEEP_SCHEMA_LEVELS = 3000;
+
 /**
- * The scenario's request plan, `(i) => { cls, stream, repeat, body, headers?, expect? }`: deterministic from its name and
- * seed; `repeat` reuses a small pool so the cache has work.
+ * A JSON schema `levels` objects deep, as JSON text: built as a string, because Node's own JSON.stringify overflows
+ * its stack on it (the drill's client must not be what fails).
+ */
+export function deepSchemaText(levels) {
+  return '{"type":"object","properties":{"next":'.repeat(levels) + '{"type":"string"}' + "}}".repeat(levels);
+}
+
+/**
+ * One abusive request of `kind`, unique by `n`, all of them chat-shaped and non-streamed:
+ * `empty-stop` stops at the reply's first word, so the vendor answers an empty text, finish_reason "stop" — the
+ * caller's own doing; `deep-schema` asks for a json_schema nested DEEP_SCHEMA_LEVELS deep; `huge-max-tokens` asks for
+ * 1,000,000 output tokens.
+ */
+export function abusiveRequest(kind, n) {
+  const messages = [{ role: "user", content: `Say hello to note ${n}.` }];
+  if (kind === "empty-stop") return { cls: "chat", body: { model: "auto", messages, stop: [REPLY_FIRST_WORD], max_tokens: 50 } };
+  if (kind === "huge-max-tokens") return { cls: "chat", body: { model: "auto", messages, max_tokens: 1_000_000 } };
+  if (kind === "deep-schema") {
+    // `body` is the request without its schema; `bodyText` is what is sent.
+    const body = { model: "auto", messages, max_tokens: 50 };
+    const schema = deepSchemaText(DEEP_SCHEMA_LEVELS);
+    const bodyText = `${JSON.stringify(body).slice(0, -1)},"response_format":{"type":"json_schema","json_schema":{"name":"deep_${n}","schema":${schema}}}}`;
+    return { cls: "chat", body, bodyText };
+  }
+  throw new Error(`unknown abusive request kind ${kind}`);
+}
+
+/** A tenant's kinds of request: none (the normal mix) or a list of abusive kinds. */
+const kindsOf = (t) => (t.requests === undefined || t.requests === "normal" ? [] : Array.isArray(t.requests) ? t.requests : [t.requests]);
+
+/**
+ * The scenario's request plan, `(i) => { cls, stream, repeat, body, headers?, expect?, tenant?, kind? }`: deterministic
+ * from its name and seed; `repeat` reuses a small pool so the cache has work. With `tenants`, each request goes to a
+ * tenant drawn by share (from its own generator, so the normal mix is the same one a single-tenant scenario sends); an
+ * abusive tenant's requests cycle through its kinds.
  */
 export function planner(scenario) {
+  const normal = normalPlanner(scenario);
+  const tenants = scenario.tenants ?? [];
+  if (!tenants.length) return normal;
+  const trnd = mulberry32(hashString(`${scenario.name}/tenants`) ^ (scenario.seed ?? 1));
+  const total = tenants.reduce((a, t) => a + t.share, 0);
+  const sent = new Map();
+  return (i) => {
+    let x = trnd() * total;
+    const t = tenants.find((tt) => (x -= tt.share) < 0) ?? tenants[tenants.length - 1];
+    const kinds = kindsOf(t);
+    // The normal plan advances for every request, so a tenant's normal requests do not depend on the others' draws.
+    const req = normal(i);
+    if (!kinds.length) return { ...req, tenant: t.name };
+    const k = sent.get(t.name) ?? 0;
+    sent.set(t.name, k + 1);
+    const kind = kinds[k % kinds.length];
+    return { stream: false, repeat: false, ...abusiveRequest(kind, 10_000 + i), tenant: t.name, kind };
+  };
+}
+
+function normalPlanner(scenario) {
   const mix = scenario.mix ?? {};
   const weights = { classification: 3, extraction: 2, chat: 4, summarization: 1, ...(mix.classes ?? {}) };
   const total = CLASSES.reduce((a, c) => a + (weights[c] ?? 0), 0) || 1;

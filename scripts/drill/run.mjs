@@ -4,25 +4,25 @@ import { startBundledDetour } from "../lib/worker.mjs";
 import { analyse } from "./analysis.mjs";
 import { call, chat } from "./client.mjs";
 import { CLASSES, log, sleep } from "./common.mjs";
-import { baseConfig, deepMerge, PROVIDERS } from "./detour-config.mjs";
+import { baseConfig, deepMerge, PROVIDERS, tenantKeys } from "./detour-config.mjs";
 import { runLoad } from "./load.mjs";
 import { makeRequest, mulberry32 } from "./requests.mjs";
 
 const ADMIN_TOKEN = `drill-admin-${randomBytes(12).toString("hex")}`;
-const GATEWAY_KEY = `drill-key-${randomBytes(12).toString("hex")}`;
-
+const KEY_SUFFIX = randomBytes(12).toString("hex");
 /**
  * One scenario's result: what analyse() says plus `requests`, or `error` when it could not run. `shared`: { bundle,
  * settings, mockUrl, cleanups } from the CLI; the scenario's Detour is disposed of before this returns.
  */
 export async function runScenario(shared, scenario, { keepTraces = false } = {}) {
   log(`── ${scenario.name}: ${scenario.description ?? ""}`);
-  const detour = await startDetour(shared, scenario);
+  const keys = tenantKeys(scenario, KEY_SUFFIX);
+  const detour = await startDetour(shared, scenario, keys.apiKeys);
   const dispose = () => detour.mf.dispose();
   shared.cleanups.push(dispose);
   const ctx = { mockUrl: shared.mockUrl, detourUrl: detour.url, adminHeaders: { authorization: `Bearer ${ADMIN_TOKEN}` } };
   const chatUrl = `${detour.url}/v1/chat/completions`;
-  const auth = { authorization: `Bearer ${GATEWAY_KEY}` };
+  const auth = keys.auth;
   const result = { name: scenario.name, description: scenario.description, file: scenario.file, quick: !!scenario.quick, rate: scenario.rate, config: detour.config };
   try {
     await prepare(ctx, scenario);
@@ -42,13 +42,16 @@ export async function runScenario(shared, scenario, { keepTraces = false } = {})
 }
 
 /** A fresh Detour (empty cache, closed breakers) with the drill's config and the scenario's merged in. */
-async function startDetour(shared, scenario) {
-  const config = deepMerge(baseConfig(shared.mockUrl), scenario.config ?? {});
+async function startDetour(shared, scenario, apiKeys) {
+  const merged = deepMerge(baseConfig(shared.mockUrl, { production: !!scenario.productionDefaults }), scenario.config ?? {});
+  // Per-provider settings (arrays replace in deepMerge, so `config.providers` cannot carry them): merged by id.
+  merged.providers = merged.providers.map((p) => deepMerge(p, scenario.providerConfig?.[p.id] ?? {}));
+  const config = JSON.parse(JSON.stringify(merged));
   const { mf, url } = await startBundledDetour(shared, {
     DETOUR_CONFIG: JSON.stringify(config),
     DETOUR_ADMIN_TOKEN: ADMIN_TOKEN,
-    // One tenant; premium by default (no rate limits), so the drill measures resilience, not the tenant's quota.
-    DETOUR_API_KEYS: JSON.stringify({ [GATEWAY_KEY]: { tenant: "drill", tier: scenario.tier ?? "premium" } }),
+    // One key per tenant; premium by default (no rate limits), so the drill measures resilience, not the tenant's quota.
+    DETOUR_API_KEYS: JSON.stringify(apiKeys),
     ...Object.fromEntries(PROVIDERS.map((p) => [p.secret, `sk-drill-${p.id}`])),
   });
   return { mf, url, config };
@@ -78,7 +81,7 @@ async function prepare(ctx, scenario) {
 async function warmUp(ctx, chatUrl, auth) {
   for (let i = 0; i < 6; i++) {
     const w = makeRequest(CLASSES[i % CLASSES.length], mulberry32(i), 900 + i, i === 2);
-    const r = await chat(chatUrl, w, { ...auth, "cache-control": "no-store", "x-request-id": `drill-warmup-${i}` });
+    const r = await chat(chatUrl, w, { ...auth(), "cache-control": "no-store", "x-request-id": `drill-warmup-${i}` });
     if (r.status !== 200) throw new Error(`warm-up request answered ${r.status} ${r.errorCode ?? r.clientError ?? ""}: is the config valid?`);
   }
   await sleep(400); // let the warm-up's batched outcomes flush

@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { CLASSES, isObj, UsageError } from "./common.mjs";
-import { TIERS } from "./detour-config.mjs";
+import { PROVIDERS, TIERS } from "./detour-config.mjs";
+import { ABUSE_KINDS } from "./requests.mjs";
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 /** Where the scenario files live. */
@@ -13,7 +14,22 @@ export const MAX_RATE = 200;
 /** A scenario's phases may last this long in all: a drill always ends. */
 export const MAX_SCENARIO_MS = 5 * 60_000;
 /** Every threshold a scenario or a phase may declare. */
-export const THRESHOLD_KEYS = ["servedPct", "servedPctByClass", "silentTruncations", "p95Ms", "p99Ms", "timeToDetectMs", "timeToRecoverMs"];
+export const THRESHOLD_KEYS = [
+  "servedPct",
+  "servedPctByClass",
+  "silentTruncations",
+  "p50Ms",
+  "p95Ms",
+  "p99Ms",
+  "timeToDetectMs",
+  "timeToRecoverMs",
+  "maxTouchedSickPct",
+  "minPrimarySharePct",
+  "breakerStaysClosed",
+];
+/** Thresholds a tenant may declare (over its own requests: no fault phase, no breaker of its own). */
+export const TENANT_THRESHOLD_KEYS = ["servedPct", "servedPctByClass", "silentTruncations", "p50Ms", "p95Ms", "p99Ms", "minPrimarySharePct"];
+const PCT_KEYS = ["servedPct", "maxTouchedSickPct", "minPrimarySharePct"];
 const NETWORK_VENDORS = ["openai", "anthropic", "gemini", "*"];
 const NETWORK_KINDS = ["reset", "hang", "status", "slow_ttfb", "cut", "stall", "malformed", "latency"];
 
@@ -63,7 +79,16 @@ export function checkScenario(s) {
     total += checkPhase(ph, `phases[${i}]`, p);
   });
   if (total > MAX_SCENARIO_MS) p.push(`phases last ${total} ms in all; a drill scenario is bounded to ${MAX_SCENARIO_MS} ms`);
-  checkThresholds(s.thresholds, "thresholds", p);
+  checkThresholds(s.thresholds, "thresholds", p, THRESHOLD_KEYS);
+  if (s.tenants !== undefined) checkTenants(s.tenants, p);
+  if (s.providerConfig !== undefined) {
+    const ids = PROVIDERS.map((x) => x.id);
+    if (!isObj(s.providerConfig) || Object.entries(s.providerConfig).some(([id, v]) => !ids.includes(id) || !isObj(v))) {
+      p.push(`providerConfig: { <provider id (${ids.join(", ")})>: settings merged into that provider }`);
+    }
+  }
+  if (s.productionDefaults !== undefined && typeof s.productionDefaults !== "boolean") p.push("productionDefaults: true or false");
+  if (s.recoveryTailMs !== undefined && (!Number.isInteger(s.recoveryTailMs) || s.recoveryTailMs < 500)) p.push("recoveryTailMs: an integer ≥ 500");
   if (s.mix !== undefined) checkMix(s.mix, p);
   if (s.tier !== undefined && !TIERS.includes(s.tier)) p.push(`tier: ${TIERS.join(", ")}`);
   if (s.config !== undefined && !isObj(s.config)) p.push("config must be an object (merged into the drill's DETOUR_CONFIG)");
@@ -80,7 +105,7 @@ function checkPhase(ph, at, p) {
   if (!Number.isInteger(ph.durationMs) || ph.durationMs < 500) p.push(`${at}.durationMs: an integer ≥ 500`);
   if (ph.faults !== undefined && !Array.isArray(ph.faults)) p.push(`${at}.faults must be a list`);
   else (ph.faults ?? []).forEach((f, j) => checkFault(f, `${at}.faults[${j}]`, p));
-  checkThresholds(ph.thresholds, `${at}.thresholds`, p);
+  checkThresholds(ph.thresholds, `${at}.thresholds`, p, THRESHOLD_KEYS.filter((k) => k !== "breakerStaysClosed"));
   return ph.durationMs ?? 0;
 }
 
@@ -107,14 +132,37 @@ function checkMix(mix, p) {
   }
 }
 
-function checkThresholds(t, at, problems) {
+function checkThresholds(t, at, problems, keys) {
   if (t === undefined) return;
   if (!isObj(t)) return problems.push(`${at} must be an object`);
   for (const [k, v] of Object.entries(t)) {
-    if (!THRESHOLD_KEYS.includes(k)) problems.push(`${at}.${k}: unknown threshold (use ${THRESHOLD_KEYS.join(", ")})`);
+    if (!keys.includes(k)) problems.push(`${at}.${k}: unknown threshold here (use ${keys.join(", ")})`);
     else if (k === "servedPctByClass") checkByClass(v, at, problems);
-    else if (typeof v !== "number" || v < 0) problems.push(`${at}.${k} must be a non-negative number`);
+    else if (k === "breakerStaysClosed") {
+      const ids = PROVIDERS.map((x) => x.id);
+      if (!Array.isArray(v) || !v.length || v.some((id) => !ids.includes(id))) problems.push(`${at}.breakerStaysClosed: a list of provider ids (${ids.join(", ")})`);
+    } else if (typeof v !== "number" || v < 0 || (PCT_KEYS.includes(k) && v > 100)) problems.push(`${at}.${k} must be a non-negative number${PCT_KEYS.includes(k) ? " ≤ 100" : ""}`);
   }
+}
+
+/** `tenants`: named, tiered, a positive share each; `requests` the normal mix or abusive kinds; own thresholds. */
+function checkTenants(tenants, p) {
+  if (!Array.isArray(tenants) || !tenants.length) return p.push("tenants: a non-empty list");
+  const names = new Set();
+  tenants.forEach((t, i) => {
+    const at = `tenants[${i}]`;
+    if (!isObj(t)) return p.push(`${at} must be an object`);
+    if (typeof t.name !== "string" || !/^[a-z0-9][a-z0-9_-]*$/i.test(t.name)) p.push(`${at}.name: letters, digits, '_' or '-'`);
+    else if (names.has(t.name)) p.push(`${at}.name: a second tenant named "${t.name}"`);
+    names.add(t.name);
+    if (t.tier !== undefined && !TIERS.includes(t.tier)) p.push(`${at}.tier: ${TIERS.join(", ")}`);
+    if (typeof t.share !== "number" || !(t.share > 0)) p.push(`${at}.share: a positive weight`);
+    const kinds = t.requests === undefined || t.requests === "normal" ? [] : Array.isArray(t.requests) ? t.requests : [t.requests];
+    if ((Array.isArray(t.requests) && !t.requests.length) || kinds.some((k) => !ABUSE_KINDS.includes(k))) {
+      p.push(`${at}.requests: "normal", or one or a list of ${ABUSE_KINDS.join(", ")}`);
+    }
+    checkThresholds(t.thresholds, `${at}.thresholds`, p, TENANT_THRESHOLD_KEYS);
+  });
 }
 
 function checkByClass(v, at, problems) {

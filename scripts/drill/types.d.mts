@@ -8,10 +8,30 @@ export interface Thresholds {
   servedPct?: number;
   servedPctByClass?: Partial<Record<TaskClass, number>>;
   silentTruncations?: number;
+  p50Ms?: number;
   p95Ms?: number;
   p99Ms?: number;
   timeToDetectMs?: number;
   timeToRecoverMs?: number;
+  /** Per fault phase: at most this % of its requests made an actual attempt (not a skip) at the faulted provider. */
+  maxTouchedSickPct?: number;
+  /** At least this % on the primary: at the tail of each recovery phase, else over all the requests judged. */
+  minPrimarySharePct?: number;
+  /** Scenario only: these providers' breakers showed CLOSED in every /status sample of the run. */
+  breakerStaysClosed?: string[];
+}
+
+/** The abusive requests a tenant may send (see requests.mjs). */
+export type AbuseKind = "empty-stop" | "deep-schema" | "huge-max-tokens";
+
+/** A tenant of a multi-tenant scenario: its own gateway key, tier and share of the load. */
+export interface TenantSpec {
+  name: string;
+  tier?: string;
+  share: number;
+  /** What it sends: the normal mix (default), or one or more abusive kinds, mixed evenly. */
+  requests?: "normal" | AbuseKind | AbuseKind[];
+  thresholds?: Thresholds;
 }
 
 /** A fault as a scenario file writes it. */
@@ -32,6 +52,13 @@ export interface Scenario {
   rate: number;
   seed?: number;
   tier?: string;
+  tenants?: TenantSpec[];
+  /** Settings merged into one provider's config, by id (e.g. its own `breaker`). */
+  providerConfig?: Record<string, Record<string, unknown>>;
+  /** Start from Detour's own defaults (timeouts, retries, breaker, health window) instead of the drill's short ones. */
+  productionDefaults?: boolean;
+  /** How much of each recovery phase's end its primary share is measured over (default 3000). */
+  recoveryTailMs?: number;
   mix?: { classes?: Partial<Record<TaskClass, number>>; stream?: number; repeat?: number };
   setup?: { templates?: Array<{ route?: string; key: string; text: string; [field: string]: unknown }> };
   config?: Record<string, unknown>;
@@ -83,6 +110,10 @@ export interface DrillRecord {
   expect?: string;
   answer?: string;
   trace?: unknown;
+  /** The tenant that sent it (multi-tenant scenarios). */
+  tenant?: string;
+  /** An abusive request's kind; absent for the normal mix. */
+  kind?: AbuseKind;
 }
 
 /** One phase as the load ran it (runLoad's `phases`). */
@@ -106,6 +137,8 @@ export interface Summary {
   servedPct: number | null;
   modes: Record<Mode, number>;
   modePct: Record<Mode, number | null>;
+  /** Served by the route's primary in primary mode, % of the requests that were not fresh cache hits. */
+  primarySharePct: number | null;
   latencyMs: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
   costUsd: number;
   detourCost: null | Record<"json" | "stream", { answers: number; reportedUsd: number; estimatedUsd: number }>;
@@ -127,11 +160,25 @@ export interface PhaseResult extends PhaseRun, Summary {
   straddled: number;
   judged?: Summary;
   reachedFaulted?: { mock: number; trace: number };
+  /** A fault phase: % of its requests whose trace shows an actual attempt at a faulted provider. */
+  touchedSickPct?: number | null;
+  /** A recovery phase (no faults, after a faulted one): its tail, and the primary's share of it. */
+  recoveryTail?: { fromMs: number; requests: number };
+  recoveredSharePct?: number | null;
   detect?: Record<string, FaultTime>;
   recover?: Record<string, FaultTime>;
   firstOtherSkip?: Record<string, { ms: number; reason: string }>;
   timeToDetectMs?: number | null;
   timeToRecoverMs?: number | null;
+}
+
+/** One tenant's requests, summarised. */
+export interface TenantResult extends Summary {
+  name: string;
+  tier: string;
+  share: number;
+  kinds: Record<string, number>;
+  thresholds?: Thresholds;
 }
 
 /** One threshold, checked. */
@@ -152,8 +199,11 @@ export interface Analysis {
     reachedFaulted?: { mock: number; trace: number };
     timeToDetectMs?: number | null;
     timeToRecoverMs?: number | null;
+    touchedSickPct?: number | null;
+    recoveredSharePct?: number | null;
   };
   phases: PhaseResult[];
+  tenants?: TenantResult[];
   breakerSamples: Array<{ t: number; states: Record<string, string>; faults?: number }>;
   breakerTransitions: Array<{ t: number; provider: string; from: string; to: string }>;
   checks: Check[];

@@ -242,3 +242,126 @@ describe("evaluate", () => {
     ]);
   });
 });
+
+describe("sick-provider and recovery shares", () => {
+  // baseline 0–2000; alpha faulted 2000–6000 (set 2010, cleared 6020); recovery 6000–10000, its tail 7000–10000.
+  const phases = [
+    phase(0, 0, 2000, false),
+    phase(1, 2000, 6000, true, { maxTouchedSickPct: 30, p50Ms: 50 }),
+    phase(2, 6000, 10_000, false),
+  ];
+  const records = [
+    rec(0, 0),
+    failover(1, 2100, failed), // touched alpha
+    failover(1, 2600, skippedOpen), // a skip is no touch
+    failover(1, 3000, skippedOpen),
+    rec(1, 4000, { mode: "cache", provider: undefined, attempts: [] }),
+    failover(2, 6500, skippedOpen), // before the tail: not counted in it
+    failover(2, 7100, skippedOpen), // in the tail, not on the primary
+    rec(2, 7500),
+    rec(2, 8000, { mode: "cache", provider: undefined, attempts: [] }), // a cache hit needs no provider: left out
+    rec(2, 9000),
+    rec(2, 9900),
+  ];
+  records[1]!.latencyMs = 400;
+  records[2]!.latencyMs = 200;
+
+  it("counts fault-phase requests that made an actual attempt at the faulted provider", () => {
+    const a = analyse({}, CONFIG, phases, records, [], 10_000, 0);
+    expect(a.phases[1]!.touchedSickPct).toBe(25);
+    expect(a.overall.touchedSickPct).toBe(25);
+    expect(a.phases[0]!.touchedSickPct).toBeUndefined();
+  });
+
+  it("measures the primary's share over a recovery phase's tail, cache hits left out", () => {
+    const a = analyse({ recoveryTailMs: 3000 }, CONFIG, phases, records, [], 10_000, 0);
+    const rec2 = a.phases[2]!;
+    expect(rec2.recoveryTail).toEqual({ fromMs: 7000, requests: 5 });
+    expect(rec2.recoveredSharePct).toBe(75);
+    expect(a.overall.recoveredSharePct).toBe(75);
+    expect(a.phases[1]!.recoveryTail).toBeUndefined();
+    // The whole phase's primary share, for comparison: 3 of 5 live requests.
+    expect(rec2.primarySharePct).toBe(60);
+    // A longer tail takes in the earlier failover.
+    expect(analyse({ recoveryTailMs: 4000 }, CONFIG, phases, records, [], 10_000, 0).phases[2]!.recoveredSharePct).toBe(60);
+  });
+
+  it("checks p50Ms and maxTouchedSickPct on the fault phase, and minPrimarySharePct on the recovery's tail", () => {
+    const a = analyse({ thresholds: { minPrimarySharePct: 80, maxTouchedSickPct: 20 } }, CONFIG, phases, records, [], 10_000, 0);
+    const by = (what: string) => a.checks.filter((c) => c.what.startsWith(what)).map((c) => [c.where, c.actual, c.ok]);
+    expect(by("p50Ms")).toEqual([["phase p1", 100, false]]);
+    expect(by("touchedSickPct")).toEqual([
+      ["scenario", 25, false],
+      ["phase p1", 25, true],
+    ]);
+    expect(by("recoveredSharePct")).toEqual([["scenario", 75, false]]);
+    expect(a.passed).toBe(false);
+  });
+
+  it("judges a phase's latency and touched share on every request it sent, hung ones that outlived it included", () => {
+    const hungPhases = [phase(0, 0, 2000, true, { p50Ms: 1000, maxTouchedSickPct: 20, servedPct: 100 }), phase(1, 2000, 4000, false)];
+    const hung = (t: number) => failover(0, t, { provider: "alpha", outcome: "error", error: "timeout" });
+    const recs = [hung(100), hung(500), hung(900), rec(0, 1000, { mode: "failover", provider: "beta", attempts: [skippedOpen, { provider: "beta", outcome: "ok" }] })];
+    for (const r of recs.slice(0, 3)) r.latencyMs = 30_000;
+    const a = analyse({}, CONFIG, hungPhases, recs, [], 40_000, 0);
+    expect(a.phases[0]!.straddled).toBe(3);
+    expect(a.checks.map((c) => [c.what, c.actual, c.ok])).toEqual([
+      ["servedPct ≥", 100, true], // the one request that lived inside the phase
+      ["p50Ms ≤", 30_000, false],
+      ["touchedSickPct ≤ (p0)", 75, false],
+    ]);
+  });
+
+  it("cannot meet a touched or primary-share threshold it has nothing to measure on", () => {
+    const quiet = [phase(0, 0, 2000, false)];
+    const checks = analyse({ thresholds: { maxTouchedSickPct: 20, minPrimarySharePct: 90 } }, CONFIG, quiet, [], [], 2000, 0).checks;
+    expect(checks.map((c) => [c.what, c.actual, c.ok])).toEqual([
+      ["touchedSickPct ≤", null, false],
+      ["primarySharePct ≥", null, false],
+    ]);
+  });
+});
+
+describe("tenants and breakers that must stay closed", () => {
+  const phases = [phase(0, 0, 4000, false)];
+  const records = [
+    rec(0, 0, { tenant: "good" }),
+    rec(0, 100, { tenant: "good" }),
+    rec(0, 200, { tenant: "good", mode: "failover", provider: "beta" }),
+    rec(0, 300, { tenant: "good", mode: "cache", provider: undefined }),
+    rec(0, 400, { tenant: "abuser", kind: "empty-stop", status: 503, served: false, mode: "error", errorCode: "all_providers_failed" }),
+    rec(0, 500, { tenant: "abuser", kind: "deep-schema", status: 400, served: false, mode: "error", errorCode: "invalid_request" }),
+  ];
+  const tenants = [
+    { name: "abuser", share: 0.3, requests: ["empty-stop", "deep-schema"] as ["empty-stop", "deep-schema"] },
+    { name: "good", tier: "premium", share: 0.7, thresholds: { servedPct: 100, minPrimarySharePct: 95 } },
+  ];
+
+  it("summarises each tenant's requests and checks its own thresholds", () => {
+    const a = analyse({ tenants }, CONFIG, phases, records, [{ t: 0, states: { alpha: "CLOSED" } }], 4000, 0);
+    expect(a.tenants!.map((t) => [t.name, t.tier, t.requests, t.servedPct, t.kinds])).toEqual([
+      ["abuser", "premium", 2, 0, { "empty-stop": 1, "deep-schema": 1 }],
+      ["good", "premium", 4, 100, { normal: 4 }],
+    ]);
+    expect(a.tenants![1]!.primarySharePct).toBeCloseTo(66.667, 2);
+    expect(a.tenants![0]!.failures).toEqual({ "503 all_providers_failed": 1, "400 invalid_request": 1 });
+    expect(a.checks.map((c) => [c.where, c.what, c.ok])).toEqual([
+      ["tenant good", "servedPct ≥", true],
+      ["tenant good", "primarySharePct ≥", false],
+    ]);
+  });
+
+  it("breakerStaysClosed fails on any /status sample showing the breaker not CLOSED, and without samples", () => {
+    const closedAll = [
+      { t: 0, states: { alpha: "CLOSED", beta: "OPEN" } },
+      { t: 500, states: { alpha: "CLOSED", beta: "CLOSED" } },
+    ];
+    const check = (samples: Array<{ t: number; states: Record<string, string> }>) =>
+      analyse({ thresholds: { breakerStaysClosed: ["alpha"] } }, CONFIG, phases, records, samples, 4000, 0).checks.map((c) => [c.what, c.actual, c.ok]);
+    expect(check(closedAll)).toEqual([["breaker alpha: /status samples not CLOSED ≤", 0, true]]);
+    expect(check([...closedAll, { t: 1000, states: { alpha: "OPEN" } }, { t: 1500, states: { alpha: "HALF_OPEN" } }])).toEqual([
+      ["breaker alpha: /status samples not CLOSED ≤", 2, false],
+    ]);
+    expect(check([])).toEqual([["breaker alpha: /status samples not CLOSED ≤", null, false]]);
+  });
+});

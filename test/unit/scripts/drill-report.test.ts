@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { analyse, type DrillConfig } from "../../../scripts/drill/analysis.mjs";
-import { headlineRows, markdown, type ScenarioResult } from "../../../scripts/drill/report-md.mjs";
+import { busyNote, headlineRows, markdown, type ScenarioResult } from "../../../scripts/drill/report-md.mjs";
 import { timelineSvg } from "../../../scripts/drill/report-svg.mjs";
 import type { DrillRecord, PhaseRun } from "../../../scripts/drill/types.d.mts";
 
@@ -58,7 +58,7 @@ describe("Markdown report", () => {
   it("puts one headline row per scenario, an error row for one that could not run", () => {
     const rows = headlineRows([ran, broken]);
     expect(rows).toHaveLength(4);
-    expect(rows[2]).toBe("| synthetic | **FAIL** | 4 | 75.00 | 3 | 0 | 0 | 0 | 0 | 1 | 40 | 40 | — | — | 1/0 | $0.00006 | 0 |");
+    expect(rows[2]).toBe("| synthetic | **FAIL** | 4 | 75.00 | 3 | 0 | 0 | 0 | 0 | 1 | 40 | 40 | — | — | 0.0 | — | 1/0 | $0.00006 | 0 |");
     expect(rows[3]).toMatch(/^\| broken \| \*\*ERROR\*\* \|/);
   });
 
@@ -75,6 +75,14 @@ describe("Markdown report", () => {
     expect(md).toContain("| outage <1> | network openai reset | 2 | 50.00 | primary 50.0 · error 50.0 |");
     expect(md).toContain("- ✗ **MISSED** scenario: servedPct ≥ 90 — 75");
     expect(md).toContain("**Could not run:** Detour /healthz answered 500");
+  });
+
+  it("warns when the machine was busier than its cores, and only then", () => {
+    const busy = { ...meta, machine: { ...meta.machine, loadavg: { start: 9.5, end: 2 } } };
+    expect(busyNote(busy)).toMatch(/^\*\*Busy machine:\*\* load average 9.5 at the start, 2.0 at the end, on 2 CPUs/);
+    expect(markdown([ran], busy).split("\n")[4]).toMatch(/^\*\*Busy machine:\*\*/);
+    expect(busyNote({ ...meta, machine: { ...meta.machine, loadavg: { start: 2.9, end: 1 } } })).toBeUndefined();
+    expect(busyNote(meta)).toBeUndefined();
   });
 
   it("says all thresholds were met when they were", () => {

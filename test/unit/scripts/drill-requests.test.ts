@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { readAnswer } from "../../../scripts/drill/client.mjs";
 import { recordOf } from "../../../scripts/drill/record.mjs";
-import { planner } from "../../../scripts/drill/requests.mjs";
+import { abusiveRequest, DEEP_SCHEMA_LEVELS, planner, REPLY_FIRST_WORD } from "../../../scripts/drill/requests.mjs";
 
 const SSE = { "content-type": "text/event-stream" };
 const sse = (...events: unknown[]) => events.map((e) => `data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`).join("");
@@ -104,5 +104,41 @@ describe("planner", () => {
     const repeated = new Set(reqs.filter((r) => r.repeat).map((r) => JSON.stringify(r.body)));
     expect(repeated.size).toBeLessThanOrEqual(6);
     expect(reqs.filter((r) => r.cls === "classification").every((r) => typeof r.expect === "string")).toBe(true);
+  });
+
+  it("sends each tenant its share, cycling an abusive tenant through its kinds, without changing the normal mix", () => {
+    const tenants = [
+      { name: "abuser", share: 0.25, requests: ["empty-stop", "deep-schema", "huge-max-tokens"] as ["empty-stop", "deep-schema", "huge-max-tokens"] },
+      { name: "good", share: 0.75 },
+    ];
+    const plan = planner({ ...scenario, tenants });
+    const single = planner(scenario);
+    const reqs = Array.from({ length: 400 }, (_, i) => plan(i));
+    const singles = Array.from({ length: 400 }, (_, i) => single(i));
+    const abusive = reqs.filter((r) => r.tenant === "abuser");
+    expect(abusive.length).toBeGreaterThan(70);
+    expect(abusive.length).toBeLessThan(130);
+    expect(abusive.slice(0, 4).map((r) => r.kind)).toEqual(["empty-stop", "deep-schema", "huge-max-tokens", "empty-stop"]);
+    // A good tenant's request i is the one a single-tenant scenario sends as request i.
+    reqs.forEach((r, i) => {
+      if (r.tenant === "good") expect({ ...r, tenant: undefined }).toEqual({ ...singles[i], tenant: undefined });
+    });
+  });
+});
+
+describe("abusive requests", () => {
+  it("empty-stop stops at the mock's first word; huge-max-tokens asks for a million tokens", () => {
+    expect(abusiveRequest("empty-stop", 1).body.stop).toEqual([REPLY_FIRST_WORD]);
+    expect(abusiveRequest("huge-max-tokens", 1).body.max_tokens).toBe(1_000_000);
+  });
+
+  it("deep-schema sends a schema nested DEEP_SCHEMA_LEVELS deep, as text Node's own JSON.stringify could not make", () => {
+    const r = abusiveRequest("deep-schema", 5);
+    const sent = JSON.parse(r.bodyText!);
+    expect(sent.messages).toEqual(r.body.messages);
+    let levels = 0;
+    for (let s = sent.response_format.json_schema.schema; s.type === "object"; s = s.properties.next) levels++;
+    expect(levels).toBe(DEEP_SCHEMA_LEVELS);
+    expect(() => JSON.stringify(sent)).toThrow(RangeError);
   });
 });

@@ -4,7 +4,15 @@
  */
 import { describe, expect, it } from "vitest";
 import { parseArgs } from "../../../scripts/drill/args.mjs";
-import { checkScenario, loadScenarios, MAX_SCENARIO_MS, scenariosFrom, selectScenarios } from "../../../scripts/drill/scenarios.mjs";
+import {
+  checkScenario,
+  loadScenarios,
+  MAX_SCENARIO_MS,
+  scenariosFrom,
+  selectScenarios,
+  TENANT_THRESHOLD_KEYS,
+  THRESHOLD_KEYS,
+} from "../../../scripts/drill/scenarios.mjs";
 import type { Scenario } from "../../../scripts/drill/types.d.mts";
 
 const good = (over: Partial<Scenario> = {}): Scenario => ({
@@ -13,6 +21,9 @@ const good = (over: Partial<Scenario> = {}): Scenario => ({
   phases: [{ name: "baseline", durationMs: 1000, faults: [] }],
   ...over,
 });
+
+/** What a phase may declare: every threshold but the scenario-wide breakerStaysClosed. */
+const PHASE_KEYS = THRESHOLD_KEYS.filter((k) => k !== "breakerStaysClosed").join(", ");
 
 const file = (name: string, value: unknown) => ({ file: `scripts/drills/${name}`, text: typeof value === "string" ? value : JSON.stringify(value) });
 
@@ -38,7 +49,7 @@ describe("checkScenario", () => {
             { where: "detour" },
             { where: "moon" },
           ],
-          thresholds: { servedPct: -1, servedPctByClass: { poetry: 50, chat: 101 }, p50Ms: 3 },
+          thresholds: { servedPct: -1, servedPctByClass: { poetry: 50, chat: 101 }, p42Ms: 3, breakerStaysClosed: ["alpha"] },
         },
       ],
       mix: { classes: { poetry: 1 }, stream: 1.5 },
@@ -56,14 +67,53 @@ describe("checkScenario", () => {
       'phases[0].faults[1].provider: a provider id or "*"',
       "phases[0].faults[1].kind is required",
       'phases[0].faults[2].where: "network" or "detour"',
-      "phases[0].thresholds.servedPct must be a non-negative number",
+      "phases[0].thresholds.servedPct must be a non-negative number ≤ 100",
       "phases[0].thresholds.servedPctByClass.poetry: unknown class (use classification, extraction, chat, summarization)",
       "phases[0].thresholds.servedPctByClass.chat must be 0..100",
-      "phases[0].thresholds.p50Ms: unknown threshold (use servedPct, servedPctByClass, silentTruncations, p95Ms, p99Ms, timeToDetectMs, timeToRecoverMs)",
+      `phases[0].thresholds.p42Ms: unknown threshold here (use ${PHASE_KEYS})`,
+      `phases[0].thresholds.breakerStaysClosed: unknown threshold here (use ${PHASE_KEYS})`,
       "mix.classes.poetry: unknown class (use classification, extraction, chat, summarization)",
       "mix.stream: 0..1",
       "tier: premium, standard, free",
       "config must be an object (merged into the drill's DETOUR_CONFIG)",
+    ]);
+  });
+
+  it("checks tenants, their abusive kinds and thresholds, and the scenario's breaker and share thresholds", () => {
+    const base = { name: "t", rate: 10, phases: [{ name: "p", durationMs: 1000 }] };
+    expect(
+      checkScenario({
+        ...base,
+        tenants: [
+          { name: "abuser", tier: "premium", share: 0.3, requests: ["empty-stop", "deep-schema", "huge-max-tokens"] },
+          { name: "good", share: 0.7, thresholds: { minPrimarySharePct: 95, servedPct: 100 } },
+        ],
+        thresholds: { breakerStaysClosed: ["alpha"], maxTouchedSickPct: 20, p50Ms: 1000 },
+        recoveryTailMs: 3000,
+      }),
+    ).toEqual([]);
+    expect(
+      checkScenario({
+        ...base,
+        tenants: [
+          { name: "a b", share: 0, requests: "flood" },
+          { name: "good", tier: "gold", share: 1, thresholds: { timeToDetectMs: 5 } },
+          { name: "good", share: 1, requests: [] },
+        ],
+        thresholds: { breakerStaysClosed: ["omega"], minPrimarySharePct: 120 },
+        recoveryTailMs: 10,
+      }),
+    ).toEqual([
+      "thresholds.breakerStaysClosed: a list of provider ids (alpha, beta, gamma)",
+      "thresholds.minPrimarySharePct must be a non-negative number ≤ 100",
+      "tenants[0].name: letters, digits, '_' or '-'",
+      "tenants[0].share: a positive weight",
+      'tenants[0].requests: "normal", or one or a list of empty-stop, deep-schema, huge-max-tokens',
+      "tenants[1].tier: premium, standard, free",
+      `tenants[1].thresholds.timeToDetectMs: unknown threshold here (use ${TENANT_THRESHOLD_KEYS.join(", ")})`,
+      'tenants[2].name: a second tenant named "good"',
+      'tenants[2].requests: "normal", or one or a list of empty-stop, deep-schema, huge-max-tokens',
+      "recoveryTailMs: an integer ≥ 500",
     ]);
   });
 

@@ -13,6 +13,7 @@ import { httpProvider } from "../../../src/providers/http";
 import { openaiAdapter } from "../../../src/providers/openai";
 import type { CallContext, HttpAdapter, Target } from "../../../src/providers/types";
 import {
+  cutAtStop,
   DEFAULT_REPLIES,
   parseFault,
   startMockVendors,
@@ -233,7 +234,7 @@ const CASES: VendorCase[] = [
         .map((c: J) => (c?.candidates?.[0]?.content?.parts ?? []).map((p: J) => p.text ?? "").join(""))
         .join(""),
     sseUsage: (d) => d.map(tryJson).find((c: J) => c?.candidates?.[0]?.finishReason)?.usageMetadata.totalTokenCount ?? 0,
-    jsonText: (j) => j.candidates[0].content.parts.map((p: J) => p.text ?? "").join(""),
+    jsonText: (j) => (j.candidates[0].content?.parts ?? []).map((p: J) => p.text ?? "").join(""),
     jsonTool: (j) => {
       const p = j.candidates[0].content.parts.find((x: J) => x.functionCall);
       return p && { name: p.functionCall.name, args: p.functionCall.args };
@@ -286,6 +287,27 @@ describe.each(CASES)("$vendor", (c) => {
     const streamed = await (await post(c.path(true), c.body(true, "forced"))).text();
     expect(streamed).toContain('"lookup"');
     expect(c.terminal(c.datas(streamed))).toBe(true);
+  });
+
+  it("honours the request's stop sequence: the reply is cut before it, and the reply's first word gives an empty answer", async () => {
+    const firstWord = REPLY[vendor].split(" ")[0]!;
+    const lastWord = REPLY[vendor].split(" ").at(-1)!;
+    const withStop = (stream: boolean, stop: string) => {
+      const b = c.body(stream);
+      if (vendor === "openai") return { ...b, stop: [stop] };
+      if (vendor === "anthropic") return { ...b, stop_sequences: [stop] };
+      return { ...b, generationConfig: { stopSequences: [stop] } };
+    };
+    const empty: J = await (await post(c.path(false), withStop(false, firstWord))).json();
+    expect(c.jsonText(empty)).toBe("");
+    if (vendor === "anthropic") expect(empty.stop_reason).toBe("stop_sequence");
+    const cut = await (await post(c.path(false), withStop(false, lastWord))).json();
+    expect(c.jsonText(cut)).toBe(REPLY[vendor].slice(0, REPLY[vendor].indexOf(lastWord)));
+    const streamed = c.datas(await (await post(c.path(true), withStop(true, firstWord))).text());
+    expect(c.terminal(streamed)).toBe(true);
+    expect(c.sseText(streamed)).toBe("");
+    const unmatched = await (await post(c.path(false), withStop(false, "no-such-word"))).json();
+    expect(c.jsonText(unmatched)).toBe(REPLY[vendor]);
   });
 
   it("rejects a request the vendor would reject with its own 4xx shape, and no fault applies to it", async () => {
@@ -431,6 +453,15 @@ describe.each(CASES)("$vendor", (c) => {
 // ---------------------------------------------------------------------------------------------------------------
 // Control API
 // ---------------------------------------------------------------------------------------------------------------
+
+describe("cutAtStop", () => {
+  it("cuts at the earliest of several stop sequences and ignores the rest", () => {
+    expect(cutAtStop("one two three", ["three", "two"])).toEqual({ reply: "one ", stopped: true });
+    expect(cutAtStop("one two", [])).toEqual({ reply: "one two", stopped: false });
+    expect(cutAtStop("one two", undefined)).toEqual({ reply: "one two", stopped: false });
+    expect(cutAtStop("one two", ["one"])).toEqual({ reply: "", stopped: true });
+  });
+});
 
 describe("control API", () => {
   const openaiJson = () => post("/openai/v1/chat/completions", CASES[0]!.body(false));
