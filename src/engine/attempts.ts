@@ -137,7 +137,9 @@ class Run<T> {
         ? () => controller.abort(new UpstreamError("slow", `${pt.target.provider.id} sent nothing for ${ms} ms and its calls in flight are slow: moving on`))
         : undefined;
     const watch = this.deps.inflight.start(pt.target, ms, abandon);
-    const cancel = after(this.deps.clock, ms, () => watch.overdue());
+    // Judged on this request's own timer (the runtime lets no other request abort this one's I/O): first at the floor
+    // or its slow time, then every `recheckMs`, so a suspicion that others' slow calls raise reaches it quickly.
+    const cancel = every(this.deps.clock, watch.firstCheckMs, watch.recheckMs, () => watch.overdue());
     return {
       settle: (ok) => {
         cancel();
@@ -200,10 +202,18 @@ class Run<T> {
 /** A watch that does nothing (no tracker, or no threshold for this target). */
 const UNWATCHED = { settle: () => {} };
 
-/** Call `fn` after `ms` on `clock`; the returned function cancels it. */
-function after(clock: EngineDeps["clock"], ms: number, fn: () => void): () => void {
+/** Call `fn` after `firstMs` on `clock`, then every `everyMs`; the returned function stops it. */
+function every(clock: EngineDeps["clock"], firstMs: number, everyMs: number, fn: () => void): () => void {
   const cancel = new AbortController();
-  clock.sleep(ms, cancel.signal).then(fn, () => {});
+  const tick = (ms: number) =>
+    clock.sleep(ms, cancel.signal).then(
+      () => {
+        fn();
+        if (!cancel.signal.aborted) tick(everyMs);
+      },
+      () => {},
+    );
+  tick(firstMs);
   return () => cancel.abort();
 }
 

@@ -29,10 +29,13 @@ export interface PlannedTarget {
 
 /** One attempt as the in-flight tracker sees it (`EngineDeps.inflight`). */
 export interface InflightWatch {
-  /** The attempt's slow time has come: judge its provider (abandoning its slow attempts when it is suspect). */
+  /** Judge the attempt's provider now (abandoning this attempt when the provider is suspect and it waited long enough). */
   overdue(): void;
   /** The attempt ended before committing to its caller: answered (`ok`) or failed. */
   settle(ok: boolean): void;
+  /** When to judge the attempt first (≤ its slow time), ms; then again every `recheckMs` until it settles. */
+  firstCheckMs: number;
+  recheckMs: number;
 }
 
 /** Whether a target may be tried now (the breaker's say). `probe` marks a half-open trial call. */

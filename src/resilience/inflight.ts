@@ -3,8 +3,8 @@
  * times out. Per breaker key, the isolate keeps the attempts in flight with their start time and the time after which
  * each counts as slow (`slowAfterMs`: the provider's own observed p99 × a factor, with a floor — see `slowAfterMs`).
  * When at least `minSlow` in-flight attempts are slow, and they are at least `minSlowShare` of the provider's calls in
- * flight, the provider is SUSPECT: routing passes it over and the engine abandons its slow attempts that have not yet
- * sent a byte to their caller. It stays suspect until one of its attempts succeeds in normal time or `coolDownMs`
+ * flight, the provider is SUSPECT: routing passes it over and the engine abandons its attempts that have waited past
+ * `floorMs` without sending a byte to their caller (however long their own threshold). It stays suspect until one of its attempts succeeds in normal time or `coolDownMs`
  * passes without new evidence.
  *
  * Pure and isolate-local: `now` and the settings are arguments, nothing is shared between isolates (the slow attempts'
@@ -121,8 +121,13 @@ export class InflightTracker {
   }
 
   /**
-   * The attempt's slow time has come (the engine's timer): judge its provider. When the provider is suspect, every
-   * slow attempt to it that may be abandoned is abandoned (this one included), so callers waiting on a hang move on.
+   * Judge the provider of attempt `id` at `now` (the engine calls this from the attempt's own timer, first at
+   * `min(slowAt, start + floorMs)`, then every `RECHECK_MS`): the provider becomes suspect when enough of its calls in
+   * flight are slow, and while it is suspect this attempt is abandoned once it has waited past the floor, however long
+   * its own threshold (a JSON call stretched for a large `max_tokens`, or one started before there was any history).
+   *
+   * Only the attempt being judged is abandoned, never another request's: the Workers runtime does not let one
+   * request's event settle another request's I/O, so every waiting attempt checks for itself on its own timer.
    */
   overdue(id: number, now: number, cfg: InflightConfig): OverdueVerdict {
     const a = this.#attempts.get(id);
@@ -132,7 +137,7 @@ export class InflightTracker {
     const inflight = k.inflight.size;
     if (slow.length >= cfg.minSlow && slow.length >= cfg.minSlowShare * inflight) k.suspectUntil = now + cfg.coolDownMs;
     const suspect = k.suspectUntil > now;
-    if (suspect) for (const s of slow) s.abandon?.();
+    if (suspect && now >= Math.min(a.slowAt, a.startedAt + cfg.floorMs)) a.abandon?.();
     return { suspect, slow: slow.length, inflight };
   }
 
@@ -167,6 +172,9 @@ export class InflightTracker {
   }
 }
 
+/** How often a waiting attempt past its first check judges its provider again (ms): the most a suspicion waits to reach it. */
+export const RECHECK_MS = 250;
+
 /** One tracker per isolate. */
 export const isolateInflight = new InflightTracker();
 
@@ -176,11 +184,13 @@ export const isolateInflight = new InflightTracker();
  */
 export function inflightWatcher<T>(tracker: InflightTracker, cfg: InflightConfig, now: () => number, keyOf: (target: T) => string) {
   return {
-    start(target: T, slowAfter: number, abandon?: () => void): { overdue(): void; settle(ok: boolean): void } {
+    start(target: T, slowAfter: number, abandon?: () => void): { overdue(): void; settle(ok: boolean): void; firstCheckMs: number; recheckMs: number } {
       const id = tracker.start(keyOf(target), now(), slowAfter, cfg, abandon);
       return {
         overdue: () => void tracker.overdue(id, now(), cfg),
         settle: (ok) => tracker.settle(id, now(), ok),
+        firstCheckMs: Math.min(slowAfter, cfg.floorMs),
+        recheckMs: RECHECK_MS,
       };
     },
   };

@@ -34,7 +34,7 @@ describe("InflightTracker", () => {
     return id;
   };
 
-  it("one or two slow calls are a tail; the third makes the provider suspect and abandons every slow one", () => {
+  it("one or two slow calls are a tail; the third makes the provider suspect, and each attempt then abandons itself when judged", () => {
     const t = new InflightTracker();
     const abandoned: number[] = [];
     const ids = [0, 100, 200, 900].map((at) => start(t, at, abandoned));
@@ -42,13 +42,42 @@ describe("InflightTracker", () => {
     expect(t.overdue(ids[1]!, 1100, cfg).suspect).toBe(false);
     expect(t.suspect("p", 1100)).toBe(false);
     expect(t.overdue(ids[2]!, 1200, cfg)).toEqual({ suspect: true, slow: 3, inflight: 4 });
-    expect(abandoned).toEqual(ids.slice(0, 3));
+    // Only the attempt judged goes: another request's I/O is never touched from here.
+    expect(abandoned).toEqual([ids[2]]);
     expect(t.suspect("p", 1200)).toBe(true);
     expect(t.suspect("other", 1200)).toBe(false);
-    // The young one is judged at its own slow time, and abandoned then since the provider is still suspect.
-    for (const id of ids.slice(0, 3)) t.settle(id, 1200, false);
+    // The others go at their own next check (every RECHECK_MS while they wait).
+    t.overdue(ids[0]!, 1250, cfg);
+    t.overdue(ids[1]!, 1350, cfg);
+    expect(abandoned).toEqual([ids[2], ids[0], ids[1]]);
+    // The young one is judged at its own first check, and abandoned then since the provider is still suspect.
+    for (const id of ids.slice(0, 3)) t.settle(id, 1400, false);
     expect(t.overdue(ids[3]!, 1900, cfg).suspect).toBe(true);
-    expect(abandoned).toEqual(ids);
+    expect(abandoned).toEqual([ids[2], ids[0], ids[1], ids[3]]);
+  });
+
+  it("a long own threshold does not shield an attempt once its provider is suspect: past the floor it is abandoned", () => {
+    const t = new InflightTracker();
+    const abandoned: number[] = [];
+    // A JSON call stretched to 24 s for a large max_tokens, started just before the hang was noticed.
+    const long: number = t.start("p", 0, 24_000, cfg, () => abandoned.push(long));
+    const short = [100, 200, 300].map((at) => start(t, at, abandoned));
+    for (const id of short) t.overdue(id, 1300, cfg);
+    expect(t.suspect("p", 1300)).toBe(true);
+    t.overdue(long, 1300, cfg);
+    expect(abandoned).toEqual([...short, long]);
+    // A younger long call waits until it is past the floor itself.
+    const young: number = t.start("p", 1500, 24_000, cfg, () => abandoned.push(young));
+    t.overdue(young, 2000, cfg);
+    expect(abandoned).not.toContain(young);
+    t.overdue(young, 2500, cfg);
+    expect(abandoned).toContain(young);
+    // Not suspect: judging a long call abandons nothing.
+    const calm = new InflightTracker();
+    const none: number[] = [];
+    const alone: number = calm.start("q", 0, 24_000, cfg, () => none.push(alone));
+    calm.overdue(alone, 5000, cfg);
+    expect(none).toEqual([]);
   });
 
   it("a busy provider's normal tail is not a hang (share of calls in flight)", () => {
@@ -84,6 +113,8 @@ describe("InflightTracker", () => {
     const abandoned: number[] = [];
     const ids = [start(t, 0, abandoned), start(t, 0, abandoned), t.start("p", 0, 1000, cfg)];
     expect(t.overdue(ids[2]!, 1000, cfg).suspect).toBe(true);
+    expect(abandoned).toEqual([]);
+    for (const id of ids.slice(0, 2)) t.overdue(id, 1000, cfg);
     expect(abandoned).toEqual(ids.slice(0, 2));
   });
 
