@@ -34,7 +34,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { bundleDetour, readPkgVersion, ROOT, startBundledDetour, workerSettings } from "./lib/worker.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
-import { f2, summary } from "./lib/stats.mjs";
+import { f1, f2, summary } from "./lib/stats.mjs";
 
 const HARD_LIMIT_MS = 115_000;
 const REQUEST_TIMEOUT_MS = 15_000;

@@ -22,3 +22,4 @@ export function median(xs) {
 
 /** Two decimals, or "—" for a missing figure. */
 export const f2 = (x) => (Number.isFinite(x) ? x.toFixed(2) : "—");
+export const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "—");
