@@ -3,6 +3,7 @@
  * sequences that make the vendor answer empty, schemas nested thousands of levels deep) and failures only one tenant
  * sees leave the provider's breaker CLOSED and other tenants on the primary; a provider failing everyone still trips.
  */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness } from "../support/harness";
@@ -109,7 +110,24 @@ describe("tenant-safe breakers", () => {
     await h.clock.advance(10_001);
     h.vendors.script("openai.test", { hang: true }); // A's probe: no answer until its first-byte timeout
     h.vendors.always("openai.test", { text: "alpha is back" });
-    const [a, b] = await Promise.all([h.chat({}, as(A, { "x-detour-trace": "1" })), h.chat({}, as(B, { "x-detour-trace": "1" }))]);
+    // A asks first and wins the single permit (its probe hangs at alpha); only then does B ask. Sending both at once
+    // would leave the winner to the order the object happens to see them in.
+    const before = h.vendors.callsTo("openai.test").length;
+    const ctx = createExecutionContext();
+    const pending = h.app.fetch(
+      new Request("https://detour.test/v1/chat/completions", {
+        method: "POST",
+        headers: { ...as(A, { "x-detour-trace": "1" }), "content-type": "application/json" },
+        body: JSON.stringify({ model: "auto", messages: [{ role: "user", content: "Say hello" }] }),
+      }),
+      h.env,
+      ctx,
+    ) as Promise<Response>;
+    for (let i = 0; i < 500 && h.vendors.callsTo("openai.test").length === before; i++) await h.clock.settle();
+    expect(h.vendors.callsTo("openai.test").length).toBe(before + 1);
+    const b = await h.chat({}, as(B, { "x-detour-trace": "1" }));
+    const a = { json: await h.clock.run(pending.then((r) => r.json() as Promise<any>)) };
+    await h.clock.run(waitOnExecutionContext(ctx));
     expect(a.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "error", probe: true });
     expect(b.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "probe_denied" });
     expect(await alphaState(h)).toBe("HALF_OPEN");
