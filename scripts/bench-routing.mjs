@@ -27,12 +27,12 @@
  * Knobs (env): BENCH_ROUTING_SCALE (multiplies request counts, default 1).
  */
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { bundleDetour, readPkgVersion, ROOT, startBundledDetour, workerSettings } from "./lib/worker.mjs";
+import { prepareDetour, readPkgVersion, ROOT, startBundledDetour } from "./lib/worker.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f1, f2, summary } from "./lib/stats.mjs";
 
@@ -451,16 +451,7 @@ function markdown(meta, tail, storm) {
 
 async function main() {
   const started = Date.now();
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-bench-routing-"));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-
-  log("bundling Detour (wrangler deploy --dry-run)…");
-  const bundle = await bundleDetour(path.join(tmp, "dist"));
-  const settings = await workerSettings({ log });
-  log(
-    `bundle ${(bundle.raw / 1024).toFixed(0)} KiB; bindings from wrangler.toml: ` +
-      (Object.entries(settings.local).map(([k, v]) => `${k} ${Object.keys(v).join(",")}`).join("; ") || "none"),
-  );
+  const { bundle, settings } = await prepareDetour("detour-bench-routing-", cleanups, log);
 
   const { startMockVendors } = await import(pathToFileURL(path.join(ROOT, "scripts/mock-vendors.mjs")).href);
   const started_ = await startMockVendors({ port: 0 });

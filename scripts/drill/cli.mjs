@@ -1,10 +1,10 @@
 // `npm run drill`: reads the command line, starts the mock vendors and runs the chosen scenarios, writes the reports.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { lifecycle } from "../lib/lifecycle.mjs";
-import { bundleDetour, HOST, readPkgVersion, ROOT, workerSettings } from "../lib/worker.mjs";
+import { HOST, prepareDetour, readPkgVersion, ROOT } from "../lib/worker.mjs";
 import { HELP, parseArgs } from "./args.mjs";
 import { closeClient } from "./client.mjs";
 import { CLIENT_TIMEOUT_MS, log, UsageError } from "./common.mjs";
@@ -68,15 +68,7 @@ function listScenarios(all) {
 
 /** Bundles Detour once for every scenario, reads wrangler.toml's settings, starts the mock vendors on loopback. */
 async function setUp(cleanups) {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-drill-"));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-  log("bundling Detour (wrangler deploy --dry-run)…");
-  const bundle = await bundleDetour(path.join(tmp, "dist"));
-  const settings = await workerSettings({ log });
-  log(
-    `bundle ${(bundle.raw / 1024).toFixed(0)} KiB; bindings from wrangler.toml: ` +
-      (Object.entries(settings.local).map(([k, v]) => `${k} ${Object.keys(v).join(",")}`).join("; ") || "none"),
-  );
+  const { bundle, settings } = await prepareDetour("detour-drill-", cleanups, log);
   const mockModule = process.env.DRILL_MOCK_MODULE ? path.resolve(process.env.DRILL_MOCK_MODULE) : path.join(ROOT, "scripts/mock-vendors.mjs");
   if (!existsSync(mockModule)) throw new Error(`no mock vendors at ${mockModule}`);
   const { startMockVendors } = await import(pathToFileURL(mockModule).href);

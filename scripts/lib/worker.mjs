@@ -5,7 +5,8 @@
  * would dominate what is measured; README "Benchmark"), no network.
  */
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import zlib from "node:zlib";
@@ -43,6 +44,23 @@ export async function bundleDetour(outdir) {
     gzip += zlib.gzipSync(buf, { level: 9 }).length;
   }
   return { main: path.join(outdir, main), files, raw, gzip };
+}
+
+/**
+ * The setup every script that runs Detour shares: bundle it once into a temporary folder (removed by `cleanups`) and
+ * read wrangler.toml's settings, saying what was found through `log`.
+ */
+export async function prepareDetour(tmpPrefix, cleanups, log) {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), tmpPrefix));
+  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+  log("bundling Detour (wrangler deploy --dry-run)…");
+  const bundle = await bundleDetour(path.join(tmp, "dist"));
+  const settings = await workerSettings({ log });
+  log(
+    `bundle ${(bundle.raw / 1024).toFixed(0)} KiB; bindings from wrangler.toml: ` +
+      (Object.entries(settings.local).map(([k, v]) => `${k} ${Object.keys(v).join(",")}`).join("; ") || "none"),
+  );
+  return { bundle, settings };
 }
 
 /** Detour logs one JSON line per request; reading it keeps workerd from blocking, printing it would drown the output. */
