@@ -89,7 +89,11 @@ export class FaultView {
     if (!flag || flag.activeUntil <= now) return [];
     if (flag.version !== this.#version) {
       if (now < this.#retryAt) return [];
-      this.#loading ??= this.#load(src, opts, flag.version, notes).finally(() => (this.#loading = undefined));
+      // Another request is loading the new faults: keep to the ones this isolate has. Awaiting that request's I/O
+      // from this one would tie the two together (the Workers runtime does not let one request settle another's
+      // I/O, and a cancelled loader would leave this one waiting).
+      if (this.#loading) return activeFaults(this.#faults, now);
+      this.#loading = this.#load(src, opts, flag.version, notes).finally(() => (this.#loading = undefined));
       await this.#loading;
       if (flag.version !== this.#version) return [];
     }

@@ -36,6 +36,23 @@ describe("FaultView: chaos off the hot path", () => {
     expect(calls.list).toBe(0);
   });
 
+  it("a request that finds another one loading the faults does not wait on it: one object call, the isolate's copy meanwhile", async () => {
+    const { clock, opts } = setup();
+    const flag: ChaosFlag = { version: "v1", activeUntil: clock.now() + 60_000 };
+    let release!: (f: Fault[]) => void;
+    const { src, calls } = sources(() => flag, () => new Promise<Fault[]>((r) => (release = r)));
+    const view = new FaultView(1000);
+    const loader = view.current(src, opts, []);
+    await Promise.resolve();
+    await Promise.resolve();
+    // The second request answers at once with what this isolate has (nothing yet), instead of awaiting the first's I/O.
+    expect(await view.current(src, opts, [])).toEqual([]);
+    release([fault(clock.now() + 60_000)]);
+    expect(await loader).toHaveLength(1);
+    expect(calls.list).toBe(1);
+    expect(await view.current(src, opts, [])).toHaveLength(1);
+  });
+
   it("loads an active drill's faults once per version, and reloads when another isolate bumps it", async () => {
     const { clock, opts, flush } = setup();
     let flag: ChaosFlag = { version: "v1", activeUntil: clock.now() + 60_000 };
