@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { CacheConfig, RouteCache } from "../cache/policy";
 import { DegradeConfig } from "../degrade/ladder";
+import { ValidateConfig } from "../validate/route";
 import { BreakerConfig } from "../resilience/breaker";
 import { TaskClass } from "../routing/classify";
 import { DEFAULT_MODEL_QUALITY, ModelQuality, RoutingPolicy } from "../routing/policy";
@@ -136,6 +137,8 @@ export const RouteConfig = z
     cache: RouteCache.optional(),
     /** This route's degradation ladder, replacing the top-level `degrade`. */
     degrade: DegradeConfig.optional(),
+    /** This route's output checks (docs/validation.md "Route-level checks"), replacing the top-level `validate`. */
+    validate: ValidateConfig.optional(),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;
@@ -187,6 +190,8 @@ export const DetourConfig = z
     cache: CacheConfig.prefault({}),
     /** Degradation ladder for every route without its own. */
     degrade: DegradeConfig.prefault({}),
+    /** Output checks for every route without its own `validate` (docs/validation.md "Route-level checks"). */
+    validate: ValidateConfig.optional(),
     resilience: z
       .object({
         /** Circuit breaker defaults for every provider (docs/breakers.md). */

@@ -1,27 +1,80 @@
 /**
- * Operator-supplied regular expressions, checked before use. A leaf module: the ladder's config schema validates
- * patterns with it and the rules and templates run them, so neither has to import the other for it.
+ * Operator-supplied regular expressions, compiled with a linear-time engine. A leaf module: the ladder's config
+ * schema, the route validators and the template schema validate patterns with it, and the rules and templates run
+ * them, so none of them has to import another for it.
+ *
+ * Why not `RegExp`: these patterns run on caller text, often during an outage, inside a Worker's CPU budget. A
+ * backtracking engine takes exponential time on patterns like `(a|a)*$` or `((a+))+$`, and no syntactic guard catches
+ * every such shape. RE2 (here its pure-JS port, re2js) matches in time linear in the input for every pattern it
+ * accepts; the price is that it refuses the features that need backtracking (backreferences, lookaround).
  */
+import { RE2JS } from "re2js";
 
-/** Patterns longer than this are refused: config and templates are operator input, and long patterns hide ReDoS. */
+/** Patterns longer than this are refused: config and templates are operator input, and a huge program is slow too. */
 export const MAX_PATTERN_LENGTH = 200;
 
+/** A compiled operator pattern: the subset of `RegExp` the callers use, with linear-time matching. */
+export interface SafePattern {
+  /** The pattern as the operator wrote it. */
+  readonly source: string;
+  /** Whether the pattern matches anywhere in `s` (like `RegExp.prototype.test`, without `lastIndex` state). */
+  test(s: string): boolean;
+  /** The first match: `[whole, group1, …]` (unmatched groups are undefined), or null (like `RegExp.prototype.exec`). */
+  exec(s: string): Array<string | undefined> | null;
+}
+
+/** Syntax RE2 refuses because it needs backtracking; named so the error says what to change, not just "invalid". */
+const UNSUPPORTED: Array<[RegExp, string]> = [
+  [/\(\?<[=!]/, "lookbehind ((?<= or (?<!)"],
+  [/\(\?[=!]/, "lookahead ((?= or (?!)"],
+  [/\\[1-9]|\\k</, "backreferences (\\1 or \\k<name>)"],
+];
+
+/** Compiled patterns by source: rules compile their labels' patterns on each degraded request. Bounded. */
+const cache = new Map<string, SafePattern>();
+const CACHE_LIMIT = 500;
+
+function wrap(source: string, re: RE2JS): SafePattern {
+  return {
+    source,
+    test: (s) => re.test(s),
+    exec: (s) => {
+      const m = re.exec(s);
+      return m ? m.map((g: unknown) => (typeof g === "string" ? g : undefined)) : null;
+    },
+  };
+}
+
 /**
- * Compiles an operator-supplied pattern, case-insensitively (people do not type ids or keywords consistently). Refuses
- * over-long patterns and nested quantifiers like `(a+)+`, the classic catastrophic-backtracking shape, because a
- * Worker has a CPU budget and one bad pattern must not turn every degraded request into a timeout.
+ * Compiles an operator-supplied pattern, case-insensitively (people do not type ids or keywords consistently), into a
+ * linear-time matcher. Refuses empty and over-long patterns and anything RE2 cannot compile; the message quotes the
+ * pattern and says why (for lookaround and backreferences, that the linear-time engine does not support them), so a
+ * config error points straight at the line to fix.
  */
-export function compilePattern(pattern: string): { ok: true; re: RegExp } | { ok: false; message: string } {
+export function compilePattern(pattern: string): { ok: true; re: SafePattern } | { ok: false; message: string } {
   if (pattern.length === 0) return { ok: false, message: "pattern is empty" };
   if (pattern.length > MAX_PATTERN_LENGTH) {
     return { ok: false, message: `pattern is ${pattern.length} characters; the limit is ${MAX_PATTERN_LENGTH}` };
   }
-  if (/\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)\s*[+*{]/.test(pattern)) {
-    return { ok: false, message: "pattern repeats a group that itself contains + or * (like (a+)+), which can take exponential time" };
-  }
+  const hit = cache.get(pattern);
+  if (hit) return { ok: true, re: hit };
+  let re: RE2JS;
   try {
-    return { ok: true, re: new RegExp(pattern, "i") };
+    re = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
   } catch (e) {
-    return { ok: false, message: `pattern does not compile: ${(e as Error).message}` };
+    // RE2 quotes the pattern with the (?i) it was compiled with; the operator never wrote that prefix.
+    const why = (e as Error).message.replace("`(?i)", "`");
+    const feature = UNSUPPORTED.find(([shape]) => shape.test(pattern))?.[1];
+    if (feature) {
+      return {
+        ok: false,
+        message: `pattern ${JSON.stringify(pattern)} uses ${feature}, which the linear-time regex engine (RE2) does not support (${why})`,
+      };
+    }
+    return { ok: false, message: `pattern ${JSON.stringify(pattern)} does not compile: ${why}` };
   }
+  const compiled = wrap(pattern, re);
+  if (cache.size >= CACHE_LIMIT) cache.clear(); // operators write tens of patterns, not hundreds; a flood just recompiles
+  cache.set(pattern, compiled);
+  return { ok: true, re: compiled };
 }
