@@ -189,7 +189,7 @@ class Run<T> {
           ? new UpstreamError("timeout", "request deadline passed")
           : new UpstreamError("cancelled", "client went away")
         : toUpstreamError(raw instanceof UpstreamError ? raw : controller.signal.aborted ? controller.signal.reason : raw, pt.target);
-      const r: AttemptReport = { ...line("error"), errorClass: err.errorClass, ...(err.status ? { status: err.status } : {}), message: err.message };
+      const r: AttemptReport = { ...line("error"), errorClass: err.errorClass, ...(err.status ? { status: err.status } : {}), message: err.message, ...(err.check ? { check: err.check } : {}) };
       // The caller's deadline or departure says nothing about the provider (a probe permit is handed back, neutrally).
       this.report(pt, gone ? { ...r, cancelled: true } : r);
       if (gone) return { outcome: { ok: false, failure: gone, attempts: this.attempts } };

@@ -68,6 +68,8 @@ export interface AttemptReport {
   /** Backoff slept before this attempt, ms. */
   waitedMs?: number;
   message?: string;
+  /** `invalid_output`: the output check the answer failed (`message` says why). */
+  check?: string;
   /**
    * The caller's departure or deadline ended this attempt: it says nothing about the provider. Breakers hear of it
    * only to get a probe permit back.
