@@ -145,3 +145,55 @@ describe("built-in checks fail over", () => {
     expect(h.vendors.calls).toHaveLength(0);
   });
 });
+
+describe("streams the caller's contract judges are buffered until valid", () => {
+  const streamText = (events: any[]) => events.filter((e) => typeof e === "object" && e.choices).map((e) => e.choices[0]?.delta?.content ?? "").join("");
+
+  it("json_schema: the primary's invalid stream never reaches the caller; the second target's valid one does", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: '{"label":"spam"}', chunks: 3 });
+    h.vendors.always("gemini.test", { text: '{"label":"ham","confidence":0.5}', chunks: 4 });
+    const r = await h.chat({ ...schemaBody, stream: true }, trace);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-mode")).toBe("failover");
+    expect(JSON.parse(streamText(r.events))).toEqual({ label: "ham", confidence: 0.5 });
+    expect(r.events.some((e) => typeof e === "object" && e.error)).toBe(false);
+    expect(r.events[r.events.length - 1]).toBe("[DONE]");
+    expect((await statusOf(h, "alpha")).health.semanticFailureRate).toBeGreaterThan(0);
+    const line = h.logs[h.logs.length - 1]!;
+    expect(JSON.stringify(line)).toContain("invalid_output");
+  });
+
+  it("tool calls: streamed arguments that miss the parameters fail over before any byte is sent", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"town":"Oslo"}' }] });
+    h.vendors.always("gemini.test", { toolCalls: [{ name: "get_weather", arguments: '{"city":"Oslo"}' }] });
+    const r = await h.chat({ stream: true, tools: weatherTools, messages: [{ role: "user", content: "Weather in Oslo?" }] });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-mode")).toBe("failover");
+    const args = r.events
+      .filter((e) => typeof e === "object" && e.choices?.[0]?.delta?.tool_calls)
+      .map((e) => e.choices[0].delta.tool_calls[0].function?.arguments ?? "")
+      .join("");
+    expect(JSON.parse(args)).toEqual({ city: "Oslo" });
+  });
+
+  it("every stream invalid: 502 invalid_upstream_output, no SSE begun", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: "not json" });
+    h.vendors.always("gemini.test", { text: "still not json" });
+    const r = await h.chat({ ...schemaBody, stream: true });
+    expect(r.status).toBe(502);
+    expect(r.json.error.code).toBe("invalid_upstream_output");
+  });
+
+  it("a plain-text stream still passes through at its first content", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: "not json, and nobody asked for JSON", chunks: 3 });
+    const r = await h.chat({ stream: true });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-mode")).toBe("primary");
+    expect(streamText(r.events)).toBe("not json, and nobody asked for JSON");
+  });
+});
+
