@@ -135,6 +135,21 @@ describe("built-in checks fail over", () => {
     expect(next.headers.get("x-detour-cache")).toBe("miss");
   });
 
+  it("every target invalid, where the ladder can answer: a degraded answer that fills the schema, labelled", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: '{"mood":"bad"}' });
+    h.vendors.always("gemini.test", { text: "negative" });
+    const sentiment = {
+      type: "json_schema",
+      json_schema: { name: "sentiment", schema: { type: "object", properties: { sentiment: { type: "string", enum: ["positive", "negative", "neutral"] } }, required: ["sentiment"] } },
+    };
+    const r = await h.chat({ response_format: sentiment, messages: [{ role: "user", content: "Classify the sentiment: this is negative and awful" }] });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-mode")).toBe("degraded");
+    expect(r.headers.get("x-detour-degraded")).toMatch(/reason=providers_down/);
+    expect(JSON.parse(r.json.choices[0].message.content)).toEqual({ sentiment: "negative" });
+  });
+
   it("refuses an over-deep schema up front with a 400 naming the limit", async () => {
     const h = setup();
     let schema: Record<string, unknown> = { type: "string" };
