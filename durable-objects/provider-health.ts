@@ -223,6 +223,10 @@ export class ProviderHealth extends DurableObject<Env> {
     const c = this.#s.counters;
     const outcome = sample.errorClass ?? "ok";
     c.requests[outcome] = (c.requests[outcome] ?? 0) + 1;
+    if (sample.check) {
+      const perModel = ((c.validation ??= {})[sample.model] ??= {});
+      perModel[sample.check] = (perModel[sample.check] ?? 0) + 1;
+    }
     if (sample.failover && !sample.errorClass) c.failovers++;
     if (!sample.errorClass) {
       c.latencyBuckets[slotFor(sample.latencyMs)]!++;

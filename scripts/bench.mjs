@@ -32,6 +32,7 @@ import {
 } from "./lib/worker.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f2, median, summary } from "./lib/stats.mjs";
+import { benchValidation } from "./lib/validation-bench.mjs";
 
 const MOCK_KEY = "sk-bench";
 /** The mock's fixed reply, streamed word by word; every target must answer exactly this. */
@@ -460,6 +461,14 @@ async function main() {
       `**${headline.throughputPct.toFixed(1)} %** of the floor's throughput at ${concurrency} connections ` +
       `(target ≥ ${TARGETS_TO_BEAT.throughputPct} %: ${meets.throughput ? "met" : "MISSED"}).`,
   );
+  log("timing the built-in output checks…");
+  const validation = await benchValidation(ROOT);
+  lines.push("");
+  lines.push(
+    `**Validation** (built-in output checks, src/validate/, per answer, checks prepared per request; Node): ` +
+      `typical strict json_schema **${f2(validation.jsonSchema.p50)} µs** p50 (${f2(validation.jsonSchema.p99)} µs p99), ` +
+      `tool call ${f2(validation.toolCall.p50)} µs p50 (${f2(validation.toolCall.p99)} µs p99).`,
+  );
   const md = lines.join("\n");
   console.log(md);
 
@@ -477,6 +486,7 @@ async function main() {
     unit: "ms",
     results: rows,
     headline,
+    validationUs: validation,
     targetsToBeat: TARGETS_TO_BEAT,
     meets,
     durationS: (Date.now() - started) / 1000,

@@ -16,8 +16,11 @@
  *   Gemini     POST /gemini/v1beta/models/{model}:generateContent        baseUrl http://127.0.0.1:<port>/gemini/v1beta
  *              POST /gemini/v1beta/models/{model}:streamGenerateContent?alt=sse (without alt=sse: one JSON array);
  *              errors {error:{code,message,status}}.
- * Every vendor answers a deterministic reply (`replies`, default "Hello from the mock <Vendor>."), streamed word by
- * word, with usage counts (input ≈ request chars / 4, output ≈ reply chars / 4). A request's stop sequences (OpenAI
+ * A request for JSON (OpenAI `response_format`, Gemini `responseMimeType`, Anthropic's JSON instruction in `system`)
+ * is answered with JSON that satisfies it (`sampleOf` the schema; `{"reply": …}` for a plain JSON object), as Detour
+ * validates JSON answers. Every other request gets a deterministic reply (`replies`, default "Hello from the mock
+ * <Vendor>."), streamed word by word, with usage counts (input ≈ request chars / 4, output ≈ reply chars / 4).
+ * A request's stop sequences (OpenAI
 `stop`, Anthropic `stop_sequences`, Gemini `generationConfig.stopSequences`) cut the reply before their first
 occurrence, as real vendors do: a stop sequence equal to the reply's first word gives an empty answer (Anthropic's
 stop_reason is then "stop_sequence"). When the request has tools and forces
@@ -93,6 +96,57 @@ const approxTokens = (s) => (s === "" ? 0 : Math.max(1, Math.ceil(s.length / 4))
 const stopList = (v) => (typeof v === "string" ? [v] : Array.isArray(v) ? v : []).filter((x) => typeof x === "string" && x !== "");
 
 /**
+ * A minimal instance of a JSON Schema (OpenAI's, or Gemini's upper-case types): what a model that keeps the caller's
+ * contract answers. Detour validates JSON answers (docs/validation.md), so the mock answers a schema with JSON that
+ * satisfies it: required properties only, the first enum value, "mock" strings, zeros.
+ */
+export function sampleOf(schema, depth = 0) {
+  if (!isObject(schema) || depth > 32) return {};
+  if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
+  if ("const" in schema) return schema.const;
+  const type = String((Array.isArray(schema.type) ? schema.type[0] : schema.type) ?? (isObject(schema.properties) ? "object" : "")).toLowerCase();
+  switch (type) {
+    case "object": {
+      const props = isObject(schema.properties) ? schema.properties : {};
+      const required = Array.isArray(schema.required) ? schema.required : [];
+      return Object.fromEntries(required.map((k) => [k, sampleOf(props[k], depth + 1)]));
+    }
+    case "array":
+      return Array.from({ length: Number.isInteger(schema.minItems) ? schema.minItems : 0 }, () => sampleOf(schema.items, depth + 1));
+    case "string":
+      return "mock";
+    case "number":
+    case "integer":
+      return Number.isFinite(schema.minimum) ? schema.minimum : 0;
+    case "boolean":
+      return false;
+    case "null":
+      return null;
+    default:
+      return {};
+  }
+}
+
+/** The answer to a request for JSON (`json`: the schema, or null for any JSON object); the plain reply otherwise. */
+function jsonReply(json, reply) {
+  return JSON.stringify(json === null ? { reply } : sampleOf(json));
+}
+
+/** Anthropic has no JSON flag: Detour's adapter asks in the system prompt (src/providers/anthropic.ts). */
+function anthropicJson(system) {
+  const text = typeof system === "string" ? system : Array.isArray(system) ? system.map((b) => b?.text ?? "").join("\n\n") : "";
+  const m = /conform to this JSON Schema \(named "[^"]*"\):\n(.*)/.exec(text);
+  if (m) {
+    try {
+      return JSON.parse(m[1]);
+    } catch {
+      return null;
+    }
+  }
+  return /The value must be a JSON object\./.test(text) ? null : undefined;
+}
+
+/**
  * The reply cut before the first occurrence of any stop sequence, as real vendors do (the sequence itself is not
  * part of the answer); `stopped` when one matched. A stop sequence that is the reply's first word gives an empty answer.
  */
@@ -151,6 +205,7 @@ const openai = {
       stream: body.stream === true,
       includeUsage: body.stream_options?.include_usage === true,
       tool: openaiTool(body),
+      json: body.response_format?.type === "json_schema" ? (body.response_format.json_schema?.schema ?? {}) : body.response_format?.type === "json_object" ? null : undefined,
       inputText: JSON.stringify(body.messages),
       stops: stopList(body.stop),
     };
@@ -208,6 +263,7 @@ const anthropic = {
       stream: body.stream === true,
       includeUsage: true,
       tool: anthropicTool(body),
+      json: anthropicJson(body.system),
       inputText: JSON.stringify([body.system ?? "", body.messages]),
       stops: stopList(body.stop_sequences),
     };
@@ -270,6 +326,7 @@ const gemini = {
       stream: route.stream,
       includeUsage: true,
       tool: geminiTool(body),
+      json: body.generationConfig?.responseMimeType === "application/json" ? (body.generationConfig.responseSchema ?? null) : undefined,
       inputText: JSON.stringify([body.systemInstruction ?? "", body.contents]),
       stops: stopList(body.generationConfig?.stopSequences),
     };
@@ -504,7 +561,8 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
     const fault = pickFault(vendor);
     const r = adapter.request(body, route);
     const seq = ++requestSeq;
-    const answered = r.tool ? { reply: reply[vendor], stopped: false } : cutAtStop(reply[vendor], r.stops);
+    const text = r.json !== undefined ? jsonReply(r.json, reply[vendor]) : reply[vendor];
+    const answered = r.tool ? { reply: text, stopped: false } : cutAtStop(text, r.stops);
     const a = adapter.answer({ ...r, route, ...answered, inputTokens: approxTokens(r.inputText), seq });
     const kind = fault?.kind ?? "ok";
     count(vendor, kind, kind === "reset" || kind === "hang" ? undefined : kind === "status" ? fault.status : 200);

@@ -33,6 +33,11 @@ export function failureToApiError(failure: Failure, route: string, clean: (s: st
       if (status === 400) {
         return new ApiError(400, "invalid_request_error", "context_length_exceeded", `The prompt is too long for every model on '${route}': ${errs.map((e) => clean(e.message)).join("; ")}`, "messages");
       }
+      if (errs.every((e) => e.errorClass === "invalid_output")) {
+        // Every provider answered, and every answer broke the caller's contract (src/validate/): say which check each failed.
+        const parts = failure.errors.map((f) => `${f.target.provider.id}/${f.target.model.id}: ${clean(f.error.message)} (${f.error.check ?? "invalid_output"})`);
+        return new ApiError(502, "api_error", "invalid_upstream_output", `Every provider on '${route}' answered, but no answer passed validation: ${parts.join("; ")}.`);
+      }
       const retryAfter = Math.max(1, ...errs.map((e) => Math.ceil((e.retryAfterMs ?? 0) / 1000)));
       const parts = failure.errors.map((f) => describe(f.target, f.error, clean));
       return new ApiError(

@@ -11,6 +11,25 @@ import { tooDeepAt } from "./json-depth";
 /** `limits.maxJsonDepth`'s default: far above any real schema (OpenAI's strict schemas allow 10 levels). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
 
+/**
+ * Largest `json_schema` or tool `parameters`, in characters of JSON. Every answer is validated against these schemas
+ * (src/validate/), so their size is a cost on each attempt; far above real schemas (OpenAI's strict mode allows 100
+ * properties in total).
+ */
+export const MAX_SCHEMA_CHARS = 100_000;
+
+/** The 400 for a schema over `MAX_SCHEMA_CHARS`, or nothing. */
+function schemaTooLarge(schema: unknown, param: string): void {
+  const size = schema === undefined ? 0 : JSON.stringify(schema).length;
+  if (size > MAX_SCHEMA_CHARS) {
+    throw badRequest(
+      `Invalid value for '${param}': the schema is ${size} characters of JSON, over this gateway's limit of ${MAX_SCHEMA_CHARS} (each answer is validated against it).`,
+      param,
+      "schema_too_large",
+    );
+  }
+}
+
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const ImagePart = z.object({
   type: z.literal("image_url"),
@@ -144,6 +163,8 @@ export function parseChatCompletion(body: unknown, maxJsonDepth = DEFAULT_MAX_JS
   if (b.tool_choice !== undefined && b.tool_choice !== "none" && (!b.tools || b.tools.length === 0)) {
     throw badRequest("tool_choice needs tools: pass the tools the model may call.", "tool_choice");
   }
+  if (b.response_format?.type === "json_schema") schemaTooLarge(b.response_format.json_schema.schema, "response_format.json_schema.schema");
+  b.tools?.forEach((t, i) => schemaTooLarge(t.function.parameters, `tools[${i}].function.parameters`));
   if (b.tool_choice && typeof b.tool_choice === "object") {
     const name = b.tool_choice.function.name;
     if (!b.tools?.some((t) => t.function.name === name)) {

@@ -138,6 +138,7 @@ export function toSample(r: AttemptReport, at: number): OutcomeSample {
     ...(r.ttftMs !== undefined ? { ttftMs: r.ttftMs } : {}),
     ...(r.outputTokens !== undefined ? { outputTokens: r.outputTokens } : {}),
     ...(r.refusal ? { refusal: true } : {}),
+    ...(r.check ? { check: r.check } : {}),
     probe: r.probe === true,
     ...(r.failover ? { failover: true } : {}),
     ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),

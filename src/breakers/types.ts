@@ -32,7 +32,7 @@ export interface HealthSettings {
  * One finished attempt as the provider's object receives it (in a batch): the engine's `AttemptReport`, cut to plain
  * wire data, stamped with the caller's clock, and with its durations named for the breaker and health.
  */
-export type OutcomeSample = Pick<AttemptReport, "model" | "errorClass" | "ttftMs" | "outputTokens" | "refusal" | "failover" | "tenant"> & {
+export type OutcomeSample = Pick<AttemptReport, "model" | "errorClass" | "ttftMs" | "outputTokens" | "refusal" | "failover" | "tenant" | "check"> & {
   /** Caller's clock, ms. */
   at: number;
   /** Until the first byte for streams (what the breaker's slow-call rule should judge), whole call for JSON. */
@@ -57,6 +57,8 @@ export interface ProbeResult {
 export interface ProviderCounters {
   /** outcome ("ok" or an error class) → count. */
   requests: Record<string, number>;
+  /** model → failed output check → count (`invalid_output` answers; absent in counters stored before it existed). */
+  validation?: Record<string, Record<string, number>>;
   failovers: number;
   /** Latency histogram counts per slot of LATENCY_BOUNDS_MS (overflow last), successes only; /metrics accumulates. */
   latencyBuckets: number[];

@@ -14,6 +14,11 @@ import type { AttemptReport, EngineDeps, Failure, Outcome, PlannedTarget, RunOpt
 export interface AttemptMeta {
   probe: boolean;
   startedAt: number;
+  /**
+   * The attempt's first content arrived though it is not done yet (a stream buffered for validation): the first-byte
+   * timeout and the in-flight watch end here, as they would at a commit.
+   */
+  firstByte: () => void;
 }
 
 export interface LoopOptions<T> extends RunOptions {
@@ -159,10 +164,16 @@ class Run<T> {
     const started = clock.now();
     const watch = this.#watch(pt, ti, controller);
     const line = (outcome: "ok" | "error") => entry(pt, outcome, clock.now() - started, waitedMs, this.opts.isHedge, probe);
-    try {
-      const value = await Promise.race([attempt(pt, controller.signal, controller, { probe, startedAt: started }), untilAborted(controller.signal)]);
+    let sawFirstByte = false;
+    const firstByte = () => {
+      if (sawFirstByte) return;
+      sawFirstByte = true;
       cancelFirstByte();
       watch.settle(true);
+    };
+    try {
+      const value = await Promise.race([attempt(pt, controller.signal, controller, { probe, startedAt: started, firstByte }), untilAborted(controller.signal)]);
+      firstByte();
       const r = { ...line("ok"), ...(this.opts.extras?.(value) ?? {}) };
       // A committed stream reports itself when it settles (continueStream); only its trace line is written now.
       if (this.opts.keepAlive) this.attempts.push(r);
@@ -181,7 +192,7 @@ class Run<T> {
       return { outcome: { ok: true, value, target: pt.target, targetIndex: ti, attempts: this.attempts } };
     } catch (raw) {
       cancelFirstByte();
-      watch.settle(false);
+      if (!sawFirstByte) watch.settle(false);
       unlink();
       const gone = this.stopped();
       const err = gone
@@ -189,7 +200,7 @@ class Run<T> {
           ? new UpstreamError("timeout", "request deadline passed")
           : new UpstreamError("cancelled", "client went away")
         : toUpstreamError(raw instanceof UpstreamError ? raw : controller.signal.aborted ? controller.signal.reason : raw, pt.target);
-      const r: AttemptReport = { ...line("error"), errorClass: err.errorClass, ...(err.status ? { status: err.status } : {}), message: err.message };
+      const r: AttemptReport = { ...line("error"), errorClass: err.errorClass, ...(err.status ? { status: err.status } : {}), message: err.message, ...(err.check ? { check: err.check } : {}) };
       // The caller's deadline or departure says nothing about the provider (a probe permit is handed back, neutrally).
       this.report(pt, gone ? { ...r, cancelled: true } : r);
       if (gone) return { outcome: { ok: false, failure: gone, attempts: this.attempts } };

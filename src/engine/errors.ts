@@ -20,6 +20,11 @@ export type ErrorClass =
   | "malformed"
   /** A 2xx completion with no text and no tool calls. */
   | "empty"
+  /**
+   * A 2xx completion that breaks the caller's contract: JSON that misses the schema, a tool call whose arguments do
+   * not fit its parameters (src/validate/). Looks like a success, is a provider failure.
+   */
+  | "invalid_output"
   /** The stream ended without its terminal event. */
   | "stream_cut"
   /** No stream event within the per-chunk stall budget. */
@@ -98,6 +103,8 @@ const POLICY: Record<ErrorClass, ErrorPolicy> = {
   network:         { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   malformed:       { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   empty:           { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
+  // Another model is likelier to keep the contract than the same one asked again: move on at once.
+  invalid_output:  { decision: "next_target", countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 502 },
   stream_cut:      { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   stall:           { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
   // Retrying a provider judged hung would wait on it again: the next target starts at once.
@@ -179,13 +186,16 @@ export class UpstreamError extends Error {
   readonly status: number | undefined;
   /** Delay the vendor asked for (Retry-After / retry-after-ms), in ms. */
   readonly retryAfterMs: number | undefined;
+  /** `invalid_output`: which output check failed (src/validate/). */
+  readonly check: string | undefined;
 
-  constructor(errorClass: ErrorClass, message: string, opts: { status?: number; retryAfterMs?: number } = {}) {
+  constructor(errorClass: ErrorClass, message: string, opts: { status?: number; retryAfterMs?: number; check?: string } = {}) {
     super(message);
     this.name = "UpstreamError";
     this.errorClass = errorClass;
     this.status = opts.status;
     this.retryAfterMs = opts.retryAfterMs;
+    this.check = opts.check;
   }
 }
 

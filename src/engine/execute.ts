@@ -9,6 +9,7 @@ import { emptyIsExplained } from "./empty";
 import { UpstreamError } from "./errors";
 import { hedged } from "./hedge";
 import type { EngineDeps, Outcome, PlannedTarget, RunOptions } from "./types";
+import { checksFor, validate } from "../validate/builtin";
 
 export { continueStream, executeStream } from "./stream";
 export type { AttemptPolicy, AttemptReport, CommittedStream, EngineDeps, Failure, Outcome, PlannedTarget, RunOptions } from "./types";
@@ -20,6 +21,8 @@ export async function executeJson(
   deps: EngineDeps,
   opts: RunOptions,
 ): Promise<Outcome<CanonicalResponse>> {
+  // Prepared once (schemas compiled), applied to every target's answer.
+  const checks = [...checksFor(req), ...(opts.checks ?? [])];
   const attempt = async (pt: PlannedTarget, signal: AbortSignal) => {
     const call = trackSend(deps.contextFor(pt.target, signal));
     const res = await deps.providerFor(pt.target).complete(req, pt.target, call.ctx).catch((err: unknown) => {
@@ -30,6 +33,10 @@ export async function executeJson(
     if (empty && !emptyIsExplained(req, res.finishReason)) {
       throw new UpstreamError("empty", `${pt.target.provider.id} returned an empty completion`);
     }
+    // An answer that breaks the caller's contract fails this attempt: the next target is tried, and the bad answer
+    // never becomes the served (or cached) one.
+    const failed = validate(req, res, checks);
+    if (failed) throw new UpstreamError("invalid_output", failed.reason, { check: failed.check });
     return res;
   };
   // What only the answer knows goes into its attempt's one report.

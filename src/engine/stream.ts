@@ -1,11 +1,14 @@
 /**
  * Streaming completions. A stream commits only after the upstream's first content event: until then a failure fails
  * over invisibly; after it the caller has bytes and the stream must end with an explicit error (see
- * `continueStream`). A committed stream reports its own attempt when it settles: finished, failed after commit, or
+ * `continueStream`). A stream the caller's schema or tools must judge is read whole first (./buffered.ts). A committed
+ * stream reports its own attempt when it settles: finished, failed after commit, or
  * cancelled by the caller.
  */
 import type { CanonicalRequest, StreamEvent } from "../canonical";
+import { checksFor } from "../validate/builtin";
 import { anySignal, runAttempts } from "./attempts";
+import { finished, readWhole } from "./buffered";
 import { armTimer, untilAborted, type Clock } from "./clock";
 import { trackSend } from "./convert";
 import { emptyIsExplained } from "./empty";
@@ -21,6 +24,9 @@ export async function executeStream(
   deps: EngineDeps,
   opts: RunOptions,
 ): Promise<Outcome<CommittedStream>> {
+  // A caller who asked for a schema or tools gets only a stream that is complete and valid (./buffered.ts); any
+  // other stream commits at its first content.
+  const checks = [...checksFor(req), ...(opts.checks ?? [])];
   const go = async (p: PlannedTarget[], runSignal: AbortSignal, isHedge: boolean): Promise<Outcome<CommittedStream>> => {
     let release = () => {};
     const outcome = await runAttempts<CommittedStream>(
@@ -32,8 +38,12 @@ export async function executeStream(
         const iterable = await deps.providerFor(pt.target).stream(req, pt.target, call.ctx).catch((err: unknown) => {
           throw call.classify(err, pt.target);
         });
-        const iterator = iterable[Symbol.asyncIterator]();
-        const prefix = await readToFirstContent(iterator, pt.target.provider.id, req);
+        const upstream = iterable[Symbol.asyncIterator]();
+        const whole = checks.length > 0;
+        const prefix = whole
+          ? await readWhole(req, checks, { iterator: upstream, target: pt.target, policy: pt.policy, clock: deps.clock, abort: (e) => attemptController.abort(e), firstByte: meta.firstByte })
+          : await readToFirstContent(upstream, pt.target.provider.id, req);
+        const iterator = whole ? finished(upstream) : upstream;
         const committedAt = deps.clock.now();
         return {
           prefix,

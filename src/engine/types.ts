@@ -5,6 +5,7 @@
  */
 import type { StreamEvent } from "../canonical";
 import type { CallContext, Provider, Target } from "../providers/types";
+import type { OutputCheck } from "../validate/types";
 import type { Clock } from "./clock";
 import type { ErrorClass, UpstreamError } from "./errors";
 
@@ -68,6 +69,8 @@ export interface AttemptReport {
   /** Backoff slept before this attempt, ms. */
   waitedMs?: number;
   message?: string;
+  /** `invalid_output`: the output check the answer failed (`message` says why). */
+  check?: string;
   /**
    * The caller's departure or deadline ended this attempt: it says nothing about the provider. Breakers hear of it
    * only to get a probe permit back.
@@ -141,6 +144,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Hedge the first target with the next one (src/engine/hedge.ts). */
   hedge?: HedgeOptions;
+  /** The route's own output checks (src/validate/route.ts), run after the built-in ones on every answer. */
+  checks?: readonly OutputCheck[];
 }
 
 /** A stream that has been committed to: its first content events and the rest. */

@@ -32,6 +32,13 @@ export function renderMetrics(rows: ProviderMetrics[]): string {
     for (const [outcome, n] of Object.entries(s.counters.requests).sort()) out.push(`detour_requests_total${labels({ provider, key: s.key, outcome })} ${n}`);
   }
 
+  family("detour_validation_failures_total", "counter", "Answers that failed the caller's output checks (invalid_output), by model and check.");
+  for (const { provider, snapshot: s } of rows) {
+    for (const [model, checks] of Object.entries(s.counters.validation ?? {}).sort()) {
+      for (const [check, n] of Object.entries(checks).sort()) out.push(`detour_validation_failures_total${labels({ provider, model, check })} ${n}`);
+    }
+  }
+
   family("detour_breaker_transitions_total", "counter", "Breaker state changes.");
   for (const { provider, snapshot: s } of rows) {
     for (const [edge, n] of Object.entries(s.transitions).sort()) {

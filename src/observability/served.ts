@@ -82,6 +82,7 @@ export function traceObject(s: Served) {
       ms: Math.round(a.ms),
       ...(a.waitedMs ? { backoff_ms: a.waitedMs } : {}),
       ...(a.message ? { message: a.message } : {}),
+      ...(a.check ? { check: a.check } : {}),
     })),
     timings_ms: {
       routing: s.timings.routingMs,

@@ -7,6 +7,8 @@ import { providerFor } from "../providers/registry";
 import { inflightWatcher } from "../resilience/inflight";
 import { simulatedFetch } from "../providers/simulated";
 import type { Target } from "../providers/types";
+import { effectiveValidate, routeChecks } from "../validate/route";
+import type { OutputCheck } from "../validate/types";
 import { faultOn } from "./chaos";
 import type { PipelineDeps } from "./deps";
 import type { Chaotic, Executed, Limited } from "./state";
@@ -15,9 +17,20 @@ import type { Chaotic, Executed, Limited } from "./state";
 export async function execute(state: Limited, deps: PipelineDeps): Promise<Executed> {
   const engine = engineFor(state, deps);
   const { routed, plan, request } = state;
-  const opts = { deadlineMs: plan.deadlineMs, signal: state.http.signal, ...(routed.hedge ? { hedge: routed.hedge } : {}) };
+  const checks = routeChecksFor(state, request.stream);
+  const opts = { deadlineMs: plan.deadlineMs, signal: state.http.signal, ...(routed.hedge ? { hedge: routed.hedge } : {}), ...(checks.length ? { checks } : {}) };
   const outcome = request.stream ? await executeStream(request, routed.targets, engine, opts) : await executeJson(request, routed.targets, engine, opts);
   return { ...state, engine, outcome };
+}
+
+/**
+ * The route's own output checks (`routes.<name>.validate`, else the top-level `validate`). A stream runs them only
+ * when it is buffered (`validate.stream: "buffer"`, the default): a pass-through stream is not judged by them.
+ */
+function routeChecksFor(state: Limited, stream: boolean): OutputCheck[] {
+  const cfg = effectiveValidate(state.config.routes[state.plan.route]?.validate, state.config.validate);
+  if (!cfg || (stream && cfg.stream === "passthrough")) return [];
+  return routeChecks(cfg);
 }
 
 /** The engine's view of the platform for this request: providers, secrets, breakers, governor, chaos, the recorder. */

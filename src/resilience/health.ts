@@ -246,7 +246,9 @@ export function recordHealth(state: HealthState, cfg: HealthConfig, sample: Heal
   if (signal === "timeout") b.timeouts++;
   if (signal === "rate_limited") b.rateLimited++;
   if (sample.refusal) b.refusals++;
-  if (sample.semanticFailure) b.semanticFailures++;
+  // An answer that failed the caller's output checks is a semantic failure by its class alone, so every reporter
+  // (breakers, the provider's object) records it without a flag of its own.
+  if (sample.semanticFailure || cls === "invalid_output") b.semanticFailures++;
   if (cls === undefined) {
     const latency = Math.max(0, sample.latencyMs);
     b.latency[slotFor(latency)]!++;

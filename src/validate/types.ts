@@ -1,5 +1,14 @@
+/**
+ * What an output check is: a pure function of the caller's request and one provider's answer that says why the
+ * answer breaks the caller's contract, or nothing when it holds. Checks never look at the provider or the route.
+ */
 import type { CanonicalRequest, CanonicalResponse } from "../canonical";
-/** Which check failed and why, in words a caller can act on. */
-export interface CheckFailure { check: string; reason: string }
-/** One check of an answer against the caller's contract; undefined when it passes. */
+
+/** Why an answer failed: which check (a short stable name, a metric label) and a sentence the caller may read. */
+export interface CheckFailure {
+  check: string;
+  reason: string;
+}
+
+/** One check of an answer against the caller's contract; undefined when the answer passes. */
 export type OutputCheck = (req: CanonicalRequest, res: CanonicalResponse) => CheckFailure | undefined;

@@ -55,3 +55,17 @@ describe("parseChatCompletion's depth limit", () => {
     expect(refusal(body({ response_format: rf }), 16).param).toBe("response_format.json_schema.schema");
   });
 });
+
+describe("parseChatCompletion's schema size limit", () => {
+  const wide = (n: number) => ({ type: "object", properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`field_${i}`, { type: "string" }])) });
+  it("refuses a json_schema over the limit with a 400 naming it", () => {
+    const err = refusal(body({ response_format: { type: "json_schema", json_schema: { name: "x", schema: wide(5000) } } }));
+    expect(err.toJSON().error).toMatchObject({ type: "invalid_request_error", code: "schema_too_large", param: "response_format.json_schema.schema" });
+    expect(err.message).toContain("limit of 100000");
+  });
+  it("names a tool's parameters, and admits a large but reasonable schema", () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: wide(10) } }, { type: "function", function: { name: "g", parameters: wide(5000) } }];
+    expect(refusal(body({ tools })).param).toBe("tools[1].function.parameters");
+    expect(() => parseChatCompletion(body({ tools: [{ type: "function", function: { name: "f", parameters: wide(500) } }] }))).not.toThrow();
+  });
+});

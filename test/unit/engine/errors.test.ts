@@ -21,7 +21,7 @@ import type { Failure } from "../../../src/engine/execute";
 import type { Target } from "../../../src/providers/types";
 
 const CLASSES: ErrorClass[] = [
-  "rate_limited", "server_error", "timeout", "network", "malformed", "empty", "stream_cut", "stall", "slow",
+  "rate_limited", "server_error", "timeout", "network", "malformed", "empty", "invalid_output", "stream_cut", "stall", "slow",
   "context_length", "bad_request", "upstream_auth", "model_not_found", "misconfigured", "cancelled",
   "unconvertible",
 ];
@@ -51,6 +51,11 @@ describe("the error-policy table", () => {
     expect(mayDegrade(cls)).toBe(row.degradeReason !== null);
     expect(isCapacityLimited(cls)).toBe(row.capacity);
     expect(statusFor(cls)).toBe(row.status);
+  });
+
+  it("an answer that fails validation moves on at once, counts like a malformed answer, and is a 502 when final", () => {
+    expect(policyOf("invalid_output")).toEqual({ decision: "next_target", countsForBreaker: true, overload: false, healthSignal: null, degradeReason: "providers_down", capacity: false, status: 502 });
+    expect(new UpstreamError("invalid_output", "missing required property 'label'", { check: "json_schema" }).check).toBe("json_schema");
   });
 
   it("a success is neither a failure, ignored, nor overload", () => {

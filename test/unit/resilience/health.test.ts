@@ -100,6 +100,11 @@ describe("histogram", () => {
 });
 
 describe("rates", () => {
+  it("an invalid_output attempt is an error and a semantic failure by its class alone", () => {
+    const state = feed([{ latencyMs: 100 }, { errorClass: "invalid_output", latencyMs: 100 }]);
+    expect(summarize(state, cfg, T0)).toMatchObject({ calls: 2, errorRate: 0.5, semanticFailureRate: 0.5 });
+  });
+
   it("counts every class where it belongs and drops caller/operator faults", () => {
     const state = feed([
       { latencyMs: 100 },

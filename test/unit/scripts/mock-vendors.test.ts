@@ -10,6 +10,7 @@ import { UpstreamError } from "../../../src/engine/errors";
 import { anthropicAdapter } from "../../../src/providers/anthropic";
 import { geminiAdapter } from "../../../src/providers/gemini";
 import { httpProvider } from "../../../src/providers/http";
+import { checksFor, validate } from "../../../src/validate/builtin";
 import { openaiAdapter } from "../../../src/providers/openai";
 import type { CallContext, HttpAdapter, Target } from "../../../src/providers/types";
 import {
@@ -578,6 +579,25 @@ describe("Detour's adapters speak to the mock", () => {
     expect(e).toBeInstanceOf(UpstreamError);
     return e as UpstreamError;
   }
+
+  it.each(["openai", "anthropic", "gemini"] as const)("%s: answers json_schema and json_object with JSON that passes Detour's checks", async (vendor) => {
+    const { provider, target, ctx } = setup(vendor);
+    const schema = {
+      type: "object",
+      properties: { category: { type: "string", enum: ["billing", "other"] }, meta: { type: "object", properties: { n: { type: "integer" } }, required: ["n"] } },
+      required: ["category", "meta"],
+      additionalProperties: false,
+    };
+    const asks: CanonicalRequest[] = [
+      req({ responseFormat: { type: "json_schema", name: "cat", schema, strict: true } }),
+      req({ responseFormat: { type: "json_object" } }),
+    ];
+    for (const r of asks) {
+      const res = await provider.complete(r, target, ctx);
+      expect(validate(r, res, checksFor(r))).toBeUndefined();
+    }
+    expect(JSON.parse((await provider.complete(asks[0]!, target, ctx)).content!)).toEqual({ category: "billing", meta: { n: 0 } });
+  });
 
   it.each(["openai", "anthropic", "gemini"] as const)("%s: JSON, stream, forced tool call and faults classify as Detour expects", async (vendor) => {
     const { provider, target, ctx } = setup(vendor);
