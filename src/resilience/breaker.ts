@@ -7,9 +7,9 @@
  * Pure: `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
  * JSON so the Durable Object can persist it as is. Functions never mutate their input; they return new state.
  */
-import { countsForBreaker, ignoredByHealth, type ErrorClass } from "../engine/errors";
+import { countsForBreaker, ignoredByHealth } from "../engine/errors";
 import type { BreakerConfig } from "./breaker-config";
-import { markOutcome, noteAsk, probeFailureCounts, probeRefused, tenantsAllowTrip, type HalfOpenTenants, type TenantMark } from "./tenants";
+import { markOutcome, noteAsk, probeFailureCounts, probeRefused, tenantsAllowTrip } from "./tenants";
 
 /** The settings have their own file; re-exported so the breaker stays one import for its callers. */
 export { BreakerConfig } from "./breaker-config";
