@@ -134,16 +134,7 @@ export function renderChatStream(
         }
       } catch (err) {
         const e = err instanceof UpstreamError ? err : new UpstreamError("network", err instanceof Error ? err.message : String(err));
-        controller.enqueue(
-          line({
-            error: {
-              message: `The stream from the provider failed after it started (${e.errorClass}): ${e.message}. The answer above is incomplete.`,
-              type: "api_error",
-              code: `upstream_${e.errorClass}`,
-              param: null,
-            },
-          }),
-        );
+        controller.enqueue(line({ error: midStreamError(e) }));
         controller.close();
         end({ error: e });
       }
@@ -155,4 +146,22 @@ export function renderChatStream(
       end({ error: new UpstreamError("timeout", "the client went away"), clientGone: true });
     },
   });
+}
+
+/** The error event that ends a stream failing after its first byte: an upstream failure, or an answer that failed a check. */
+function midStreamError(e: UpstreamError): { message: string; type: string; code: string; param: null } {
+  if (e.errorClass === "invalid_output") {
+    return {
+      message: `The answer failed an output check after it started streaming (${e.check ?? "check"}): ${e.message}. Discard the text above.`,
+      type: "api_error",
+      code: "invalid_upstream_output",
+      param: null,
+    };
+  }
+  return {
+    message: `The stream from the provider failed after it started (${e.errorClass}): ${e.message}. The answer above is incomplete.`,
+    type: "api_error",
+    code: `upstream_${e.errorClass}`,
+    param: null,
+  };
 }

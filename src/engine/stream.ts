@@ -14,6 +14,7 @@ import { trackSend } from "./convert";
 import { emptyIsExplained } from "./empty";
 import { UpstreamError } from "./errors";
 import { hedged } from "./hedge";
+import { streamJudge } from "./judged";
 import { ClientGoneError, isClientGone, toUpstreamError } from "./stop";
 import type { AttemptReport, CommittedStream, EngineDeps, Outcome, PlannedTarget, RunOptions, StreamSettled } from "./types";
 
@@ -24,9 +25,13 @@ export async function executeStream(
   deps: EngineDeps,
   opts: RunOptions,
 ): Promise<Outcome<CommittedStream>> {
-  // A caller who asked for a schema or tools gets only a stream that is complete and valid (./buffered.ts); any
-  // other stream commits at its first content.
-  const checks = [...checksFor(req), ...(opts.checks ?? [])];
+  // A caller who asked for a schema or tools gets only a stream that is complete and valid (./buffered.ts), unless
+  // the route passes such streams through; any other stream commits at its first content and is judged as it goes
+  // (./judged.ts).
+  const builtin = checksFor(req);
+  const all = [...builtin, ...(opts.checks ?? [])];
+  const whole = builtin.length > 0 && opts.streamValidation !== "passthrough";
+  const afterCommit = !whole && all.length > 0 ? { afterCommit: { req, checks: all } } : {};
   const go = async (p: PlannedTarget[], runSignal: AbortSignal, isHedge: boolean): Promise<Outcome<CommittedStream>> => {
     let release = () => {};
     const outcome = await runAttempts<CommittedStream>(
@@ -39,9 +44,8 @@ export async function executeStream(
           throw call.classify(err, pt.target);
         });
         const upstream = iterable[Symbol.asyncIterator]();
-        const whole = checks.length > 0;
         const prefix = whole
-          ? await readWhole(req, checks, { iterator: upstream, target: pt.target, policy: pt.policy, clock: deps.clock, abort: (e) => attemptController.abort(e), firstByte: meta.firstByte })
+          ? await readWhole(req, all, { iterator: upstream, target: pt.target, policy: pt.policy, clock: deps.clock, abort: (e) => attemptController.abort(e), firstByte: meta.firstByte })
           : await readToFirstContent(upstream, pt.target.provider.id, req);
         const iterator = whole ? finished(upstream) : upstream;
         const committedAt = deps.clock.now();
@@ -55,6 +59,7 @@ export async function executeStream(
           target: pt.target,
           probe: meta.probe,
           startedAt: meta.startedAt,
+          ...afterCommit,
         } satisfies CommittedStream;
       },
     );
@@ -117,6 +122,7 @@ function settleOnce(
       ...(cancelled ? { cancelled: true } : {}),
       ...(end.error?.status ? { status: end.error.status } : {}),
       ...(end.error && !cancelled ? { message: end.error.message } : {}),
+      ...(end.error?.check && !cancelled ? { check: end.error.check } : {}),
       ...(at.probe ? { probe: true } : {}),
       ...(at.isHedge ? { hedge: true } : {}),
       // The breaker's slow-call rule judges the time to first content; health sees the whole stream.
@@ -140,12 +146,21 @@ export async function* continueStream(stream: CommittedStream, clock: Clock): As
   let outputTokens: number | undefined;
   let failure: UpstreamError | undefined;
   let completed = false;
+  // A pass-through stream that still owes output checks passes its events through a judge (./judged.ts).
+  const judge = stream.afterCommit ? streamJudge(stream.afterCommit, stream.target.model.id) : undefined;
+  const judged = (events: StreamEvent[]): StreamEvent[] => {
+    try {
+      return judge ? events.flatMap((e) => judge.push(e)) : events;
+    } catch (err) {
+      throw (failure = judgedFailure(stream, err));
+    }
+  };
   const seen = (e: StreamEvent) => {
     if (e.type === "finish") finished = true;
     if (e.type === "usage") outputTokens = e.usage.outputTokens;
   };
   try {
-    for (const e of stream.prefix) {
+    for (const e of judged(stream.prefix)) {
       seen(e);
       yield e;
     }
@@ -154,8 +169,22 @@ export async function* continueStream(stream: CommittedStream, clock: Clock): As
         throw (failure = err as UpstreamError);
       });
       if (step.done) break;
-      seen(step.value);
-      yield step.value;
+      for (const e of judged([step.value])) {
+        seen(e);
+        yield e;
+      }
+    }
+    if (judge) {
+      let rest: StreamEvent[];
+      try {
+        rest = judge.end();
+      } catch (err) {
+        throw (failure = judgedFailure(stream, err));
+      }
+      for (const e of rest) {
+        seen(e);
+        yield e;
+      }
     }
     if (!finished) {
       throw (failure = new UpstreamError("stream_cut", `${stream.target.provider.id} ended the stream without finishing it`));
@@ -173,6 +202,14 @@ export async function* continueStream(stream: CommittedStream, clock: Clock): As
     }
     stream.release();
   }
+}
+
+/** A failed after-commit check: stop the upstream (no more tokens to pay for) and hand on the `invalid_output` error. */
+function judgedFailure(stream: CommittedStream, err: unknown): UpstreamError {
+  const e = toUpstreamError(err, stream.target);
+  stream.abort(e);
+  stream.iterator.return?.().catch(() => {});
+  return e;
 }
 
 /** The next upstream event, or an `UpstreamError` when none came within the stall budget or the upstream failed. */

@@ -3,7 +3,7 @@
  * says before an attempt (`Admission`), what every attempt reports (`AttemptReport`), and how a run ends (`Outcome`,
  * `Failure`). Earlier stages import these from here, never from the engine's implementation files.
  */
-import type { StreamEvent } from "../canonical";
+import type { CanonicalRequest, StreamEvent } from "../canonical";
 import type { CallContext, Provider, Target } from "../providers/types";
 import type { OutputCheck } from "../validate/types";
 import type { Clock } from "./clock";
@@ -146,6 +146,11 @@ export interface RunOptions {
   hedge?: HedgeOptions;
   /** The route's own output checks (src/validate/route.ts), run after the built-in ones on every answer. */
   checks?: readonly OutputCheck[];
+  /**
+   * A stream with a contract (schema, tools): `"buffer"` (default) holds it until complete and valid; `"passthrough"`
+   * commits at its first content and judges it after commit (./judged.ts). Plain-text streams always pass through.
+   */
+  streamValidation?: "buffer" | "passthrough";
 }
 
 /** A stream that has been committed to: its first content events and the rest. */
@@ -165,6 +170,14 @@ export interface CommittedStream {
   probe: boolean;
   /** When the attempt started (clock ms), for the stream's total duration. */
   startedAt: number;
+  /** Output checks still owed after commit (a pass-through stream with checks); `continueStream` runs them. */
+  afterCommit?: AfterCommitChecks;
+}
+
+/** The output checks a committed pass-through stream still owes the caller (judged in ./judged.ts). */
+export interface AfterCommitChecks {
+  req: CanonicalRequest;
+  checks: readonly OutputCheck[];
 }
 
 /** How a committed stream ended: finished (no `error`), failed after commit, or cancelled by the caller. */

@@ -8,29 +8,29 @@ import { inflightWatcher } from "../resilience/inflight";
 import { simulatedFetch } from "../providers/simulated";
 import type { Target } from "../providers/types";
 import { effectiveValidate, routeChecks } from "../validate/route";
-import type { OutputCheck } from "../validate/types";
 import { faultOn } from "./chaos";
 import type { PipelineDeps } from "./deps";
 import type { Chaotic, Executed, Limited } from "./state";
 
-/** Run the routed targets: a JSON answer, or a stream committed after its first content. */
+/**
+ * Run the routed targets: a JSON answer, or a stream committed after its first content. The route's own output checks
+ * (`routes.<name>.validate`, else the top-level `validate`) judge every answer; how a stream is judged is the
+ * engine's (src/engine/stream.ts).
+ */
 export async function execute(state: Limited, deps: PipelineDeps): Promise<Executed> {
   const engine = engineFor(state, deps);
   const { routed, plan, request } = state;
-  const checks = routeChecksFor(state, request.stream);
-  const opts = { deadlineMs: plan.deadlineMs, signal: state.http.signal, ...(routed.hedge ? { hedge: routed.hedge } : {}), ...(checks.length ? { checks } : {}) };
+  const validate = effectiveValidate(state.config.routes[plan.route]?.validate, state.config.validate);
+  const checks = validate ? routeChecks(validate) : [];
+  const opts = {
+    deadlineMs: plan.deadlineMs,
+    signal: state.http.signal,
+    ...(routed.hedge ? { hedge: routed.hedge } : {}),
+    ...(checks.length ? { checks } : {}),
+    ...(validate ? { streamValidation: validate.stream } : {}),
+  };
   const outcome = request.stream ? await executeStream(request, routed.targets, engine, opts) : await executeJson(request, routed.targets, engine, opts);
   return { ...state, engine, outcome };
-}
-
-/**
- * The route's own output checks (`routes.<name>.validate`, else the top-level `validate`). A stream runs them only
- * when it is buffered (`validate.stream: "buffer"`, the default): a pass-through stream is not judged by them.
- */
-function routeChecksFor(state: Limited, stream: boolean): OutputCheck[] {
-  const cfg = effectiveValidate(state.config.routes[state.plan.route]?.validate, state.config.validate);
-  if (!cfg || (stream && cfg.stream === "passthrough")) return [];
-  return routeChecks(cfg);
 }
 
 /** The engine's view of the platform for this request: providers, secrets, breakers, governor, chaos, the recorder. */

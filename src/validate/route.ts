@@ -103,13 +103,18 @@ function compiled(patterns: string[] | undefined): SafePattern[] {
   });
 }
 
-/** A check of the answer's text; tool-call-only answers have none, and served refusals are not judged. */
-function textCheck(refusal: ValidateConfig["refusal"], judge: (text: string) => CheckFailure | undefined): OutputCheck {
-  return (_req, res) => {
+/**
+ * A check of the answer's text; tool-call-only answers have none, and served refusals are not judged. `judgesPrefix`:
+ * a prefix of the text that fails fails the whole answer too (see OutputCheck).
+ */
+function textCheck(refusal: ValidateConfig["refusal"], judge: (text: string) => CheckFailure | undefined, judgesPrefix = false): OutputCheck {
+  const check: OutputCheck = (_req, res) => {
     if (refusal === "serve" && isRefusal(res)) return undefined;
     if ((res.content === null || res.content === "") && res.toolCalls.length > 0) return undefined;
     return judge(res.content ?? "");
   };
+  if (judgesPrefix) check.judgesPrefix = true;
+  return check;
 }
 
 /**
@@ -140,7 +145,7 @@ export function routeChecks(cfg: ValidateConfig): OutputCheck[] {
       textCheck(refusal, (text) => {
         const n = chars(text);
         return n > maxChars ? { check: "maxChars", reason: `answer is ${n} characters; the route allows at most ${maxChars}` } : undefined;
-      }),
+      }, true),
     );
   }
   const must = compiled(cfg.mustMatch);
@@ -158,7 +163,7 @@ export function routeChecks(cfg: ValidateConfig): OutputCheck[] {
       textCheck(refusal, (text) => {
         const hit = mustNot.find((re) => re.test(text));
         return hit ? { check: "mustNotMatch", reason: `answer matches /${hit.source}/, which the route forbids` } : undefined;
-      }),
+      }, true),
     );
   }
   const pointers = cfg.jsonRequired ?? [];

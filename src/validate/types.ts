@@ -10,5 +10,9 @@ export interface CheckFailure {
   reason: string;
 }
 
-/** One check of an answer against the caller's contract; undefined when the answer passes. */
-export type OutputCheck = (req: CanonicalRequest, res: CanonicalResponse) => CheckFailure | undefined;
+/**
+ * One check of an answer against the caller's contract; undefined when the answer passes. `judgesPrefix`: a check
+ * that a prefix of the text already fails whenever the whole answer would (too long, a forbidden phrase), so a
+ * pass-through stream can be stopped as soon as it fails instead of after it finished.
+ */
+export type OutputCheck = ((req: CanonicalRequest, res: CanonicalResponse) => CheckFailure | undefined) & { judgesPrefix?: boolean };

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
-import { harness } from "../support/harness";
+import { harness, PREMIUM } from "../support/harness";
 
 const ADMIN = "admin-token-for-tests-0001";
 const config = {
@@ -259,5 +259,149 @@ describe("route-level checks fail over (routes.<name>.validate)", () => {
     const s = await serve.chat(ask, trace);
     expect(s.headers.get("x-detour-provider")).toBe("alpha");
     expect(s.json.choices[0].finish_reason).toBe("content_filter");
+  });
+});
+
+describe("route-level checks: maxChars and mustMatch", () => {
+  const routed = (validate: Record<string, unknown>) =>
+    harness({
+      config: { ...config, routes: { auto: { ...config.routes.auto, retry: { maxRetries: 0 }, validate } } },
+      extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN },
+    });
+  const ask = { messages: [{ role: "user", content: "Summarise the ticket" }] };
+
+  it("maxChars: a too-long answer fails over; one within the limit is served", async () => {
+    const h = routed({ maxChars: 20 });
+    h.vendors.always("openai.test", { text: "This summary runs on far past the twenty characters the route allows." });
+    h.vendors.always("gemini.test", { text: "Short summary." });
+    const r = await h.chat(ask, trace);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-provider")).toBe("gamma");
+    expect(r.json.choices[0].message.content).toBe("Short summary.");
+    expect(r.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: "invalid_output", check: "maxChars" });
+    expect(r.json.detour.attempts[0].message).toContain("the route allows at most 20");
+  });
+
+  it("mustMatch: an answer the pattern does not match fails over; a matching one is served from the primary", async () => {
+    const h = routed({ mustMatch: ["^ticket #\\d+:"] });
+    h.vendors.always("openai.test", { text: "Here is a summary." });
+    h.vendors.always("gemini.test", { text: "Ticket #7: password reset." });
+    const first = await h.chat(ask, trace);
+    expect(first.headers.get("x-detour-provider")).toBe("gamma");
+    expect(first.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: "invalid_output", check: "mustMatch" });
+    const ok = routed({ mustMatch: ["^ticket #\\d+:"] });
+    ok.vendors.always("openai.test", { text: "Ticket #42: refund issued." });
+    const second = await ok.chat(ask, trace);
+    expect(second.headers.get("x-detour-provider")).toBe("alpha");
+    expect(second.json.choices[0].message.content).toBe("Ticket #42: refund issued.");
+  });
+});
+
+describe("pass-through streams are judged after commit and end with an explicit error event", () => {
+  const routed = (validate: Record<string, unknown>) =>
+    harness({
+      config: { ...config, routes: { auto: { ...config.routes.auto, retry: { maxRetries: 0 }, validate } } },
+      extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN },
+    });
+  const chunksOf = (events: any[]) => events.filter((e) => typeof e === "object" && e.choices);
+  const textOf = (events: any[]) => chunksOf(events).map((e) => e.choices[0]?.delta?.content ?? "").join("");
+  const errorOf = (events: any[]) => events.find((e) => typeof e === "object" && e.error)?.error;
+  const finishes = (events: any[]) => chunksOf(events).filter((e) => e.choices[0]?.finish_reason);
+  const ask = { stream: true, messages: [{ role: "user", content: "Tell me about the plan" }] };
+
+  it("plain text, mustNotMatch: the stream stops with invalid_upstream_output and no finish_reason; recorded, not cached", async () => {
+    const h = routed({ mustNotMatch: ["as an ai (language )?model"] });
+    h.vendors.always("openai.test", { text: "Sure. As an AI language model I think the plan is fine.", chunks: 4 });
+    const task = { "x-detour-task": "classification" };
+    const r = await h.chat(ask, task);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-detour-mode")).toBe("primary");
+    expect(errorOf(r.events)).toMatchObject({ code: "invalid_upstream_output" });
+    expect(errorOf(r.events).message).toContain("mustNotMatch");
+    expect(finishes(r.events)).toHaveLength(0);
+    expect(r.events).not.toContain("[DONE]");
+    expect((await statusOf(h, "alpha")).health.semanticFailureRate).toBeGreaterThan(0);
+    expect(JSON.stringify(h.logs[h.logs.length - 1])).toContain("invalid_output");
+    const again = await h.chat(ask, task);
+    // Not cached: the same question is asked of a vendor again (alpha's score fell, so the router may prefer gamma now).
+    expect(again.headers.get("x-detour-cache")).toBe("miss");
+    expect(h.vendors.calls).toHaveLength(2);
+  });
+
+  it("plain text, minChars: judged on the whole answer when it ends", async () => {
+    const h = routed({ minChars: 40 });
+    h.vendors.always("openai.test", { text: "Too short.", chunks: 2 });
+    const r = await h.chat(ask);
+    expect(textOf(r.events)).toBe("Too short.");
+    expect(errorOf(r.events)).toMatchObject({ code: "invalid_upstream_output" });
+    expect(errorOf(r.events).message).toContain("at least 40");
+    expect(finishes(r.events)).toHaveLength(0);
+  });
+
+  it("plain text that passes its checks streams to [DONE] as usual", async () => {
+    const h = routed({ minChars: 10, mustNotMatch: ["forbidden"] });
+    h.vendors.always("openai.test", { text: "The plan covers three phases.", chunks: 3 });
+    const r = await h.chat(ask);
+    expect(textOf(r.events)).toBe("The plan covers three phases.");
+    expect(errorOf(r.events)).toBeUndefined();
+    expect(finishes(r.events)).toHaveLength(1);
+    expect(r.events[r.events.length - 1]).toBe("[DONE]");
+  });
+
+  it("plain text, maxChars: a runaway answer is cut as soon as it passes the limit, not after the vendor finished", async () => {
+    const h = routed({ maxChars: 300 });
+    const long = "word ".repeat(800); // 4,000 characters in 40 chunks of 100
+    h.vendors.always("openai.test", { text: long, chunks: 40 });
+    const r = await h.chat(ask);
+    expect(errorOf(r.events)).toMatchObject({ code: "invalid_upstream_output" });
+    expect(errorOf(r.events).message).toContain("at most 300");
+    const got = textOf(r.events).length;
+    expect(got).toBeGreaterThan(300);
+    expect(got).toBeLessThan(1000);
+  });
+
+  it('json_schema with validate.stream "passthrough": bytes flow at once, and an invalid answer ends with the error event', async () => {
+    const h = routed({ stream: "passthrough" });
+    h.vendors.always("openai.test", { text: '{"label":"spam"}', chunks: 3 });
+    h.vendors.always("gemini.test", { text: '{"label":"ham","confidence":0.5}' });
+    const r = await h.chat({ ...schemaBody, stream: true });
+    expect(r.status).toBe(200);
+    // Committed to the primary at its first content: no failover once bytes were sent.
+    expect(r.headers.get("x-detour-provider")).toBe("alpha");
+    expect(textOf(r.events)).toBe('{"label":"spam"}');
+    expect(errorOf(r.events)).toMatchObject({ code: "invalid_upstream_output" });
+    expect(errorOf(r.events).message).toContain("confidence");
+    expect(finishes(r.events)).toHaveLength(0);
+    expect(h.vendors.callsTo("gemini.test")).toHaveLength(0);
+    expect((await statusOf(h, "alpha")).health.semanticFailureRate).toBeGreaterThan(0);
+  });
+
+  it('json_schema with validate.stream "passthrough": a valid answer streams to [DONE]', async () => {
+    const h = routed({ stream: "passthrough" });
+    h.vendors.always("openai.test", { text: '{"label":"spam","confidence":0.9}', chunks: 3 });
+    const r = await h.chat({ ...schemaBody, stream: true });
+    expect(JSON.parse(textOf(r.events))).toEqual({ label: "spam", confidence: 0.9 });
+    expect(errorOf(r.events)).toBeUndefined();
+    expect(finishes(r.events)[0].choices[0].finish_reason).toBe("stop");
+    expect(r.events[r.events.length - 1]).toBe("[DONE]");
+  });
+
+  it("the official openai SDK raises the error event of a pass-through stream that failed its check", async () => {
+    const { default: OpenAI } = await import("openai");
+    const h = routed({ mustNotMatch: ["forbidden"] });
+    h.vendors.always("openai.test", { text: "this text is forbidden here", chunks: 3 });
+    const client = new OpenAI({
+      apiKey: PREMIUM,
+      baseURL: "https://detour.test/v1",
+      maxRetries: 0,
+      fetch: async (url, init) => h.app.fetch(new Request(url as string, init as RequestInit), h.env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
+    });
+    const run = async () => {
+      const stream = await client.chat.completions.create({ model: "auto", stream: true, messages: [{ role: "user", content: "hi" }] });
+      for await (const _ of stream) {
+        // drain
+      }
+    };
+    await expect(h.clock.run(run())).rejects.toThrow(/output check/);
   });
 });
