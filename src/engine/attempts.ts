@@ -5,7 +5,7 @@
  * Every attempt is reported through `deps.onAttempt` as it settles.
  */
 import type { Target } from "../providers/types";
-import { armTimer, untilAborted } from "./clock";
+import { armTimer, TIMER_CANCELLED, untilAborted } from "./clock";
 import { decisionFor, UpstreamError } from "./errors";
 import { ClientGoneError, DeadlineError, isClientGone, toUpstreamError } from "./stop";
 import type { AttemptReport, EngineDeps, Failure, Outcome, PlannedTarget, RunOptions } from "./types";
@@ -225,7 +225,7 @@ function every(clock: EngineDeps["clock"], firstMs: number, everyMs: number, fn:
       () => {},
     );
   tick(firstMs);
-  return () => cancel.abort();
+  return () => cancel.abort(TIMER_CANCELLED);
 }
 
 function entry(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs: number, isHedge = false, probe = false): AttemptReport {

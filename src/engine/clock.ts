@@ -25,6 +25,12 @@ export const systemClock: Clock = {
     }),
 };
 
+/**
+ * The reason a cancelled timer's sleep is aborted with. Shared and made once: `abort()` with no reason makes a new
+ * DOMException (a stack capture) per call, and every attempt cancels several timers. Nothing reads it.
+ */
+export const TIMER_CANCELLED = new Error("timer cancelled");
+
 /** Abort `controller` with `reason` after `ms` on `clock`; call the returned function to cancel. */
 export function armTimer(clock: Clock, ms: number, controller: AbortController, reason: () => Error): () => void {
   const cancel = new AbortController();
@@ -32,7 +38,7 @@ export function armTimer(clock: Clock, ms: number, controller: AbortController, 
     () => controller.abort(reason()),
     () => {},
   );
-  return () => cancel.abort();
+  return () => cancel.abort(TIMER_CANCELLED);
 }
 
 /** Never settles unless `signal` aborts, then rejects with its reason (a hang; a long timer would overflow setTimeout). */
@@ -50,6 +56,6 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, clock: Pick<Cloc
   try {
     return await Promise.race([p, clock.sleep(ms, cancel.signal).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
   } finally {
-    cancel.abort();
+    cancel.abort(TIMER_CANCELLED);
   }
 }
