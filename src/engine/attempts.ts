@@ -210,11 +210,25 @@ class Run<T> {
   }
 }
 
+/** `every`'s marker for a stopped repetition. */
+const STOPPED = () => {};
+
 /** A watch that does nothing (no tracker, or no threshold for this target). */
 const UNWATCHED = { settle: () => {} };
 
 /** Call `fn` after `firstMs` on `clock`, then every `everyMs`; the returned function stops it. */
 function every(clock: EngineDeps["clock"], firstMs: number, everyMs: number, fn: () => void): () => void {
+  if (clock.after) {
+    const after = clock.after.bind(clock);
+    let stop = after(firstMs, function tick() {
+      fn();
+      if (stop !== STOPPED) stop = after(everyMs, tick);
+    });
+    return () => {
+      stop();
+      stop = STOPPED;
+    };
+  }
   const cancel = new AbortController();
   const tick = (ms: number) =>
     clock.sleep(ms, cancel.signal).then(
