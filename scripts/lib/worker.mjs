@@ -32,8 +32,8 @@ export function run(cmd, args, env) {
 /** Bundle Detour into `outdir` as `wrangler deploy --dry-run` does; returns the main module and the bundle's size. */
 export async function bundleDetour(outdir) {
   const npx = process.platform === "win32" ? "npx.cmd" : "npx";
-  await run(npx, ["wrangler", "deploy", "--dry-run", "--outdir", outdir], { WRANGLER_SEND_METRICS: "false", CI: "1" });
-  const files = readdirSync(outdir).filter((f) => !f.endsWith(".map") && !f.endsWith(".md"));
+  await run(npx, ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--metafile"], { WRANGLER_SEND_METRICS: "false", CI: "1" });
+  const files = readdirSync(outdir).filter((f) => !f.endsWith(".map") && !f.endsWith(".md") && !f.endsWith(".json"));
   const main = files.find((f) => f === "index.js") ?? files.find((f) => f.endsWith(".js"));
   if (!main) throw new Error(`wrangler produced no module in ${outdir}: ${files.join(", ")}`);
   let raw = 0;
@@ -43,7 +43,8 @@ export async function bundleDetour(outdir) {
     raw += buf.length;
     gzip += zlib.gzipSync(buf, { level: 9 }).length;
   }
-  return { main: path.join(outdir, main), files, raw, gzip };
+  // esbuild's metafile (what each package adds): scripts/lib/bundle-size.mjs reads it.
+  return { main: path.join(outdir, main), files, raw, gzip, metafile: path.join(outdir, "bundle-meta.json") };
 }
 
 /**

@@ -5,7 +5,7 @@
  * Every attempt is reported through `deps.onAttempt` as it settles.
  */
 import type { Target } from "../providers/types";
-import { armTimer, untilAborted } from "./clock";
+import { armTimer, TIMER_CANCELLED, untilAborted } from "./clock";
 import { decisionFor, UpstreamError } from "./errors";
 import { ClientGoneError, DeadlineError, isClientGone, toUpstreamError } from "./stop";
 import type { AttemptReport, EngineDeps, Failure, Outcome, PlannedTarget, RunOptions } from "./types";
@@ -210,11 +210,25 @@ class Run<T> {
   }
 }
 
+/** `every`'s marker for a stopped repetition. */
+const STOPPED = () => {};
+
 /** A watch that does nothing (no tracker, or no threshold for this target). */
 const UNWATCHED = { settle: () => {} };
 
 /** Call `fn` after `firstMs` on `clock`, then every `everyMs`; the returned function stops it. */
 function every(clock: EngineDeps["clock"], firstMs: number, everyMs: number, fn: () => void): () => void {
+  if (clock.after) {
+    const after = clock.after.bind(clock);
+    let stop = after(firstMs, function tick() {
+      fn();
+      if (stop !== STOPPED) stop = after(everyMs, tick);
+    });
+    return () => {
+      stop();
+      stop = STOPPED;
+    };
+  }
   const cancel = new AbortController();
   const tick = (ms: number) =>
     clock.sleep(ms, cancel.signal).then(
@@ -225,7 +239,7 @@ function every(clock: EngineDeps["clock"], firstMs: number, everyMs: number, fn:
       () => {},
     );
   tick(firstMs);
-  return () => cancel.abort();
+  return () => cancel.abort(TIMER_CANCELLED);
 }
 
 function entry(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs: number, isHedge = false, probe = false): AttemptReport {

@@ -6,6 +6,12 @@ export interface Clock {
   now(): number;
   /** Resolve after `ms`, or reject with the signal's reason when it aborts first. */
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional fast path for a cancellable timer: call `fn` after `ms`, or never once the returned function is called.
+   * The platform clock has it (a plain setTimeout); without it `armTimer` falls back to `sleep` with an abort signal,
+   * which costs an AbortController and an abort event per timer — and the engine arms one per attempt and per chunk.
+   */
+  after?(ms: number, fn: () => void): () => void;
 }
 
 export const systemClock: Clock = {
@@ -23,16 +29,27 @@ export const systemClock: Clock = {
       };
       signal?.addEventListener("abort", onAbort, { once: true });
     }),
+  after: (ms, fn) => {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
 };
+
+/**
+ * The reason a cancelled timer's sleep is aborted with. Shared and made once: `abort()` with no reason makes a new
+ * DOMException (a stack capture) per call, and every attempt cancels several timers. Nothing reads it.
+ */
+export const TIMER_CANCELLED = new Error("timer cancelled");
 
 /** Abort `controller` with `reason` after `ms` on `clock`; call the returned function to cancel. */
 export function armTimer(clock: Clock, ms: number, controller: AbortController, reason: () => Error): () => void {
+  if (clock.after) return clock.after(ms, () => controller.abort(reason()));
   const cancel = new AbortController();
   clock.sleep(ms, cancel.signal).then(
     () => controller.abort(reason()),
     () => {},
   );
-  return () => cancel.abort();
+  return () => cancel.abort(TIMER_CANCELLED);
 }
 
 /** Never settles unless `signal` aborts, then rejects with its reason (a hang; a long timer would overflow setTimeout). */
@@ -50,6 +67,6 @@ export async function withTimeout<T>(p: Promise<T>, ms: number, clock: Pick<Cloc
   try {
     return await Promise.race([p, clock.sleep(ms, cancel.signal).then(() => Promise.reject(new Error(`no answer within ${ms} ms`)))]);
   } finally {
-    cancel.abort();
+    cancel.abort(TIMER_CANCELLED);
   }
 }

@@ -4,7 +4,7 @@
  * one hedge per request, and hedges stay under a share of traffic (`HedgeBudget`), so hedging cannot double load
  * during an incident.
  */
-import type { Clock } from "./clock";
+import { TIMER_CANCELLED, type Clock } from "./clock";
 import type { HedgeOptions, Outcome, PlannedTarget } from "./types";
 
 export type { HedgeOptions };
@@ -61,7 +61,7 @@ export async function hedged<T>(
     () => false,
   );
   const early = await Promise.race([p1.then(() => "done" as const), fired.then((f) => (f ? ("hedge" as const) : ("done" as const)))]);
-  timer.abort();
+  timer.abort(TIMER_CANCELLED);
   if (early === "done" || !hedge.allow()) return { ...(await p1), hedged: false };
 
   const second = new AbortController();

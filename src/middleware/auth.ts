@@ -1,7 +1,8 @@
 /**
  * Caller authentication. Gateway keys come from the DETOUR_API_KEYS secret; callers send `Authorization: Bearer <key>`
- * or `x-api-key: <key>` (Anthropic clients). Keys are compared as SHA-256 digests in constant time, against every
- * configured key, so neither timing nor early exit tells an attacker how close a guess was.
+ * or `x-api-key: <key>` (Anthropic clients). The presented key is found by its SHA-256 digest in an index built once
+ * per DETOUR_API_KEYS value and compared in constant time (src/platform/key-index.ts), so neither timing nor the
+ * number of configured tenants changes what a request costs or tells an attacker how close a guess was.
  *
  * With no keys configured, Detour serves anonymously only when that cannot spend anyone's money: the config is all
  * simulated providers, or it says `allowAnonymous: true`.
@@ -10,13 +11,14 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { ConfigError, loadCallerKeys } from "../config/load";
-import { findToken, isAdminToken } from "../platform/tokens";
+import { keyIndexFor } from "../platform/key-index";
+import { isAdminToken } from "../platform/tokens";
 
 export const auth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const keys = loadCallerKeys(c.env.DETOUR_API_KEYS);
-    const entries = Object.entries(keys);
-    if (entries.length === 0) {
+    const index = await keyIndexFor(c.env.DETOUR_API_KEYS ?? "", () => Object.entries(keys));
+    if (index.size === 0) {
       const { config } = c.get("loaded");
       const allSimulated = config.providers.every((p) => p.kind === "simulated");
       if (!allSimulated && !config.allowAnonymous) {
@@ -31,7 +33,7 @@ export const auth = () =>
     if (!presented) {
       throw new ApiError(401, "authentication_error", "missing_api_key", "Send your Detour key as 'Authorization: Bearer <key>' (or 'x-api-key').");
     }
-    const match = await findToken(presented, entries);
+    const match = await index.find(presented);
     if (!match) {
       throw new ApiError(401, "authentication_error", "invalid_api_key", "Incorrect API key provided for this Detour gateway.");
     }

@@ -4,7 +4,8 @@
  * every candidate with no early exit, so neither timing nor length tells an attacker how close a guess was.
  */
 
-async function digest(s: string): Promise<Uint8Array> {
+/** SHA-256 of a string's UTF-8 bytes. */
+export async function digest(s: string): Promise<Uint8Array> {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
 }
 

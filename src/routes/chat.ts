@@ -4,6 +4,8 @@
  * the request's recorder (src/pipeline/record.ts): trace, headers, the log line, cache writes, usage, breakers.
  *
  * parse → resolve → classify → chaos → cache → route → limits → execute → respond | degrade
+ *
+ * `staged` marks each stage's end for `npm run bench`'s CPU-per-stage line (a no-op unless a benchmark turns it on).
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-types";
@@ -19,27 +21,31 @@ import { resolve } from "../pipeline/resolve";
 import { respond } from "../pipeline/respond";
 import { route } from "../pipeline/route";
 import { newRequest } from "../pipeline/state";
+import { staged } from "../observability/stage-timer";
 
 export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const deps = pipelineDeps(c);
-  const start = newRequest(
-    { requestId: c.get("requestId"), caller: c.get("caller"), config: c.get("loaded").config, startedAt: c.get("startedAt"), http: c.req.raw, path: c.req.path },
-    deps,
+  const start = staged(
+    "setup",
+    newRequest(
+      { requestId: c.get("requestId"), caller: c.get("caller"), config: c.get("loaded").config, startedAt: c.get("startedAt"), http: c.req.raw, path: c.req.path },
+      deps,
+    ),
   );
   // What the caller asked for, under which route, and what kind of task it is.
-  const parsed = await parse(start, deps);
-  const resolved = resolve(parsed, deps);
-  const classified = classify(resolved, deps);
+  const parsed = staged("parse", await parse(start, deps));
+  const resolved = staged("resolve", resolve(parsed, deps));
+  const classified = staged("classify", classify(resolved, deps));
   // Drill faults to inject at the provider-fetch edge (admins may add one for this request).
-  const withChaos = await chaos(classified, deps);
+  const withChaos = staged("chaos", await chaos(classified, deps));
   // A fresh cached answer settles the request here.
-  const looked = await cacheLookup(withChaos, deps);
+  const looked = staged("cache", await cacheLookup(withChaos, deps));
   if (looked instanceof Response) return looked;
   // Which targets, in which order; then the tenant's limits for that plan.
-  const routed = await route(looked, deps);
-  const limited = await limits(routed, deps);
+  const routed = staged("route", await route(looked, deps));
+  const limited = staged("limits", await limits(routed, deps));
   // The engine: retries, failover, hedging; every attempt is reported to the recorder as it settles.
-  const executed = await execute(limited, deps);
+  const executed = staged("execute", await execute(limited, deps));
   // An answer goes out (a stream records itself when it ends); a failure goes down the degradation ladder.
-  return executed.outcome.ok ? respond(executed, deps) : degrade(executed, deps);
+  return staged("respond", executed.outcome.ok ? respond(executed, deps) : await degrade(executed, deps));
 }

@@ -121,6 +121,13 @@ interface Rule {
 const words = (re: string) => new RegExp(`\\b(?:${re})\\b`, "i");
 const EXTRACTION = words("extract(?:s|ed|ing)?|pull out|parse|find all");
 const LANGUAGES = words("python|javascript|typescript|java|rust|golang|kotlin|swift|ruby|php|sql|bash|haskell|scala|html|css");
+// Compiled once per isolate, not per request (the classifier runs on every request).
+const CLASSIFICATION = words("classif(?:y|ies|ied|ication)|categori[sz]e|label(?:s|led|ling)?|which category|sentiment");
+const SUMMARY = words("summari[sz](?:e|es|ed|ing)|summary|tl;?dr|sum up");
+const REWRITE = words("rewrite|re-write|rephrase|reword|paraphrase|translate|proofread|fix (?:the |my |this )?grammar|make (?:it|this) more");
+const CODE_WORDS = words("function|bug|implement|compile|refactor|debug|regex|endpoint");
+const PROOF = words("prove|proof|step[ -]by[ -]step|reason through|derive");
+const WHY = words("why");
 
 /**
  * Signals and their weights. The class with the highest total wins; ties go to the earlier class in this list (the
@@ -138,15 +145,15 @@ const RULES: Rule[] = [
     taskClass: "classification",
     signal: "classification verb",
     weight: 2,
-    test: (t) => words("classif(?:y|ies|ied|ication)|categori[sz]e|label(?:s|led|ling)?|which category|sentiment").test(t),
+    test: (t) => CLASSIFICATION.test(t),
   },
   { taskClass: "classification", signal: "json_schema with an enum", weight: 2, test: (_t, r) => r.responseFormat?.type === "json_schema" && hasEnum(r.responseFormat.schema) },
-  { taskClass: "summarization", signal: "summary request", weight: 2, test: (t) => words("summari[sz](?:e|es|ed|ing)|summary|tl;?dr|sum up").test(t) },
+  { taskClass: "summarization", signal: "summary request", weight: 2, test: (t) => SUMMARY.test(t) },
   {
     taskClass: "rewrite",
     signal: "rewrite verb",
     weight: 2,
-    test: (t) => words("rewrite|re-write|rephrase|reword|paraphrase|translate|proofread|fix (?:the |my |this )?grammar|make (?:it|this) more").test(t),
+    test: (t) => REWRITE.test(t),
   },
   { taskClass: "code", signal: "code fence", weight: 3, test: (t) => t.includes("```") },
   {
@@ -157,9 +164,9 @@ const RULES: Rule[] = [
     test: (t) => /traceback \(most recent call last\)|\bat \S+ \(\S+:\d+:\d+\)|stack ?trace/i.test(t) || /\b[A-Z]\w*(?:Error|Exception)\b/.test(t),
   },
   { taskClass: "code", signal: "programming language", weight: 2, test: (t) => LANGUAGES.test(t) || /(?:^|\s)(?:c\+\+|c#)(?=\s|$|[.,?!])/i.test(t) },
-  { taskClass: "code", signal: "code words", weight: 1, test: (t) => words("function|bug|implement|compile|refactor|debug|regex|endpoint").test(t) },
-  { taskClass: "reasoning", signal: "proof or step-by-step", weight: 2, test: (t) => words("prove|proof|step[ -]by[ -]step|reason through|derive").test(t) },
-  { taskClass: "reasoning", signal: "why question", weight: 1, test: (t) => words("why").test(t) },
+  { taskClass: "code", signal: "code words", weight: 1, test: (t) => CODE_WORDS.test(t) },
+  { taskClass: "reasoning", signal: "proof or step-by-step", weight: 2, test: (t) => PROOF.test(t) },
+  { taskClass: "reasoning", signal: "why question", weight: 1, test: (t) => WHY.test(t) },
   { taskClass: "reasoning", signal: "multi-part question", weight: 1, test: (t) => (t.match(/\?/g)?.length ?? 0) >= 3 },
 ];
 

@@ -1,0 +1,219 @@
+/**
+ * CPU µs per request by pipeline stage, for `npm run bench`. workerd freezes its clocks while code runs (a Spectre
+ * mitigation), so stages cannot be timed inside it; this runs the same source in Node's V8 instead: src/ bundled by
+ * esbuild for Node (`cloudflare:workers` replaced by a minimal DurableObject base class), Detour's real Durable Object
+ * classes behind in-memory namespaces, an in-memory KV, and the vendor answering in-process from a canned OpenAI
+ * response. Requests run one at a time, so the time between two stage marks (src/observability/stage-timer.ts) is the
+ * CPU that stage spent (in-memory I/O resolves as microtasks).
+ *
+ * Stages: `setup` = Hono routing, the middleware (request id, config, auth) and the request state; `parse` …
+ * `respond` = the pipeline stages of src/routes/chat.ts; `after` = reading the response body and the background work
+ * (`ctx.waitUntil`: outcome reports, the log line, cache writes). Also `auth` for 10 and 10,000 configured keys.
+ */
+import { build } from "esbuild";
+import { createHash } from "node:crypto";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import { ROOT } from "./worker.mjs";
+import { summary } from "./stats.mjs";
+
+const STAGES = ["setup", "parse", "resolve", "classify", "chaos", "cache", "route", "limits", "execute", "respond", "after"];
+
+/** Bundle src/ for Node with the stage-timer hook exported; returns the module. */
+async function loadApp() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-stages-"));
+  try {
+    const out = path.join(tmp, "app.mjs");
+    await build({
+      stdin: {
+        contents: [
+          `export { createApp, ProviderHealth, ChaosControl, TenantLimiter } from "./src/index.ts";`,
+          `export { setStageTimer } from "./src/observability/stage-timer.ts";`,
+          `export { jsonLogger } from "./src/observability/log.ts";`,
+        ].join("\n"),
+        resolveDir: ROOT,
+        loader: "ts",
+      },
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      target: "es2022",
+      outfile: out,
+      logLevel: "silent",
+      plugins: [
+        {
+          name: "cloudflare-workers-stub",
+          setup(b) {
+            b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cf", namespace: "cf-stub" }));
+            b.onLoad({ filter: /.*/, namespace: "cf-stub" }, () => ({
+              contents: "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }",
+              loader: "js",
+            }));
+          },
+        },
+      ],
+    });
+    return await import(pathToFileURL(out).href);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A Durable Object namespace over real classes, one instance per name, storage in memory. */
+function memoryNamespace(Class, env) {
+  const objects = new Map();
+  const state = () => {
+    const data = new Map();
+    return {
+      storage: {
+        get: async (k) => structuredClone(data.get(k)),
+        put: async (k, v) => void data.set(k, structuredClone(v)),
+        delete: async (k) => data.delete(k),
+        getAlarm: async () => null,
+        setAlarm: async () => {},
+        deleteAlarm: async () => {},
+      },
+      blockConcurrencyWhile: async (fn) => fn(),
+      waitUntil: () => {},
+    };
+  };
+  return {
+    idFromName: (name) => name,
+    get(id) {
+      let o = objects.get(id);
+      if (!o) objects.set(id, (o = new Class(state(), env)));
+      return o;
+    },
+  };
+}
+
+function memoryKv() {
+  const data = new Map();
+  return {
+    async get(key, type) {
+      const v = data.get(key);
+      if (v === undefined) return null;
+      return type === "json" || type?.type === "json" ? JSON.parse(v.value) : v.value;
+    },
+    async getWithMetadata(key, type) {
+      const v = data.get(key);
+      if (v === undefined) return { value: null, metadata: null };
+      return { value: type === "json" || type?.type === "json" ? JSON.parse(v.value) : v.value, metadata: v.metadata ?? null };
+    },
+    async put(key, value, opts) {
+      data.set(key, { value, metadata: opts?.metadata });
+    },
+    async delete(key) {
+      data.delete(key);
+    },
+    async list({ prefix = "" } = {}) {
+      return { keys: [...data.keys()].filter((k) => k.startsWith(prefix)).map((name) => ({ name })), list_complete: true };
+    },
+  };
+}
+
+/**
+ * Time `requests` sequential uncached JSON requests (closed breaker, premium key, one openai provider). `keys`: how
+ * many gateway keys to configure. Returns per-stage summaries in µs and the total.
+ */
+export async function benchStages({ requests = 2000, warmup = 500, body, reply, keys = 10 } = {}) {
+  const mod = await loadApp();
+  const vendorBody = JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, message: { role: "assistant", content: reply }, finish_reason: "stop" }],
+    usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
+  });
+  const vendorFetch = async () => new Response(vendorBody, { status: 200, headers: { "content-type": "application/json" } });
+  const app = mod.createApp({ fetch: vendorFetch, log: mod.jsonLogger(() => {}) });
+
+  const premium = "dtr_bench_premium_key_000001";
+  const keyTable = { [premium]: { tenant: "bench", tier: "premium" } };
+  for (let i = 1; i < keys; i++) keyTable[`dtr_bench_other_key_${String(i).padStart(8, "0")}`] = { tenant: `t${i}`, tier: "standard" };
+  const env = {
+    DETOUR_CONFIG: JSON.stringify({
+      providers: [{ id: "mock", kind: "openai", baseUrl: "https://mock.test/v1", apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }],
+      routes: { auto: { targets: ["mock/m"] } },
+    }),
+    DETOUR_API_KEYS: JSON.stringify(keyTable),
+    MOCK_KEY: "sk-bench",
+    DETOUR_KV: memoryKv(),
+  };
+  env.PROVIDER_HEALTH = memoryNamespace(mod.ProviderHealth, env);
+  env.CHAOS = memoryNamespace(mod.ChaosControl, env);
+  env.TENANT_LIMITER = memoryNamespace(mod.TenantLimiter, env);
+
+  // workerd digests in the calling thread; Node's WebCrypto hops to its thread pool and back, which would charge the
+  // event loop's wake-up latency to whichever stage digests (auth). Digest in-thread here, as workerd does.
+  const subtle = globalThis.crypto.subtle;
+  const realDigest = subtle.digest;
+  const inThread = async (alg, data) => {
+    if (alg !== "SHA-256" && alg?.name !== "SHA-256") return realDigest.call(subtle, alg, data);
+    const b = createHash("sha256").update(ArrayBuffer.isView(data) ? data : new Uint8Array(data)).digest();
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  };
+  Object.defineProperty(subtle, "digest", { value: inThread, configurable: true, writable: true });
+
+  const samples = Object.fromEntries(STAGES.map((s) => [s, []]));
+  const totals = [];
+  let last = 0;
+  let current = null;
+  mod.setStageTimer((stage) => {
+    const now = performance.now();
+    if (current) current[stage] = (current[stage] ?? 0) + (now - last);
+    last = now;
+  });
+  const one = async (record) => {
+    const pending = [];
+    const ctx = { waitUntil: (p) => pending.push(p), passThroughOnException: () => {} };
+    current = record ? {} : null;
+    const t0 = performance.now();
+    last = t0;
+    const req = new Request("https://detour.test/v1/chat/completions", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${premium}` },
+      body,
+    });
+    const res = await app.fetch(req, env, ctx);
+    const tRes = performance.now();
+    const text = await res.text();
+    await Promise.all(pending);
+    const t1 = performance.now();
+    if (res.status !== 200 || !text.includes(reply)) throw new Error(`stage bench: HTTP ${res.status}: ${text.slice(0, 300)}`);
+    if (record) {
+      current.after = t1 - tRes;
+      for (const s of STAGES) samples[s].push((current[s] ?? 0) * 1000);
+      totals.push((t1 - t0) * 1000);
+    }
+  };
+  try {
+    for (let i = 0; i < warmup; i++) await one(false);
+    for (let i = 0; i < requests; i++) await one(true);
+  } finally {
+    mod.setStageTimer(undefined);
+    delete subtle.digest;
+  }
+  const stages = Object.fromEntries(STAGES.map((s) => [s, summary(samples[s])]));
+  return { stages, total: summary(totals), requests, keys };
+}
+
+/** The `setup` stage (where auth runs) and the total, with 10 and with 10,000 gateway keys configured. */
+export async function benchAuthScaling(opts) {
+  const small = await benchStages({ ...opts, keys: 10 });
+  const large = await benchStages({ ...opts, keys: 10_000 });
+  return { small, large };
+}
+
+export { STAGES };
+
+// `node scripts/lib/stage-bench.mjs`: print the table alone (for profiling with --cpu-prof).
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const body = JSON.stringify({ model: "auto", messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "Say hello in one short sentence." }] });
+  const r = await benchStages({ body, reply: "Hello from the mock vendor.", requests: Number(process.env.N ?? 3000), keys: Number(process.env.KEYS ?? 10) });
+  for (const s of STAGES) console.log(s.padEnd(9), r.stages[s].p50.toFixed(1).padStart(8), "µs p50", r.stages[s].mean.toFixed(1).padStart(8), "µs mean");
+  console.log("total".padEnd(9), r.total.p50.toFixed(1).padStart(8), "µs p50");
+}
