@@ -15,6 +15,7 @@ import type { DetourConfig } from "./config/schema";
 import { Governor } from "./engine/governor";
 import { HedgeBudget } from "./engine/hedge";
 import { isolateInflight } from "./resilience/inflight";
+import { isolateRouteFeed } from "./dashboard/route-feed";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
@@ -35,6 +36,7 @@ export const productionDeps: AppDeps = {
   hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
   governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
+  routeFeed: isolateRouteFeed,
 };
 
 /** One instance per distinct key for the life of the isolate (config objects are memoised per DETOUR_CONFIG). */
