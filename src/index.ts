@@ -22,6 +22,7 @@ import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/a
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
+import { v1Status } from "./routes/v1-status";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -71,6 +72,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.delete("/admin/faults/:id", adminAuth(), removeFault);
   app.delete("/admin/faults", adminAuth(), clearFaults);
   app.get("/v1/models", listModels);
+  app.get("/v1/status", v1Status);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
   );
