@@ -23,6 +23,7 @@ import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-f
 import { listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
+import { dashboardHistory, dashboardPage, dashboardScript, dashboardStyle } from "./routes/dashboard";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -62,6 +63,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.post("/v1/chat/completions", chatCompletions);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
+  app.get("/dashboard", dashboardPage);
+  app.get("/dashboard/app.js", dashboardScript);
+  app.get("/dashboard/app.css", dashboardStyle);
+  app.get("/dashboard/history", operatorAuth(), dashboardHistory);
   app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
   app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
