@@ -66,4 +66,16 @@ describe("GET /dashboard", () => {
     const calls = r.json.providers.find((p: any) => p.key === "alpha").points.map((p: any) => p.calls);
     expect(calls).toEqual([1, 2]);
   });
+
+  it("puts drills on the timeline: started (and when it will expire), stopped", async () => {
+    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    const added = await h.call("/admin/faults", { method: "POST", json: { provider: "alpha", kind: "status", status: 503, rate: 1, ttlSeconds: 300 }, headers: admin });
+    expect(added.status).toBe(201);
+    await h.clock.advance(5000);
+    await h.call(`/admin/faults/${added.json.fault.id}`, { method: "DELETE", headers: admin });
+    const events = (await h.call("/dashboard/history", { headers: admin })).json.events.filter((e: any) => e.kind === "drill");
+    // Newest first; the planned expiry is not shown before its time.
+    expect(events.map((e: any) => [e.key, e.what])).toEqual([["alpha", "stopped"], ["alpha", "started"]]);
+    expect(events[1].detail).toContain("status 100%");
+  });
 });
