@@ -9,6 +9,8 @@
  * for (in production both clocks are the platform's, and an alarm never runs early, so this changes nothing there).
  */
 import { DurableObject } from "cloudflare:workers";
+import { HistoryStore, type HistoryView } from "../src/dashboard/history-store";
+import type { RouteOutcome, TimelineEvent } from "../src/dashboard/history";
 import type { BreakerOp, HealthSettings, OutcomeSample, ProbeResult, ProbeSettings, ProviderCounters, ProviderSnapshot } from "../src/breakers/types";
 import { chaosFetch } from "../src/chaos/inject";
 import { faultFor } from "../src/chaos/faults";
@@ -50,11 +52,16 @@ const emptyCounters = (): ProviderCounters => ({
 export class ProviderHealth extends DurableObject<Env> {
   #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), models: {}, counters: emptyCounters(), settings: null, key: "", offset: 0, wakeAt: null };
 
+  /** The dashboard's per-minute series and incident timeline (src/dashboard/history.ts). */
+  #history: HistoryStore;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#history = new HistoryStore(ctx.storage);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<Stored>("state");
       if (stored) this.#s = { ...this.#s, ...stored };
+      await this.#history.load();
     });
   }
 
@@ -66,9 +73,11 @@ export class ProviderHealth extends DurableObject<Env> {
   async record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
     this.#adopt(key, settings, now);
     const s = this.#s;
+    const transitions: Transition[] = [];
     for (const sample of samples) {
       const step = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) }, sample.at, Math.random());
       s.breaker = step.state;
+      transitions.push(...step.transitions);
       this.#freshIfProven(step.transitions);
       const h = {
         ...(sample.errorClass ? { errorClass: sample.errorClass } : {}),
@@ -82,6 +91,7 @@ export class ProviderHealth extends DurableObject<Env> {
       this.#count(sample);
     }
     s.breaker = tick(s.breaker, settings.breaker, now).state;
+    await this.#history.outcomes(samples, transitions, key, s.breaker.state, now);
     await this.#persist();
     return this.#snapshot(now);
   }
@@ -108,13 +118,30 @@ export class ProviderHealth extends DurableObject<Env> {
   /** Operator action: force_open, force_closed, disable, reset. */
   async operate(key: string, op: BreakerOp, settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
     this.#adopt(key, settings, now);
+    const from = this.#s.breaker.state;
     this.#s.breaker = operate(this.#s.breaker, op, now).state;
+    await this.#history.event({ at: now, kind: "operator", key, from, to: this.#s.breaker.state, what: op });
     if (op === "reset") {
       this.#s.health = initialHealth();
       this.#s.models = {};
     }
     await this.#persist();
     return this.#snapshot(now);
+  }
+
+  /** A route's served outcomes (objects named `route:<name>` keep only these and their timeline). */
+  async recordRoute(outcomes: RouteOutcome[], now: number): Promise<void> {
+    await this.#history.route(outcomes, now);
+  }
+
+  /** An event for the timeline from outside the object (a drill started or stopped). */
+  async note(event: TimelineEvent): Promise<void> {
+    await this.#history.event(event);
+  }
+
+  /** The dashboard's view: the last `minutes` of points and the timeline. */
+  async history(key: string, now: number, minutes: number): Promise<HistoryView> {
+    return this.#history.view(key, this.#s.breaker.state, now, minutes);
   }
 
   override async alarm(): Promise<void> {
@@ -248,6 +275,7 @@ export class ProviderHealth extends DurableObject<Env> {
       if (next !== undefined) await this.ctx.storage.setAlarm(Date.now() + Math.max(1, next - now));
     }
     await this.ctx.storage.put("state", this.#s);
+    if (this.#s.key) await this.#history.sync(this.#s.key, this.#s.breaker);
   }
 
   #snapshot(now: number): ProviderSnapshot {

@@ -11,6 +11,7 @@ import type { DetourConfig } from "./config/schema";
 import type { Governor } from "./engine/governor";
 import type { HedgeBudget } from "./engine/hedge";
 import type { InflightTracker } from "./resilience/inflight";
+import type { RouteFeed } from "./dashboard/route-feed";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
   faultView: FaultView;
   /** The per-colo Cache API in front of KV (caches.default); undefined where the runtime has none. */
   edgeCache: () => EdgeCache | undefined;
+  /** The isolate's buffer of route outcomes on their way to the dashboard's history (src/dashboard/route-feed.ts). */
+  routeFeed: RouteFeed;
 }
 
 export interface Caller {

@@ -15,12 +15,15 @@ import type { DetourConfig } from "./config/schema";
 import { Governor } from "./engine/governor";
 import { HedgeBudget } from "./engine/hedge";
 import { isolateInflight } from "./resilience/inflight";
+import { isolateRouteFeed } from "./dashboard/route-feed";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
+import { v1Status } from "./routes/v1-status";
+import { dashboardHistory, dashboardPage, dashboardScript, dashboardStyle } from "./routes/dashboard";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -35,6 +38,7 @@ export const productionDeps: AppDeps = {
   hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
   governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
+  routeFeed: isolateRouteFeed,
 };
 
 /** One instance per distinct key for the life of the isolate (config objects are memoised per DETOUR_CONFIG). */
@@ -59,6 +63,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.post("/v1/chat/completions", chatCompletions);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
+  app.get("/dashboard", dashboardPage);
+  app.get("/dashboard/app.js", dashboardScript);
+  app.get("/dashboard/app.css", dashboardStyle);
+  app.get("/dashboard/history", operatorAuth(), dashboardHistory);
   app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
   app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
@@ -69,6 +77,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.delete("/admin/faults/:id", adminAuth(), removeFault);
   app.delete("/admin/faults", adminAuth(), clearFaults);
   app.get("/v1/models", listModels);
+  app.get("/v1/status", v1Status);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
   );

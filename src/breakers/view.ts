@@ -148,26 +148,44 @@ export class BreakerView {
    * Report outcomes for one key. Failures and probe results go to the object at once (they decide trips and
    * half-open); successes are buffered per isolate and sent at most every `flushMs`, so healthy traffic costs the
    * object about one call per second per isolate instead of one per request.
+   *
+   * The request that opens a buffer keeps its `waitUntil` open until the buffer is due and sends it then, so a
+   * success reaches the object (and /status) within `flushMs` even when no further request comes. What an isolate
+   * can lose if the platform kills it mid-wait: at most one buffer per key — under `flushMs` of successes, never more
+   * than MAX_BUFFERED samples, and never a failure or probe result (those are never buffered).
    */
   report(key: string, stub: () => HealthStub, settings: HealthSettings, samples: OutcomeSample[], opts: ViewOptions & { flushMs: number }): void {
     if (samples.length === 0) return;
     const now = opts.now();
     let buf = this.#pending.get(key);
+    const opened = !buf;
     if (!buf) this.#pending.set(key, (buf = { since: now, samples: [] }));
     buf.samples.push(...samples);
     const urgent = samples.some((x) => x.errorClass !== undefined || x.probe);
-    if (!urgent && now - buf.since < opts.flushMs && buf.samples.length < MAX_BUFFERED) return;
-    this.#pending.delete(key);
-    const batch = buf.samples;
+    if (urgent || now - buf.since >= opts.flushMs || buf.samples.length >= MAX_BUFFERED) {
+      opts.background(this.#send(key, stub, settings, opts));
+      return;
+    }
+    if (!opened) return;
+    const mine = buf;
     opts.background(
-      (async () => {
-        try {
-          this.put(await withTimeout(stub().record(key, batch, settings, opts.now()), opts.timeoutMs, opts), opts.now());
-        } catch (err) {
-          log.warn("health report failed", { key, samples: batch.length, error: describe(err) });
-        }
-      })(),
+      opts.sleep(opts.flushMs).then(
+        () => (this.#pending.get(key) === mine ? this.#send(key, stub, settings, opts) : undefined),
+        () => undefined,
+      ),
     );
+  }
+
+  /** Send the key's buffer now (the answer updates this isolate's snapshot); a failure is logged, never thrown. */
+  async #send(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions): Promise<void> {
+    const batch = this.#pending.get(key)?.samples ?? [];
+    this.#pending.delete(key);
+    if (batch.length === 0) return;
+    try {
+      this.put(await withTimeout(stub().record(key, batch, settings, opts.now()), opts.timeoutMs, opts), opts.now());
+    } catch (err) {
+      log.warn("health report failed", { key, samples: batch.length, error: describe(err) });
+    }
   }
 
   #refresh(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[]): void {

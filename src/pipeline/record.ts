@@ -14,6 +14,7 @@ import type { Served, ServedMode } from "../observability/served";
 import type { Target } from "../providers/types";
 import type { TaskClass } from "../routing/classify";
 import type { RoutedRequest } from "../routing/route-request";
+import type { RouteOutcome } from "../dashboard/history";
 
 export interface RecorderContext {
   requestId: string;
@@ -28,6 +29,8 @@ export interface RecorderContext {
   breakers: RequestBreakers;
   /** The trace's notes (shared with the breakers, chaos and the ladder). */
   notes: string[];
+  /** The route's history for the dashboard (src/dashboard/route-feed.ts); absent without breakers. */
+  served?: (route: string, outcome: Omit<RouteOutcome, "at">) => void;
 }
 
 /** Who answered, as `served` takes it: a target, or a stand-in (the cache's provider, a degradation rung). */
@@ -138,9 +141,17 @@ export class Recorder {
     };
   }
 
-  /** The request's one JSON log line (no prompt or answer text). */
+  /** Load shedding refused the request (routing throws before any answer is logged). */
+  shed(): void {
+    if (this.#about.route) this.ctx.served?.(this.#about.route, { mode: "error", shed: true });
+  }
+
+  /** The request's one JSON log line (no prompt or answer text); its outcome also goes to the route's history. */
   log(s: Served, fields: Partial<RequestLog> & { status: number }): void {
     const about = this.#about;
+    // Caller faults (4xx other than 429) say nothing about the route's health and stay out of its history.
+    const mode = fields.status >= 500 || fields.status === 429 ? "error" : fields.status < 400 ? s.mode : undefined;
+    if (about.route && mode) this.ctx.served?.(about.route, { mode, ...(s.costUsd ? { costUsd: s.costUsd } : {}), ...(s.hedged ? { hedged: true } : {}) });
     logRequest(this.ctx.log, {
       request_id: this.ctx.requestId,
       tenant: this.ctx.tenant,

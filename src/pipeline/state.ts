@@ -2,6 +2,8 @@
  * One request's state as it moves down the pipeline. Each stage reads what the stages before it decided and adds its
  * own decision; the `Parsed` … `Executed` aliases say which fields are filled by the time a stage runs.
  */
+import { routeReporter } from "../dashboard/route-feed";
+import { historyStub } from "../platform/stubs";
 import type { Caller } from "../app-types";
 import { RequestBreakers } from "../breakers/request";
 import type { CacheHit, IntentCache, Prepared } from "../cache/intent-cache";
@@ -91,6 +93,7 @@ export function newRequest(
     clean: (s) => redact(s, secrets),
     breakers,
     notes: breakers.notes,
+    served: routeReporter(init.config, platform.env.PROVIDER_HEALTH ? (name) => historyStub(platform.env, name) : undefined, app.clock, platform.later, app.routeFeed),
   });
   return { requestId: init.requestId, tenant: init.caller.tenant, caller: init.caller, config: init.config, http: init.http, notes: breakers.notes, breakers, recorder };
 }

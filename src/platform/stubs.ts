@@ -6,6 +6,7 @@
 import { ApiError } from "../api/errors";
 import type { HealthStub } from "../breakers/view";
 import type { ChaosStub } from "../chaos/view";
+import type { HistoryStub } from "../dashboard/route-feed";
 import type { LimiterStub } from "../routing/route-request";
 
 /** The ProviderHealth object for one breaker key (a provider, or provider@region); a 503 when breakers are unbound. */
@@ -26,4 +27,11 @@ export function chaosStub(env: Partial<Pick<Env, "CHAOS">>): ChaosStub {
   const ns = env.CHAOS;
   if (!ns) throw new ApiError(503, "api_error", "chaos_unbound", "No CHAOS Durable Object binding: chaos drills are off.");
   return ns.get(ns.idFromName("global"));
+}
+
+/** A ProviderHealth object by name (a breaker key, or `route:<name>`) as the dashboard's history sees it. */
+export function historyStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, name: string): HistoryStub {
+  const ns = env.PROVIDER_HEALTH;
+  if (!ns) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
+  return ns.get(ns.idFromName(name));
 }

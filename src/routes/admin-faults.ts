@@ -15,6 +15,7 @@ import { KvStore } from "../cache/store";
 import { FaultInput, type Fault } from "../chaos/faults";
 import { CHAOS_FLAG_KEY, flagFor } from "../chaos/view";
 import { chaosStub } from "../platform/stubs";
+import { noteDrills } from "../dashboard/drill-events";
 
 export async function addFault(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send the fault as JSON: {"provider":"alpha","kind":"status","status":503,"rate":1,"ttlSeconds":300}.');
@@ -32,6 +33,7 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
   const stub = chaosStub(c.env);
   const fault = await stub.add(parsed.data, now);
   await publish(c, await stub.list(now), now);
+  await noteDrills(c, [fault], "started", now);
   deps.log.warn("chaos fault set", { request_id: c.get("requestId"), fault });
   return c.json({ fault }, 201);
 }
@@ -46,16 +48,20 @@ export async function removeFault(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
   const now = deps.clock.now();
   const stub = chaosStub(c.env);
+  const before = await stub.list(now);
   const deleted = await stub.remove(c.req.param("id")!, now);
   await publish(c, await stub.list(now), now);
+  await noteDrills(c, before.filter((f) => f.id === c.req.param("id")), "stopped", now);
   if (!deleted) throw new ApiError(404, "not_found_error", "fault_not_found", `No active fault '${c.req.param("id")}'.`);
   return c.json({ deleted: true });
 }
 
 export async function clearFaults(c: Context<AppEnv>): Promise<Response> {
   const deps = c.get("deps");
+  const before = await chaosStub(c.env).list(deps.clock.now());
   const cleared = await chaosStub(c.env).clear();
   await publish(c, [], deps.clock.now());
+  await noteDrills(c, before, "stopped", deps.clock.now());
   return c.json({ cleared });
 }
 

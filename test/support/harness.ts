@@ -11,6 +11,7 @@ import type { DetourConfig } from "../../src/config/schema";
 import { Governor } from "../../src/engine/governor";
 import { HedgeBudget } from "../../src/engine/hedge";
 import { InflightTracker } from "../../src/resilience/inflight";
+import { RouteFeed } from "../../src/dashboard/route-feed";
 import { createApp, perIsolate } from "../../src/index";
 import { jsonLogger, type RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
@@ -58,6 +59,7 @@ export function harness(opts: HarnessOptions = {}) {
   const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, inflight, cacheWrites: new Map(), edgeCache: () => edge,
     hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
     governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
+    routeFeed: new RouteFeed(),
   });
   const config = opts.config === undefined ? VENDOR_CONFIG : opts.config;
   const testEnv = {

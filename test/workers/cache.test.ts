@@ -8,6 +8,8 @@ const config = {
   ...VENDOR_CONFIG,
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
   cache: { ttlSeconds: { classification: 600 }, staleGraceSeconds: 3600 },
+  // Reports go at once, so no flush timer moves the manual clock and ages here are exact.
+  resilience: { reportFlushMs: 0 },
 };
 const setup = () => {
   const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });

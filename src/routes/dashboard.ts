@@ -1,0 +1,63 @@
+/**
+ * The operator dashboard: GET /dashboard (the page, its script and style, no data in them, so no auth) and
+ * GET /dashboard/history (operator auth, like /status): each breaker key's and each route's per-minute points, the
+ * routes' current status, and the merged incident timeline, from the ProviderHealth objects (src/dashboard/history.ts).
+ * The page reads /status for the live table and posts operator actions to /admin/breakers/:provider.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-types";
+import { breakerKey } from "../breakers/request";
+import type { TimelineEvent } from "../dashboard/history";
+import type { HistoryView } from "../dashboard/history-store";
+import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "../dashboard/page";
+import { routeObjectName } from "../dashboard/route-feed";
+import { routeStatus } from "../dashboard/route-status";
+import { providerSnapshots } from "../dashboard/snapshots";
+import { withTimeout } from "../engine/clock";
+import { historyStub } from "../platform/stubs";
+
+const SECURITY = {
+  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+  "cache-control": "no-store",
+};
+
+export const dashboardPage = (c: Context<AppEnv>) => c.body(PAGE_HTML, 200, { ...SECURITY, "content-type": "text/html; charset=utf-8" });
+export const dashboardScript = (c: Context<AppEnv>) => c.body(PAGE_JS, 200, { ...SECURITY, "content-type": "text/javascript; charset=utf-8" });
+export const dashboardStyle = (c: Context<AppEnv>) => c.body(PAGE_CSS, 200, { ...SECURITY, "content-type": "text/css; charset=utf-8" });
+
+export async function dashboardHistory(c: Context<AppEnv>): Promise<Response> {
+  const { config } = c.get("loaded");
+  const deps = c.get("deps");
+  const now = deps.clock.now();
+  const minutes = Math.min(1440, Math.max(1, Number(c.req.query("minutes") ?? 15) || 15));
+  const keys = new Set(config.providers.map((p) => breakerKey(config, p.id, {})));
+  for (const k of deps.breakerView.keys()) if (config.providers.some((p) => k.startsWith(`${p.id}@`))) keys.add(k);
+  const read = async (name: string): Promise<HistoryView> => {
+    if (!c.env.PROVIDER_HEALTH) return { key: name, points: [], events: [] };
+    try {
+      return await withTimeout(historyStub(c.env, name).history(name, now, minutes), config.resilience.doTimeoutMs, deps.clock);
+    } catch {
+      return { key: name, points: [], events: [] };
+    }
+  };
+  const routes = Object.entries(config.routes);
+  const [providerViews, routeViews, snaps] = await Promise.all([
+    Promise.all([...keys].map(read)),
+    Promise.all(routes.map(([name]) => read(routeObjectName(name)))),
+    providerSnapshots(c, config.providers.map((p) => p.id)),
+  ]);
+  const events: TimelineEvent[] = [...providerViews, ...routeViews].flatMap((v) => v.events).sort((a, b) => b.at - a.at).slice(0, 200);
+  return c.json(
+    {
+      generated_at: new Date(now).toISOString(),
+      minutes,
+      providers: providerViews.map((v) => ({ key: v.key, points: v.points })),
+      routes: routes.map(([name, r], i) => ({ ...routeStatus(config, name, r, (id) => snaps.get(id), now), targets: r.targets, points: routeViews[i]!.points })),
+      events,
+    },
+    200,
+    { "cache-control": "no-store" },
+  );
+}
