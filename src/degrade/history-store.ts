@@ -48,7 +48,7 @@ export class HistoryStore {
     const shard = parseInt(fingerprint(example.t), 16) % shardsOf(this.cfg);
     const key = `${historyPrefix(scope, space)}${shard}`;
     const last = HistoryStore.lastWrite.get(key);
-    if (last !== undefined && now - last < MIN_WRITE_INTERVAL_MS) return false;
+    if (last !== undefined && now >= last && now - last < MIN_WRITE_INTERVAL_MS) return false;
     if (HistoryStore.lastWrite.size > 10_000) HistoryStore.lastWrite.clear();
     HistoryStore.lastWrite.set(key, now);
     const stored = await this.kv.get<Example[]>(key);

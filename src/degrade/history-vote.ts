@@ -156,12 +156,15 @@ function extract(text: string, space: HistorySpace, examples: Example[], scored:
   const words = canonicalWords(text);
   let by: HistoryAnswer["by"] = "lexical";
   for (const [name, raw] of Object.entries(props)) {
-    if (!isObj(raw) || (value[name] !== undefined && value[name] !== null)) continue;
+    if (!isObj(raw)) continue;
     const s: Schema = raw;
     const en = enumOf(s);
+    // An enum value the regexes found is only the word somewhere in the text ("low" in "low brightness"): a
+    // confident vote of similar past requests outranks it. Other fields the regexes filled stay as they are.
+    if (!en && value[name] !== undefined && value[name] !== null) continue;
     if (en) {
       const v = bestVote(examples.map((e) => e.f?.[name]), scored, cfg, en);
-      if (!v.ok) continue;
+      if (!v.ok || v.vote.label === value[name]) continue;
       value[name] = v.vote.label;
       fields[name] = { how: "vote", confidence: v.vote.confidence };
       if (v.by === "semantic") by = "semantic";
