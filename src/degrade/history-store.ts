@@ -1,14 +1,14 @@
 /**
  * Where classification and extraction history lives: Workers KV, a few shard keys per tenant, route and label space.
  *
- *   hist:<tenant fingerprint>:<route>:<label|extract>:<space id>:<shard>  →  Example[] (at most SHARD_SIZE), TTL
+ *   hist:<tenant16>:<route>:<label|extract>:<space id>:<shard>  →  Example[] (at most SHARD_SIZE), TTL
  *
  * Why KV and not a Durable Object: the history is read only when every vendor is down (a DO call on that path would
  * be one more dependency in an outage, and KV reads are served from the colo); it is a sample, so a lost update
  * between two isolates writing the same shard costs one example, not correctness; and it needs no new binding or
  * migration. Bounds: `maxExamples` per space (shards × SHARD_SIZE, a new example replaces the oldest in its shard),
  * every key expires `ttlSeconds` after its last write, and an isolate writes a shard key at most once a second
- * (KV's limit per key) — an answer that arrives sooner is not recorded. The tenant is a fingerprint, never the name;
+ * (KV's limit per key) — an answer that arrives sooner is not recorded. The tenant is a hash, never the name;
  * texts are scrubbed before they get here (src/degrade/history.ts).
  */
 import type { KeyValueStore } from "../cache/store";
@@ -26,9 +26,15 @@ export interface HistoryScope {
 
 const shardsOf = (cfg: Pick<HistoryConfig, "maxExamples">) => Math.ceil(cfg.maxExamples / SHARD_SIZE);
 
+/** The first 16 hex digits of SHA-256 of the tenant: the same tenant key shape as the cache's (docs/storage.md). */
+async function tenant16(tenant: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(tenant));
+  return [...new Uint8Array(digest).slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 /** Key prefix of one tenant's, route's and label space's history (docs/storage.md). */
-export function historyPrefix(scope: HistoryScope, space: HistorySpace): string {
-  return `hist:${fingerprint(scope.tenant)}:${scope.route}:${space.kind}:${space.id}:`;
+export async function historyPrefix(scope: HistoryScope, space: HistorySpace): Promise<string> {
+  return `hist:${await tenant16(scope.tenant)}:${scope.route}:${space.kind}:${space.id}:`;
 }
 
 export class HistoryStore {
@@ -46,7 +52,7 @@ export class HistoryStore {
    */
   async record(scope: HistoryScope, space: HistorySpace, example: Example, now: number): Promise<boolean> {
     const shard = parseInt(fingerprint(example.t), 16) % shardsOf(this.cfg);
-    const key = `${historyPrefix(scope, space)}${shard}`;
+    const key = `${await historyPrefix(scope, space)}${shard}`;
     const last = HistoryStore.lastWrite.get(key);
     if (last !== undefined && now >= last && now - last < MIN_WRITE_INTERVAL_MS) return false;
     if (HistoryStore.lastWrite.size > 10_000) HistoryStore.lastWrite.clear();
@@ -60,7 +66,7 @@ export class HistoryStore {
 
   /** Every example of the space, newest last (one KV read per shard, in parallel). */
   async load(scope: HistoryScope, space: HistorySpace): Promise<Example[]> {
-    const prefix = historyPrefix(scope, space);
+    const prefix = await historyPrefix(scope, space);
     const shards = await Promise.all(Array.from({ length: shardsOf(this.cfg) }, (_, i) => this.kv.get<Example[]>(`${prefix}${i}`)));
     return shards
       .flatMap((s) => (Array.isArray(s?.value) ? s.value : []))
