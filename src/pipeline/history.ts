@@ -19,7 +19,8 @@ export function history(state: Looked, deps: PipelineDeps): Looked {
   const space = historySpace(state.request, state.classification.taskClass);
   if (!space || deps.app.random() >= cfg.sampleRate) return state;
   const { recorder, request, tenant, plan } = state;
-  const store = new HistoryStore(new KvStore(kv), cfg);
+  // Bounded like every KV call: a KV that never answers must not hold the request's background work forever.
+  const store = new HistoryStore(new KvStore(kv, { timeoutMs: state.config.cache.kvTimeoutMs, clock: deps.app.clock }), cfg);
   recorder.remembers(async (res: CanonicalResponse) => {
     const now = deps.app.clock.now();
     const example = exampleOf(request, space, res, { now, maxTextChars: cfg.maxTextChars, clean: (s) => recorder.clean(s) });
