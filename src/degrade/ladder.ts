@@ -8,16 +8,20 @@
  */
 import { z } from "zod";
 import type { TaskClass } from "../routing/classify";
+import { HistoryConfig } from "./history-config";
 import { compilePattern } from "./pattern";
 
 /** One step of the ladder. `error` is the honest 503 and is always last. */
-export const Rung = z.enum(["reduced", "cache", "template", "rules", "error"], {
-  error: 'unknown rung; use "reduced", "cache", "template", "rules" or "error"',
+export const Rung = z.enum(["reduced", "cache", "history", "template", "rules", "error"], {
+  error: 'unknown rung; use "reduced", "cache", "history", "template", "rules" or "error"',
 });
 export type Rung = z.infer<typeof Rung>;
 
-/** Cheapest loss of quality first: a weaker live answer beats a saved one, which beats a canned one, then rules. */
-export const DEFAULT_LADDER: Rung[] = ["reduced", "cache", "template", "rules", "error"];
+/**
+ * Cheapest loss of quality first: a weaker live answer beats a saved one; a label voted by similar past requests beats a
+ * canned reply, which beats keyword rules.
+ */
+export const DEFAULT_LADDER: Rung[] = ["reduced", "cache", "history", "template", "rules", "error"];
 
 /** The banner shown with a degraded answer. {{what}} is what is shown, {{why}} the plain reason, {{age}} e.g. "12 minutes ago". */
 export const DEFAULT_BANNER = "Showing {{what}} while {{why}}.";
@@ -102,6 +106,8 @@ export const DegradeConfig = z
         });
       })
       .default({}),
+    /** Rung "history": classification and extraction from this route's past answers (docs/degradation.md). */
+    history: HistoryConfig.prefault({}),
     /** Banner template; placeholders {{what}}, {{why}}, {{age}}. */
     message: z
       .string()
@@ -163,7 +169,7 @@ function formatWait(seconds: number): string {
 /** What each rung's answer is, as the object of "Showing …". */
 function what(rung: Exclude<Rung, "error">, ageSeconds?: number): string {
   if (rung === "cache") return ageSeconds === undefined ? "a saved answer" : `a saved answer from ${formatAge(ageSeconds)}`;
-  return { reduced: "a shorter answer", template: "a standard reply", rules: "an automatic keyword-based result" }[rung];
+  return { reduced: "a shorter answer", history: "an automatic result based on similar past requests", template: "a standard reply", rules: "an automatic keyword-based result" }[rung];
 }
 
 /**
@@ -183,6 +189,7 @@ export function banner(rung: Rung, reason: string, ageSeconds?: number, template
 export const STILL_WORKS: Record<Exclude<Rung, "error">, string> = {
   reduced: "shorter answers from a backup model",
   cache: "cached answers for common questions",
+  history: "classification and extraction from similar past requests",
   template: "standard replies for common requests",
   rules: "classification and extraction by keyword rules",
 };

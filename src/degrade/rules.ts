@@ -72,7 +72,7 @@ export function classifyByRules(
 }
 
 /** The first enum-typed property of an object schema (or the schema's own enum), with its string values. */
-function enumProperty(schema: Schema): { prop?: string; values: string[] } | undefined {
+export function enumProperty(schema: Schema): { prop?: string; values: string[] } | undefined {
   const own = enumOf(schema);
   if (own) return { values: own };
   const props = isObj(schema.properties) ? schema.properties : {};

@@ -12,6 +12,8 @@ import type { Failure } from "../engine/types";
 import type { Target } from "../providers/types";
 import type { TaskClass } from "../routing/classify";
 import { banner, honestError, ladderFor, STILL_WORKS, type DegradeConfig, type Rung } from "./ladder";
+import { historySpace, type Example, type HistorySpace } from "./history";
+import { historyAnswer, type Ranker } from "./history-vote";
 import { ruleAnswer } from "./rules";
 import { renderTemplate, validateTemplate } from "./template";
 
@@ -30,6 +32,10 @@ export interface DegradeInput {
   cached?: () => Promise<CacheHit | undefined>;
   /** The closest cached answer for a question (a lower similarity bar than a cache hit), for the rules rung. */
   closest?: () => Promise<CacheHit | undefined>;
+  /** This tenant's and route's remembered answers in a label space (rung "history"; absent: no history store). */
+  history?: (space: HistorySpace) => Promise<Example[]>;
+  /** The semantic backstop, when configured and bound (src/degrade/semantic.ts). */
+  ranker?: Ranker;
   /** Runs the reduced request on the route's surviving targets. */
   reduced?: (req: CanonicalRequest) => Promise<{ response: CanonicalResponse; target: Target } | undefined>;
   /** Notes for the trace (a rung that failed, and why). */
@@ -44,7 +50,7 @@ export type Degraded =
       target?: Target;
       ageSeconds?: number;
       /** `detour.degraded` in the body: a banner an app can show its users. */
-      body: { mode: string; rung: Rung; reason: string; message: string; retry_after: number | null };
+      body: { mode: string; rung: Rung; reason: string; message: string; retry_after: number | null; confidence?: number };
     }
   | { rung: "error"; reason: string; message: string; retryAfterSeconds: number };
 
@@ -124,6 +130,25 @@ export async function degrade(input: DegradeInput): Promise<Degraded> {
           const hit = await input.cached?.();
           if (hit) return { rung, mode: "stale", response: hit.entry.response, ageSeconds: hit.ageSeconds, body: body(rung, "stale", hit.ageSeconds) };
           break;
+        }
+        case "history": {
+          const space = historySpace(req, input.taskClass);
+          if (!space || !input.history || !cfg.history.enabled) break;
+          const out = await historyAnswer(req, space, await input.history(space), cfg.history, input.ranker);
+          if (!out.ok) {
+            input.notes.push(`history abstained: ${out.why}`);
+            break;
+          }
+          const a = out.answer;
+          const confidence = Math.round(a.confidence * 100) / 100;
+          const evidence = a.label ? `${a.label.support} of ${a.label.voters} similar past requests agree` : `fields from past answers: ${Object.keys(a.fields ?? {}).join(", ")}`;
+          input.notes.push(`history: ${a.by} vote over ${a.examples} past requests, confidence ${confidence.toFixed(2)}`);
+          return {
+            rung,
+            mode: "degraded",
+            response: answer(a.content),
+            body: { ...body(rung, "degraded"), message: `${banner(rung, reason, undefined, cfg.message)} Confidence ${confidence.toFixed(2)}: ${evidence}.`, confidence },
+          };
         }
         case "template": {
           if (!input.kv) break;

@@ -9,6 +9,7 @@ import { executeJson } from "../engine/execute";
 import type { AttemptReport, Failure } from "../engine/types";
 import { servedHeaders, traceObject } from "../observability/served";
 import type { PipelineDeps } from "./deps";
+import { historyInputs } from "./history";
 import { answer } from "./respond";
 import type { Executed } from "./state";
 
@@ -60,6 +61,7 @@ function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err:
           },
         }
       : {}),
+    ...historyInputs(state, deps),
     reduced: (reduced) => runReduced(state, reduced, attempts),
     notes,
   };

@@ -48,6 +48,7 @@ export class Recorder {
   #degrading = false;
   #cacheWrite: ((res: CanonicalResponse, target: Target) => Promise<unknown>) | undefined;
   #usage: ((target: Target, usage: Usage | undefined) => Promise<unknown>) | undefined;
+  #remember: ((res: CanonicalResponse) => Promise<unknown>) | undefined;
   readonly #tenant: string;
 
   constructor(private readonly ctx: RecorderContext) {
@@ -89,6 +90,11 @@ export class Recorder {
     this.#cacheWrite = write;
   }
 
+  /** How to remember a finished live answer for classification from history (absent: not recorded). */
+  remembers(write: (res: CanonicalResponse) => Promise<unknown>): void {
+    this.#remember = write;
+  }
+
   /** How to commit the tenant's actual usage (absent: no limits apply). */
   commitsUsage(commit: (target: Target, usage: Usage | undefined) => Promise<unknown>): void {
     this.#usage = commit;
@@ -114,6 +120,7 @@ export class Recorder {
   /** Store a live answer in the cache after the response, when this request writes the cache. */
   store(res: CanonicalResponse, target: Target): void {
     if (this.#cacheWrite) this.later(this.#cacheWrite(res, target).catch((err) => this.ctx.notes.push(`cache write failed: ${String(err)}`)));
+    if (this.#remember) this.later(this.#remember(res).catch((err) => this.ctx.notes.push(`history write failed: ${String(err)}`)));
   }
 
   /** Commit the tenant's actual usage after the response, when limits apply. */

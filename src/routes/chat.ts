@@ -3,7 +3,7 @@
  * request state, adds its decision, and either passes the state on or answers (a Response). Every stage reports into
  * the request's recorder (src/pipeline/record.ts): trace, headers, the log line, cache writes, usage, breakers.
  *
- * parse → resolve → classify → chaos → cache → route → limits → execute → respond | degrade
+ * parse → resolve → classify → chaos → cache → history → route → limits → execute → respond | degrade
  *
  * `staged` marks each stage's end for `npm run bench`'s CPU-per-stage line (a no-op unless a benchmark turns it on).
  */
@@ -15,6 +15,7 @@ import { classify } from "../pipeline/classify";
 import { degrade } from "../pipeline/degrade";
 import { pipelineDeps } from "../pipeline/deps";
 import { execute } from "../pipeline/execute";
+import { history } from "../pipeline/history";
 import { limits } from "../pipeline/limits";
 import { parse } from "../pipeline/parse";
 import { resolve } from "../pipeline/resolve";
@@ -42,7 +43,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const looked = staged("cache", await cacheLookup(withChaos, deps));
   if (looked instanceof Response) return looked;
   // Which targets, in which order; then the tenant's limits for that plan.
-  const routed = staged("route", await route(looked, deps));
+  // Classification and extraction answers are remembered (sampled, scrubbed) for when every vendor is down.
+  const routed = staged("route", await route(history(looked, deps), deps));
   const limited = staged("limits", await limits(routed, deps));
   // The engine: retries, failover, hedging; every attempt is reported to the recorder as it settles.
   const executed = staged("execute", await execute(limited, deps));

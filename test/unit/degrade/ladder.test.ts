@@ -20,7 +20,7 @@ function errors(input: unknown): string[] {
 describe("DegradeConfig defaults", () => {
   it("an empty config is the standard ladder with safe defaults", () => {
     const cfg = DegradeConfig.parse({});
-    expect(cfg.ladder).toEqual(["reduced", "cache", "template", "rules", "error"]);
+    expect(cfg.ladder).toEqual(["reduced", "cache", "history", "template", "rules", "error"]);
     expect(cfg.byClass).toEqual({});
     expect(cfg.reduced).toEqual({ maxTokens: 256, textOnly: true, outline: true });
     expect(cfg.rules).toEqual({});
@@ -67,7 +67,7 @@ describe("DegradeConfig validation messages", () => {
 
   it("unknown rungs name the valid ones", () => {
     expect(errors({ ladder: ["retry", "error"] })).toEqual([
-      'ladder.0: unknown rung; use "reduced", "cache", "template", "rules" or "error"',
+      'ladder.0: unknown rung; use "reduced", "cache", "history", "template", "rules" or "error"',
     ]);
   });
 

@@ -254,7 +254,8 @@ describe("degrade: the ladder in order", () => {
       message:
         'We couldn\'t answer this request on route "support" because our AI provider is unavailable, and no saved answer, ' +
         "standard reply or rule could stand in for it. Please try again in about 2 minutes. What still works: cached " +
-        "answers for common questions, standard replies for common requests and classification and extraction by keyword rules.",
+        "answers for common questions, classification and extraction from similar past requests, standard replies for common " +
+        "requests and classification and extraction by keyword rules.",
     });
     expect(s.input.notes).toEqual([]);
   });
