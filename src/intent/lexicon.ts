@@ -23,7 +23,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
     "as about into there here some any way ways possible able go going get got getting make sure help someone " +
     "anyone anybody is it ok okay so and or but if then else already still actually really exactly quick question " +
     "process procedure steps step through via kindly now today currently usual usually normally " +
-    "typically find see look check somewhere one thing things something stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy"
+    "typically find see look check somewhere one thing things something stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works"
   ).split(/\s+/),
 );
 
@@ -153,7 +153,6 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   include: "include", included: "include",
   summarize: "summarize", summarise: "summarize", summary: "summarize",
   start: "start", boot: "start",
-  work: "work", working: "work",
   keep: "keep", retain: "keep",
   // objects
   subscription: "subscription", subscribe: "subscription", plan: "subscription", membership: "subscription", tier: "subscription",
