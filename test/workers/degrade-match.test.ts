@@ -134,3 +134,33 @@ describe("degraded FAQ answers with every vendor down (issue 17)", () => {
     expect((await h.call("/admin/intents/auto/cancel", { method: "PUT", json: { examples: ["x y z"], answer: "a" } })).status).toBe(401);
   });
 });
+
+describe("purge of any size (issue 15)", () => {
+  it("purges 1,200 keys through the real KV binding in bounded steps, reporting progress, and spares other tenants", async () => {
+    const { h } = setup();
+    const { tenantHash } = await import("../../src/cache/keys");
+    const [mine, other] = [await tenantHash("bulk-tenant"), await tenantHash("other-tenant")];
+    const kv = h.env.DETOUR_KV;
+    const keys = Array.from({ length: 1200 }, (_, i) => (i % 3 === 0 ? `nd:${mine}:s:${i}` : `cache:${mine}:c:${i}`));
+    for (let i = 0; i < keys.length; i += 200) await Promise.all(keys.slice(i, i + 200).map((k) => kv.put(k, "{}")));
+    await kv.put(`cache:${other}:c:keep`, "{}");
+    let url = "/admin/cache?tenant=bulk-tenant";
+    const steps: { removed_keys: number; done: boolean }[] = [];
+    for (let i = 0; i < 10; i++) {
+      const r = await h.call(url, { method: "DELETE", headers: admin });
+      expect(r.status).toBe(200);
+      steps.push(r.json);
+      if (r.json.done) break;
+      expect(r.json.next).toMatch(/^DELETE \/admin\/cache\?tenant=bulk-tenant&cursor=/);
+      url = r.json.next.slice("DELETE ".length);
+    }
+    expect(steps.at(-1)!.done).toBe(true);
+    expect(steps.length).toBeGreaterThanOrEqual(3); // no single call exceeds the per-invocation operation limit
+    for (const s of steps) expect(s.removed_keys).toBeLessThanOrEqual(450);
+    expect(steps.reduce((n, s) => n + s.removed_keys, 0)).toBe(1200);
+    expect((await kv.list({ prefix: `cache:${mine}:` })).keys).toHaveLength(0);
+    expect((await kv.list({ prefix: `nd:${mine}:` })).keys).toHaveLength(0);
+    expect((await kv.list({ prefix: `cache:${other}:` })).keys).toHaveLength(1);
+    expect((await h.call("/admin/cache?tenant=bulk-tenant&cursor=nonsense", { method: "DELETE", headers: admin })).status).toBe(400);
+  });
+});
