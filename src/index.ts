@@ -20,6 +20,7 @@ import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
+import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
@@ -72,6 +73,9 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
   app.delete("/admin/templates/:route/:key", adminAuth(), deleteTemplate);
   app.delete("/admin/cache", adminAuth(), purgeCache);
+  app.put("/admin/intents/:route/:intent", adminAuth(), putIntent);
+  app.get("/admin/intents/:route/:intent", adminAuth(), getIntent);
+  app.delete("/admin/intents/:route/:intent", adminAuth(), deleteIntent);
   app.post("/admin/faults", adminAuth(), addFault);
   app.get("/admin/faults", adminAuth(), listFaults);
   app.delete("/admin/faults/:id", adminAuth(), removeFault);

@@ -20,11 +20,33 @@ export const CacheEntry = z
     /** sha256 of the exact request, to tell an exact match from a canonical one. */
     exactHash: z.string(),
     intent: z.string().optional(),
-    /** MinHash signature of the request's near-duplicate text, for verifying near matches. */
+    /** Legacy (MinHash signature of entries written before meaning buckets): accepted on read, never written. */
     sig: z.array(z.number()).optional(),
   })
   .strict();
 export type CacheEntry = z.infer<typeof CacheEntry>;
+
+/**
+ * A meaning bucket (`nd:` keys): the stored questions that share one meaning head (actions · objects), newest first,
+ * each with its concepts so a lookup judges every candidate from this one read and fetches only the winner.
+ */
+export const Bucket = z.object({
+  v: z.literal(1),
+  items: z
+    .array(
+      z.object({
+        /** The `cache:` key of the entry. */
+        key: z.string(),
+        a: z.array(z.string()),
+        o: z.array(z.string()),
+        q: z.array(z.string()),
+        /** When it was stored (caller-clock ms). */
+        at: z.number(),
+      }),
+    )
+    .max(32),
+});
+export type Bucket = z.infer<typeof Bucket>;
 
 /** KV metadata mirrors the timing, so freshness is known without parsing the value. */
 export interface EntryMeta {

@@ -1,18 +1,24 @@
 /**
  * The intent cache: KV (global, eventually consistent) with a per-colo Cache API copy in front. Keys are always
  * tenant-scoped (src/cache/keys.ts), so no answer ever crosses tenants. Lookup order: explicit intent, then the
- * canonical key (reported as `exact` when the raw request matches too), then near-duplicates by MinHash bands,
- * verified against the stored signature before they count.
+ * canonical key (reported as `exact` when the raw request matches too), then near-duplicates: the one bucket of
+ * questions with the same meaning head (actions · objects), each candidate judged by src/intent/match.ts.
+ *
+ * KV economy (issue 15): a stored answer costs two KV writes — the entry and its meaning bucket — and a per-tenant
+ * budget (`cache.tenantWritesPerMinute`) bounds how many a caller can force.
  */
 import type { CanonicalRequest, CanonicalResponse } from "../canonical";
 import type { Target } from "../providers/types";
-import { CacheEntry, type EntryMeta } from "./entry";
-import { bandKeys, cacheKeys, jaccardEstimate, minhash, nearScope, nearText, shingles, tenantHash as hashTenant } from "./keys";
-import type { CacheConfig } from "./policy";
+import { compareMeanings } from "../intent/match";
+import { meaningHead, meaningOf, type Meaning } from "../intent/meaning";
+import { Bucket, CacheEntry, type EntryMeta } from "./entry";
+import { bucketKey, cacheKeys, intentPrefix, nearScope, nearText, tenantHash as hashTenant } from "./keys";
+import { lexiconFor, type CacheConfig } from "./policy";
 import type { Clock } from "../engine/clock";
 import { bounded, KvStore, type CallBound, type KeyValueStore } from "./store";
 
-export type MatchKind = "intent" | "exact" | "canonical" | "near";
+/** `registered`: the request matched an operator-registered intent (src/intent/registry.ts) without any header. */
+export type MatchKind = "intent" | "registered" | "exact" | "canonical" | "near";
 
 export interface CacheHit {
   entry: CacheEntry;
@@ -27,11 +33,15 @@ export interface CacheHit {
 /** Everything derived from one request, computed once and used for both lookup and store. */
 export interface Prepared {
   tenantHash: string;
+  route: string;
   primary: string;
   exact: string;
   intent?: string;
-  sig?: number[];
-  bands: string[];
+  /** The intent came from matching a registered intent, at this similarity. */
+  registered?: { similarity: number };
+  meaning?: Meaning;
+  /** KV key of the meaning bucket (absent when the question has no material words). */
+  bucket?: string;
 }
 
 export interface RequestScope {
@@ -39,6 +49,8 @@ export interface RequestScope {
   /** Route name (or concrete provider/model) the caller asked for: answers never cross routes. */
   route: string;
   intent?: string;
+  /** Set when `intent` is a registered intent the question matched (not a header or route setting). */
+  registeredSimilarity?: number;
 }
 
 /** Minimal slice of the Cache API this module uses (caches.default in the worker). */
@@ -74,8 +86,8 @@ function boundedEdge(edge: EdgeCache, bound: CallBound): EdgeCache {
   };
 }
 
-const BANDS = 16;
-const SIG_SIZE = 64;
+/** Candidates kept per meaning bucket, newest first: questions that share actions and objects but not qualifiers. */
+const BUCKET_SIZE = 8;
 
 export class IntentCache {
   /**
@@ -93,47 +105,61 @@ export class IntentCache {
   async prepare(req: CanonicalRequest, scope: RequestScope): Promise<Prepared> {
     const keys = await cacheKeys(req, { tenant: scope.tenant, route: scope.route, model: scope.route }, scope.intent);
     const tenantHash = await hashTenant(scope.tenant);
-    const p: Prepared = { tenantHash, primary: keys.intent ?? keys.canonical, exact: keys.exact, bands: [], ...(keys.intent ? { intent: scope.intent! } : {}) };
-    // Intent entries get band keys too: the ladder's Q&A retrieval may find an FAQ answer from a similar question.
+    const p: Prepared = { tenantHash, route: scope.route, primary: keys.intent ?? keys.canonical, exact: keys.exact };
+    if (keys.intent) p.intent = scope.intent!;
+    if (keys.intent && scope.registeredSimilarity !== undefined) p.registered = { similarity: scope.registeredSimilarity };
+    // Intent entries get a bucket too: the ladder's Q&A retrieval may find an FAQ answer from a same-meaning question.
     if (this.config.near) {
-      p.sig = minhash(shingles(nearText(req)), SIG_SIZE);
-      // The scope holds everything but the question's wording (route, parameters, other messages, the numbers and
-      // names in the question), so near matches never cross routes or swap an order id.
-      p.bands = bandKeys(p.sig, tenantHash, await nearScope(req, { route: scope.route, model: scope.route }), BANDS);
+      const meaning = meaningOf(nearText(req), lexiconFor(this.config, scope.tenant));
+      if (meaning.concepts.length > 0) {
+        p.meaning = meaning;
+        // The scope holds everything but the question's wording (route, parameters, other messages, the numbers and
+        // names in the question), so near matches never cross routes or swap an order id.
+        p.bucket = await bucketKey(tenantHash, await nearScope(req, { route: scope.route, model: scope.route }), meaningHead(meaning));
+      }
     }
     return p;
   }
 
   /**
-   * Find a fresh or stale answer. Expired-past-grace entries are misses. `minSimilarity` lowers the near-duplicate
-   * bar for the degradation ladder's Q&A retrieval ("the closest answer we have"), never for ordinary hits.
+   * Find a fresh or stale answer. Expired-past-grace entries are misses. `minSimilarity` lowers the meaning bar for
+   * the degradation ladder's Q&A retrieval, never for ordinary hits; a differing action, object or negation vetoes
+   * whatever the bar.
    */
   async lookup(p: Prepared, minSimilarity?: number): Promise<CacheHit | undefined> {
     const direct = await this.#get(p.primary);
     if (direct) {
+      if (p.registered) return this.#hit(direct, p.primary, "registered", p.registered.similarity);
       const match: MatchKind = p.intent ? "intent" : direct.exactHash === p.exact ? "exact" : "canonical";
       return this.#hit(direct, p.primary, match);
     }
     // An explicit intent is an exact contract: no near matches for it, except the ladder's closest-answer retrieval.
-    if (!p.sig || p.bands.length === 0 || (p.intent && minSimilarity === undefined)) return undefined;
+    if (!p.meaning || !p.bucket || (p.intent && minSimilarity === undefined)) return undefined;
     const bar = minSimilarity ?? this.config.nearThreshold;
-    // Near duplicates: every band key points at one entry; candidates are verified on their full signature.
-    const pointers = await Promise.all(p.bands.map((b) => this.kv.get<string>(b).then((v) => v?.value)));
-    const candidates = [...new Set(pointers.filter((x): x is string => typeof x === "string" && x.startsWith(`cache:${p.tenantHash}:`)))].slice(0, 4);
-    let best: { entry: CacheEntry; key: string; similarity: number } | undefined;
-    for (const key of candidates) {
-      const entry = await this.#get(key);
-      if (!entry?.sig) continue;
-      const similarity = jaccardEstimate(p.sig, entry.sig);
-      if (similarity >= bar && (!best || similarity > best.similarity)) best = { entry, key, similarity };
+    const bucket = Bucket.safeParse((await this.kv.get<unknown>(p.bucket))?.value);
+    if (!bucket.success) return undefined;
+    let best: { key: string; similarity: number } | undefined;
+    for (const c of bucket.data.items) {
+      if (!c.key.startsWith(`cache:${p.tenantHash}:`)) continue;
+      const verdict = compareMeanings(p.meaning, { actions: c.a, objects: c.o, qualifiers: c.q, concepts: [...c.a, ...c.o, ...c.q].sort() }, bar);
+      if (verdict.match && (!best || verdict.similarity > best.similarity)) best = { key: c.key, similarity: verdict.similarity };
     }
-    return best ? this.#hit(best.entry, best.key, "near", best.similarity) : undefined;
+    if (!best) return undefined;
+    const entry = await this.#get(best.key);
+    // Belt and braces: the bucket is route-scoped already, but an entry from another route never answers.
+    if (!entry || entry.route !== p.route) return undefined;
+    return this.#hit(entry, best.key, "near", best.similarity);
   }
 
-  /** Store a final answer (call in waitUntil). Answers with tool calls are never stored: acting again is not a replay. */
-  async store(p: Prepared, res: CanonicalResponse, target: Target, meta: { taskClass: string; route: string; ttlSeconds: number }): Promise<void> {
-    if (res.toolCalls.length > 0 || res.finishReason !== "stop") return;
+  /**
+   * Store a final answer (call in waitUntil): two KV writes, the entry and its meaning bucket. Answers with tool
+   * calls are never stored (acting again is not a replay), nor answers over the tenant's write budget.
+   * @returns whether it was stored.
+   */
+  async store(p: Prepared, res: CanonicalResponse, target: Target, meta: { taskClass: string; route: string; ttlSeconds: number }): Promise<boolean> {
+    if (res.toolCalls.length > 0 || res.finishReason !== "stop") return false;
     const now = this.now();
+    if (!this.#budgetAllows(p.tenantHash, now)) return false;
     const entry: CacheEntry = {
       v: 1,
       response: res,
@@ -146,26 +172,36 @@ export class IntentCache {
       route: meta.route,
       exactHash: p.exact,
       ...(p.intent ? { intent: p.intent } : {}),
-      ...(p.sig ? { sig: p.sig } : {}),
     };
     const ttl = meta.ttlSeconds + this.config.staleGraceSeconds;
     const metadata: EntryMeta = { freshUntil: entry.freshUntil, staleUntil: entry.staleUntil };
     await this.#write(p.primary, entry, ttl, metadata);
-    await Promise.all(p.bands.map((b) => this.#write(b, p.primary, ttl)));
+    if (p.bucket && p.meaning) {
+      // Read-merge-write without compare-and-set: two isolates storing at once may drop one candidate (a later miss).
+      const old = Bucket.safeParse((await this.kv.get<unknown>(p.bucket))?.value);
+      const item = { key: p.primary, a: p.meaning.actions, o: p.meaning.objects, q: p.meaning.qualifiers, at: now };
+      const items = [item, ...(old.success ? old.data.items.filter((c) => c.key !== p.primary) : [])].slice(0, BUCKET_SIZE);
+      await this.#write(p.bucket, { v: 1, items }, ttl);
+    }
+    return true;
   }
 
-  /** Delete a tenant's answers: one intent, or all of them. Returns how many KV keys were removed. */
+  /** The tenant's cache writes this minute, in the isolate's write memo; false once `tenantWritesPerMinute` is used. */
+  #budgetAllows(tenantHash: string, now: number): boolean {
+    const key = `budget:${tenantHash}:${Math.floor(now / 60_000)}`;
+    const used = this.recentWrites.get(key) ?? 0;
+    if (used >= this.config.tenantWritesPerMinute) return false;
+    this.recentWrites.set(key, used + 1);
+    return true;
+  }
+
+  /**
+   * Delete a tenant's answers in one go: one intent (on every route and shape), or all of them. Returns how many KV
+   * keys were removed. For a store of any size use the purge job (src/cache/purge.ts), which pages across invocations.
+   */
   async purge(tenant: string, intent?: string): Promise<number> {
-    const tenantHash = await hashTenant(tenant);
-    let keys: string[];
-    if (intent) {
-      const key = (await cacheKeys({ messages: [{ role: "user", content: "-" }], stream: false, includeUsage: false }, { tenant, route: "-", model: "-" }, intent)).intent!;
-      // Count it only if it was there; delete the edge copy either way.
-      keys = (await this.kv.get(key)) ? [key] : [];
-      if (this.edge) await this.edge.delete(edgeRequest(key)).catch(() => false);
-    } else {
-      keys = [...(await this.kv.list(`cache:${tenantHash}:`)), ...(await this.kv.list(`nd:${tenantHash}:`))];
-    }
+    const keys: string[] = [];
+    for (const prefix of await purgePrefixes(tenant, intent)) keys.push(...(await this.kv.list(prefix)));
     await Promise.all(keys.map((k) => this.kv.delete(k)));
     // Only this colo's Cache API copy can be removed; others expire within edgeTtlSeconds.
     if (this.edge) await Promise.all(keys.map((k) => this.edge!.delete(edgeRequest(k)).catch(() => false)));
@@ -218,7 +254,14 @@ export class IntentCache {
   }
 }
 
+/** KV prefixes a purge removes: one intent's answers on every route and shape, or everything of the tenant. */
+export async function purgePrefixes(tenant: string, intent?: string): Promise<string[]> {
+  if (intent) return [await intentPrefix(tenant, intent)];
+  const tenantHash = await hashTenant(tenant);
+  return [`cache:${tenantHash}:`, `nd:${tenantHash}:`];
+}
+
 /** The Cache API is keyed by URL; this host never resolves, it only names entries. */
-function edgeRequest(key: string): Request {
+export function edgeRequest(key: string): Request {
   return new Request(`https://detour-cache.invalid/${encodeURIComponent(key)}`);
 }

@@ -6,7 +6,20 @@
  */
 import { z } from "zod";
 import type { CanonicalRequest } from "../canonical";
-import { DEFAULT_NEAR_THRESHOLD } from "./keys";
+import { DEFAULT_MEANING_THRESHOLD } from "../intent/match";
+import { buildLexicon, type Lexicon } from "../intent/meaning";
+
+/** A tenant's (or every tenant's) additions to the shipped English tables in src/intent/lexicon.ts. */
+const MatchingTables = z
+  .object({
+    /** word or phrase → the concept(s) it means ("nix": "cancel", "pro tier": "subscription"); "" makes it immaterial. */
+    synonyms: z.record(z.string().min(1).max(100), z.string().max(200)).default({}),
+    /** More words that never change what a question asks. */
+    stopWords: z.array(z.string().min(1).max(50)).max(1000).default([]),
+    /** More concepts that are actions (a differing action vetoes a match). */
+    actions: z.array(z.string().min(1).max(50)).max(1000).default([]),
+  })
+  .strict();
 
 const Class = z.enum(["classification", "extraction", "rewrite", "summarization", "chat", "code", "reasoning"]);
 
@@ -23,11 +36,22 @@ export const CacheConfig = z
     intentTtlSeconds: z.number().int().positive().default(86_400),
     /** After its TTL an entry is kept this long more, served only (labelled stale) when the live path fails. */
     staleGraceSeconds: z.number().int().nonnegative().default(86_400),
-    /** Near-duplicate matching: a candidate is a hit only at or above this estimated similarity. */
+    /**
+     * Meaning matching (docs/degradation.md "Matching"): a same-meaning candidate is a hit only when its actions,
+     * objects and negation agree and its concepts' overlap (Jaccard) reaches this bar; 1 = every differing word is
+     * immaterial.
+     */
     near: z.boolean().default(true),
-    nearThreshold: z.number().min(0.3).max(1).default(DEFAULT_NEAR_THRESHOLD),
-    /** The degradation ladder's Q&A retrieval serves the closest saved answer at or above this similarity. */
-    qaThreshold: z.number().min(0.1).max(1).default(0.25),
+    nearThreshold: z.number().min(0.3).max(1).default(DEFAULT_MEANING_THRESHOLD),
+    /** The degradation ladder's Q&A retrieval bar (the same vetoes apply at any bar). */
+    qaThreshold: z.number().min(0.3).max(1).default(DEFAULT_MEANING_THRESHOLD),
+    /** Synonyms, stop words and actions added to the English tables: for every tenant, and per tenant on top. */
+    matching: MatchingTables.extend({ byTenant: z.record(z.string(), MatchingTables).default({}) }).prefault({}),
+    /**
+     * Answers a tenant may store per minute in one isolate (each costs two KV writes), so callers cannot force
+     * unbounded writes with random intents or `no-cache`; over it, answers are served but not stored.
+     */
+    tenantWritesPerMinute: z.number().int().min(0).max(100_000).default(120),
     /** Cache requests that set temperature > 0 (their answers are meant to vary). */
     allowTemperature: z.boolean().default(false),
     /** Per-colo Cache API copy in front of KV, seconds (also bounds how long a purge takes to reach every colo). */
@@ -85,4 +109,21 @@ export function cacheDecision(input: {
   if ((req.temperature ?? 0) > 0 && !(route?.allowTemperature ?? config.allowTemperature)) return no("temperature > 0");
   if (!intent && !config.cacheableClasses.includes(taskClass)) return no(`class ${taskClass} is not cacheable`);
   return { read: !cacheControl.noCache, write: true, reason: cacheControl.noCache ? "no-cache: revalidating" : "cacheable", ttlSeconds: ttl };
+}
+
+const lexicons = new WeakMap<CacheConfig, Map<string, Lexicon>>();
+
+/** The matching tables for `tenant` (shipped English + config-wide + the tenant's own), built once per config. */
+export function lexiconFor(config: CacheConfig, tenant?: string): Lexicon {
+  let byTenant = lexicons.get(config);
+  if (!byTenant) lexicons.set(config, (byTenant = new Map()));
+  const name = tenant !== undefined && Object.hasOwn(config.matching.byTenant, tenant) ? tenant : "";
+  let lex = byTenant.get(name);
+  if (!lex) {
+    const own = name ? config.matching.byTenant[name]! : { synonyms: {}, stopWords: [], actions: [] };
+    const all = config.matching;
+    lex = buildLexicon({ synonyms: { ...all.synonyms, ...own.synonyms }, stopWords: [...all.stopWords, ...own.stopWords], actions: [...all.actions, ...own.actions] });
+    byTenant.set(name, lex);
+  }
+  return lex;
 }

@@ -49,6 +49,8 @@ export type Degraded =
       response: CanonicalResponse;
       target?: Target;
       ageSeconds?: number;
+      /** The cache rung's hit (its match kind and similarity label the answer). */
+      hit?: CacheHit;
       /** `detour.degraded` in the body: a banner an app can show its users. */
       body: { mode: string; rung: Rung; reason: string; message: string; retry_after: number | null; confidence?: number };
     }
@@ -128,7 +130,12 @@ export async function degrade(input: DegradeInput): Promise<Degraded> {
         }
         case "cache": {
           const hit = await input.cached?.();
-          if (hit) return { rung, mode: "stale", response: hit.entry.response, ageSeconds: hit.ageSeconds, body: body(rung, "stale", hit.ageSeconds) };
+          if (hit) {
+            const b = body(rung, "stale", hit.ageSeconds);
+            // A same-meaning question's answer says so, with the similarity (src/intent/match.ts).
+            if (hit.similarity !== undefined) b.message = `${b.message} It answers a question with the same meaning (similarity ${hit.similarity.toFixed(2)}).`;
+            return { rung, mode: "stale", response: hit.entry.response, ageSeconds: hit.ageSeconds, hit, body: b };
+          }
           break;
         }
         case "history": {

@@ -1,6 +1,10 @@
 // Cache (lookup): may this request read or write the cache, and does a fresh cached answer settle it right away?
 import { openIntentCache } from "../cache/intent-cache";
-import { cacheDecision, parseCacheControl } from "../cache/policy";
+import { nearText } from "../cache/keys";
+import { cacheDecision, lexiconFor, parseCacheControl } from "../cache/policy";
+import { KvStore } from "../cache/store";
+import { matchRegistered, mayMatchRegistered, type RegisteredMatch } from "../intent/registry";
+import { routeIntents } from "../intent/store";
 import type { CanonicalResponse } from "../canonical";
 import type { Target } from "../providers/types";
 import type { PipelineDeps } from "./deps";
@@ -23,8 +27,31 @@ export async function cacheLookup(state: Chaotic, deps: PipelineDeps): Promise<L
   return answer(looked, deps, hit.entry.response, who, s, detourExtra);
 }
 
+/**
+ * The registered intent this question asks (src/intent/registry.ts), when the caller named none: only for plain-text
+ * questions on a route whose cache is on, never for `no-store` or time-sensitive classes. KV trouble means no match.
+ */
+async function registeredIntent(state: Chaotic, deps: PipelineDeps): Promise<RegisteredMatch | undefined> {
+  const { request, config, plan, tenant, notes } = state;
+  const kv = deps.platform.env.DETOUR_KV;
+  if (!kv || state.intent || !config.cache.enabled || state.route?.cache?.enabled === false || !mayMatchRegistered(request)) return undefined;
+  if (config.cache.timeSensitiveClasses.includes(state.classification.taskClass)) return undefined;
+  if (parseCacheControl(state.http.headers.get("cache-control") ?? undefined).noStore) return undefined;
+  try {
+    const store = new KvStore(kv, { timeoutMs: config.cache.kvTimeoutMs, clock: deps.app.clock });
+    const doc = await routeIntents(kv, store, plan.route, deps.app.clock.now());
+    return doc && matchRegistered(nearText(request), doc, lexiconFor(config.cache, tenant), config.cache.nearThreshold);
+  } catch (err) {
+    notes.push(`registered intents unavailable (${err instanceof Error ? err.message : String(err)})`);
+    return undefined;
+  }
+}
+
 async function lookup(state: Chaotic, deps: PipelineDeps): Promise<CacheState> {
-  const { request, config, plan, recorder, notes, tenant, intent } = state;
+  const { request, config, plan, recorder, notes, tenant } = state;
+  const registered = await registeredIntent(state, deps);
+  if (registered) notes.push(`registered intent "${registered.name}" (similarity ${registered.similarity.toFixed(2)})`);
+  const intent = state.intent ?? registered?.name;
   const decision = cacheDecision({
     req: request,
     taskClass: state.classification.taskClass,
@@ -37,16 +64,18 @@ async function lookup(state: Chaotic, deps: PipelineDeps): Promise<CacheState> {
   const cache = kv && (decision.read || decision.write) ? openIntentCache(kv, config.cache, deps.app) : undefined;
   recorder.cacheLabel = cache ? (decision.read ? "miss" : "revalidate") : "bypass";
   if (!cache && decision.reason !== "cacheable") notes.push(`cache bypass: ${decision.reason}`);
-  if (!cache) return { decision };
+  const found = registered ? { registered } : {};
+  if (!cache) return { decision, ...found };
   try {
-    const prepared = await cache.prepare(request, { tenant, route: plan.route, ...(intent ? { intent } : {}) });
+    const scope = { tenant, route: plan.route, ...(intent ? { intent } : {}), ...(registered ? { registeredSimilarity: registered.similarity } : {}) };
+    const prepared = await cache.prepare(request, scope);
     const hit = decision.read ? await cache.lookup(prepared) : undefined;
     if (decision.write) recorder.writesCache((res: CanonicalResponse, target: Target) => cache.store(prepared, res, target, { taskClass: state.classification.taskClass, route: plan.route, ttlSeconds: decision.ttlSeconds }));
-    return { decision, cache, prepared, ...(hit ? { hit } : {}) };
+    return { decision, cache, prepared, ...(hit ? { hit } : {}), ...found };
   } catch (err) {
     // KV trouble never fails a request: go live without the cache, and say so.
     notes.push(`cache unavailable (${err instanceof Error ? err.message : String(err)}); bypassing it`);
     recorder.cacheLabel = "bypass";
-    return { decision, cache };
+    return { decision, cache, ...found };
   }
 }

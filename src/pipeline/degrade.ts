@@ -1,7 +1,7 @@
 // Degrade: when no target answered, may the failure degrade, and which rung of the ladder answers instead?
 import type { ApiError } from "../api/errors";
 import { failureToApiError } from "../api/failure";
-import { openIntentCache } from "../cache/intent-cache";
+import { openIntentCache, type CacheHit } from "../cache/intent-cache";
 import { KvStore } from "../cache/store";
 import type { CanonicalRequest } from "../canonical";
 import { degrade as runLadder, failureMayDegrade, type Degraded, type DegradeInput } from "../degrade/serve";
@@ -37,8 +37,9 @@ function refuse(state: Executed, deps: PipelineDeps, err: ApiError, attempts: At
 }
 
 function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err: ApiError, attempts: AttemptReport[]): DegradeInput {
-  const { request, plan, intent, notes, config, tenant } = state;
-  const { cache, prepared, hit, decision } = state.cache;
+  const { request, plan, notes, config, tenant } = state;
+  const { cache, prepared, hit, decision, registered } = state.cache;
+  const intent = state.intent ?? registered?.name;
   const kv = deps.platform.env.DETOUR_KV;
   const scope = { tenant, route: plan.route, ...(intent ? { intent } : {}) };
   return {
@@ -51,7 +52,7 @@ function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err:
     ...(err.headers["retry-after"] ? { retryAfterSeconds: Number(err.headers["retry-after"]) } : {}),
     now: deps.app.clock.now(),
     ...(kv ? { kv: new KvStore(kv, { timeoutMs: config.cache.kvTimeoutMs, clock: deps.app.clock }) } : {}),
-    ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared)) } : {}),
+    ...(cache && prepared ? { cached: async () => hit ?? (await cache.lookup(prepared)) ?? registeredHit(state, deps) } : registered ? { cached: async () => registeredHit(state, deps) } : {}),
     ...(kv && decision.reason !== "no-store" && config.cache.enabled
       ? {
           // Q&A retrieval reads the cache even for requests it would not store (a chat question, say).
@@ -65,6 +66,30 @@ function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err:
     reduced: (reduced) => runReduced(state, reduced, attempts),
     notes,
   };
+}
+
+/**
+ * The operator's registered answer for the intent this question matched, as a saved answer (issue 17): used when no
+ * live answer was cached for it. Its age is the registration's; its similarity is the question's match.
+ */
+function registeredHit(state: Executed, deps: PipelineDeps): CacheHit | undefined {
+  const r = state.cache.registered;
+  if (!r) return undefined;
+  const now = deps.app.clock.now();
+  const entry = {
+    v: 1 as const,
+    response: { model: "detour/intent", content: r.answer, toolCalls: [], finishReason: "stop" as const },
+    provider: "detour",
+    model: `intent:${r.name}`,
+    createdAt: r.updatedAt,
+    freshUntil: r.updatedAt,
+    staleUntil: Number.MAX_SAFE_INTEGER,
+    taskClass: state.classification.taskClass,
+    route: state.plan.route,
+    exactHash: "",
+    intent: r.name,
+  };
+  return { entry, key: `intents:${state.plan.route}`, match: "registered", similarity: r.similarity, state: "stale", ageSeconds: Math.max(0, Math.round((now - r.updatedAt) / 1000)) };
 }
 
 /** The ladder's reduced request, once, on the route's targets without retries; its attempts join the trace. */
@@ -89,8 +114,12 @@ function honestError(state: Executed, deps: PipelineDeps, err: ApiError, attempt
 function rungAnswer(state: Executed, deps: PipelineDeps, attempts: AttemptReport[], result: Exclude<Degraded, { rung: "error" }>): Response {
   const { recorder } = state;
   const hit = state.cache.hit;
-  if (result.rung === "cache") recorder.cacheLabel = "stale";
-  const who = result.target ?? (result.rung === "cache" && hit ? { provider: { id: hit.entry.provider }, model: { id: hit.entry.model } } : { provider: { id: "detour" }, model: { id: result.rung } });
+  if (result.rung === "cache") {
+    const used = result.hit;
+    recorder.cacheLabel = used?.similarity !== undefined ? `stale; match=${used.match}; similarity=${used.similarity.toFixed(2)}` : "stale";
+  }
+  const shown = result.rung === "cache" ? (result.hit ?? hit) : undefined;
+  const who = result.target ?? (shown ? { provider: { id: shown.entry.provider }, model: { id: shown.entry.model } } : { provider: { id: "detour" }, model: { id: result.rung } });
   const s = recorder.served(who, result.mode, attempts, { degraded: `${result.rung}; reason=${result.body.reason}` });
   recorder.log(s, { status: 200 });
   const detourExtra = { degraded: { ...result.body, ...(result.ageSeconds !== undefined ? { age_seconds: result.ageSeconds } : {}) } };

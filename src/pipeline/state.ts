@@ -10,6 +10,7 @@ import type { CacheHit, IntentCache, Prepared } from "../cache/intent-cache";
 import type { CacheDecision } from "../cache/policy";
 import type { CanonicalRequest, CanonicalResponse } from "../canonical";
 import type { Fault } from "../chaos/faults";
+import type { RegisteredMatch } from "../intent/registry";
 import type { DetourConfig, RouteConfig } from "../config/schema";
 import type { CommittedStream, EngineDeps, Outcome } from "../engine/types";
 import { redact } from "../observability/redact";
@@ -26,6 +27,8 @@ export interface CacheState {
   cache?: IntentCache;
   prepared?: Prepared;
   hit?: CacheHit;
+  /** The operator-registered intent this question matched (no header needed), with its stand-in answer. */
+  registered?: RegisteredMatch;
 }
 
 export interface RequestState {

@@ -1,13 +1,15 @@
 /**
  * Admin routes for the cache and degradation templates (Authorization: Bearer <DETOUR_ADMIN_TOKEN>):
  *   PUT|GET|DELETE /admin/templates/:route/:key   a template for an intent or task class (validated on PUT)
- *   DELETE /admin/cache?tenant=…[&intent=…]       purge a tenant's cached answers, or one intent's
+ *   DELETE /admin/cache?tenant=…[&intent=…][&cursor=…]  purge a tenant's cached answers, or one intent's, in
+ *                                                       bounded steps: repeat with the returned cursor until done
  */
 import type { Context } from "hono";
 import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
-import { openIntentCache } from "../cache/intent-cache";
+import { purgePrefixes } from "../cache/intent-cache";
+import { decodeCursor, purgeStep } from "../cache/purge";
 import { KvStore } from "../cache/store";
 import { templateKey } from "../degrade/serve";
 import { validateTemplate } from "../degrade/template";
@@ -60,9 +62,18 @@ export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
   if (!tenant) throw badRequest("Name the tenant whose answers to purge: DELETE /admin/cache?tenant=…[&intent=…].", "tenant");
   // An empty intent must not widen into purging the whole tenant.
   if (rawIntent !== undefined && !intent) throw badRequest("intent is empty; leave it out to purge every answer of the tenant.", "intent");
+  const rawCursor = c.req.query("cursor");
+  const from = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
+  if (rawCursor !== undefined && !from) throw badRequest("cursor is not one this endpoint returned; start again without it.", "cursor");
   const { config } = c.get("loaded");
-  const deps = c.get("deps");
-  const cache = openIntentCache(kvBinding(c), config.cache, deps);
-  const removed = await cache.purge(tenant, intent || undefined);
-  return c.json({ tenant, ...(intent ? { intent } : {}), removed_keys: removed, note: `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s` });
+  const step = await purgeStep(kvBinding(c), await purgePrefixes(tenant, intent || undefined), from, c.get("deps").edgeCache());
+  const next = step.cursor ? `/admin/cache?${new URLSearchParams({ tenant, ...(intent ? { intent } : {}), cursor: step.cursor })}` : undefined;
+  return c.json({
+    tenant,
+    ...(intent ? { intent } : {}),
+    removed_keys: step.removed,
+    done: step.done,
+    ...(next ? { cursor: step.cursor, next: `DELETE ${next}` } : {}),
+    note: `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s`,
+  });
 }

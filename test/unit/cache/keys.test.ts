@@ -1,20 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest } from "../../../src/canonical";
-import {
-  bandKeys,
-  cacheKeys,
-  canonicalText,
-  DEFAULT_NEAR_THRESHOLD,
-  jaccardEstimate,
-  minhash,
-  nearScope,
-  nearText,
-  sha256Hex,
-  shingles,
-  tenantHash,
-  type KeyParts,
-} from "../../../src/cache/keys";
-import fixture from "../../fixtures/paraphrases.json";
+import { bucketKey, cacheKeys, canonicalText, intentPrefix, nearScope, nearText, sha256Hex, tenantHash, type KeyParts } from "../../../src/cache/keys";
 
 const parts: KeyParts = { tenant: "acme", route: "support", model: "openai/gpt-4o-mini" };
 
@@ -52,7 +38,7 @@ describe("cacheKeys", () => {
     const b = await cacheKeys(req("How do I reset my password?"), parts, "faq:password-reset");
     expect(a).toEqual(b);
     const t = await tenantHash("acme");
-    expect(a.intent).toMatch(new RegExp(`^cache:${t}:i:[0-9a-f]{64}$`));
+    expect(a.intent).toMatch(new RegExp(`^cache:${t}:i:[0-9a-f]{16}:[0-9a-f]{16}$`));
     expect(a.exact).toMatch(new RegExp(`^cache:${t}:x:[0-9a-f]{64}$`));
     expect(a.canonical).toMatch(new RegExp(`^cache:${t}:c:[0-9a-f]{64}$`));
   });
@@ -67,7 +53,18 @@ describe("cacheKeys", () => {
     expect(b.exact).not.toBe(a.exact);
     expect(b.canonical).not.toBe(a.canonical);
     expect(b.intent).not.toBe(a.intent);
-    for (const k of Object.values(b)) expect(k).toMatch(/^cache:[0-9a-f]{16}:[ixc]:[0-9a-f]{64}$/);
+    for (const k of Object.values(b)) expect(k).toMatch(/^cache:[0-9a-f]{16}:([xc]:[0-9a-f]{64}|i:[0-9a-f]{16}:[0-9a-f]{16})$/);
+  });
+
+  it("scopes an intent by route, model and answer shape: a json_schema request never shares a plain-text answer", async () => {
+    const base = (await cacheKeys(req("refund policy?"), parts, "faq:refunds")).intent!;
+    const schema: CanonicalRequest["responseFormat"] = { type: "json_schema", name: "a", schema: { type: "object" } };
+    expect((await cacheKeys(req("when do I get my money back"), parts, "faq:refunds")).intent).toBe(base); // wording: same
+    expect((await cacheKeys(req("refund policy?", { responseFormat: schema }), parts, "faq:refunds")).intent).not.toBe(base);
+    expect((await cacheKeys(req("refund policy?"), { ...parts, route: "other" }, "faq:refunds")).intent).not.toBe(base);
+    expect((await cacheKeys(req("refund policy?"), { ...parts, model: "x/y" }, "faq:refunds")).intent).not.toBe(base);
+    // Every shape of one intent shares a prefix, so a purge by intent finds them all.
+    expect(base.startsWith(await intentPrefix("acme", "faq:refunds"))).toBe(true);
   });
 
   it("never puts prompt text or the tenant in a key", async () => {
@@ -120,50 +117,13 @@ describe("cacheKeys", () => {
   });
 });
 
-describe("MinHash", () => {
-  it("shingles short texts into words, bigrams and character grams; long texts into word 3-grams", () => {
-    const short = shingles("How do I reset my password?");
-    expect(short).toEqual(expect.arrayContaining(["w:reset", "w:password", "w:reset password", "c:passw"]));
-    const long = shingles("The quarterly report shows revenue growth across every region, led by strong demand in Asia and Europe");
-    expect(long.every((s) => s.startsWith("w:") && s.split(" ").length === 3)).toBe(true);
-  });
-
-  it("is deterministic and has the requested length", () => {
-    const sh = shingles("track my order 1234");
-    expect(minhash(sh)).toEqual(minhash([...sh].reverse()));
-    expect(minhash(sh)).toHaveLength(64);
-    expect(minhash(sh, 128)).toHaveLength(128);
-    expect(minhash(sh, 128).slice(0, 64)).toEqual(minhash(sh));
-  });
-
-  it.each([
-    [0.0, 0],
-    [0.25, 80],
-    [0.5, 133],
-    [0.75, 171],
-    [1.0, 200],
-  ])("estimates Jaccard %f within ±0.1 (256 hashes)", (expected, shared) => {
-    // Two sets of 200 elements sharing `shared`: Jaccard = shared / (400 − shared).
-    const a = Array.from({ length: 200 }, (_, i) => `e${i}`);
-    const b = Array.from({ length: 200 }, (_, i) => (i < shared ? `e${i}` : `f${i}`));
-    const truth = shared / (400 - shared);
-    expect(Math.abs(truth - expected)).toBeLessThan(0.01);
-    expect(Math.abs(jaccardEstimate(minhash(a, 256), minhash(b, 256)) - truth)).toBeLessThan(0.1);
-  });
-
-  it("treats empty texts as similar to nothing and rejects mismatched signatures", () => {
-    expect(jaccardEstimate(minhash([]), minhash([]))).toBe(0);
-    expect(() => jaccardEstimate(minhash(["a"], 64), minhash(["a"], 32))).toThrow(RangeError);
-  });
-
-  it("makes band keys scoped by tenant and scope", () => {
-    const sig = minhash(shingles("reset my password"));
-    const keys = bandKeys(sig, "t".repeat(16), "s".repeat(16));
-    expect(keys).toHaveLength(16);
-    keys.forEach((k, i) => expect(k).toMatch(new RegExp(`^nd:t{16}:s{16}:${i}:[0-9a-f]{16}$`)));
-    expect(bandKeys(sig, "u".repeat(16), "s".repeat(16))).not.toEqual(keys);
-    expect(bandKeys(sig, "t", "s", 16, 4)).toHaveLength(16);
-    expect(() => bandKeys(sig, "t", "s", 40)).toThrow(RangeError); // 40 bands × 2 rows > 64 values
+describe("bucketKey", () => {
+  it("is nd:<tenant16>:<scope16>:<head16>, the same for one meaning head and different for another", async () => {
+    const k = await bucketKey("t".repeat(16), "s".repeat(16), "cancel · subscription");
+    expect(k).toMatch(/^nd:t{16}:s{16}:[0-9a-f]{16}$/);
+    expect(await bucketKey("t".repeat(16), "s".repeat(16), "cancel · subscription")).toBe(k);
+    expect(await bucketKey("t".repeat(16), "s".repeat(16), "upgrade · subscription")).not.toBe(k);
+    expect(await bucketKey("u".repeat(16), "s".repeat(16), "cancel · subscription")).not.toBe(k);
   });
 });
 
@@ -211,53 +171,5 @@ describe("nearText and nearScope", () => {
   it("ignores sentence-initial capitals, 'I', and all-caps text when finding names", async () => {
     expect(await scope("Reset my password. Now I'm locked out")).toBe(await scope("reset my password now im locked out"));
     expect(await scope("HOW DO I RESET MY PASSWORD")).toBe(await scope("how do i reset my password"));
-  });
-});
-
-describe("near-duplicate matching on the labelled fixture", () => {
-  const pairs = fixture.pairs;
-
-  /** A hit the way the cache finds one: same scope, at least one shared band key, estimate at or over the threshold. */
-  async function judge(a: string, b: string, threshold: number) {
-    const [ra, rb] = [req(a), req(b)];
-    const sa = minhash(shingles(nearText(ra)));
-    const sb = minhash(shingles(nearText(rb)));
-    const ka = new Set(bandKeys(sa, "t", await nearScope(ra, parts)));
-    const candidate = bandKeys(sb, "t", await nearScope(rb, parts)).some((k) => ka.has(k));
-    const similarity = jaccardEstimate(sa, sb);
-    return { hit: candidate && similarity >= threshold, similarity };
-  }
-
-  it("has a balanced labelled set of at least 40 pairs", () => {
-    expect(pairs.length).toBeGreaterThanOrEqual(40);
-    const positives = pairs.filter((p) => p.paraphrase).length;
-    expect(positives / pairs.length).toBeGreaterThan(0.4);
-    expect(positives / pairs.length).toBeLessThan(0.6);
-  });
-
-  it(`reaches precision ≥ 0.9 and recall ≥ 0.6 at threshold ${DEFAULT_NEAR_THRESHOLD}`, async () => {
-    let [tp, fp, fn] = [0, 0, 0];
-    const wrong: string[] = [];
-    for (const p of pairs) {
-      const { hit, similarity } = await judge(p.a, p.b, DEFAULT_NEAR_THRESHOLD);
-      if (hit && p.paraphrase) tp++;
-      else if (hit) fp++, wrong.push(`false hit ${similarity.toFixed(2)}: ${p.a} | ${p.b}`);
-      else if (p.paraphrase) fn++, wrong.push(`missed ${similarity.toFixed(2)}: ${p.a} | ${p.b}`);
-    }
-    const precision = tp + fp === 0 ? 1 : tp / (tp + fp);
-    const recall = tp / (tp + fn);
-    console.log(`near-dup recall=${recall.toFixed(2)} precision=${precision.toFixed(2)} threshold=${DEFAULT_NEAR_THRESHOLD} (tp=${tp} fp=${fp} fn=${fn})`);
-    expect(precision, wrong.join("\n")).toBeGreaterThanOrEqual(0.9);
-    expect(recall, wrong.join("\n")).toBeGreaterThanOrEqual(0.6);
-  });
-
-  it("does not let a long shared system prompt make different questions near", async () => {
-    const system = "You are the support assistant for Acme Cloud. Answer questions about billing, accounts, storage, " +
-      "networking and security. Be concise, friendly and accurate, cite the relevant help-centre article when you " +
-      "can, never invent features, and escalate anything about legal matters or outages to a human agent.";
-    const r = (q: string) => req("", { messages: [{ role: "system", content: system }, { role: "user", content: q }] });
-    const sim = (a: string, b: string) => jaccardEstimate(minhash(shingles(nearText(r(a)))), minhash(shingles(nearText(r(b)))));
-    expect(sim("How do I cancel my order?", "How do I track my order?")).toBeLessThan(DEFAULT_NEAR_THRESHOLD);
-    expect(sim("How do I reset my password?", "how can i reset my password")).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { CanonicalRequest } from "../../../src/canonical";
-import { DEFAULT_NEAR_THRESHOLD } from "../../../src/cache/keys";
+import { DEFAULT_MEANING_THRESHOLD } from "../../../src/intent/match";
 import { CacheConfig, cacheDecision, parseCacheControl, type RouteCache } from "../../../src/cache/policy";
 
 type TaskClass = Parameters<typeof cacheDecision>[0]["taskClass"];
@@ -43,13 +43,15 @@ describe("CacheConfig defaults (README configuration table)", () => {
       intentTtlSeconds: 86_400,
       staleGraceSeconds: 86_400,
       near: true,
-      nearThreshold: 0.55,
-      qaThreshold: 0.25,
+      nearThreshold: 1,
+      qaThreshold: 1,
+      matching: { synonyms: {}, stopWords: [], actions: [], byTenant: {} },
+      tenantWritesPerMinute: 120,
       allowTemperature: false,
       edgeTtlSeconds: 60,
       kvTimeoutMs: 300,
     });
-    expect(DEFAULT_NEAR_THRESHOLD).toBe(0.55);
+    expect(DEFAULT_MEANING_THRESHOLD).toBe(1);
   });
 
   it.each<[string, unknown]>([

@@ -1,0 +1,72 @@
+/** Meaning-bearing keys and the matcher's vetoes (issue 17), with floors on the labelled pairs (the eval's slice). */
+import { describe, expect, it } from "vitest";
+import { compareMeanings, DEFAULT_MEANING_THRESHOLD } from "../../../src/intent/match";
+import { buildLexicon, meaningHead, meaningOf } from "../../../src/intent/meaning";
+import own from "../../fixtures/degrade-eval/match-pairs.json";
+import older from "../../fixtures/paraphrases.json";
+
+const same = (a: string, b: string, lex = buildLexicon()) => compareMeanings(meaningOf(a, lex), meaningOf(b, lex)).match;
+
+describe("meaningOf", () => {
+  it.each([
+    ["How do I cancel my subscription?", "cancel · subscription"],
+    ["I want to end my membership", "cancel · subscription"],
+    ["How can I get my money back?", "refund · -"],
+    ["Where is my order?", "track · order"],
+  ])("reads %s", (q, head) => {
+    expect(meaningHead(meaningOf(q))).toBe(head);
+  });
+
+  it("marks direction when two things are in play, so swapped conversions never meet", () => {
+    expect(meaningOf("Convert 100 US dollars to euros").objects).toContain("to:euro");
+    expect(same("Convert 100 US dollars to euros", "Convert 100 euros to US dollars")).toBe(false);
+  });
+});
+
+describe("compareMeanings vetoes", () => {
+  it.each([
+    ["action", "How do I cancel my subscription?", "How do I upgrade my subscription?"],
+    ["object", "How do I cancel my subscription?", "How do I cancel my order?"],
+    ["negation", "How do I log in to my account?", "I can't log in to my account"],
+  ])("a differing %s vetoes whatever the similarity", (veto, a, b) => {
+    const v = compareMeanings(meaningOf(a), meaningOf(b), 0.3);
+    expect(v).toMatchObject({ match: false, veto });
+  });
+
+  it("a qualifier that differs ('how long' vs 'how much') is material at the default bar", () => {
+    expect(same("How long does shipping take?", "How much does shipping cost?")).toBe(false);
+  });
+
+  it("tenant tables extend the English ones", () => {
+    expect(same("How do I nix my subscription?", "How do I cancel my subscription?")).toBe(false);
+    const lex = buildLexicon({ synonyms: { nix: "cancel" } });
+    expect(same("How do I nix my subscription?", "How do I cancel my subscription?", lex)).toBe(true);
+  });
+});
+
+describe("floors on the labelled pairs (npm run eval:degrade has the full report)", () => {
+  function score(pairs: { a: string; b: string; kind?: string; paraphrase?: boolean }[]) {
+    let [tp, pos, fp] = [0, 0, 0];
+    const wrong: string[] = [];
+    for (const p of pairs) {
+      const para = p.kind ? p.kind === "paraphrase" : p.paraphrase!;
+      const m = compareMeanings(meaningOf(p.a), meaningOf(p.b), DEFAULT_MEANING_THRESHOLD).match;
+      if (para) pos++, m && tp++;
+      else if (m) fp++, wrong.push(`${p.a} | ${p.b}`);
+    }
+    return { recall: tp / pos, fp, wrong };
+  }
+
+  it("project set: paraphrase recall ≥ 80 % with zero near-miss pairs matched", () => {
+    expect(own.pairs.length).toBeGreaterThanOrEqual(120);
+    const s = score(own.pairs);
+    expect(s.fp, s.wrong.join("\n")).toBe(0);
+    expect(s.recall).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it("older held-out set: recall ≥ 65 % with zero non-paraphrases matched", () => {
+    const s = score(older.pairs);
+    expect(s.fp, s.wrong.join("\n")).toBe(0);
+    expect(s.recall).toBeGreaterThanOrEqual(0.65);
+  });
+});
