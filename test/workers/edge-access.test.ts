@@ -10,7 +10,7 @@ import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
 /** A request as the deployed worker would see it, at any URL (the harness always uses https://detour.test). */
 async function at(h: ReturnType<typeof harness>, url: string, init: RequestInit = {}) {
   const ctx = createExecutionContext();
-  const res = await h.clock.run(h.app.fetch(new Request(url, init), h.env, ctx));
+  const res = await h.clock.run(Promise.resolve(h.app.fetch(new Request(url, init), h.env, ctx)));
   const text = await res.text();
   await waitOnExecutionContext(ctx);
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
