@@ -7,6 +7,8 @@ import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
 import { adminAuth, auth, operatorAuth } from "./middleware/auth";
 import { requestContext } from "./middleware/context";
+import { cors } from "./middleware/cors";
+import { simulatedGuard } from "./middleware/simulated-guard";
 import { onError } from "./middleware/errors";
 import { log } from "./observability/log";
 import { isolateView } from "./breakers/view";
@@ -21,7 +23,7 @@ import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
-import { listModels } from "./routes/models";
+import { getModel, listModels } from "./routes/models";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory, dashboardPage, dashboardScript, dashboardStyle } from "./routes/dashboard";
@@ -60,6 +62,9 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   const app = new Hono<AppEnv>();
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.use("*", requestContext(deps));
+  // CORS before auth: browsers send preflights without credentials.
+  app.use("*", cors());
+  app.use("/v1/*", simulatedGuard());
   app.use("/v1/*", auth());
   app.post("/v1/chat/completions", chatCompletions);
   app.get("/status", operatorAuth(), status);
@@ -82,6 +87,8 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.delete("/admin/faults", adminAuth(), clearFaults);
   app.get("/v1/models", listModels);
   app.get("/v1/status", v1Status);
+  // `{.+}`: provider/model ids contain a slash, which curl users send unencoded.
+  app.get("/v1/models/:id{.+}", getModel);
   app.notFound((c) =>
     c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
   );

@@ -143,6 +143,34 @@ export const RouteConfig = z
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;
 
+/**
+ * CORS for browser apps (README "CORS"). Off unless present. A browser app holds its gateway key in the page, so give
+ * it a per-tenant key with tight limits (`tenants.byTenant`), never a key shared with servers.
+ */
+export const CorsConfig = z
+  .object({
+    /** Exact origins allowed to call (`https://app.example`), or `["*"]` for any origin. */
+    origins: z
+      .array(
+        z.string().refine((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o), {
+          message: "an origin is scheme://host[:port] with no path or trailing slash (https://app.example), or \"*\"",
+        }),
+      )
+      .min(1, "list at least one origin, or remove `cors` to turn CORS off"),
+    /** Request headers a browser may send; absent: whatever the preflight asks for (the SDKs send x-stainless-*). */
+    allowHeaders: z.array(z.string().regex(/^[A-Za-z0-9-]+$/, "a header name")).optional(),
+    /** How long a browser may cache a preflight answer. */
+    maxAgeSeconds: z.number().int().min(0).max(86_400).default(600),
+    /** Send `Access-Control-Allow-Credentials: true` (cookies); not allowed with the `*` origin. */
+    credentials: z.boolean().default(false),
+  })
+  .strict()
+  .refine((c) => !(c.credentials && c.origins.includes("*")), {
+    path: ["credentials"],
+    message: "credentials cannot be used with the \"*\" origin: list the exact origins",
+  });
+export type CorsConfig = z.infer<typeof CorsConfig>;
+
 export const DetourConfig = z
   .object({
     providers: z.array(ProviderConfig).min(1),
@@ -172,6 +200,13 @@ export const DetourConfig = z
       .default({ maxBodyBytes: 1_000_000, maxMessages: 1000, maxJsonDepth: 64 }),
     /** Serve real providers without DETOUR_API_KEYS. Off by default: an open gateway spends your vendor credit. */
     allowAnonymous: z.boolean().default(false),
+    /**
+     * Let simulated providers answer requests that do not come from loopback or local dev (a public demo). Off by
+     * default, so a deployed worker with an empty DETOUR_CONFIG refuses instead of serving made-up answers.
+     */
+    allowSimulated: z.boolean().default(false),
+    /** CORS for browser apps; off when absent (README "CORS"). */
+    cors: CorsConfig.optional(),
     /** SLA routing: tiers, task-class strategies, hedging (docs/routing.md). */
     routing: RoutingPolicy.prefault({}),
     /** Retries per provider stay under this share of its requests (isolate-wide). */

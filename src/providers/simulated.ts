@@ -10,6 +10,9 @@
 import { ChatCompletionBody } from "../api/openai-request";
 import { SimulatedProfile, type ProviderConfig } from "../config/schema";
 import { openaiChunks, openaiCompletion, openaiErrorBody, openaiUsage, type OpenAIStreamEvent } from "../wire";
+import { describeToolResult, relatedTool, schemaInPrompt } from "./simulated-intent";
+import { echo, hash, keywords, list, tokens } from "./simulated-text";
+import { plausibleValue, sourceFor } from "./simulated-values";
 
 type Sleep = (ms: number, signal: AbortSignal) => Promise<void>;
 
@@ -42,21 +45,6 @@ interface Answer {
 
 // ---- Small deterministic helpers ----
 
-/** FNV-1a: a stable 32-bit hash, so ids and styles never depend on randomness. */
-function hash(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-/** The "~4 characters per token" rule of thumb; at least 1 so usage is never zero for a non-empty turn. */
-function tokens(chars: number): number {
-  return Math.max(1, Math.ceil(chars / 4));
-}
-
 function textOf(content: WireMessage["content"]): string {
   if (content == null) return "";
   if (typeof content === "string") return content;
@@ -71,43 +59,6 @@ function callChars(m: WireMessage): number {
   return JSON.stringify(m.tool_calls.map((c) => ({ id: c.id, function: c.function }))).length;
 }
 
-const STOPWORDS = new Set(
-  (
-    "a an and are as at be can do does for from have how i in is it me my of on or so the to was we what when where " +
-    "which who why will with you your about after also been before being could give into just like make more most " +
-    "need please should some tell than that then there their them they this very want were would write explain"
-  ).split(" "),
-);
-
-/** Distinct content words of the prompt, in order: what the reply talks about. */
-function keywords(prompt: string): string[] {
-  const words = prompt.match(/[\p{L}\p{N}][\p{L}\p{N}_-]*/gu) ?? [];
-  const seen = new Set<string>();
-  const pick = (w: string) => {
-    const k = w.toLowerCase();
-    if (seen.has(k)) return false;
-    seen.add(k);
-    return true;
-  };
-  const content = (w: string) => !STOPWORDS.has(w.toLowerCase());
-  let out = words.filter((w) => w.length >= 4 && content(w) && pick(w));
-  if (out.length === 0) out = words.filter((w) => content(w) && pick(w));
-  if (out.length === 0) out = words.filter(pick);
-  return out.length > 0 ? out.slice(0, 6) : ["that"];
-}
-
-/** The first words of a text, whitespace-normalised, for quoting back. */
-function echo(text: string, n = 10): string {
-  const words = text.trim().split(/\s+/).filter(Boolean);
-  if (words.length === 0) return "your request";
-  return words.slice(0, n).join(" ") + (words.length > n ? "…" : "");
-}
-
-function list(ks: string[]): string {
-  const xs = ks.slice(0, 3);
-  return xs.length <= 1 ? (xs[0] ?? "") : `${xs.slice(0, -1).join(", ")} and ${xs[xs.length - 1]}`;
-}
-
 /**
  * Each voice keeps one style, so simulated providers read differently even beyond their label. The style is picked by
  * a salted hash of the voice; the salt ("voice-c") was chosen so the default swift/ember/sage get three distinct styles.
@@ -119,50 +70,6 @@ const STYLES: ((quote: string, k: string[]) => string)[] = [
     `Considering "${q}" carefully: the heart of it is ${k[0]}` +
     (k.length > 1 ? `, with ${list(k.slice(1))} shaping the details. A fuller answer would take each in turn.` : "."),
 ];
-
-/** A JSON value satisfying `schema` (type, enum, const, required properties, minItems); strings come from `str()`. */
-function valueFor(schema: unknown, str: () => string, depth = 0): unknown {
-  if (schema === null || typeof schema !== "object" || depth > 8) return str();
-  const s = schema as Record<string, unknown>;
-  if (s.const !== undefined) return s.const;
-  if (Array.isArray(s.enum) && s.enum.length > 0) return s.enum[0];
-  for (const key of ["anyOf", "oneOf", "allOf"] as const) {
-    const alts = s[key];
-    if (Array.isArray(alts) && alts.length > 0) return valueFor(alts[0], str, depth + 1);
-  }
-  const type = Array.isArray(s.type) ? (s.type.find((t) => t !== "null") ?? "null") : s.type;
-  switch (type) {
-    case "string":
-      return str();
-    case "number":
-    case "integer": {
-      const min = typeof s.minimum === "number" ? s.minimum : -Infinity;
-      const max = typeof s.maximum === "number" ? s.maximum : Infinity;
-      const n = Math.min(Math.max(1, min), max);
-      return type === "integer" ? Math.ceil(n) : n;
-    }
-    case "boolean":
-      return true;
-    case "null":
-      return null;
-    case "array": {
-      const n = typeof s.minItems === "number" ? s.minItems : 0;
-      return Array.from({ length: n }, () => valueFor(s.items, str, depth + 1));
-    }
-    default: {
-      if (type !== "object" && s.properties === undefined) return str();
-      const props = (s.properties ?? {}) as Record<string, unknown>;
-      // Required properties are what a schema demands; with no `required` list, filling every property is still valid.
-      const names = Array.isArray(s.required) ? s.required.filter((r): r is string => typeof r === "string") : Object.keys(props);
-      return Object.fromEntries(names.map((name) => [name, valueFor(props[name] ?? {}, str, depth + 1)]));
-    }
-  }
-}
-
-function cycle(words: string[]): () => string {
-  let i = 0;
-  return () => words[i++ % words.length]!;
-}
 
 /** Cut text to at most `maxTokens` (by the chars/4 rule) on a word boundary; a single long word is cut mid-word. */
 function truncate(text: string, maxTokens: number): string {
@@ -183,14 +90,10 @@ function decideTool(body: WireBody, last: WireMessage, prompt: string): WireTool
   const choice = body.tool_choice ?? "auto";
   if (tools.length === 0 || choice === "none") return undefined;
   if (typeof choice === "object") return tools.find((t) => t.function.name === choice.function.name);
-  const lower = prompt.toLowerCase();
-  const mentioned = tools.find((t) => {
-    const name = t.function.name.toLowerCase();
-    return lower.includes(name) || lower.includes(name.replace(/[_-]+/g, " "));
-  });
   // Only a fresh user turn triggers an "auto" call; after a tool result the model answers, so agent loops end.
-  if (choice === "auto") return last.role === "user" ? mentioned : undefined;
-  return mentioned ?? tools[0];
+  if (choice === "auto" && last.role !== "user") return undefined;
+  const related = relatedTool(tools.map((t) => ({ name: t.function.name, description: t.function.description, tool: t })), prompt)?.tool;
+  return choice === "auto" ? related : (related ?? tools[0]);
 }
 
 function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer {
@@ -206,7 +109,7 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
 
   const tool = decideTool(body, last, prompt);
   if (tool) {
-    const args = JSON.stringify(valueFor(tool.function.parameters ?? { type: "object" }, cycle(words)));
+    const args = JSON.stringify(plausibleValue(tool.function.parameters ?? { type: "object" }, sourceFor(prompt)));
     const id = `call_${hash(`${provider.id}/${body.model}/${tool.function.name}/${args}/${prompt}`).toString(36)}`;
     return {
       content: null,
@@ -219,9 +122,16 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
   const label = `[${voice} ${body.model}]`;
   let reply: string;
   if (last.role === "tool") {
-    // Answer from the tool result, naming the tool the assistant called.
-    const call = msgs.flatMap(toolCallsOf).find((c) => c.id === last.tool_call_id);
-    reply = `${label} The ${call?.function.name ?? "tool"} result says "${echo(textOf(last.content), 12)}", which answers "${echo(prompt)}".`;
+    // Answer from the tool results (every one since the assistant's calls), naming the tool each came from.
+    const calls = msgs.flatMap(toolCallsOf);
+    const results: string[] = [];
+    for (let i = msgs.length - 1; i >= 0 && msgs[i]!.role === "tool"; i--) {
+      const m = msgs[i] as Extract<WireMessage, { role: "tool" }>;
+      const name = calls.find((c) => c.id === m.tool_call_id)?.function.name ?? "the tool";
+      results.unshift(`according to ${name}: ${describeToolResult(textOf(m.content))}`);
+    }
+    const joined = results.join("; ");
+    reply = `${label} ${joined[0]!.toUpperCase()}${joined.slice(1)}. That answers "${echo(prompt)}".`;
   } else {
     reply = `${label} ${STYLES[hash(`voice-c${voice}`) % STYLES.length]!(echo(prompt), words)}`;
   }
@@ -230,13 +140,14 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
 
   const rf = body.response_format;
   let content = reply;
-  if (rf?.type === "json_object") content = JSON.stringify({ answer: reply });
-  if (rf?.type === "json_schema") {
-    // The first string slot gets the whole reply (so the answer still shows who served it), later ones prompt words.
-    let first = true;
-    const strings = cycle(words);
-    content = JSON.stringify(valueFor(rf.json_schema.schema ?? { type: "object" }, () => (first ? ((first = false), reply) : strings())));
+  // The first string slot with no better value gets the whole reply (so the answer still shows who served it).
+  if (rf?.type === "json_object") {
+    // json_object carries no schema: follow one the caller wrote into its system prompt or message, else {answer}.
+    const texts = [...msgs.filter((m) => m.role === "system" || m.role === "developer"), ...(lastUser ? [lastUser] : [])].map((m) => textOf(m.content));
+    const schema = schemaInPrompt(texts);
+    content = JSON.stringify(schema ? plausibleValue(schema, sourceFor(prompt, reply)) : { answer: reply });
   }
+  if (rf?.type === "json_schema") content = JSON.stringify(plausibleValue(rf.json_schema.schema ?? { type: "object" }, sourceFor(prompt, reply)));
 
   let finishReason: Answer["finishReason"] = "stop";
   const stops = body.stop == null ? [] : typeof body.stop === "string" ? [body.stop] : body.stop;

@@ -235,7 +235,8 @@ describe("simulated tools", () => {
     expect(required.toolCalls[0]?.name).toBe("get_weather");
     const named = await provider.complete(req({ tools: [weatherTool, other], toolChoice: { name: "lookup" } }), t, ctxFor(t).ctx);
     expect(named.toolCalls[0]?.name).toBe("lookup");
-    expect(JSON.parse(named.toolCalls[0]!.arguments)).toEqual({ q: "rainbows" });
+    // A query-like parameter gets the question itself.
+    expect(JSON.parse(named.toolCalls[0]!.arguments)).toEqual({ q: "Explain how rainbows form after summer storms" });
   });
 
   it("answers from the tool result instead of calling again", async () => {
@@ -253,7 +254,7 @@ describe("simulated tools", () => {
       ctxFor(t).ctx,
     );
     expect(res.toolCalls).toEqual([]);
-    expect(res.content).toMatch(/get_weather result says "Sunny, 24C"/);
+    expect(res.content).toBe('[swift swift-mini] According to get_weather: Sunny, 24C. That answers "Use get_weather for Paris".');
   });
 });
 
@@ -293,6 +294,100 @@ describe("simulated JSON modes", () => {
       mood: "happy",
       meta: { source: expect.any(String) },
     });
+  });
+});
+
+describe("simulated model behaviour for demos", () => {
+  const forecast = {
+    name: "get_forecast",
+    description: "Weather forecast for a city, in metric or imperial units",
+    parameters: {
+      type: "object",
+      properties: {
+        location: { type: "string", description: "City name" },
+        days: { type: "integer", minimum: 1, maximum: 7 },
+        units: { type: "string", enum: ["metric", "imperial"] },
+        when: { type: "string", format: "date" },
+      },
+      required: ["location", "days", "units", "when"],
+      additionalProperties: false,
+    },
+  };
+  const search = { name: "searchDocs", description: "Search the product documentation", parameters: { type: "object", properties: { query: { type: "string" } }, required: ["query"] } };
+
+  it("calls the tool a natural prompt is about, by its name's words or its description, with plausible arguments", async () => {
+    const t = sim();
+    const weather = await provider.complete(req({ messages: [{ role: "user", content: "What's the forecast in Lisbon for the next 3 days?" }], tools: [search, forecast] }), t, ctxFor(t).ctx);
+    expect(weather.toolCalls.map((c) => c.name)).toEqual(["get_forecast"]);
+    expect(JSON.parse(weather.toolCalls[0]!.arguments)).toEqual({ location: "Lisbon", days: 3, units: "metric", when: "2026-01-15" });
+
+    const byDescription = await provider.complete(req({ messages: [{ role: "user", content: "Will I need an umbrella? Check the weather in Oslo" }], tools: [search, forecast] }), t, ctxFor(t).ctx);
+    expect(byDescription.toolCalls[0]?.name).toBe("get_forecast");
+    expect(JSON.parse(byDescription.toolCalls[0]!.arguments).location).toBe("Oslo");
+
+    const docs = await provider.complete(req({ messages: [{ role: "user", content: "How do I rotate keys? search the docs" }], tools: [forecast, search] }), t, ctxFor(t).ctx);
+    expect(docs.toolCalls[0]?.name).toBe("searchDocs");
+    expect(JSON.parse(docs.toolCalls[0]!.arguments)).toEqual({ query: "How do I rotate keys? search the docs" });
+  });
+
+  it("keeps numbers within the schema's bounds and answers unrelated prompts in prose", async () => {
+    const t = sim();
+    const far = await provider.complete(req({ messages: [{ role: "user", content: "weather forecast for Rome in 30 days" }], tools: [forecast] }), t, ctxFor(t).ctx);
+    expect(JSON.parse(far.toolCalls[0]!.arguments).days).toBe(7);
+    const story = await provider.complete(req({ messages: [{ role: "user", content: "Tell me a story about dragons" }], tools: [forecast, search] }), t, ctxFor(t).ctx);
+    expect(story.toolCalls).toEqual([]);
+    expect(story.content).toMatch(/dragons/);
+  });
+
+  it("puts JSON tool results into words", async () => {
+    const t = sim();
+    const res = await provider.complete(
+      req({
+        messages: [
+          { role: "user", content: "What's the forecast in Lisbon?" },
+          { role: "assistant", content: null, toolCalls: [{ id: "call_1", name: "get_forecast", arguments: '{"location":"Lisbon"}' }] },
+          { role: "tool", toolCallId: "call_1", content: '{"temperature_c":21,"conditions":"sunny","wind":{"kph":12}}' },
+        ],
+        tools: [forecast],
+      }),
+      t,
+      ctxFor(t).ctx,
+    );
+    expect(res.toolCalls).toEqual([]);
+    expect(res.content).toBe('[swift swift-mini] According to get_forecast: temperature c 21, conditions sunny. That answers "What\'s the forecast in Lisbon?".');
+  });
+
+  it("json_object follows a JSON schema in the system prompt, or an example object", async () => {
+    const t = sim();
+    const schema = {
+      type: "object",
+      properties: { city: { type: "string" }, population: { type: "integer", minimum: 0 }, landmarks: { type: "array", items: { type: "string" } }, capital: { type: "boolean" } },
+      required: ["city", "population", "landmarks", "capital"],
+      additionalProperties: false,
+    };
+    const withSchema = await provider.complete(
+      req({
+        messages: [
+          { role: "system", content: `Answer in JSON matching this schema:\n${JSON.stringify(schema)}` },
+          { role: "user", content: "Describe Porto" },
+        ],
+        responseFormat: { type: "json_object" },
+      }),
+      t,
+      ctxFor(t).ctx,
+    );
+    const v = JSON.parse(withSchema.content!);
+    expect(v).toEqual({ city: "Porto", population: 1, landmarks: [expect.stringMatching(/^\[swift swift-mini\] /)], capital: true });
+
+    const withExample = await provider.complete(
+      req({ messages: [{ role: "user", content: 'Rate this review, reply like {"sentiment": "positive", "score": 0.5}' }], responseFormat: { type: "json_object" } }),
+      t,
+      ctxFor(t).ctx,
+    );
+    const e = JSON.parse(withExample.content!);
+    expect(Object.keys(e)).toEqual(["sentiment", "score"]);
+    expect(typeof e.sentiment).toBe("string");
+    expect(typeof e.score).toBe("number");
   });
 });
 

@@ -1,0 +1,110 @@
+/**
+ * Conformance: the Vercel AI SDK's chat models — `@ai-sdk/openai` `.chat()` and `@ai-sdk/openai-compatible` — against
+ * the worker in workerd (only their `fetch` calls the worker in-process).
+ */
+import { createOpenAI } from "@ai-sdk/openai";
+import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
+import { generateObject, generateText, stepCountIs, streamText, tool } from "ai";
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { harness, PREMIUM } from "../support/harness";
+import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
+
+type H = ReturnType<typeof harness>;
+const inProcess = (h: H) => async (url: RequestInfo | URL, init?: RequestInit) =>
+  h.app.fetch(new Request(url, init), h.env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
+const compatible = (h: H) => createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcess(h) }).chatModel("auto");
+const openaiChat = (h: H) => createOpenAI({ baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcess(h) }).chat("auto");
+const simulated = () => harness({ config: INSTANT_SIMULATED_CONFIG });
+
+for (const [name, model] of [
+  ["@ai-sdk/openai-compatible", compatible],
+  ["@ai-sdk/openai .chat()", openaiChat],
+] as const) {
+  describe(`AI SDK ${name}`, () => {
+    it("generateText and streamText", async () => {
+      const h = simulated();
+      const g = await h.clock.run(generateText({ model: model(h), prompt: "What is a circuit breaker?", maxRetries: 0 }));
+      expect(g.text).toMatch(/^\[swift swift-mini\] .*circuit/);
+      const s = await h.clock.run(
+        (async () => {
+          const r = streamText({ model: model(h), prompt: "Tell me a story", maxRetries: 0 });
+          let t = "";
+          for await (const d of r.textStream) t += d;
+          return t;
+        })(),
+      );
+      expect(s).toMatch(/^\[swift swift-mini\] .*story/);
+    });
+
+    it("tool(): the simulated model calls it for a natural prompt, then answers from its result", async () => {
+      const h = simulated();
+      const calls: unknown[] = [];
+      const r = await h.clock.run(
+        generateText({
+          model: model(h),
+          prompt: "what's the weather in Paris?",
+          maxRetries: 0,
+          stopWhen: stepCountIs(3),
+          tools: {
+            get_weather: tool({
+              description: "Current weather for a city",
+              inputSchema: z.object({ city: z.string() }),
+              execute: async (input) => {
+                calls.push(input);
+                return { city: input.city, temperature_c: 18, conditions: "sunny" };
+              },
+            }),
+          },
+        }),
+      );
+      expect(calls).toEqual([{ city: "Paris" }]);
+      expect(r.text).toMatch(/According to get_weather: city Paris, temperature c 18, conditions sunny/);
+    });
+
+    it("generateObject follows the caller's schema", async () => {
+      const h = simulated();
+      const schema = z.object({ city: z.string(), population: z.number().int(), landmarks: z.array(z.string()) });
+      const r = await h.clock.run(
+        generateObject({
+          model: model(h),
+          schema,
+          maxRetries: 0,
+          // json_object carries no schema (openai-compatible's default): the caller's schema goes in the system prompt.
+          system: `Answer with JSON matching this JSON schema: ${JSON.stringify(z.toJSONSchema(schema))}`,
+          prompt: "Describe Porto",
+        }),
+      );
+      expect(schema.parse(r.object)).toEqual(r.object);
+      expect(r.object.city).toBe("Porto");
+    });
+
+    it("failover, a mid-stream error and a degraded answer", async () => {
+      const down = harness();
+      down.vendors.always("openai.test", { status: 503 });
+      down.vendors.script("anthropic.test", { text: "from beta" });
+      const f = await down.clock.run(generateText({ model: model(down), prompt: "hi", maxRetries: 0 }));
+      expect(f.text).toBe("from beta");
+      expect(f.response.headers?.["x-detour-mode"]).toBe("failover");
+
+      const cut = harness();
+      cut.vendors.script("openai.test", { text: "aaaa bbbb cccc dddd", chunks: 4, cutAfterEvents: 3 });
+      const errors: unknown[] = [];
+      await cut.clock.run(
+        (async () => {
+          const r = streamText({ model: model(cut), prompt: "hello", maxRetries: 0, onError: ({ error }) => void errors.push(error) });
+          for await (const _ of r.fullStream) void _;
+        })(),
+      );
+      expect(String((errors[0] as Error)?.message ?? errors[0])).toMatch(/stream_cut|incomplete/);
+
+      const all = harness({ config: { ...VENDOR_CONFIG, degrade: { rules: { labels: [{ name: "billing", keywords: ["invoice", "refund"] }] } } } });
+      for (const host of ["openai.test", "anthropic.test", "gemini.test"]) all.vendors.always(host, { status: 503 });
+      const d = await all.clock.run(
+        generateText({ model: model(all), prompt: "please refund the invoice", headers: { "x-detour-task": "classification" }, maxRetries: 0 }),
+      );
+      expect(d.text).toBe("billing");
+      expect(d.response.headers?.["x-detour-mode"]).toBe("degraded");
+    });
+  });
+}
