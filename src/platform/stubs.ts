@@ -6,6 +6,7 @@
 import { ApiError } from "../api/errors";
 import type { HealthStub } from "../breakers/view";
 import type { ChaosStub } from "../chaos/view";
+import type { ReadinessStub } from "../readiness/types";
 import type { LimiterStub } from "../routing/route-request";
 
 /** The ProviderHealth object for one breaker key (a provider, or provider@region); a 503 when breakers are unbound. */
@@ -26,4 +27,10 @@ export function chaosStub(env: Partial<Pick<Env, "CHAOS">>): ChaosStub {
   const ns = env.CHAOS;
   if (!ns) throw new ApiError(503, "api_error", "chaos_unbound", "No CHAOS Durable Object binding: chaos drills are off.");
   return ns.get(ns.idFromName("global"));
+}
+
+/** The ProviderHealth object that keeps a shadow target's readiness (key from src/readiness/store.ts `readinessKey`). */
+export function readinessStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, key: string): ReadinessStub | undefined {
+  const ns = env.PROVIDER_HEALTH;
+  return ns ? ns.get(ns.idFromName(key)) : undefined;
 }
