@@ -33,6 +33,7 @@ import {
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f2, median, summary } from "./lib/stats.mjs";
 import { benchValidation } from "./lib/validation-bench.mjs";
+import { benchShadow } from "./lib/shadow-bench.mjs";
 
 const MOCK_KEY = "sk-bench";
 /** The mock's fixed reply, streamed word by word; every target must answer exactly this. */
@@ -469,6 +470,11 @@ async function main() {
       `typical strict json_schema **${f2(validation.jsonSchema.p50)} µs** p50 (${f2(validation.jsonSchema.p99)} µs p99), ` +
       `tool call ${f2(validation.toolCall.p50)} µs p50 (${f2(validation.toolCall.p99)} µs p99).`,
   );
+  const shadow = await benchShadow();
+  lines.push(
+    `**Shadow traffic** (caller-path part per mirrored request, sampleRate 1, two targets; Node): ` +
+      `**${f2(shadow.p50)} µs** p50 (${f2(shadow.p99)} µs p99; target < 200 µs: ${shadow.p50 < 200 ? "met" : "MISSED"}).`,
+  );
   const md = lines.join("\n");
   console.log(md);
 
@@ -487,6 +493,7 @@ async function main() {
     results: rows,
     headline,
     validationUs: validation,
+    shadowUs: shadow,
     targetsToBeat: TARGETS_TO_BEAT,
     meets,
     durationS: (Date.now() - started) / 1000,
