@@ -248,14 +248,14 @@ export const DetourConfig = z
       if (ids.has(p.id)) ctx.addIssue({ code: "custom", path: ["providers", i, "id"], message: `duplicate provider ${p.id}` });
       ids.add(p.id);
     });
+    const knownShadow = (t: string, path: (string | number)[]) => {
+      const [pid = "", ...rest] = t.split("/");
+      const p = c.providers.find((x) => x.id === pid);
+      if (!p || !p.models.some((m) => m.id === rest.join("/"))) ctx.addIssue({ code: "custom", path, message: `unknown shadow target '${t}' (name a configured provider/model)` });
+    };
+    (c.shadow?.targets ?? []).forEach((t, i) => knownShadow(t, ["shadow", "targets", i]));
     for (const [name, route] of Object.entries(c.routes)) {
-      (route.shadow?.targets ?? []).forEach((t, i) => {
-        const [pid = "", ...rest] = t.split("/");
-        const p = c.providers.find((x) => x.id === pid);
-        if (!p || !p.models.some((m) => m.id === rest.join("/"))) {
-          ctx.addIssue({ code: "custom", path: ["routes", name, "shadow", "targets", i], message: `unknown shadow target '${t}' (name a configured provider/model)` });
-        }
-      });
+      (route.shadow?.targets ?? []).forEach((t, i) => knownShadow(t, ["routes", name, "shadow", "targets", i]));
       route.targets.forEach((t, i) => {
         const slash = t.indexOf("/");
         const pid = t.slice(0, slash);
