@@ -471,6 +471,7 @@ async function main() {
       `tool call ${f2(validation.toolCall.p50)} µs p50 (${f2(validation.toolCall.p99)} µs p99).`,
   );
   const shadow = await benchShadow();
+  lines.push("");
   lines.push(
     `**Shadow traffic** (caller-path part per mirrored request, sampleRate 1, two targets; Node): ` +
       `**${f2(shadow.p50)} µs** p50 (${f2(shadow.p99)} µs p99; target < 200 µs: ${shadow.p50 < 200 ? "met" : "MISSED"}).`,
