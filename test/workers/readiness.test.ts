@@ -60,6 +60,17 @@ describe("shadow traffic", () => {
     expect({ ...b.json, id: "", created: 0 }).toEqual({ ...a.json, id: "", created: 0 });
   });
 
+  it("a streamed answer is mirrored (as one JSON call) once the stream has ended", async () => {
+    const h = setup();
+    const r = await h.chat({ ...ask(1), stream: true });
+    expect(r.status).toBe(200);
+    expect(r.events.at(-1)).toBe("[DONE]");
+    const beta = h.vendors.callsTo("anthropic.test");
+    expect(beta).toHaveLength(1);
+    expect(beta[0]!.body.stream).toBeFalsy();
+    expect((await readiness(h)).auto[BETA]).toMatchObject({ comparisons: 1, equivalenceRate: 1 });
+  });
+
   it("a backup that refuses or answers other labels gets a low equivalence", async () => {
     const h = setup();
     h.vendors.always("anthropic.test", { text: "I'm sorry, but I can't help with that.", finishReason: "content_filter" });
