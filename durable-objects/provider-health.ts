@@ -23,6 +23,8 @@ import { admit, initialBreaker, nextWakeAt, operate, probeAnswered, record, tick
 import { freshEvidence, initialHealth, LATENCY_BOUNDS_MS, recordHealth, rotate, slotFor, summarize, type HealthState } from "../src/resilience/health";
 import { nextProbeAt, probeDue, probeRequest } from "../src/resilience/probe";
 import { excludable, healthScore } from "../src/resilience/score";
+import type { ReadinessBook, ShadowSample } from "../src/readiness/score";
+import { applyShadow, readinessOf } from "../src/readiness/store";
 
 interface Stored {
   breaker: BreakerState;
@@ -39,6 +41,8 @@ interface Stored {
   /** When the last active probe started (callers' clock), and how it went. */
   lastProbeAt?: number | null;
   lastProbe?: ProbeResult | null;
+  /** Shadow comparisons of this provider's models as candidate fallbacks (src/readiness/store.ts). */
+  readiness?: ReadinessBook;
 }
 
 const emptyCounters = (): ProviderCounters => ({
@@ -113,6 +117,12 @@ export class ProviderHealth extends DurableObject<Env> {
     this.#s.breaker = step.state;
     if (step.state !== before) await this.#persist();
     return { decision: step.decision, snapshot: this.#snapshot(now) };
+  }
+
+  /** Shadow comparisons for one (route, target) of this provider (src/readiness/store.ts). */
+  async recordShadow(route: string, target: string, samples: ShadowSample[], window: number): Promise<void> {
+    this.#s.readiness = applyShadow(this.#s.readiness, route, target, samples, window);
+    await this.#persist();
   }
 
   /** Operator action: force_open, force_closed, disable, reset. */
@@ -304,6 +314,7 @@ export class ProviderHealth extends DurableObject<Env> {
       ),
       transitions: { ...b.transitions },
       counters: structuredClone(this.#s.counters),
+      ...(this.#s.readiness ? { readiness: readinessOf(this.#s.readiness) } : {}),
       at: now,
     };
   }

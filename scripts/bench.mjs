@@ -35,6 +35,7 @@ import { f2, median, summary } from "./lib/stats.mjs";
 import { benchValidation } from "./lib/validation-bench.mjs";
 import { benchAuthScaling, STAGES } from "./lib/stage-bench.mjs";
 import { bundleBreakdown } from "./lib/bundle-size.mjs";
+import { benchShadow } from "./lib/shadow-bench.mjs";
 
 const MOCK_KEY = "sk-bench";
 /** The mock's fixed reply, streamed word by word; every target must answer exactly this. */
@@ -565,6 +566,12 @@ async function main() {
       `. Cold start (median of ${cold.runs}): workerd up in ${f0(cold.detour.startMs)} ms (floor ${f0(cold.floor.startMs)} ms), ` +
       `first response ${f2(cold.detour.firstMs)} ms (floor ${f2(cold.floor.firstMs)} ms). Plan: docs/scale.md.`,
   );
+  const shadow = await benchShadow();
+  lines.push("");
+  lines.push(
+    `**Shadow traffic** (caller-path part per mirrored request, sampleRate 1, two targets; Node): ` +
+      `**${f2(shadow.p50)} µs** p50 (${f2(shadow.p99)} µs p99; target < 200 µs: ${shadow.p50 < 200 ? "met" : "MISSED"}).`,
+  );
   const md = lines.join("\n");
   console.log(md);
 
@@ -587,6 +594,7 @@ async function main() {
     authWorkerdSeqP50Ms: keyed,
     coldStart: cold,
     bundleByPackage: parts,
+    shadowUs: shadow,
     targetsToBeat: TARGETS_TO_BEAT,
     meets,
     durationS: (Date.now() - started) / 1000,

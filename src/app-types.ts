@@ -43,6 +43,8 @@ export interface Caller {
   tier: Tier;
   /** True when no gateway keys are configured and the caller was let in anonymously. */
   anonymous: boolean;
+  /** false when the caller's gateway key opts its tenant out of shadow traffic. */
+  shadow?: false;
 }
 
 export interface AppEnv {

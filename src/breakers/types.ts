@@ -9,6 +9,7 @@ import type { ProviderConfig } from "../config/schema";
 import type { HealthConfig, HealthSummary } from "../resilience/health";
 import type { ProbeConfig } from "../resilience/probe";
 import type { ScoreParts } from "../resilience/score";
+import type { ReadinessSummary } from "../readiness/score";
 
 /**
  * What the object needs to probe its provider while the breaker is open: the probe settings, the provider's config
@@ -90,6 +91,8 @@ export interface ProviderSnapshot {
   /** "FROM->TO" → count. */
   transitions: Record<string, number>;
   counters: ProviderCounters;
+  /** Shadow readiness of this provider's models as a route's candidate fallback: route → target → summary. */
+  readiness?: Record<string, Record<string, ReadinessSummary>>;
   /** Object's clock when the snapshot was taken. */
   at: number;
 }

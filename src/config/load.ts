@@ -58,7 +58,14 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
 
 export const CallerKeys = z.record(
   z.string().min(16, "gateway keys must be at least 16 characters"),
-  z.object({ tenant: z.string().min(1), tier: Tier }).strict(),
+  z
+    .object({
+      tenant: z.string().min(1),
+      tier: Tier,
+      /** false: this tenant's requests are never mirrored to shadow targets (docs/readiness.md). */
+      shadow: z.boolean().optional(),
+    })
+    .strict(),
 );
 export type CallerKeys = z.infer<typeof CallerKeys>;
 

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { CacheConfig, RouteCache } from "../cache/policy";
 import { DegradeConfig } from "../degrade/ladder";
 import { ValidateConfig } from "../validate/route";
+import { ReadinessConfig, ShadowConfig } from "../readiness/config";
 import { BreakerConfig } from "../resilience/breaker";
 import { TaskClass } from "../routing/classify";
 import { DEFAULT_MODEL_QUALITY, ModelQuality, RoutingPolicy } from "../routing/policy";
@@ -139,6 +140,10 @@ export const RouteConfig = z
     degrade: DegradeConfig.optional(),
     /** This route's output checks (docs/validation.md "Route-level checks"), replacing the top-level `validate`. */
     validate: ValidateConfig.optional(),
+    /** Mirror a sample of this route's primary-served requests to candidate fallbacks (docs/readiness.md). */
+    shadow: ShadowConfig.optional(),
+    /** Failover targets whose measured equivalence is below this stay behind better-prepared ones (docs/readiness.md). */
+    requireReadiness: z.number().min(0).max(1).optional(),
   })
   .strict();
 export type RouteConfig = z.infer<typeof RouteConfig>;
@@ -227,6 +232,10 @@ export const DetourConfig = z
     degrade: DegradeConfig.prefault({}),
     /** Output checks for every route without its own `validate` (docs/validation.md "Route-level checks"). */
     validate: ValidateConfig.optional(),
+    /** Shadow traffic for every route without its own `shadow`; absent (the default): off (docs/readiness.md). */
+    shadow: ShadowConfig.optional(),
+    /** The comparator's thresholds per answer class and the readiness window (docs/readiness.md). */
+    readiness: ReadinessConfig.prefault({}),
     resilience: z
       .object({
         /** Circuit breaker defaults for every provider (docs/breakers.md). */
@@ -274,7 +283,14 @@ export const DetourConfig = z
       if (ids.has(p.id)) ctx.addIssue({ code: "custom", path: ["providers", i, "id"], message: `duplicate provider ${p.id}` });
       ids.add(p.id);
     });
+    const knownShadow = (t: string, path: (string | number)[]) => {
+      const [pid = "", ...rest] = t.split("/");
+      const p = c.providers.find((x) => x.id === pid);
+      if (!p || !p.models.some((m) => m.id === rest.join("/"))) ctx.addIssue({ code: "custom", path, message: `unknown shadow target '${t}' (name a configured provider/model)` });
+    };
+    (c.shadow?.targets ?? []).forEach((t, i) => knownShadow(t, ["shadow", "targets", i]));
     for (const [name, route] of Object.entries(c.routes)) {
+      (route.shadow?.targets ?? []).forEach((t, i) => knownShadow(t, ["routes", name, "shadow", "targets", i]));
       route.targets.forEach((t, i) => {
         const slash = t.indexOf("/");
         const pid = t.slice(0, slash);

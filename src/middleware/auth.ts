@@ -37,7 +37,7 @@ export const auth = () =>
     if (!match) {
       throw new ApiError(401, "authentication_error", "invalid_api_key", "Incorrect API key provided for this Detour gateway.");
     }
-    c.set("caller", { tenant: match.tenant, tier: match.tier, anonymous: false });
+    c.set("caller", { tenant: match.tenant, tier: match.tier, anonymous: false, ...(match.shadow === false ? { shadow: false as const } : {}) });
     return next();
   });
 

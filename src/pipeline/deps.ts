@@ -8,7 +8,8 @@ import type { Locality } from "../breakers/request";
 import type { ChaosStub } from "../chaos/view";
 import type { Bindings } from "../env";
 import { isAdminToken } from "../platform/tokens";
-import { chaosStub, limiterStub } from "../platform/stubs";
+import { chaosStub, limiterStub, readinessStub } from "../platform/stubs";
+import type { ReadinessStub } from "../readiness/types";
 import type { LimiterStub } from "../routing/route-request";
 
 /** Per-request platform calls, so each has one implementation (and one line to change when it moves). */
@@ -22,6 +23,8 @@ export interface Platform {
   chaos(): ChaosStub;
   /** The tenant's limiter object (undefined without a TENANT_LIMITER binding). */
   limiter(tenant: string): LimiterStub | undefined;
+  /** The object keeping a shadow target's readiness (undefined without a PROVIDER_HEALTH binding). */
+  readiness(key: string): ReadinessStub | undefined;
   /** A configured secret's value, or undefined when it is unset or empty. */
   secret(name: string): string | undefined;
   /** Where the caller is (request.cf), for regional breakers. */
@@ -44,6 +47,7 @@ export function pipelineDeps(c: Context<AppEnv>): PipelineDeps {
     isAdmin: (presented) => isAdminToken(presented, env.DETOUR_ADMIN_TOKEN),
     chaos: () => chaosStub(env),
     limiter: (tenant) => limiterStub(env, tenant),
+    readiness: (key) => readinessStub(env, key),
     secret: (name) => {
       const v = env[name];
       return typeof v === "string" && v !== "" ? v : undefined;

@@ -49,6 +49,7 @@ export class Recorder {
   #cacheWrite: ((res: CanonicalResponse, target: Target) => Promise<unknown>) | undefined;
   #usage: ((target: Target, usage: Usage | undefined) => Promise<unknown>) | undefined;
   #remember: ((res: CanonicalResponse) => Promise<unknown>) | undefined;
+  #mirror: ((res: CanonicalResponse, target: Target, served: { mode: ServedMode; latencyMs: number }) => void) | undefined;
   readonly #tenant: string;
 
   constructor(private readonly ctx: RecorderContext) {
@@ -95,6 +96,11 @@ export class Recorder {
     this.#remember = write;
   }
 
+  /** Also hand each finished live answer to shadow traffic (src/pipeline/shadow.ts), with how it was served. */
+  mirrors(mirror: (res: CanonicalResponse, target: Target, served: { mode: ServedMode; latencyMs: number }) => void): void {
+    this.#mirror = mirror;
+  }
+
   /** How to commit the tenant's actual usage (absent: no limits apply). */
   commitsUsage(commit: (target: Target, usage: Usage | undefined) => Promise<unknown>): void {
     this.#usage = commit;
@@ -121,6 +127,10 @@ export class Recorder {
   store(res: CanonicalResponse, target: Target): void {
     if (this.#cacheWrite) this.later(this.#cacheWrite(res, target).catch((err) => this.ctx.notes.push(`cache write failed: ${String(err)}`)));
     if (this.#remember) this.later(this.#remember(res).catch((err) => this.ctx.notes.push(`history write failed: ${String(err)}`)));
+    if (this.#mirror) {
+      const ok = this.#reports.find((r) => r.outcome === "ok" && r.provider === target.provider.id && r.model === target.model.id);
+      this.#mirror(res, target, { mode: this.mode(this.#reports, target), latencyMs: ok?.latencyMs ?? ok?.ms ?? this.ctx.clock.now() - this.ctx.startedAt });
+    }
   }
 
   /** Commit the tenant's actual usage after the response, when limits apply. */

@@ -7,6 +7,7 @@ import { ApiError } from "../api/errors";
 import type { HealthStub } from "../breakers/view";
 import type { ChaosStub } from "../chaos/view";
 import type { HistoryStub } from "../dashboard/route-feed";
+import type { ReadinessStub } from "../readiness/types";
 import type { LimiterStub } from "../routing/route-request";
 
 /** The ProviderHealth object for one breaker key (a provider, or provider@region); a 503 when breakers are unbound. */
@@ -34,4 +35,10 @@ export function historyStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, name: st
   const ns = env.PROVIDER_HEALTH;
   if (!ns) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
   return ns.get(ns.idFromName(name));
+}
+
+/** The ProviderHealth object that keeps a shadow target's readiness (key from src/readiness/store.ts `readinessKey`). */
+export function readinessStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, key: string): ReadinessStub | undefined {
+  const ns = env.PROVIDER_HEALTH;
+  return ns ? ns.get(ns.idFromName(key)) : undefined;
 }

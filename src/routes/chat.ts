@@ -3,7 +3,7 @@
  * request state, adds its decision, and either passes the state on or answers (a Response). Every stage reports into
  * the request's recorder (src/pipeline/record.ts): trace, headers, the log line, cache writes, usage, breakers.
  *
- * parse → resolve → classify → chaos → cache → history → route → limits → execute → respond | degrade
+ * parse → resolve → classify → chaos → cache → history → route → limits → execute → shadow → respond | degrade
  *
  * `staged` marks each stage's end for `npm run bench`'s CPU-per-stage line (a no-op unless a benchmark turns it on).
  */
@@ -21,6 +21,7 @@ import { parse } from "../pipeline/parse";
 import { resolve } from "../pipeline/resolve";
 import { respond } from "../pipeline/respond";
 import { route } from "../pipeline/route";
+import { shadow } from "../pipeline/shadow";
 import { newRequest } from "../pipeline/state";
 import { staged } from "../observability/stage-timer";
 
@@ -48,6 +49,8 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const limited = staged("limits", await limits(routed, deps));
   // The engine: retries, failover, hedging; every attempt is reported to the recorder as it settles.
   const executed = staged("execute", await execute(limited, deps));
+  // A sample of primary-served answers is mirrored to the route's candidate fallbacks after the response.
+  shadow(executed, deps);
   // An answer goes out (a stream records itself when it ends); a failure goes down the degradation ladder.
   return staged("respond", executed.outcome.ok ? respond(executed, deps) : await degrade(executed, deps));
 }

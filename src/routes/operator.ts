@@ -12,6 +12,8 @@ import type { ProviderSnapshot } from "../breakers/types";
 import type { ProviderConfig } from "../config/schema";
 import { renderMetrics } from "../observability/metrics";
 import { chaosStub, healthStub } from "../platform/stubs";
+import { renderReadinessMetrics } from "../readiness/metrics";
+import { collectReadiness } from "../readiness/store";
 
 interface Row {
   provider: ProviderConfig;
@@ -88,12 +90,16 @@ export async function status(c: Context<AppEnv>): Promise<Response> {
           }
         : {}),
     })),
+    // Shadow targets' readiness as route fallbacks: route → target → summary (docs/readiness.md).
+    readiness: collectReadiness(rows.map((r) => r.snapshot)),
   });
 }
 
 export async function metrics(c: Context<AppEnv>): Promise<Response> {
   const rows = await collect(c);
-  const text = renderMetrics(rows.filter((r) => r.snapshot).map((r) => ({ provider: r.provider.id, snapshot: r.snapshot! })));
+  const text =
+    renderMetrics(rows.filter((r) => r.snapshot).map((r) => ({ provider: r.provider.id, snapshot: r.snapshot! }))) +
+    renderReadinessMetrics(collectReadiness(rows.map((r) => r.snapshot)));
   return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 }
 

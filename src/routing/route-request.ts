@@ -15,6 +15,8 @@ import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "..
 import type { Classification } from "./classify";
 import { estimateCostUsd, expectedOutputTokens, plan, UNKNOWN_HEALTH, type RoutingPlan, type TargetHealth } from "./plan";
 import type { ResolvedPlan } from "./resolve";
+import { orderByReadiness } from "./readiness-order";
+import { readinessIn, readinessKey } from "../readiness/store";
 
 export interface RoutedRequest {
   targets: PlannedTarget[];
@@ -62,7 +64,7 @@ export function routeRequest(input: {
       ...((m?.excludable ?? snap.excludable) === false ? { excludable: false } : {}),
     };
   };
-  const p = plan({
+  const planned = plan({
     classification: input.classification,
     tier: input.tier,
     criticality,
@@ -74,6 +76,10 @@ export function routeRequest(input: {
     now: input.now,
     canary: { share: config.resilience.canary.share, draw: (input.random ?? Math.random)() },
   });
+  // requireReadiness: failovers not proven by shadow traffic move behind those that are (readiness-order.ts).
+  const target = (t: Target) => `${t.provider.id}/${t.model.id}`;
+  const byReadiness = orderByReadiness(planned.ordered, route?.requireReadiness, (t) => readinessIn(input.view.get(readinessKey(t.provider.id)), resolved.route, target(t)));
+  const p = { ...planned, ordered: byReadiness.ordered };
   if (p.shed.shed) {
     throw new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" });
   }
@@ -117,6 +123,7 @@ export function routeRequest(input: {
       hedge: p.hedge.reason,
       ...(p.canary ? { canary: `${p.canary.target.provider.id}/${p.canary.target.model.id}` } : {}),
       pressure: Number(p.pressure.toFixed(2)),
+      ...(byReadiness.demoted.length ? { below_readiness: byReadiness.demoted.map((e) => target(e.target)) } : {}),
     },
   };
 }
