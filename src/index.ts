@@ -6,6 +6,7 @@ import { ApiError } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
 import { adminAuth, auth, operatorAuth } from "./middleware/auth";
+import { inboundForPath } from "./inbound";
 import { requestContext } from "./middleware/context";
 import { onError } from "./middleware/errors";
 import { log } from "./observability/log";
@@ -20,6 +21,8 @@ import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { listModels } from "./routes/models";
+import { countTokens, messages } from "./routes/messages";
+import { responses } from "./routes/responses";
 import { breakerAction, metrics, status } from "./routes/operator";
 
 export const productionDeps: AppDeps = {
@@ -57,6 +60,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.use("*", requestContext(deps));
   app.use("/v1/*", auth());
   app.post("/v1/chat/completions", chatCompletions);
+  // Other inbound wire formats, same pipeline (src/inbound/).
+  app.post("/v1/messages", messages);
+  app.post("/v1/messages/count_tokens", countTokens);
+  app.post("/v1/responses", responses);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
@@ -70,7 +77,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.delete("/admin/faults", adminAuth(), clearFaults);
   app.get("/v1/models", listModels);
   app.notFound((c) =>
-    c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
+    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404),
   );
   app.onError(onError);
   return app;
