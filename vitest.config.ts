@@ -33,7 +33,7 @@ export default defineConfig({
         ],
         test: {
           name: "workers",
-          include: ["test/workers/**/*.test.ts"],
+          include: ["test/workers/**/*.test.ts", "test/clients/**/*.test.ts"],
         },
       },
     ],
