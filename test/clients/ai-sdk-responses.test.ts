@@ -1,0 +1,71 @@
+/**
+ * The Vercel AI SDK's default OpenAI provider, `createOpenAI({ baseURL, fetch })(modelId)`, which speaks the Responses
+ * API, pointed at Detour with its `fetch` calling the worker in-process.
+ */
+import { createOpenAI } from "@ai-sdk/openai";
+import { generateText, streamText } from "ai";
+import { describe, expect, it } from "vitest";
+import { VENDOR_CONFIG } from "../support/config";
+import { harness, PREMIUM } from "../support/harness";
+
+type H = ReturnType<typeof harness>;
+const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
+
+function model(h: H) {
+  const openai = createOpenAI({
+    apiKey: PREMIUM,
+    baseURL: "https://detour.test/v1",
+    fetch: async (url, init) => h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx),
+  });
+  return openai("auto");
+}
+
+const config = {
+  ...VENDOR_CONFIG,
+  routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
+};
+
+describe("Vercel AI SDK default createOpenAI (Responses API) against Detour", () => {
+  it("generateText goes through /v1/responses", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Hi from alpha", usage: { inputTokens: 4, outputTokens: 3 } });
+    const res = await h.clock.run(generateText({ model: model(h), system: "Be brief.", prompt: "hello", maxRetries: 0 }));
+    expect(res.text).toBe("Hi from alpha");
+    expect(res.finishReason).toBe("stop");
+    expect(res.usage.outputTokens).toBe(3);
+    expect(h.logs.at(-1)?.path).toBe("/v1/responses");
+  });
+
+  it("streamText streams, after failing over to the Anthropic-kind provider", async () => {
+    const h = harness({ config });
+    h.vendors.always("openai.test", { status: 503 });
+    h.vendors.script("anthropic.test", { text: "streamed from beta", chunks: 3 });
+    const text = await h.clock.run(
+      (async () => {
+        const result = streamText({ model: model(h), prompt: "hello", maxRetries: 0 });
+        let out = "";
+        for await (const t of result.textStream) out += t;
+        return out;
+      })(),
+    );
+    expect(text).toBe("streamed from beta");
+    expect(h.vendors.callsTo("anthropic.test")).toHaveLength(1);
+  });
+
+  it("streamText surfaces a stream that broke after it started as an error", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "aaaa bbbb cccc dddd", chunks: 4, cutAfterEvents: 3 });
+    const out = await h.clock.run(
+      (async () => {
+        const errors: unknown[] = [];
+        const result = streamText({ model: model(h), prompt: "hello", maxRetries: 0, onError: ({ error }) => void errors.push(error) });
+        for await (const _ of result.fullStream) {
+          /* drain */
+        }
+        return errors;
+      })(),
+    );
+    expect(out.length).toBeGreaterThan(0);
+    expect(JSON.stringify(out[0]) + String((out[0] as Error).message ?? "")).toMatch(/incomplete|upstream_/);
+  });
+});
