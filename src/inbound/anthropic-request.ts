@@ -31,7 +31,9 @@ const ThinkingBlock = z.object({ type: z.enum(["thinking", "redacted_thinking"])
 const Block = z.discriminatedUnion("type", [TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, ThinkingBlock]);
 type Block = z.infer<typeof Block>;
 
-const WireMessage = z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(Block)]) });
+const BLOCK_TYPES = new Set(["text", "image", "tool_use", "tool_result", "thinking", "redacted_thinking"]);
+// Blocks are checked one by one (blocksOf), so an unsupported block type gets a 400 that names it.
+const WireMessage = z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(z.unknown())]) });
 
 const WireTool = z.object({
   name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
@@ -84,7 +86,7 @@ export function parseMessages(body: unknown, maxJsonDepth: number, schema: typeo
     if (system !== "") messages.push({ role: "system", content: system });
   }
   const toolUseIds = new Set<string>();
-  b.messages.forEach((m, i) => messages.push(...toCanonical(m.role, m.content, i, toolUseIds)));
+  b.messages.forEach((m, i) => messages.push(...toCanonical(m.role, typeof m.content === "string" ? m.content : blocksOf(m.content, i), i, toolUseIds)));
   const tools = (b.tools ?? []).map((t, i) => {
     const tool = WireTool.safeParse(t);
     if (!tool.success) {
@@ -114,6 +116,21 @@ export function parseMessages(body: unknown, maxJsonDepth: number, schema: typeo
     ...(userId ? { user: userId, metadata: { user_id: userId } } : {}),
   };
   return { model: b.model, request };
+}
+
+function blocksOf(content: unknown[], i: number): Block[] {
+  return content.map((raw, j) => {
+    const type = (raw as { type?: unknown } | null)?.type;
+    if (typeof type !== "string" || !BLOCK_TYPES.has(type)) {
+      throw badRequest(
+        `messages[${i}].content[${j}]: ${typeof type === "string" ? `'${type}' blocks are` : "this block is"} not supported by this gateway; send text, image, tool_use or tool_result blocks.`,
+        `messages[${i}].content[${j}].type`,
+      );
+    }
+    const block = Block.safeParse(raw);
+    if (!block.success) throw bodyIssue(block.error, `messages[${i}].content[${j}]`);
+    return block.data;
+  });
 }
 
 /** One Anthropic message → canonical messages: `tool_result` blocks become tool messages, ahead of the user's other blocks. */
