@@ -113,7 +113,8 @@ export function parseMessages(body: unknown, maxJsonDepth: number, schema: typeo
     ...(b.temperature !== undefined ? { temperature: b.temperature } : {}),
     ...(b.top_p !== undefined ? { topP: b.top_p } : {}),
     ...(b.stop_sequences?.length ? { stop: b.stop_sequences } : {}),
-    ...(userId ? { user: userId, metadata: { user_id: userId } } : {}),
+    // The Anthropic adapter sends `user` back as metadata.user_id; OpenAI-kind vendors take it as `user`.
+    ...(userId ? { user: userId } : {}),
   };
   return { model: b.model, request };
 }

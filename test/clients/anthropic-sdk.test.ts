@@ -48,6 +48,7 @@ describe("official Anthropic client against Detour's /v1/messages", () => {
     const sent = h.vendors.callsTo("openai.test")[0]!.body;
     expect(sent.messages[0]).toEqual({ role: "system", content: "Be brief." });
     expect(sent.stop).toEqual(["END"]);
+    expect(sent.user).toBe("u-1");
     expect(sent.max_tokens ?? sent.max_completion_tokens).toBe(256);
   });
 
