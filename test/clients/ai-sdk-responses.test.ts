@@ -3,7 +3,8 @@
  * API, pointed at Detour with its `fetch` calling the worker in-process.
  */
 import { createOpenAI } from "@ai-sdk/openai";
-import { generateText, streamText } from "ai";
+import { generateObject, generateText, streamText, tool } from "ai";
+import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
@@ -67,5 +68,23 @@ describe("Vercel AI SDK default createOpenAI (Responses API) against Detour", ()
     );
     expect(out.length).toBeGreaterThan(0);
     expect(JSON.stringify(out[0]) + String((out[0] as Error).message ?? "")).toMatch(/incomplete|upstream_/);
+  });
+
+  it("generateText with a tool() gets the call, its parsed input and the tool's result", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { toolCalls: [{ id: "call_3", name: "weather", arguments: '{"city":"Paris"}' }] });
+    const weather = tool({ description: "Weather by city", inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `sunny in ${city}` });
+    const res = await h.clock.run(generateText({ model: model(h), tools: { weather }, prompt: "weather in Paris?", maxRetries: 0 }));
+    expect(res.toolCalls[0]).toMatchObject({ toolCallId: "call_3", toolName: "weather", input: { city: "Paris" } });
+    expect(res.toolResults[0]).toMatchObject({ output: "sunny in Paris" });
+    expect(h.vendors.callsTo("openai.test")[0]!.body.tools[0].function.name).toBe("weather");
+  });
+
+  it("generateObject sends text.format json_schema and parses the answer", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: '{"city":"Paris","temp":21}' });
+    const res = await h.clock.run(generateObject({ model: model(h), schema: z.object({ city: z.string(), temp: z.number() }), prompt: "weather?", maxRetries: 0 }));
+    expect(res.object).toEqual({ city: "Paris", temp: 21 });
+    expect(h.vendors.callsTo("openai.test")[0]!.body.response_format.type).toBe("json_schema");
   });
 });
