@@ -3,7 +3,7 @@
  * API, pointed at Detour with its `fetch` calling the worker in-process.
  */
 import { createOpenAI } from "@ai-sdk/openai";
-import { generateObject, generateText, streamText, tool } from "ai";
+import { generateObject, generateText, stepCountIs, streamText, tool } from "ai";
 import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
@@ -86,5 +86,26 @@ describe("Vercel AI SDK default createOpenAI (Responses API) against Detour", ()
     const res = await h.clock.run(generateObject({ model: model(h), schema: z.object({ city: z.string(), temp: z.number() }), prompt: "weather?", maxRetries: 0 }));
     expect(res.object).toEqual({ city: "Paris", temp: 21 });
     expect(h.vendors.callsTo("openai.test")[0]!.body.response_format.type).toBe("json_schema");
+  });
+
+  it("runs a multi-step tool loop statelessly with providerOptions.openai.store = false (as docs/inbound-apis.md says)", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Checking.", toolCalls: [{ id: "call_4", name: "weather", arguments: '{"city":"Oslo"}' }] }, { text: "It is snowing in Oslo." });
+    const weather = tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `snow in ${city}` });
+    const res = await h.clock.run(
+      generateText({ model: model(h), tools: { weather }, stopWhen: stepCountIs(3), prompt: "weather in Oslo?", maxRetries: 0, providerOptions: { openai: { store: false } } }),
+    );
+    expect(res.text).toBe("It is snowing in Oslo.");
+    const second = h.vendors.callsTo("openai.test")[1]!.body;
+    expect(second.messages.at(-2)).toMatchObject({ role: "assistant", content: "Checking.", tool_calls: [{ id: "call_4" }] });
+    expect(second.messages.at(-1)).toMatchObject({ role: "tool", tool_call_id: "call_4" });
+  });
+
+  it("without store = false, the loop's second step is refused with a 400 that says what to set", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Checking.", toolCalls: [{ id: "call_5", name: "weather", arguments: '{"city":"Oslo"}' }] });
+    const weather = tool({ inputSchema: z.object({ city: z.string() }), execute: async () => "snow" });
+    const run = h.clock.run(generateText({ model: model(h), tools: { weather }, stopWhen: stepCountIs(3), prompt: "weather in Oslo?", maxRetries: 0 }));
+    await expect(run).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining("store = false") });
   });
 });
