@@ -78,7 +78,8 @@ const callItem = (id: string, callId: string, name: string, args: string, status
 
 export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}) {
   const output: unknown[] = [];
-  if (res.content) output.push(messageItem(messageId(meta, 0), res.content, "completed"));
+  // An empty answer is still one (empty) message, as the API sends it.
+  if (res.content || res.toolCalls.length === 0) output.push(messageItem(messageId(meta, 0), res.content ?? "", "completed"));
   res.toolCalls.forEach((tc, i) => output.push(callItem(callItemId(meta, i), tc.id, tc.name, tc.arguments, "completed")));
   const end = FINISH[res.finishReason];
   return { ...responseObject(meta, end.status, output, res.usage, end.reason ? { reason: end.reason } : {}), ...extra };
@@ -160,7 +161,9 @@ function responsesWriter(meta: AnswerMeta): StreamWriter {
       }
     },
     end(extra) {
-      const out = close();
+      // An empty answer is still one (empty) message, as in the JSON answer.
+      const out = done.length === 0 && !open ? this.event({ type: "text", text: "" }) : [];
+      out.push(...close());
       const f = FINISH[finish];
       const type = f.status === "incomplete" ? "response.incomplete" : "response.completed";
       out.push(ev(type, { response: snapshot(f.status, f.reason ? { reason: f.reason } : {}), ...extra }));

@@ -70,6 +70,14 @@ describe("Responses stream writer", () => {
     expect(last.response.usage).toMatchObject({ input_tokens: 4, output_tokens: 9, total_tokens: 13 });
   });
 
+  it("renders an empty answer as one empty message, like the JSON answer", async () => {
+    const { frames } = await render(openAIResponses, "resp_4", [{ type: "finish", finishReason: "stop" }]);
+    const final = frames.at(-1)!.data.response;
+    expect(final.output).toMatchObject([{ type: "message", content: [{ type: "output_text", text: "" }] }]);
+    const json = openAIResponses.toJson({ model: "m", content: null, toolCalls: [], finishReason: "stop" }, meta("resp_4"), {}) as { output: unknown[] };
+    expect(final.output).toEqual(json.output);
+  });
+
   it("says incomplete when the answer hit max_output_tokens", async () => {
     const { frames } = await render(openAIResponses, "resp_2", [{ type: "text", text: "long" }, { type: "finish", finishReason: "length" }]);
     expect(frames.at(-1)!.data).toMatchObject({ type: "response.incomplete", response: { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } } });
