@@ -6,6 +6,7 @@ import { ApiError } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
 import { adminAuth, auth, operatorAuth } from "./middleware/auth";
+import { inboundForPath } from "./inbound";
 import { requestContext } from "./middleware/context";
 import { cors } from "./middleware/cors";
 import { simulatedGuard } from "./middleware/simulated-guard";
@@ -24,6 +25,8 @@ import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/a
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { getModel, listModels } from "./routes/models";
+import { countTokens, messages } from "./routes/messages";
+import { responses } from "./routes/responses";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory, dashboardPage, dashboardScript, dashboardStyle } from "./routes/dashboard";
@@ -67,6 +70,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.use("/v1/*", simulatedGuard());
   app.use("/v1/*", auth());
   app.post("/v1/chat/completions", chatCompletions);
+  // Other inbound wire formats, same pipeline (src/inbound/).
+  app.post("/v1/messages", messages);
+  app.post("/v1/messages/count_tokens", countTokens);
+  app.post("/v1/responses", responses);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.get("/dashboard", dashboardPage);
@@ -90,7 +97,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   // `{.+}`: provider/model ids contain a slash, which curl users send unencoded.
   app.get("/v1/models/:id{.+}", getModel);
   app.notFound((c) =>
-    c.json(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`).toJSON(), 404),
+    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404),
   );
   app.onError(onError);
   return app;

@@ -1,11 +1,13 @@
 /**
- * The error boundary: every thrown error becomes OpenAI's error JSON with the right status. Unknown errors are 500s
+ * The error boundary: every thrown error becomes the caller's error JSON (OpenAI's shape, or Anthropic's on
+ * /v1/messages — src/inbound/) with the right status. Unknown errors are 500s
  * whose message says nothing internal (the log line has the request id to find them).
  */
 import type { Context } from "hono";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { ConfigError } from "../config/load";
+import { inboundForPath } from "../inbound";
 import { log, logRequest } from "../observability/log";
 
 export function onError(err: Error, c: Context<AppEnv>): Response {
@@ -31,5 +33,5 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
       ms: deps.clock.now() - (c.get("startedAt") ?? deps.clock.now()),
     });
   }
-  return c.json(apiError.toJSON(), apiError.status as 400, { "x-request-id": requestId, ...apiError.headers });
+  return c.json(inboundForPath(c.req.path).errorBody(apiError, requestId), apiError.status as 400, { "x-request-id": requestId, ...apiError.headers });
 }

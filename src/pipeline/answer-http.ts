@@ -3,13 +3,12 @@
  * degradation rung) — with the served headers and the `detour` body object.
  */
 import type { CanonicalResponse, StreamEvent, Usage } from "../canonical";
-import { renderChatStream, toChatCompletion, type ResponseMeta } from "../api/openai-response";
 import { replayEvents } from "../api/replay";
+import type { AnswerMeta, InboundFormat } from "../inbound/types";
 import { servedHeaders, traceObject, type Served } from "../observability/served";
 
 export interface RespondOptions {
   stream: boolean;
-  includeUsage: boolean;
   wantTrace: boolean;
   /** Always in the body (e.g. `degraded`), trace or not. */
   detourExtra?: Record<string, unknown>;
@@ -23,11 +22,11 @@ function detourBody(s: Served, o: RespondOptions): Record<string, unknown> | und
 /** Builds a JSON response (the platform's, so headers set by middleware are kept). */
 export type JsonResponder = (body: unknown, status: number, headers: Record<string, string>) => Response;
 
-/** A finished answer (from a provider's JSON, the cache or a rung), as JSON or replayed as a stream. */
-export function respondWith(json: JsonResponder, res: CanonicalResponse, meta: ResponseMeta, s: Served, o: RespondOptions): Response {
+/** A finished answer (from a provider's JSON, the cache or a rung), in the caller's format, as JSON or replayed as a stream. */
+export function respondWith(json: JsonResponder, format: InboundFormat, res: CanonicalResponse, meta: AnswerMeta, s: Served, o: RespondOptions): Response {
   const detour = detourBody(s, o);
-  if (!o.stream) return json(toChatCompletion(res, meta, detour ? { detour } : {}), 200, servedHeaders(s));
-  return sseResponse(renderChatStream(replayEvents(res), meta, { includeUsage: o.includeUsage, ...(detour ? { finalExtra: () => ({ detour }) } : {}) }), s);
+  if (!o.stream) return json(format.toJson(res, meta, detour ? { detour } : {}), 200, servedHeaders(s));
+  return sseResponse(format.toStream(replayEvents(res), meta, detour ? { finalExtra: () => ({ detour }) } : {}), s);
 }
 
 export function sseResponse(body: ReadableStream<Uint8Array>, s: Served): Response {

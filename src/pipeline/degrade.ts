@@ -1,5 +1,5 @@
 // Degrade: when no target answered, may the failure degrade, and which rung of the ladder answers instead?
-import type { ApiError } from "../api/errors";
+import { ApiError } from "../api/errors";
 import { failureToApiError } from "../api/failure";
 import { openIntentCache, type CacheHit } from "../cache/intent-cache";
 import { KvStore } from "../cache/store";
@@ -32,7 +32,7 @@ export async function degrade(state: Executed, deps: PipelineDeps): Promise<Resp
 function refuse(state: Executed, deps: PipelineDeps, err: ApiError, attempts: AttemptReport[]): Response {
   const s = state.recorder.served(undefined, undefined, attempts);
   state.recorder.log(s, { status: err.status, error_code: err.code });
-  const body = { ...err.toJSON(), ...(state.wantTrace ? { detour: traceObject(s) } : {}) };
+  const body = { ...state.inbound.errorBody(err, state.requestId), ...(state.wantTrace ? { detour: traceObject(s) } : {}) };
   return deps.platform.json(body, err.status, { ...servedHeaders(s), ...err.headers });
 }
 
@@ -106,7 +106,8 @@ function honestError(state: Executed, deps: PipelineDeps, err: ApiError, attempt
   const s = state.recorder.served(undefined, "degraded", attempts, { degraded: `error; reason=${result.reason}` });
   state.recorder.log(s, { status: err.status, error_code: err.code });
   const degraded = { mode: "degraded", rung: "error", reason: result.reason, message: result.message, retry_after: result.retryAfterSeconds };
-  const body = { error: { ...err.toJSON().error, message: `${result.message} Details: ${err.message}` }, detour: { ...(state.wantTrace ? traceObject(s) : {}), degraded } };
+  const honest = new ApiError(err.status, err.type, err.code, `${result.message} Details: ${err.message}`, err.param, err.headers);
+  const body = { ...state.inbound.errorBody(honest, state.requestId), detour: { ...(state.wantTrace ? traceObject(s) : {}), degraded } };
   return deps.platform.json(body, err.status, { ...servedHeaders(s), ...err.headers, "retry-after": String(result.retryAfterSeconds) });
 }
 

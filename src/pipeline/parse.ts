@@ -1,7 +1,6 @@
-// Parse: is the body a chat completion request this gateway takes (size, shape, message count)?
+// Parse: is the body a request in the caller's wire format that this gateway takes (size, shape, message count)?
 import { readJsonBody } from "../api/body";
 import { badRequest } from "../api/errors";
-import { parseChatCompletion } from "../api/openai-request";
 import type { PipelineDeps } from "./deps";
 import type { Parsed, RequestState } from "./state";
 
@@ -9,9 +8,9 @@ import type { Parsed, RequestState } from "./state";
 export async function parse(state: RequestState, _deps: PipelineDeps): Promise<Parsed> {
   const { limits } = state.config;
   const body = await readJsonBody(state.http, limits.maxBodyBytes);
-  const { model, request } = parseChatCompletion(body, limits.maxJsonDepth);
+  const { model, request } = state.inbound.parse(body, limits.maxJsonDepth);
   if (request.messages.length > limits.maxMessages) {
-    throw badRequest(`Too many messages (${request.messages.length}); this gateway takes at most ${limits.maxMessages}.`, "messages");
+    throw badRequest(`Too many messages (${request.messages.length}); this gateway takes at most ${limits.maxMessages}.`, state.inbound.messagesParam);
   }
   return { ...state, model, request };
 }

@@ -1,11 +1,11 @@
 // Respond: turn the live answer (JSON, or a committed stream) into the caller's response, and record it.
-import type { ResponseMeta } from "../api/openai-response";
-import { renderChatStream } from "../api/openai-response";
 import type { CanonicalResponse } from "../canonical";
 import { continueStream } from "../engine/stream";
 import { ClientGoneError } from "../engine/stop";
 import type { CommittedStream, Outcome } from "../engine/types";
+import type { AnswerMeta } from "../inbound/types";
 import { traceObject, type Served } from "../observability/served";
+import { estimateInputTokens } from "../routing/classify";
 import { costOf } from "../routing/route-request";
 import { collecting, respondWith, sseResponse } from "./answer-http";
 import type { PipelineDeps } from "./deps";
@@ -49,8 +49,7 @@ function respondStream(state: Executed, deps: PipelineDeps, outcome: Answered<Co
   });
   // The engine reports the committed attempt when the stream settles; what is left here is usage and the log line.
   const events = collecting(continueStream(committed, clock), (res) => recorder.store(res, committed.target), committed.target.model.id);
-  const body = renderChatStream(events, metaFor(state, deps, committed.target), {
-    includeUsage: request.includeUsage,
+  const body = state.inbound.toStream(events, metaFor(state, deps, committed.target), {
     ...(state.wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
     // A caller who stops reading is gone: call the upstream off (its attempt then settles as cancelled).
     onCancel: () => committed.abort(new ClientGoneError()),
@@ -64,10 +63,16 @@ function respondStream(state: Executed, deps: PipelineDeps, outcome: Answered<Co
 
 /** A finished answer (live, cached or degraded), as JSON or replayed as a stream, with the served headers. */
 export function answer(state: Resolved, deps: PipelineDeps, res: CanonicalResponse, who: Answerer, s: Served, detourExtra?: Record<string, unknown>): Response {
-  const opts = { stream: state.request.stream, includeUsage: state.request.includeUsage, wantTrace: state.wantTrace, ...(detourExtra ? { detourExtra } : {}) };
-  return respondWith(deps.platform.json, res, metaFor(state, deps, who), s, opts);
+  const opts = { stream: state.request.stream, wantTrace: state.wantTrace, ...(detourExtra ? { detourExtra } : {}) };
+  return respondWith(deps.platform.json, state.inbound, res, metaFor(state, deps, who), s, opts);
 }
 
-function metaFor(state: Resolved, deps: PipelineDeps, who: Answerer): ResponseMeta {
-  return { id: `chatcmpl-${state.requestId}`, created: Math.floor(deps.app.clock.now() / 1000), model: `${who.provider.id}/${who.model.id}` };
+function metaFor(state: Resolved, deps: PipelineDeps, who: Answerer): AnswerMeta {
+  return {
+    id: `${state.inbound.idPrefix}${state.requestId}`,
+    created: Math.floor(deps.app.clock.now() / 1000),
+    model: `${who.provider.id}/${who.model.id}`,
+    request: state.request,
+    inputTokens: estimateInputTokens(state.request),
+  };
 }

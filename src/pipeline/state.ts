@@ -11,6 +11,7 @@ import type { CacheDecision } from "../cache/policy";
 import type { CanonicalRequest, CanonicalResponse } from "../canonical";
 import type { Fault } from "../chaos/faults";
 import type { RegisteredMatch } from "../intent/registry";
+import type { InboundFormat } from "../inbound/types";
 import type { DetourConfig, RouteConfig } from "../config/schema";
 import type { CommittedStream, EngineDeps, Outcome } from "../engine/types";
 import { redact } from "../observability/redact";
@@ -38,6 +39,8 @@ export interface RequestState {
   config: DetourConfig;
   /** The caller's HTTP request: its headers, path and abort signal. */
   http: Request;
+  /** The caller's wire format (Chat Completions, Messages, Responses): parses the body, renders answers and errors. */
+  inbound: InboundFormat;
   /** Things the caller should know about how this was decided (the trace's notes); shared with breakers and chaos. */
   notes: string[];
   breakers: RequestBreakers;
@@ -79,7 +82,7 @@ export type Executed = Filled<Limited, "engine" | "outcome">;
 
 /** The state a request starts with: who asked, under which config, and the recorder every stage reports into. */
 export function newRequest(
-  init: { requestId: string; caller: Caller; config: DetourConfig; startedAt: number; http: Request; path: string },
+  init: { requestId: string; caller: Caller; config: DetourConfig; startedAt: number; http: Request; path: string; inbound: InboundFormat },
   deps: PipelineDeps,
 ): RequestState {
   const { app, platform } = deps;
@@ -98,5 +101,5 @@ export function newRequest(
     notes: breakers.notes,
     served: routeReporter(init.config, platform.env.PROVIDER_HEALTH ? (name) => historyStub(platform.env, name) : undefined, app.clock, platform.later, app.routeFeed),
   });
-  return { requestId: init.requestId, tenant: init.caller.tenant, caller: init.caller, config: init.config, http: init.http, notes: breakers.notes, breakers, recorder };
+  return { requestId: init.requestId, tenant: init.caller.tenant, caller: init.caller, config: init.config, http: init.http, inbound: init.inbound, notes: breakers.notes, breakers, recorder };
 }

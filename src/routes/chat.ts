@@ -1,5 +1,6 @@
 /**
- * POST /v1/chat/completions — the pipeline, top to bottom. Each stage is a function in src/pipeline/ that reads the
+ * The pipeline, top to bottom, behind every inbound API: POST /v1/chat/completions, /v1/messages (Anthropic) and
+ * /v1/responses (OpenAI Responses) run the same stages; only the wire format (src/inbound/) differs. Each stage is a function in src/pipeline/ that reads the
  * request state, adds its decision, and either passes the state on or answers (a Response). Every stage reports into
  * the request's recorder (src/pipeline/record.ts): trace, headers, the log line, cache writes, usage, breakers.
  *
@@ -24,13 +25,20 @@ import { route } from "../pipeline/route";
 import { shadow } from "../pipeline/shadow";
 import { newRequest } from "../pipeline/state";
 import { staged } from "../observability/stage-timer";
+import { openAIChat } from "../inbound/openai-chat";
+import type { InboundFormat } from "../inbound/types";
 
-export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
+/** The handler for one inbound wire format. */
+export const pipelineFor = (inbound: InboundFormat) => (c: Context<AppEnv>) => run(c, inbound);
+
+export const chatCompletions = pipelineFor(openAIChat);
+
+async function run(c: Context<AppEnv>, inbound: InboundFormat): Promise<Response> {
   const deps = pipelineDeps(c);
   const start = staged(
     "setup",
     newRequest(
-      { requestId: c.get("requestId"), caller: c.get("caller"), config: c.get("loaded").config, startedAt: c.get("startedAt"), http: c.req.raw, path: c.req.path },
+      { requestId: c.get("requestId"), caller: c.get("caller"), config: c.get("loaded").config, startedAt: c.get("startedAt"), http: c.req.raw, path: c.req.path, inbound },
       deps,
     ),
   );

@@ -1,0 +1,193 @@
+/**
+ * Inbound format: OpenAI Responses (`POST /v1/responses`), stateless. Answers are `response` objects whose `output`
+ * holds a message item and/or function_call items; streams are its typed events (response.created, .in_progress,
+ * .output_item.added, .content_part.added, .output_text.delta/.done, .function_call_arguments.delta/.done, …,
+ * response.completed) each with a `sequence_number`. Errors are OpenAI's error JSON. A stream that breaks after it
+ * started ends with an `error` event (which the official SDK raises) and `response.failed`. Parsing:
+ * ./responses-request.ts.
+ */
+import type { CanonicalRequest, CanonicalResponse, FinishReason, StreamEvent, Usage } from "../canonical";
+import type { UpstreamError } from "../engine/errors";
+import { parseResponses } from "./responses-request";
+import { brokenStreamCode, brokenStreamMessage, renderSse, type StreamWriter } from "./sse";
+import type { AnswerMeta, InboundFormat } from "./types";
+
+type Status = "in_progress" | "completed" | "incomplete" | "failed";
+
+/** How a canonical finish ends a response: `incomplete` carries the reason. */
+const FINISH: Record<FinishReason, { status: Status; reason?: string }> = {
+  stop: { status: "completed" },
+  tool_calls: { status: "completed" },
+  length: { status: "incomplete", reason: "max_output_tokens" },
+  content_filter: { status: "incomplete", reason: "content_filter" },
+};
+
+function wireUsage(u: Usage) {
+  return {
+    input_tokens: u.inputTokens,
+    input_tokens_details: { cached_tokens: 0 },
+    output_tokens: u.outputTokens,
+    output_tokens_details: { reasoning_tokens: 0 },
+    total_tokens: u.inputTokens + u.outputTokens,
+  };
+}
+
+/** What the response object echoes of the request. */
+function echo(req: CanonicalRequest) {
+  const f = req.responseFormat;
+  const tc = req.toolChoice;
+  return {
+    max_output_tokens: req.maxTokens ?? null,
+    parallel_tool_calls: true,
+    previous_response_id: null,
+    reasoning: { effort: null, summary: null },
+    store: false,
+    temperature: req.temperature ?? 1,
+    text: { format: !f || f.type !== "json_schema" ? { type: f?.type ?? "text" } : { type: "json_schema", name: f.name, schema: f.schema, strict: f.strict ?? false } },
+    tool_choice: tc === undefined ? "auto" : typeof tc === "string" ? tc : { type: "function", name: tc.name },
+    tools: (req.tools ?? []).map((t) => ({ type: "function", name: t.name, description: t.description ?? null, parameters: t.parameters, strict: false })),
+    top_p: req.topP ?? 1,
+    truncation: "disabled",
+    user: req.user ?? null,
+    metadata: req.metadata ?? {},
+  };
+}
+
+function responseObject(meta: AnswerMeta, status: Status, output: unknown[], usage: Usage | undefined, more: { reason?: string; error?: unknown } = {}) {
+  return {
+    id: meta.id,
+    object: "response" as const,
+    created_at: meta.created,
+    status,
+    background: false,
+    error: more.error ?? null,
+    incomplete_details: more.reason ? { reason: more.reason } : null,
+    instructions: null,
+    model: meta.model,
+    output,
+    ...echo(meta.request),
+    usage: usage ? wireUsage(usage) : null,
+  };
+}
+
+const messageId = (meta: AnswerMeta, n: number) => `msg_${meta.id.slice("resp_".length)}_${n}`;
+const callItemId = (meta: AnswerMeta, n: number) => `fc_${meta.id.slice("resp_".length)}_${n}`;
+const textPart = (text: string) => ({ type: "output_text", text, annotations: [], logprobs: [] });
+const messageItem = (id: string, text: string, status: "in_progress" | "completed") => ({ id, type: "message", status, role: "assistant", content: status === "completed" ? [textPart(text)] : [] });
+const callItem = (id: string, callId: string, name: string, args: string, status: "in_progress" | "completed") => ({ id, type: "function_call", status, call_id: callId, name, arguments: args });
+
+export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}) {
+  const output: unknown[] = [];
+  // An empty answer is still one (empty) message, as the API sends it.
+  if (res.content || res.toolCalls.length === 0) output.push(messageItem(messageId(meta, 0), res.content ?? "", "completed"));
+  res.toolCalls.forEach((tc, i) => output.push(callItem(callItemId(meta, i), tc.id, tc.name, tc.arguments, "completed")));
+  const end = FINISH[res.finishReason];
+  return { ...responseObject(meta, end.status, output, res.usage, end.reason ? { reason: end.reason } : {}), ...extra };
+}
+
+type Open = { kind: "message"; index: number; id: string; text: string } | { kind: "call"; index: number; id: string; callId: string; name: string; args: string };
+
+/** The typed event sequence; one output item at a time, in order. */
+function responsesWriter(meta: AnswerMeta): StreamWriter {
+  let seq = 0;
+  const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data, sequence_number: seq++ })}\n\n`;
+  const done: unknown[] = [];
+  const calls = new Map<number, Open & { kind: "call" }>();
+  let open: Open | undefined;
+  let finish: FinishReason = "stop";
+  let usage: Usage | undefined;
+  const close = (): string[] => {
+    if (!open) return [];
+    const o = open;
+    open = undefined;
+    if (o.kind === "message") {
+      const item = messageItem(o.id, o.text, "completed");
+      done.push(item);
+      const at = { item_id: o.id, output_index: o.index, content_index: 0 };
+      return [
+        ev("response.output_text.done", { ...at, text: o.text, logprobs: [] }),
+        ev("response.content_part.done", { ...at, part: textPart(o.text) }),
+        ev("response.output_item.done", { output_index: o.index, item }),
+      ];
+    }
+    const item = callItem(o.id, o.callId, o.name, o.args, "completed");
+    done.push(item);
+    return [
+      ev("response.function_call_arguments.done", { item_id: o.id, output_index: o.index, name: o.name, arguments: o.args }),
+      ev("response.output_item.done", { output_index: o.index, item }),
+    ];
+  };
+  const snapshot = (status: Status, more: { reason?: string; error?: unknown } = {}) => responseObject(meta, status, [...done], usage, more);
+  return {
+    start: () => [ev("response.created", { response: snapshot("in_progress") }), ev("response.in_progress", { response: snapshot("in_progress") })],
+    event(e: StreamEvent) {
+      switch (e.type) {
+        case "text": {
+          const out: string[] = [];
+          if (open?.kind !== "message") {
+            out.push(...close());
+            const index = done.length;
+            open = { kind: "message", index, id: messageId(meta, index), text: "" };
+            out.push(
+              ev("response.output_item.added", { output_index: index, item: messageItem(open.id, "", "in_progress") }),
+              ev("response.content_part.added", { item_id: open.id, output_index: index, content_index: 0, part: textPart("") }),
+            );
+          }
+          open.text += e.text;
+          out.push(ev("response.output_text.delta", { item_id: open.id, output_index: open.index, content_index: 0, delta: e.text, logprobs: [] }));
+          return out;
+        }
+        case "toolCall": {
+          const out: string[] = [];
+          let call = calls.get(e.index);
+          if (!call) {
+            out.push(...close());
+            const index = done.length;
+            call = { kind: "call", index, id: callItemId(meta, e.index), callId: e.id ?? `call_${meta.id}_${e.index}`, name: e.name ?? "", args: "" };
+            calls.set(e.index, call);
+            open = call;
+            out.push(ev("response.output_item.added", { output_index: index, item: callItem(call.id, call.callId, call.name, "", "in_progress") }));
+          }
+          call.args += e.argumentsDelta;
+          if (e.argumentsDelta !== "") out.push(ev("response.function_call_arguments.delta", { item_id: call.id, output_index: call.index, delta: e.argumentsDelta }));
+          return out;
+        }
+        case "finish":
+          finish = e.finishReason;
+          return [];
+        case "usage":
+          usage = e.usage;
+          return [];
+      }
+    },
+    end(extra) {
+      // An empty answer is still one (empty) message, as in the JSON answer.
+      const out = done.length === 0 && !open ? this.event({ type: "text", text: "" }) : [];
+      out.push(...close());
+      const f = FINISH[finish];
+      const type = f.status === "incomplete" ? "response.incomplete" : "response.completed";
+      out.push(ev(type, { response: snapshot(f.status, f.reason ? { reason: f.reason } : {}), ...extra }));
+      return out;
+    },
+    fail(e: UpstreamError) {
+      const message = brokenStreamMessage(e);
+      const code = brokenStreamCode(e);
+      // `error` carries both the Responses event fields and OpenAI's nested error object, so the official SDK (which
+      // raises on a nested `error`) and clients that read the flat fields both see it.
+      return [
+        ev("error", { code, message, param: null, error: { type: "api_error", code, message, param: null } }),
+        ev("response.failed", { response: snapshot("failed", { error: { code: "server_error", message } }) }),
+      ];
+    },
+  };
+}
+
+export const openAIResponses: InboundFormat = {
+  name: "openai-responses",
+  idPrefix: "resp_",
+  messagesParam: "input",
+  parse: parseResponses,
+  toJson: toResponse,
+  toStream: (events, meta, opts) => renderSse(events, responsesWriter(meta), opts),
+  errorBody: (err) => err.toJSON(),
+};
