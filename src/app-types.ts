@@ -11,6 +11,7 @@ import type { DetourConfig } from "./config/schema";
 import type { Governor } from "./engine/governor";
 import type { HedgeBudget } from "./engine/hedge";
 import type { InflightTracker } from "./resilience/inflight";
+import type { AdminThrottle } from "./resilience/admin-throttle";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -33,6 +34,8 @@ export interface AppDeps {
   faultView: FaultView;
   /** The per-colo Cache API in front of KV (caches.default); undefined where the runtime has none. */
   edgeCache: () => EdgeCache | undefined;
+  /** Failed admin-token attempts per client in this isolate (src/resilience/admin-throttle.ts). */
+  adminThrottle: AdminThrottle;
 }
 
 export interface Caller {

@@ -15,6 +15,7 @@ import type { DetourConfig } from "./config/schema";
 import { Governor } from "./engine/governor";
 import { HedgeBudget } from "./engine/hedge";
 import { isolateInflight } from "./resilience/inflight";
+import { AdminThrottle } from "./resilience/admin-throttle";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
@@ -34,6 +35,7 @@ export const productionDeps: AppDeps = {
   cacheWrites: new Map(),
   hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
   governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
+  adminThrottle: new AdminThrottle(),
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
 };
 
