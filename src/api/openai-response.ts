@@ -5,6 +5,7 @@
  */
 import type { CanonicalResponse, StreamEvent, Usage } from "../canonical";
 import { UpstreamError } from "../engine/errors";
+import { redact } from "../observability/redact";
 
 export interface ResponseMeta {
   id: string;
@@ -55,6 +56,8 @@ export interface StreamRenderOptions {
   finalExtra?: () => Record<string, unknown>;
   /** Called once when the stream ends: `error` is set when it ended with an error event. */
   onEnd?: (result: { error?: UpstreamError; usage?: Usage; chars: number; clientGone?: boolean }) => void;
+  /** Redacts configured secrets from a failure's message before it reaches the caller (vendor text can echo a key). */
+  clean?: (s: string) => string;
   /** Called at once when the client cancels the body, before the events are returned (which waits for a pending read). */
   onCancel?: () => void;
 }
@@ -137,7 +140,7 @@ export function renderChatStream(
         controller.enqueue(
           line({
             error: {
-              message: `The stream from the provider failed after it started (${e.errorClass}): ${e.message}. The answer above is incomplete.`,
+              message: `The stream from the provider failed after it started (${e.errorClass}): ${(opts.clean ?? redact)(e.message)}. The answer above is incomplete.`,
               type: "api_error",
               code: `upstream_${e.errorClass}`,
               param: null,

@@ -18,8 +18,10 @@ export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chao
     ? await app.faultView.current(faultSources(deps, config.cache.kvTimeoutMs), { clock: app.clock, background: platform.later, timeoutMs: config.resilience.doTimeoutMs }, state.notes)
     : [];
   const header = state.http.headers.get("x-detour-chaos");
-  if (header === null) return { ...state, faults };
-  if (!(await platform.isAdmin(state.http.headers.get("x-detour-admin-token") ?? undefined))) {
+  const presented = state.http.headers.get("x-detour-admin-token") ?? undefined;
+  const admin = presented !== undefined && (await platform.isAdmin(presented));
+  if (header === null) return { ...state, faults, ...(admin ? { admin } : {}) };
+  if (!admin) {
     throw new ApiError(403, "authentication_error", "chaos_forbidden", "x-detour-chaos needs 'x-detour-admin-token: <DETOUR_ADMIN_TOKEN>': callers cannot inject faults.", "x-detour-chaos");
   }
   let requestFault: Fault;
@@ -28,7 +30,7 @@ export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chao
   } catch (err) {
     throw badRequest((err as Error).message, "x-detour-chaos");
   }
-  return { ...state, faults, requestFault };
+  return { ...state, faults, requestFault, admin };
 }
 
 /** The fault to inject on one call to `target`, if any (one draw of `random` per call). */

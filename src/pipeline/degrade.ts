@@ -65,10 +65,16 @@ function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err:
   };
 }
 
-/** The ladder's reduced request, once, on the route's targets without retries; its attempts join the trace. */
+/**
+ * The ladder's reduced request, once, on the route's targets without retries; its attempts join the trace. It shares
+ * the caller's deadline (what is left of it since the request arrived), never a fresh one: a caller who said
+ * x-detour-deadline-ms: 5000 gets an answer or an error within 5 s, not 10.
+ */
 async function runReduced(state: Executed, reduced: CanonicalRequest, attempts: AttemptReport[]) {
   const retryless = state.routed.targets.map((t) => ({ ...t, policy: { ...t.policy, maxRetries: 0 } }));
-  const opts = { deadlineMs: Math.min(10_000, state.plan.deadlineMs), signal: state.http.signal };
+  const left = state.plan.deadlineMs - (state.engine.clock.now() - state.recorder.startedAt);
+  if (left <= 0) return undefined;
+  const opts = { deadlineMs: Math.min(10_000, left), signal: state.http.signal };
   const out = await executeJson({ ...reduced, stream: false, includeUsage: false }, retryless, state.engine, opts);
   attempts.push(...out.attempts.map((a) => ({ ...a, message: `reduced: ${a.message ?? ""}`.trim() })));
   return out.ok ? { response: out.value, target: out.target } : undefined;

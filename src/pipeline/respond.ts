@@ -51,6 +51,7 @@ function respondStream(state: Executed, deps: PipelineDeps, outcome: Answered<Co
   const events = collecting(continueStream(committed, clock), (res) => recorder.store(res, committed.target), committed.target.model.id);
   const body = renderChatStream(events, metaFor(state, deps, committed.target), {
     includeUsage: request.includeUsage,
+    clean: (m) => recorder.clean(m),
     ...(state.wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
     // A caller who stops reading is gone: call the upstream off (its attempt then settles as cancelled).
     onCancel: () => committed.abort(new ClientGoneError()),
