@@ -52,8 +52,8 @@ function wireUsage(u: Usage) {
 
 export interface StreamRenderOptions {
   includeUsage: boolean;
-  /** Added to the last chunk (the trace, when asked for). */
-  finalExtra?: () => Record<string, unknown>;
+  /** Added to the last chunk (the trace, when asked for; the real cost, from the usage the stream reported). */
+  finalExtra?: (usage: Usage | undefined) => Record<string, unknown>;
   /** Called once when the stream ends: `error` is set when it ended with an error event. */
   onEnd?: (result: { error?: UpstreamError; usage?: Usage; chars: number; clientGone?: boolean }) => void;
   /** Redacts configured secrets from a failure's message before it reaches the caller (vendor text can echo a key). */
@@ -124,7 +124,7 @@ export function renderChatStream(
             if (emit(controller, step.value)) return;
             continue;
           }
-          const extra = opts.finalExtra?.() ?? {};
+          const extra = opts.finalExtra?.(usage) ?? {};
           if (opts.includeUsage) {
             controller.enqueue(line({ ...base, choices: [], usage: usage ? wireUsage(usage) : null, ...extra }));
           } else if (Object.keys(extra).length) {

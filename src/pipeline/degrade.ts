@@ -94,6 +94,8 @@ function rungAnswer(state: Executed, deps: PipelineDeps, attempts: AttemptReport
   const { recorder } = state;
   const hit = state.cache.hit;
   if (result.rung === "cache") recorder.cacheLabel = "stale";
+  // The reduced request was a live, billed call: the tenant's spend counts it like any answer.
+  if (result.rung === "reduced" && result.target) recorder.commitUsage(result.target, result.response.usage);
   const who = result.target ?? (result.rung === "cache" && hit ? { provider: { id: hit.entry.provider }, model: { id: hit.entry.model } } : { provider: { id: "detour" }, model: { id: result.rung } });
   const s = recorder.served(who, result.mode, attempts, { degraded: `${result.rung}; reason=${result.body.reason}` });
   recorder.log(s, { status: 200 });
