@@ -43,3 +43,15 @@ describe("the reduced rung shares the caller's deadline", () => {
     expect(JSON.stringify(r.json.detour?.attempts ?? [])).toContain("reduced:");
   });
 });
+
+describe("x-detour-deadline-ms", () => {
+  it.each(["5", " 5", "99"])("%j, shorter than any vendor can answer in, is a 400 naming the minimum, not a 504", async (v) => {
+    const h = harness({ config });
+    h.vendors.always("openai.test", { text: "ok" });
+    const r = await h.chat({}, { "x-detour-deadline-ms": v });
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ code: "invalid_deadline", param: "x-detour-deadline-ms" });
+    expect(r.json.error.message).toContain("at least 100");
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+});
