@@ -63,3 +63,30 @@ describe("the admin token", () => {
     expect((await h.call("/admin/faults", from("203.0.113.9", ADMIN))).status).toBe(200);
   });
 });
+
+describe("depth: bodies, schemas and tool parameters nested past limits.maxJsonDepth", () => {
+  const deep = (levels: number): unknown => {
+    let v: unknown = { type: "string" };
+    for (let i = 0; i < levels; i++) v = { type: "object", properties: { a: v } };
+    return v;
+  };
+  it.each([
+    ["tool parameters", { tools: [{ type: "function", function: { name: "f", parameters: deep(3000) } }] }, "tools[0].function.parameters"],
+    ["message content", { messages: [{ role: "user", content: JSON.parse("[".repeat(20_000) + "]".repeat(20_000)) }] }, "messages[0]"],
+  ])("%s: a clear 400 naming the limit, never a 500 from the classifier", async (_what, body, param) => {
+    const h = harness({ config: VENDOR_CONFIG });
+    const r = await h.chat(body as Record<string, unknown>);
+    expect(r.status).toBe(400);
+    expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "json_too_deep" });
+    expect(String(r.json.error.param)).toContain(param);
+    expect(r.json.error.message).toContain("limits.maxJsonDepth");
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
+  it("a whole body nested 100,000 levels is a 400 too", async () => {
+    const h = harness({ config: VENDOR_CONFIG });
+    const r = await h.call("/v1/chat/completions", { method: "POST", body: "[".repeat(100_000) + "]".repeat(100_000), headers: { "content-type": "application/json" } });
+    expect(r.status).toBe(400);
+    expect(r.json.error.type).toBe("invalid_request_error");
+  });
+});
