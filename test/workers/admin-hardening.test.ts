@@ -64,6 +64,20 @@ describe("the admin token", () => {
   });
 });
 
+describe("the admin token on chat requests (x-detour-admin-token)", () => {
+  it("wrong guesses are throttled per client like the admin routes", async () => {
+    const h = harness({ config: VENDOR_CONFIG, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("openai.test", { text: "ok" });
+    const chaos = { "x-detour-chaos": JSON.stringify({ provider: "alpha", kind: "status", status: 500 }), "cf-connecting-ip": "203.0.113.50" };
+    for (let i = 0; i < 10; i++) expect((await h.chat({}, { ...chaos, "x-detour-admin-token": `guess-${i}` })).status).toBe(403);
+    const r = await h.chat({}, { ...chaos, "x-detour-admin-token": ADMIN });
+    expect(r.status).toBe(429);
+    expect(r.json.error.code).toBe("admin_throttled");
+    // A request without the header is not affected.
+    expect((await h.chat({}, { "cf-connecting-ip": "203.0.113.50" })).status).toBe(200);
+  });
+});
+
 describe("depth: bodies, schemas and tool parameters nested past limits.maxJsonDepth", () => {
   const deep = (levels: number): unknown => {
     let v: unknown = { type: "string" };
