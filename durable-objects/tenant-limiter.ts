@@ -13,6 +13,7 @@ import {
   check,
   commit,
   initialLimiter,
+  reserve,
   TenantLimits,
   usage,
   type LimitDecision,
@@ -41,14 +42,16 @@ export class TenantLimiter extends DurableObject<Env> {
     const decision = check(this.#s, TenantLimits.parse(limits), now, estimate);
     if (decision.allowed) {
       this.#s = admit(this.#s, now);
+      // Under a spend cap the estimate is held until the request commits, so concurrent requests see each other.
+      if (limits.monthlySpendUsd !== undefined) this.#s = reserve(this.#s, now, estimate.costUsd);
       await this.#persist();
     }
     return decision;
   }
 
-  /** Record a finished request's actual tokens and cost; returns the usage after it. */
-  async commit(now: number, actual: Usage): Promise<UsageReport> {
-    this.#s = commit(this.#s, now, actual);
+  /** Record a finished call's actual tokens and cost, releasing `releaseUsd` of its reservation; returns the usage after it. */
+  async commit(now: number, actual: Usage, releaseUsd = 0): Promise<UsageReport> {
+    this.#s = commit(this.#s, now, actual, releaseUsd);
     await this.#persist();
     return usage(this.#s, now);
   }

@@ -1,10 +1,12 @@
 /** Types for scripts/mock-vendors.mjs (plain Node ESM), so TypeScript tests and scripts can import it. */
 
 export type MockVendor = "openai" | "anthropic" | "gemini";
-export type FaultKind = "reset" | "hang" | "status" | "slow_ttfb" | "latency" | "cut" | "stall" | "malformed";
+export type FaultKind = "reset" | "hang" | "status" | "slow_ttfb" | "latency" | "cut" | "stall" | "malformed" | "hostile";
 
 export declare const VENDORS: readonly MockVendor[];
 export declare const FAULT_KINDS: readonly FaultKind[];
+export declare const HOSTILE_MAX_BYTES: number;
+export declare const HOSTILE_MODEL: string;
 export declare const DEFAULT_REPLIES: Record<MockVendor, string>;
 
 /** What `POST /__control/faults` accepts. */
@@ -24,7 +26,7 @@ export interface FaultInput {
   /** `cut` / `stall` (default 2), `malformed` (default 0): SSE events sent before the fault. */
   afterEvents?: number;
   /** `cut`: "close" (default) | "clean"; `malformed`: "syntax" (default) | "shape". */
-  variant?: "close" | "clean" | "syntax" | "shape";
+  variant?: "close" | "clean" | "syntax" | "shape" | "huge_body" | "endless_line" | "bad_model";
 }
 
 /** A live fault as `GET /__control/faults` lists it. */

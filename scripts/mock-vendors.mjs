@@ -53,6 +53,10 @@ stop_reason is then "stop_sequence"). When the request has tools and forces
  *   malformed  a 200 that is not the vendor's shape. `variant` "syntax" (default: JSON body is not JSON; a stream gets
  *              one event that is not JSON) or "shape" (valid JSON of the wrong shape). In a stream the bad event
  *              comes after `afterEvents` events (default 0) and the rest of the stream follows.
+ *   hostile    a vendor out to hurt its client. `variant` "huge_body" (default: a 200 whose body never ends, up to
+ *              `HOSTILE_MAX_BYTES`), "endless_line" (a 200 SSE stream — or JSON body — that is one line with no
+ *              newline, same bound) or "bad_model" (a normal answer whose model name has CR/LF and a character above
+ *              0xFF, which breaks any response header it is copied into).
  * For each request the newest live fault for its vendor (or "*") whose rate roll passes applies; at most one does.
  * Requests the vendor would reject (unknown path, unparsable or incomplete body) get the vendor's 4xx and no fault.
  * Stats count each vendor request once, by outcome ("ok", a fault kind, or "invalid"), when the mock decides it — so
@@ -76,7 +80,11 @@ const wire = await loadWire();
 
 const HOST = "127.0.0.1";
 export const VENDORS = /** @type {const} */ (["openai", "anthropic", "gemini"]);
-export const FAULT_KINDS = /** @type {const} */ (["reset", "hang", "status", "slow_ttfb", "latency", "cut", "stall", "malformed"]);
+export const FAULT_KINDS = /** @type {const} */ (["reset", "hang", "status", "slow_ttfb", "latency", "cut", "stall", "malformed", "hostile"]);
+/** The most a `hostile` fault sends before it ends the response: above Detour's 10 MB default cap. */
+export const HOSTILE_MAX_BYTES = 12_000_000;
+/** The model name a `hostile` "bad_model" answer reports. */
+export const HOSTILE_MODEL = "gpt-4o\r\nx-injected: 1 模型";
 export const DEFAULT_REPLIES = {
   openai: "Hello from the mock OpenAI.",
   anthropic: "Hello from the mock Anthropic.",
@@ -366,8 +374,9 @@ const KIND_FIELDS = {
   cut: ["afterEvents", "variant"],
   stall: ["afterEvents", "ms"],
   malformed: ["afterEvents", "variant"],
+  hostile: ["variant"],
 };
-const VARIANTS = { cut: ["close", "clean"], malformed: ["syntax", "shape"] };
+const VARIANTS = { cut: ["close", "clean"], malformed: ["syntax", "shape"], hostile: ["huge_body", "endless_line", "bad_model"] };
 
 /**
  * Validate a fault as posted to the control API. Strict: unknown fields, or fields that mean nothing for the kind,
@@ -415,6 +424,7 @@ export function parseFault(input, nowMs) {
   if (kind === "stall" && input.ms !== undefined) fault.ms = input.ms;
   if (kind === "cut") fault.variant = input.variant ?? "close";
   if (kind === "malformed") fault.variant = input.variant ?? "syntax";
+  if (kind === "hostile") fault.variant = input.variant ?? "huge_body";
   fault.ttlMs = input.ttlMs;
   fault.createdAt = nowMs;
   fault.expiresAt = nowMs + input.ttlMs;
@@ -582,8 +592,16 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
       return sendJson(res, fault.status, e.body, { ...(a.headers ?? {}), ...e.headers });
     }
     if (kind === "slow_ttfb" && !(await wait(fault.ms, res))) return;
+    if (kind === "hostile" && fault.variant !== "bad_model") return endlessBody(res, a.events.length > 0, fault.variant);
 
     const isSse = a.events.length > 0;
+    if (kind === "hostile") {
+      // bad_model: the vendor's answer, its model name swapped for one that breaks a header.
+      const bad = (t) => t.replace(/"(model|modelVersion)":"[^"]*"/g, (_m, k) => `"${k}":${JSON.stringify(HOSTILE_MODEL)}`);
+      if (!isSse) return sendJson(res, 200, bad(JSON.stringify(a.json)), { "content-type": "application/json", ...(a.headers ?? {}) });
+      res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", ...(a.headers ?? {}) });
+      return res.end(bad(a.events.join("")));
+    }
     if (!isSse) {
       // JSON (and Gemini's non-SSE stream array).
       let text = JSON.stringify(a.json, null, a.pretty ? 2 : undefined);
@@ -642,6 +660,33 @@ export async function startMockVendors({ port = 0, replies = {}, now = Date.now,
     if (kind === "latency" && !(await wait(fault.ms, res))) return;
     // Healthy (or slow_ttfb after its wait): the whole stream in one write, as a fast vendor's would arrive.
     res.end(events.join(""));
+  }
+
+  /** A 200 whose body is one endless line (JSON padding, or an SSE `data:` line), sent as fast as it is read. */
+  async function endlessBody(res, sse, variant) {
+    res.writeHead(200, { "content-type": sse ? "text/event-stream" : "application/json" });
+    const chunk = Buffer.alloc(65_536, "x");
+    let sent = 0;
+    const head = sse ? "data: " : variant === "endless_line" ? '{"text":"' : '{"pad":"';
+    res.write(head);
+    while (sent < HOSTILE_MAX_BYTES && !res.destroyed && !res.writableEnded) {
+      sent += chunk.length;
+      if (!res.write(chunk)) {
+        const go = await new Promise((resolve) => {
+          const done = (v) => () => {
+            res.off("drain", onDrain);
+            res.off("close", onClose);
+            resolve(v);
+          };
+          const onDrain = done(true);
+          const onClose = done(false);
+          res.once("drain", onDrain);
+          res.once("close", onClose);
+        });
+        if (!go) return;
+      }
+    }
+    if (!res.destroyed) res.end();
   }
 
   function listFaults() {

@@ -12,6 +12,7 @@ import type { Governor } from "./engine/governor";
 import type { HedgeBudget } from "./engine/hedge";
 import type { InflightTracker } from "./resilience/inflight";
 import type { RouteFeed } from "./dashboard/route-feed";
+import type { AdminThrottle } from "./resilience/admin-throttle";
 
 /** What the app takes from outside; everything has a production default (src/index.ts). */
 export interface AppDeps {
@@ -36,6 +37,8 @@ export interface AppDeps {
   edgeCache: () => EdgeCache | undefined;
   /** The isolate's buffer of route outcomes on their way to the dashboard's history (src/dashboard/route-feed.ts). */
   routeFeed: RouteFeed;
+  /** Failed admin-token attempts per client in this isolate (src/resilience/admin-throttle.ts). */
+  adminThrottle: AdminThrottle;
 }
 
 export interface Caller {

@@ -19,6 +19,7 @@ import { Governor } from "./engine/governor";
 import { HedgeBudget } from "./engine/hedge";
 import { isolateInflight } from "./resilience/inflight";
 import { isolateRouteFeed } from "./dashboard/route-feed";
+import { AdminThrottle } from "./resilience/admin-throttle";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
 import { deleteTemplate, getTemplate, purgeCache, putTemplate } from "./routes/admin-cache";
@@ -43,6 +44,7 @@ export const productionDeps: AppDeps = {
   cacheWrites: new Map(),
   hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
   governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
+  adminThrottle: new AdminThrottle(),
   edgeCache: () => (typeof caches !== "undefined" ? (caches as unknown as { default: EdgeCache }).default : undefined),
   routeFeed: isolateRouteFeed,
 };

@@ -31,7 +31,7 @@ export const THRESHOLD_KEYS = [
 export const TENANT_THRESHOLD_KEYS = ["servedPct", "servedPctByClass", "silentTruncations", "p50Ms", "p95Ms", "p99Ms", "minPrimarySharePct"];
 const PCT_KEYS = ["servedPct", "maxTouchedSickPct", "minPrimarySharePct"];
 const NETWORK_VENDORS = ["openai", "anthropic", "gemini", "*"];
-const NETWORK_KINDS = ["reset", "hang", "status", "slow_ttfb", "cut", "stall", "malformed", "latency"];
+const NETWORK_KINDS = ["reset", "hang", "status", "slow_ttfb", "cut", "stall", "malformed", "latency", "hostile"];
 
 /**
  * Loads and checks every `*.json` in `dir`, sorted by file name; a mistake names the file and the field, so operators

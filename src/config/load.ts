@@ -45,7 +45,9 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
     try {
       input = JSON.parse(key);
     } catch (err) {
-      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON (${(err as Error).message})`]);
+      // Only the position: V8's own message quotes the text around the error, and the config can hold header values
+      // (an org id, a token a vendor wants) — and this error is answered before any caller is authenticated.
+      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON${jsonErrorWhere(key, err)}`]);
     }
   }
   const parsed = DetourConfig.safeParse(input);
@@ -55,6 +57,18 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
   return loaded;
 }
 
+/** " at line L, column C" for a JSON.parse error, from V8's position when it gives one; "" when it does not. */
+export function jsonErrorWhere(text: string, err: unknown): string {
+  const m = /position (\d+)/.exec(err instanceof Error ? err.message : "");
+  if (m) {
+    const pos = Math.min(Number(m[1]), text.length);
+    const before = text.slice(0, pos);
+    const line = before.split("\n").length;
+    const column = pos - before.lastIndexOf("\n");
+    return ` at line ${line}, column ${column} (character ${pos})`;
+  }
+  return /end of JSON input/i.test(err instanceof Error ? err.message : "") ? " (it ends too early)" : "";
+}
 
 export const CallerKeys = z.record(
   z.string().min(16, "gateway keys must be at least 16 characters"),

@@ -89,6 +89,22 @@ export const RetryPolicy = z
   })
   .strict();
 
+/**
+ * What Detour will read from one vendor response: a broken vendor or a wrong `baseUrl` must not exhaust the isolate's
+ * 128 MB (README "Security model"). Over a cap, the attempt fails as `malformed` and Detour fails over.
+ */
+export const UpstreamLimits = z
+  .object({
+    /** Largest 2xx JSON body read, bytes. */
+    maxBodyBytes: z.number().int().min(1024).max(10_000_000).default(10_000_000),
+    /** Largest part of an error body read to find the vendor's message, bytes; the rest is ignored. */
+    maxErrorBodyBytes: z.number().int().min(256).max(10_000_000).default(65_536),
+    /** Longest SSE line, and longest single SSE event, in decoded characters (one per byte for ASCII). */
+    maxSseLineBytes: z.number().int().min(1024).max(1_000_000).default(1_000_000),
+  })
+  .strict();
+export type UpstreamLimits = z.infer<typeof UpstreamLimits>;
+
 export const ProviderConfig = z
   .object({
     id: Id,
@@ -105,6 +121,8 @@ export const ProviderConfig = z
     models: z.array(ModelConfig).min(1),
     simulated: SimulatedProfile.optional(),
     timeouts: Timeouts.default({}),
+    /** Caps on what Detour reads from this vendor (bodies, SSE lines). */
+    limits: UpstreamLimits.prefault({}),
     /** Breaker settings for this provider only, merged over `resilience.breaker` (validated there). */
     breaker: z.record(z.string(), z.unknown()).optional(),
   })

@@ -5,6 +5,7 @@
  */
 import type { StreamEvent, Usage } from "../canonical";
 import { UpstreamError } from "../engine/errors";
+import { redact } from "../observability/redact";
 import type { StreamRenderOptions } from "./types";
 
 /** One stream's rendering, stateful (block indexes, sequence numbers): each method returns whole SSE frames. */
@@ -54,14 +55,16 @@ export function renderSse(events: AsyncIterable<StreamEvent>, writer: StreamWrit
             if (put(controller, writer.event(e)) || wrote) return;
             continue;
           }
-          put(controller, writer.end(opts.finalExtra?.() ?? {}));
+          put(controller, writer.end(opts.finalExtra?.(usage) ?? {}));
           controller.close();
           end({});
           return;
         }
       } catch (err) {
         const e = err instanceof UpstreamError ? err : new UpstreamError("network", err instanceof Error ? err.message : String(err));
-        put(controller, writer.fail(e));
+        // Vendor text can echo a key: the caller sees the failure's message redacted.
+        const clean = opts.clean ?? redact;
+        put(controller, writer.fail(new UpstreamError(e.errorClass, clean(e.message), { ...(e.status ? { status: e.status } : {}), ...(e.check ? { check: e.check } : {}) })));
         controller.close();
         end({ error: e });
       }

@@ -22,8 +22,10 @@ export interface AnswerMeta {
 }
 
 export interface StreamRenderOptions {
-  /** Added to the last event (the trace, a degraded label). */
-  finalExtra?: () => Record<string, unknown>;
+  /** Added to the last event (the trace, when asked for; the real cost, from the usage the stream reported). */
+  finalExtra?: (usage: Usage | undefined) => Record<string, unknown>;
+  /** Redacts configured secrets from a failure's message before it reaches the caller (vendor text can echo a key). */
+  clean?: (s: string) => string;
   /** Called once when the stream ends: `error` is set when it ended with an error event. */
   onEnd?: (result: { error?: UpstreamError; usage?: Usage; chars: number; clientGone?: boolean }) => void;
   /** Called at once when the client cancels the body, before the events are returned (which waits for a pending read). */

@@ -7,12 +7,13 @@
  * With no keys configured, Detour serves anonymously only when that cannot spend anyone's money: the config is all
  * simulated providers, or it says `allowAnonymous: true`.
  */
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { ConfigError, loadCallerKeys } from "../config/load";
 import { keyIndexFor } from "../platform/key-index";
-import { isAdminToken } from "../platform/tokens";
+import { isAdminToken, MIN_ADMIN_TOKEN } from "../platform/tokens";
 
 export const auth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
@@ -46,14 +47,43 @@ function bearer(h: string | undefined): string | undefined {
   return m?.[1]?.trim();
 }
 
+/**
+ * The admin token from its secret: undefined when unset (admin is off), a `ConfigError` when shorter than
+ * `MIN_ADMIN_TOKEN` characters — a short token would be guessable, so it is refused rather than half-trusted.
+ */
+export function adminTokenOf(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < MIN_ADMIN_TOKEN) {
+    throw new ConfigError("DETOUR_ADMIN_TOKEN", [
+      `(root): must be at least ${MIN_ADMIN_TOKEN} characters (it is ${raw.length}); generate one with 'openssl rand -hex 32'`,
+    ]);
+  }
+  return raw;
+}
+
+/**
+ * Check the presented admin token, throttling failures per client (src/resilience/admin-throttle.ts): a client over
+ * its failures gets a 429 with Retry-After whatever it presents, so a token cannot be guessed at line rate.
+ */
+async function requireAdmin(c: Context<AppEnv>, token: string, message: string): Promise<void> {
+  const { adminThrottle, clock } = c.get("deps");
+  const client = c.req.header("cf-connecting-ip") ?? "unknown";
+  const wait = adminThrottle.retryAfterSeconds(client, clock.now());
+  if (wait > 0) {
+    throw new ApiError(429, "rate_limit_error", "admin_throttled", `Too many wrong admin tokens from this client; try again in ${wait} s.`, null, { "retry-after": String(wait) });
+  }
+  if (!(await isAdminToken(bearer(c.req.header("authorization")), token))) {
+    adminThrottle.failed(client, clock.now());
+    throw new ApiError(401, "authentication_error", "invalid_admin_token", message);
+  }
+}
+
 /** Admin routes: `Authorization: Bearer <DETOUR_ADMIN_TOKEN>`. Without a token configured, admin is off. */
 export const adminAuth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const token = c.env.DETOUR_ADMIN_TOKEN;
+    const token = adminTokenOf(c.env.DETOUR_ADMIN_TOKEN);
     if (!token) throw new ApiError(403, "authentication_error", "admin_disabled", "Admin routes are off: set the DETOUR_ADMIN_TOKEN secret.");
-    if (!(await isAdminToken(bearer(c.req.header("authorization")), token))) {
-      throw new ApiError(401, "authentication_error", "invalid_admin_token", "Admin routes need 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
-    }
+    await requireAdmin(c, token, "Admin routes need 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
     return next();
   });
 
@@ -63,15 +93,13 @@ export const adminAuth = () =>
  */
 export const operatorAuth = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const token = c.env.DETOUR_ADMIN_TOKEN;
+    const token = adminTokenOf(c.env.DETOUR_ADMIN_TOKEN);
     if (!token) {
       if (Object.keys(loadCallerKeys(c.env.DETOUR_API_KEYS)).length > 0) {
         throw new ApiError(403, "authentication_error", "admin_disabled", "Set the DETOUR_ADMIN_TOKEN secret to read /status and /metrics on a gateway with keys.");
       }
       return next();
     }
-    if (!(await isAdminToken(bearer(c.req.header("authorization")), token))) {
-      throw new ApiError(401, "authentication_error", "invalid_admin_token", "Send 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
-    }
+    await requireAdmin(c, token, "Send 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
     return next();
   });

@@ -62,6 +62,8 @@ export interface RequestLog {
   degraded?: string;
   /** Set for streams that ended with an error event after the first byte. */
   stream_error?: string;
+  /** The answer's cost at the served model's price: for streams, from the usage the vendor reported at the end. */
+  cost_usd?: number;
   ms: number;
 }
 

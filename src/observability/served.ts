@@ -47,15 +47,29 @@ export function servedHeaders(s: Served): Record<string, string> {
     "x-detour-attempts": String(s.attempts.filter((a) => a.outcome !== "skipped").length),
     "server-timing": serverTiming(s.timings),
   };
-  if (s.provider) h["x-detour-provider"] = s.provider;
-  if (s.model) h["x-detour-model"] = s.model;
-  if (s.mode) h["x-detour-mode"] = s.mode;
-  if (s.cache) h["x-detour-cache"] = s.cache;
-  if (s.degraded) h["x-detour-degraded"] = s.degraded;
+  const put = (name: string, v: string | undefined) => {
+    const safe = headerSafe(v);
+    if (safe !== undefined) h[name] = safe;
+  };
+  put("x-detour-provider", s.provider);
+  put("x-detour-model", s.model);
+  put("x-detour-mode", s.mode);
+  put("x-detour-cache", s.cache);
+  put("x-detour-degraded", s.degraded);
   if (s.costUsd !== undefined) h["x-detour-cost-usd"] = s.costUsd.toFixed(6);
   if (s.hedged) h["x-detour-hedged"] = "1";
-  if (s.upstreamModel) h["x-detour-upstream-model"] = s.upstreamModel;
+  // The vendor's own word: CR/LF or a character above 0xFF here would make `Headers` throw after the answer was paid.
+  put("x-detour-upstream-model", s.upstreamModel);
   return h;
+}
+
+/**
+ * A value fit for a response header: printable ASCII, 1 to 128 characters, or undefined (the header is dropped).
+ * Applied to every value that can come from a vendor, the cache or config, never repaired: a mangled model name
+ * would mislead more than no header.
+ */
+export function headerSafe(v: string | undefined): string | undefined {
+  return v !== undefined && /^[\x20-\x7e]{1,128}$/.test(v) ? v : undefined;
 }
 
 export function serverTiming(t: Timings): string {

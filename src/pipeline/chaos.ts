@@ -18,8 +18,10 @@ export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chao
     ? await app.faultView.current(faultSources(deps, config.cache.kvTimeoutMs), { clock: app.clock, background: platform.later, timeoutMs: config.resilience.doTimeoutMs }, state.notes)
     : [];
   const header = state.http.headers.get("x-detour-chaos");
-  if (header === null) return { ...state, faults };
-  if (!(await platform.isAdmin(state.http.headers.get("x-detour-admin-token") ?? undefined))) {
+  const presented = state.http.headers.get("x-detour-admin-token") ?? undefined;
+  const admin = presented !== undefined && (await adminChecked(state, deps, presented));
+  if (header === null) return { ...state, faults, ...(admin ? { admin } : {}) };
+  if (!admin) {
     throw new ApiError(403, "authentication_error", "chaos_forbidden", "x-detour-chaos needs 'x-detour-admin-token: <DETOUR_ADMIN_TOKEN>': callers cannot inject faults.", "x-detour-chaos");
   }
   let requestFault: Fault;
@@ -28,7 +30,23 @@ export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chao
   } catch (err) {
     throw badRequest((err as Error).message, "x-detour-chaos");
   }
-  return { ...state, faults, requestFault };
+  return { ...state, faults, requestFault, admin };
+}
+
+/**
+ * The admin token a chat request presents (for x-detour-chaos or an admin's trace), throttled per client like the
+ * admin routes (src/resilience/admin-throttle.ts): a wrong one counts as a failure, a throttled client gets 429.
+ */
+async function adminChecked(state: Classified, deps: PipelineDeps, presented: string): Promise<boolean> {
+  const { adminThrottle, clock } = deps.app;
+  const client = state.http.headers.get("cf-connecting-ip") ?? "unknown";
+  const wait = adminThrottle.retryAfterSeconds(client, clock.now());
+  if (wait > 0) {
+    throw new ApiError(429, "rate_limit_error", "admin_throttled", `Too many wrong admin tokens from this client; try again in ${wait} s.`, "x-detour-admin-token", { "retry-after": String(wait) });
+  }
+  const ok = await deps.platform.isAdmin(presented);
+  if (!ok) adminThrottle.failed(client, clock.now());
+  return ok;
 }
 
 /** The fault to inject on one call to `target`, if any (one draw of `random` per call). */

@@ -95,7 +95,9 @@ function registeredHit(state: Executed, deps: PipelineDeps): CacheHit | undefine
 /** The ladder's reduced request, once, on the route's targets without retries; its attempts join the trace. */
 async function runReduced(state: Executed, reduced: CanonicalRequest, attempts: AttemptReport[]) {
   const retryless = state.routed.targets.map((t) => ({ ...t, policy: { ...t.policy, maxRetries: 0 } }));
-  const opts = { deadlineMs: Math.min(10_000, state.plan.deadlineMs), signal: state.http.signal };
+  const left = state.plan.deadlineMs - (state.engine.clock.now() - state.recorder.startedAt);
+  if (left <= 0) return undefined;
+  const opts = { deadlineMs: Math.min(10_000, left), signal: state.http.signal };
   const out = await executeJson({ ...reduced, stream: false, includeUsage: false }, retryless, state.engine, opts);
   attempts.push(...out.attempts.map((a) => ({ ...a, message: `reduced: ${a.message ?? ""}`.trim() })));
   return out.ok ? { response: out.value, target: out.target } : undefined;
@@ -121,6 +123,8 @@ function rungAnswer(state: Executed, deps: PipelineDeps, attempts: AttemptReport
   }
   const shown = result.rung === "cache" ? (result.hit ?? hit) : undefined;
   const who = result.target ?? (shown ? { provider: { id: shown.entry.provider }, model: { id: shown.entry.model } } : { provider: { id: "detour" }, model: { id: result.rung } });
+  // The reduced request was a live, billed call: the tenant's spend counts it like any answer.
+  if (result.rung === "reduced" && result.target) recorder.commitUsage(result.target, result.response.usage);
   const s = recorder.served(who, result.mode, attempts, { degraded: `${result.rung}; reason=${result.body.reason}` });
   recorder.log(s, { status: 200 });
   const detourExtra = { degraded: { ...result.body, ...(result.ageSeconds !== undefined ? { age_seconds: result.ageSeconds } : {}) } };

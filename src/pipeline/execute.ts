@@ -68,6 +68,7 @@ function fetchFor(state: Chaotic, deps: PipelineDeps, t: Target): typeof fetch {
   const base = t.provider.kind === "simulated" ? simulatedFetch(t.provider, (ms, signal) => app.clock.sleep(ms, signal)) : app.fetch;
   const fault = faultOn(state, t, app.clock.now(), app.random());
   if (!fault) return base;
-  state.notes.push(`chaos: ${fault.kind} injected on ${t.provider.id} (fault ${fault.id})`);
+  // Which drill is running, and its fault ids, are the operator's: a tenant's trace shows only the ordinary failure.
+  if (state.admin) state.notes.push(`chaos: ${fault.kind} injected on ${t.provider.id} (fault ${fault.id})`);
   return chaosFetch(base, fault, t.provider.kind, app.clock);
 }

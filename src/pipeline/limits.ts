@@ -1,5 +1,7 @@
 // Limits: is this tenant within its request, token and spend limits (one bounded Durable Object call when any apply)?
+import { ApiError } from "../api/errors";
 import { withTimeout } from "../engine/clock";
+import type { Target } from "../providers/types";
 import type { LimitDecision } from "../resilience/limits";
 import { LocalLimits } from "../resilience/local-limits";
 import { expectedOutputTokens } from "../routing/plan";
@@ -23,27 +25,48 @@ export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimi
   const applying = tenantLimits(config, tenant, caller.tier);
   const limiter = Object.keys(applying).length > 0 ? deps.platform.limiter(tenant) : undefined;
   if (!limiter) return state;
-  const first = state.routed.targets[0]!.target;
-  const estimate = {
-    tokens: cls.estimatedInputTokens + expectedOutputTokens(first, request.maxTokens),
-    costUsd: costOf(first, undefined, cls.estimatedInputTokens, request.maxTokens) ?? 0,
-  };
+  const capped = applying.monthlySpendUsd !== undefined;
+  const targets = state.routed.targets.map((t) => t.target);
+  if (capped) refuseUnpriced(targets);
+  const first = targets[0]!;
+  // The dearest target the request may end on: failover must not be a way past the cap.
+  const costUsd = Math.max(0, ...targets.map((t) => costOf(t, undefined, cls.estimatedInputTokens, request.maxTokens) ?? 0));
+  const estimate = { tokens: cls.estimatedInputTokens + expectedOutputTokens(first, request.maxTokens), costUsd };
   const timeoutMs = config.resilience.doTimeoutMs;
   let decision: LimitDecision;
+  let reserved = 0;
   try {
     decision = await withTimeout(limiter.check(applying, clock.now(), estimate), timeoutMs, clock);
+    if (decision.allowed && capped) reserved = costUsd;
   } catch (err) {
     decision = local.check(tenant, applying, clock.now(), estimate);
     const why = err instanceof Error ? err.message : String(err);
-    notes.push(`tenant limits: limiter unreachable (${why}); enforced by this isolate's local per-minute limits${applying.monthlySpendUsd !== undefined ? " (spend cap not checked)" : ""}`);
+    notes.push(`tenant limits: limiter unreachable (${why}); enforced by this isolate's local per-minute limits${capped ? " (spend cap not checked)" : ""}`);
   }
   if (!decision.allowed) throw limitError(decision);
   local.admit(tenant, clock.now());
-  recorder.commitsUsage((target, usage) => {
+  recorder.commitsUsage((target, usage, release) => {
     const costUsd = costOf(target, usage, cls.estimatedInputTokens, request.maxTokens) ?? 0;
     const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
     local.commit(tenant, clock.now(), { tokens, costUsd });
-    return withTimeout(limiter.commit(clock.now(), { tokens, costUsd }), timeoutMs, clock);
-  });
+    return withTimeout(limiter.commit(clock.now(), { tokens, costUsd }, release ? reserved : 0), timeoutMs, clock);
+  }, cls.estimatedInputTokens);
   return { ...state, limiter };
+}
+
+/**
+ * A tenant with a spend cap may only reach models whose cost Detour can count: an unpriced model would cost 0 and
+ * walk past the cap. Simulated providers cost nothing, so they need no price.
+ */
+function refuseUnpriced(targets: Target[]): void {
+  const unpriced = targets.find((t) => !t.model.price && t.provider.kind !== "simulated");
+  if (!unpriced) return;
+  const name = `${unpriced.provider.id}/${unpriced.model.id}`;
+  throw new ApiError(
+    400,
+    "invalid_request_error",
+    "unpriced_model",
+    `This tenant has a monthly spend cap, and '${name}' has no price in this gateway's config, so its cost could not be counted. Ask the operator to set providers[].models[].price for it, or use a priced route.`,
+    "model",
+  );
 }

@@ -8,6 +8,7 @@
 import type { CanonicalResponse } from "../canonical";
 import { tenantFingerprint, type RequestBreakers } from "../breakers/request";
 import type { Clock } from "../engine/clock";
+import type { ErrorClass } from "../engine/errors";
 import type { AttemptReport } from "../engine/types";
 import { logRequest, type Logger, type RequestLog } from "../observability/log";
 import type { Served, ServedMode } from "../observability/served";
@@ -47,7 +48,9 @@ export class Recorder {
   #reports: AttemptReport[] = [];
   #degrading = false;
   #cacheWrite: ((res: CanonicalResponse, target: Target) => Promise<unknown>) | undefined;
-  #usage: ((target: Target, usage: Usage | undefined) => Promise<unknown>) | undefined;
+  #usage: ((target: Target, usage: Usage | undefined, release: boolean) => Promise<unknown>) | undefined;
+  #estimatedInput = 0;
+  #released = false;
   #remember: ((res: CanonicalResponse) => Promise<unknown>) | undefined;
   #mirror: ((res: CanonicalResponse, target: Target, served: { mode: ServedMode; latencyMs: number }) => void) | undefined;
   readonly #tenant: string;
@@ -101,14 +104,22 @@ export class Recorder {
     this.#mirror = mirror;
   }
 
-  /** How to commit the tenant's actual usage (absent: no limits apply). */
-  commitsUsage(commit: (target: Target, usage: Usage | undefined) => Promise<unknown>): void {
+  /**
+   * How to commit the tenant's actual usage (absent: no limits apply). `release` is true on the request's one commit
+   * that gives back its spend reservation; `estimatedInput` prices attempts that failed after a vendor took them.
+   */
+  commitsUsage(commit: (target: Target, usage: Usage | undefined, release: boolean) => Promise<unknown>, estimatedInput = 0): void {
     this.#usage = commit;
+    this.#estimatedInput = estimatedInput;
   }
 
   /** The engine's report of one attempt (its `onAttempt`): kept for "failover", handed to the breakers now. */
   attempt = (target: Target, r: AttemptReport): void => {
     this.#reports.push(r);
+    // A call the vendor took and may bill although it is not the answer: a hedge loser, a body we refused, a cut.
+    if (r.outcome === "error" && r.errorClass && BILLABLE_FAILURES.has(r.errorClass)) {
+      this.#commit(target, { inputTokens: this.#estimatedInput, outputTokens: r.outputTokens ?? 0 }, false);
+    }
     if (r.outcome === "ok" && !this.#degrading && this.mode(this.#reports, target) === "failover") r.failover = true;
     // The breakers' copy carries the tenant's fingerprint; the trace's line does not need it.
     this.ctx.breakers.report(target, { ...r, tenant: this.#tenant });
@@ -133,9 +144,28 @@ export class Recorder {
     }
   }
 
-  /** Commit the tenant's actual usage after the response, when limits apply. */
+  /** Commit the tenant's actual usage after the response, when limits apply; releases the request's reservation. */
   commitUsage(target: Target, usage: Usage | undefined): void {
-    if (this.#usage) this.later(this.#usage(target, usage).catch(() => {}));
+    const release = !this.#released;
+    this.#released = true;
+    this.#commit(target, usage, release);
+  }
+
+  /** No answer was billed (an error, a rung that called nobody): give the spend reservation back. */
+  releaseUsage(): void {
+    if (this.#released || !this.#usage) return;
+    this.#released = true;
+    this.#commit({ provider: { id: "detour" }, model: { id: "none" } } as Target, { inputTokens: 0, outputTokens: 0 }, true);
+  }
+
+  #commit(target: Target, usage: Usage | undefined, release: boolean): void {
+    if (!this.#usage) return;
+    // Never swallowed: a commit that fails is spend the cap did not see, and the operator must hear of it.
+    this.later(
+      this.#usage(target, usage, release).catch((err) =>
+        this.ctx.log.warn("usage commit failed", { request_id: this.ctx.requestId, tenant: this.ctx.tenant, provider: target.provider.id, error: err instanceof Error ? err.message : String(err) }),
+      ),
+    );
   }
 
   /** How the answer was served, for headers and the trace. */
@@ -163,8 +193,12 @@ export class Recorder {
     if (this.#about.route) this.ctx.served?.(this.#about.route, { mode: "error", shed: true });
   }
 
-  /** The request's one JSON log line (no prompt or answer text); its outcome also goes to the route's history. */
+  /**
+   * The request's one JSON log line (no prompt or answer text); its outcome also goes to the route's history. Logging
+   * ends the request: an unused reservation is released.
+   */
   log(s: Served, fields: Partial<RequestLog> & { status: number }): void {
+    this.releaseUsage();
     const about = this.#about;
     // Caller faults (4xx other than 429) say nothing about the route's health and stay out of its history.
     const mode = fields.status >= 500 || fields.status === 429 ? "error" : fields.status < 400 ? s.mode : undefined;
@@ -190,10 +224,18 @@ export class Recorder {
         ms: Math.round(a.ms),
       })),
       ms: s.timings.totalMs,
+      ...(s.costUsd !== undefined ? { cost_usd: s.costUsd } : {}),
       ...fields,
     });
   }
 }
+
+/**
+ * Failures after which the vendor may still bill: it accepted the call and did (some) work — a 2xx we refused
+ * (malformed, empty, failed the caller's checks), a stream cut or stalled, a call we gave up on or called off (a
+ * timeout, a hedge loser, a caller gone). Committed at the estimated input and the output tokens seen.
+ */
+const BILLABLE_FAILURES: ReadonlySet<ErrorClass> = new Set<ErrorClass>(["malformed", "empty", "invalid_output", "stream_cut", "stall", "timeout", "slow", "cancelled"]);
 
 /**
  * `failover` when something unavailable was passed over on the way to the answer: routing left a target out for its

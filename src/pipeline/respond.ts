@@ -1,5 +1,5 @@
 // Respond: turn the live answer (JSON, or a committed stream) into the caller's response, and record it.
-import type { CanonicalResponse } from "../canonical";
+import type { CanonicalResponse, Usage } from "../canonical";
 import { continueStream } from "../engine/stream";
 import { ClientGoneError } from "../engine/stop";
 import type { CommittedStream, Outcome } from "../engine/types";
@@ -49,13 +49,23 @@ function respondStream(state: Executed, deps: PipelineDeps, outcome: Answered<Co
   });
   // The engine reports the committed attempt when the stream settles; what is left here is usage and the log line.
   const events = collecting(continueStream(committed, clock), (res) => recorder.store(res, committed.target), committed.target.model.id);
+  // x-detour-cost-usd went out with the headers, before any token: for streams it is an estimate. The real cost,
+  // from the usage the vendor reports at the end, is in the final chunk's `detour` object and in the log line.
+  const realCost = (usage: Usage | undefined) => costOf(committed.target, usage, classification.estimatedInputTokens, request.maxTokens);
   const body = state.inbound.toStream(events, metaFor(state, deps, committed.target), {
-    ...(state.wantTrace ? { finalExtra: () => ({ detour: traceObject(s) }) } : {}),
+    clean: (m) => recorder.clean(m),
+    finalExtra: (usage) => {
+      const cost = realCost(usage);
+      const trace = state.wantTrace ? traceObject(s) : {};
+      const costs = cost !== undefined ? { cost_usd: cost, cost_estimated: usage === undefined, header_cost_usd_estimate: estimatedCost } : {};
+      return state.wantTrace || cost !== undefined ? { detour: { ...trace, ...costs } } : {};
+    },
     // A caller who stops reading is gone: call the upstream off (its attempt then settles as cancelled).
     onCancel: () => committed.abort(new ClientGoneError()),
     onEnd: ({ error, usage, clientGone }) => {
       recorder.commitUsage(committed.target, usage ? { inputTokens: usage.inputTokens, outputTokens: usage.outputTokens } : undefined);
-      recorder.log(s, { status: 200, ...(error ? { stream_error: clientGone ? "client_gone" : error.errorClass } : {}), ms: clock.now() - recorder.startedAt });
+      const cost = realCost(usage);
+      recorder.log(s, { status: 200, ...(error ? { stream_error: clientGone ? "client_gone" : error.errorClass } : {}), ...(cost !== undefined ? { cost_usd: cost } : {}), ms: clock.now() - recorder.startedAt });
     },
   });
   return sseResponse(body, s);

@@ -59,6 +59,8 @@ export interface RequestState {
   // chaos
   faults?: Fault[];
   requestFault?: Fault;
+  /** The caller presented the admin token: only then does the trace name chaos faults (drills are operator business). */
+  admin?: boolean;
   // cache
   cache?: CacheState;
   // route

@@ -22,8 +22,11 @@ export async function findToken<T>(presented: string, entries: [string, T][]): P
   return found;
 }
 
-/** Constant-time check of a presented admin token; false when either is missing. */
+/** DETOUR_ADMIN_TOKEN's minimum length: shorter tokens are a configuration error (src/middleware/auth.ts). */
+export const MIN_ADMIN_TOKEN = 32;
+
+/** Constant-time check of a presented admin token; false when either is missing or the token is too short to trust. */
 export async function isAdminToken(presented: string | undefined, token: string | undefined): Promise<boolean> {
-  if (!presented || !token) return false;
+  if (!presented || !token || token.length < MIN_ADMIN_TOKEN) return false;
   return (await findToken(presented, [[token, true]])) === true;
 }

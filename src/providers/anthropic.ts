@@ -259,11 +259,11 @@ function streamError(json: unknown): UpstreamError {
  * counts text/thinking blocks). `finish` comes from message_delta; `usage` follows it at message_stop. A stream that
  * ends before message_delta yields no `finish`, which is how the engine spots truncation.
  */
-async function* parseStream(body: ReadableStream<Uint8Array>, _target: Target): AsyncGenerator<StreamEvent> {
+async function* parseStream(body: ReadableStream<Uint8Array>, target: Target): AsyncGenerator<StreamEvent> {
   const tools = new Map<number, { index: number; sentArgs: boolean; input: unknown }>();
   let usage = { inputTokens: 0, outputTokens: 0 };
   let finished = false;
-  for await (const sse of readSse(body)) {
+  for await (const sse of readSse(body, target.provider.limits?.maxSseLineBytes)) {
     const json = parseJsonEvent(sse.data, VENDOR);
     if (sse.event === "error") throw streamError(json);
     const ev = check(EventType, json, "a stream event");

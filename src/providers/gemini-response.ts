@@ -107,7 +107,7 @@ export async function* parseGeminiStream(body: ReadableStream<Uint8Array>, targe
   let toolIndex = 0;
   let finished = false;
   let usage: Usage | undefined;
-  for await (const ev of readSse(body)) {
+  for await (const ev of readSse(body, target.provider.limits?.maxSseLineBytes)) {
     const json = parseJsonEvent(ev.data, target.provider.id);
     if (isPlainObject(json) && isPlainObject(json.error)) throw geminiStreamError(json.error, target);
     const chunk = validate(json, target);

@@ -11,7 +11,11 @@ export function httpProvider(adapter: HttpAdapter): Provider {
     async complete(req: CanonicalRequest, target: Target, ctx: CallContext): Promise<CanonicalResponse> {
       const res = await send(adapter, { ...req, stream: false }, target, ctx);
       let json: unknown;
-      const text = await res.text();
+      const max = target.provider.limits?.maxBodyBytes ?? DEFAULT_MAX_BODY;
+      const text = await readCapped(res, max, ctx.signal);
+      if (text === undefined) {
+        throw new UpstreamError("malformed", `${target.provider.id} answered 2xx with a body over ${max} bytes (providers[].limits.maxBodyBytes)`, { status: res.status });
+      }
       try {
         json = JSON.parse(text);
       } catch {
@@ -49,11 +53,78 @@ async function send(adapter: HttpAdapter, req: CanonicalRequest, target: Target,
     throw new UpstreamError("network", `${target.provider.id}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (res.ok) return res;
-  const bodyText = await res.text().catch(() => "");
+  // Only the start of an error body is read: the status decides the class, the body only words the message.
+  const bodyText = await readPrefix(res, target.provider.limits?.maxErrorBodyBytes ?? DEFAULT_MAX_ERROR_BODY).catch(() => "");
   const { message, code, retryAfterMs } = adapter.parseError(bodyText);
   const opts: { code?: string; retryAfterMs?: number } = {};
   if (code !== undefined) opts.code = code;
   const ra = parseRetryAfter(res.headers, ctx.now()) ?? retryAfterMs;
   if (ra !== undefined) opts.retryAfterMs = ra;
   throw classifyStatus(res.status, `${target.provider.id} answered ${res.status}: ${message}`, opts);
+}
+
+/** `providers[].limits` defaults, for provider objects built without the schema (tests). */
+const DEFAULT_MAX_BODY = 10_000_000;
+const DEFAULT_MAX_ERROR_BODY = 65_536;
+
+/**
+ * The body as text, or undefined when it is over `max` bytes (by its content-length, or counted while reading — a
+ * vendor can lie about or omit the length). Never buffers more than `max` bytes plus one chunk.
+ */
+async function readCapped(res: Response, max: number, signal: AbortSignal): Promise<string | undefined> {
+  const declared = Number(res.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await res.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (!res.body) return "";
+  const bytes = await collect(res.body, max, signal);
+  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+}
+
+/** Up to the first `max` bytes of the body as text; the rest is left unread. */
+async function readPrefix(res: Response, max: number): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < max) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  return new TextDecoder().decode(join(chunks, size).subarray(0, max));
+}
+
+async function collect(body: ReadableStream<Uint8Array>, max: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new UpstreamError("timeout", "aborted");
+      const { value, done } = await reader.read();
+      if (done) return join(chunks, size);
+      size += value.byteLength;
+      if (size > max) return undefined;
+      chunks.push(value);
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+}
+
+function join(chunks: Uint8Array[], size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.byteLength;
+  }
+  return out;
 }

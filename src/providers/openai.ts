@@ -264,7 +264,7 @@ async function* parseStream(body: ReadableStream<Uint8Array>, target: Target): A
   let sawContent = false;
   let refusedOnly = false;
   let usage: Usage | undefined;
-  for await (const ev of readSse(body)) {
+  for await (const ev of readSse(body, target.provider.limits?.maxSseLineBytes)) {
     if (ev.data.trim() === "[DONE]") break;
     const json = parseJsonEvent(ev.data, provider);
     if (json !== null && typeof json === "object" && "error" in json && json.error != null) {

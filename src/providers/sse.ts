@@ -11,8 +11,15 @@ export interface SseEvent {
   data: string;
 }
 
-/** Yield every SSE event of a byte stream. A trailing event without its blank line is still dispatched. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/** `providers[].limits.maxSseLineBytes`' default: no answer needs a megabyte on one line. */
+export const DEFAULT_MAX_SSE_LINE = 1_000_000;
+
+/**
+ * Yield every SSE event of a byte stream. A trailing event without its blank line is still dispatched. A line (or an
+ * event's joined data) longer than `maxLine` characters is a `malformed` failure: without a cap, a vendor that never
+ * sends a newline grows the buffer until the isolate runs out of memory.
+ */
+export async function* readSse(body: ReadableStream<Uint8Array>, maxLine: number = DEFAULT_MAX_SSE_LINE): AsyncGenerator<SseEvent> {
   // Read bytes and decode here rather than pipeThrough(TextDecoderStream): in workerd a pipe from a JS-sourced
   // stream into a native transform is not pumped once the response is consumed natively, and the request hangs.
   const reader = body.getReader();
@@ -20,7 +27,9 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
   let buffer = "";
   let event: string | undefined;
   let data: string[] = [];
+  let dataChars = 0;
   let sawField = false;
+  const tooLong = (what: string) => new UpstreamError("malformed", `the vendor sent an SSE ${what} longer than ${maxLine} characters (providers[].limits.maxSseLineBytes)`);
   try {
     for (;;) {
       const { value, done } = await reader.read();
@@ -37,6 +46,7 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
           if (sawField && data.length > 0) yield { event, data: data.join("\n") };
           event = undefined;
           data = [];
+          dataChars = 0;
           sawField = false;
           continue;
         }
@@ -46,9 +56,13 @@ export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator
         let val = colon === -1 ? "" : line.slice(colon + 1);
         if (val.startsWith(" ")) val = val.slice(1);
         sawField = true;
-        if (field === "data") data.push(val);
-        else if (field === "event") event = val;
+        if (field === "data") {
+          data.push(val);
+          dataChars += val.length + 1;
+          if (dataChars > maxLine) throw tooLong("event");
+        } else if (field === "event") event = val;
       }
+      if (buffer.length > maxLine) throw tooLong("line");
     }
     if (buffer !== "") {
       // A final line without a line break: treat it as complete.

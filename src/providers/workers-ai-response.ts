@@ -106,7 +106,7 @@ export async function* parseStream(
   let vendorFinish: unknown;
   let usage: Usage | undefined;
   try {
-    for await (const ev of readSse(body)) {
+    for await (const ev of readSse(body, target.provider.limits?.maxSseLineBytes)) {
       if (ev.data.trim() === "[DONE]") {
         yield { type: "finish", finishReason: finishReasonOf(vendorFinish, nextIndex > 0) };
         if (usage) yield { type: "usage", usage };

@@ -52,6 +52,11 @@ export interface LimiterState {
   /** The UTC month `spendUsd` belongs to, "YYYY-MM". */
   month: string;
   spendUsd: number;
+  /**
+   * Estimates of requests let in under a spend cap and not yet committed: `check` counts them, so a concurrent burst
+   * cannot pass the cap before the first answer is known; `commit` swaps a request's reservation for its actual cost.
+   */
+  reservedUsd?: number;
 }
 
 /** What a request is expected to use (check), or did use (commit). */
@@ -87,9 +92,9 @@ export function initialLimiter(now: number): LimiterState {
  * The spend that counts at `now`: 0 once a new month has begun. Months compare as strings ("2026-11" < "2026-12"),
  * and a clock that stepped back into the previous month keeps the current spend rather than resurrecting old totals.
  */
-function currentSpend(state: LimiterState, now: number): { month: string; spendUsd: number } {
+function currentSpend(state: LimiterState, now: number): { month: string; spendUsd: number; reservedUsd: number } {
   const month = monthKey(now);
-  return month > state.month ? { month, spendUsd: 0 } : { month: state.month, spendUsd: state.spendUsd };
+  return month > state.month ? { month, spendUsd: 0, reservedUsd: 0 } : { month: state.month, spendUsd: state.spendUsd, reservedUsd: state.reservedUsd ?? 0 };
 }
 
 /** Buckets inside the window ending at `now`: the current second and the 59 before it. */
@@ -122,9 +127,9 @@ function secondsUntilRoom(buckets: LimitBucket[], now: number, used: number, nee
 export function check(state: LimiterState, limits: TenantLimits, now: number, estimate: Usage): LimitDecision {
   const cap = limits.monthlySpendUsd;
   if (cap !== undefined) {
-    const { spendUsd } = currentSpend(state, now);
+    const { spendUsd, reservedUsd } = currentSpend(state, now);
     // Rounded to a millionth of a cent, so 4.9 + 0.1 spent in steps does not read as 5.000000000000001 > 5.
-    if (Math.round((spendUsd + Math.max(0, estimate.costUsd)) * 1e8) / 1e8 > cap) {
+    if (Math.round((spendUsd + reservedUsd + Math.max(0, estimate.costUsd)) * 1e8) / 1e8 > cap) {
       return { allowed: false, reason: "spend_cap", retryAfterSeconds: Math.max(1, Math.ceil((nextMonthStart(now) - now) / 1000)) };
     }
   }
@@ -159,15 +164,26 @@ function bump(state: LimiterState, now: number, requests: number, tokens: number
 
 /** Count one admitted request in the window (call when `check` allowed it and the request goes ahead). */
 export function admit(state: LimiterState, now: number): LimiterState {
-  return { ...currentSpend(state, now), buckets: bump(state, now, 1, 0) };
+  const { month, spendUsd, reservedUsd } = currentSpend(state, now);
+  return { month, spendUsd, ...(reservedUsd > 0 ? { reservedUsd } : {}), buckets: bump(state, now, 1, 0) };
 }
 
-/** Record a finished request's actual tokens (in the window) and cost (in the month of `now`; a new month resets). */
-export function commit(state: LimiterState, now: number, actual: Usage): LimiterState {
-  const { month, spendUsd } = currentSpend(state, now);
+/** Hold `usd` of the month's cap for a request just let in, until its `commit` releases it. */
+export function reserve(state: LimiterState, now: number, usd: number): LimiterState {
+  const cur = currentSpend(state, now);
+  return { ...state, ...cur, reservedUsd: cur.reservedUsd + Math.max(0, usd) };
+}
+
+/**
+ * Record a finished call's actual tokens (in the window) and cost (in the month of `now`; a new month resets), and
+ * release `releaseUsd` of its reservation (the reservation made at `check`; 0 for a second commit of one request).
+ */
+export function commit(state: LimiterState, now: number, actual: Usage, releaseUsd = 0): LimiterState {
+  const { month, spendUsd, reservedUsd } = currentSpend(state, now);
   const tokens = Math.max(0, actual.tokens);
   const buckets = tokens > 0 ? bump(state, now, 0, tokens) : inWindow(state, now);
-  return { buckets, month, spendUsd: spendUsd + Math.max(0, actual.costUsd) };
+  const reserved = Math.max(0, Math.round((reservedUsd - Math.max(0, releaseUsd)) * 1e9) / 1e9);
+  return { buckets, month, spendUsd: spendUsd + Math.max(0, actual.costUsd), ...(reserved > 0 ? { reservedUsd: reserved } : {}) };
 }
 
 /** Requests and tokens in the last minute and spend this month, at `now`. */

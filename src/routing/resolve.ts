@@ -64,11 +64,15 @@ function policyFor(config: DetourConfig, route: RouteConfig | undefined, provide
   };
 }
 
+/** The shortest x-detour-deadline-ms accepted. */
+export const MIN_DEADLINE_MS = 100;
+
 /** Parse `x-detour-deadline-ms`; a bad value is the caller's error, not something to ignore. */
 export function parseDeadlineHeader(value: string | null): number | undefined {
   if (value === null) return undefined;
-  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) {
-    throw new ApiError(400, "invalid_request_error", "invalid_deadline", "x-detour-deadline-ms must be a positive whole number of milliseconds.", "x-detour-deadline-ms");
+  // Below MIN_DEADLINE_MS no vendor can answer: the caller would get a gateway timeout for its own impossible ask.
+  if (!/^\d+$/.test(value.trim()) || Number(value) < MIN_DEADLINE_MS) {
+    throw new ApiError(400, "invalid_request_error", "invalid_deadline", `x-detour-deadline-ms must be a whole number of milliseconds, at least ${MIN_DEADLINE_MS}.`, "x-detour-deadline-ms");
   }
   return Number(value);
 }

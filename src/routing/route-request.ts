@@ -145,7 +145,7 @@ export function tenantLimits(config: DetourConfig, tenant: string, tier: Tier): 
 
 export interface LimiterStub {
   check(limits: TenantLimits, now: number, estimate: Usage): Promise<LimitDecision>;
-  commit(now: number, actual: Usage): Promise<unknown>;
+  commit(now: number, actual: Usage, releaseUsd?: number): Promise<unknown>;
 }
 
 /** A 429 for a tenant over its limits, saying which and when to come back. */

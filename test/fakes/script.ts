@@ -29,6 +29,8 @@ export interface FakeScript {
   malformed?: boolean;
   /** Never answer at all (no headers) until the request is aborted. */
   hang?: boolean;
+  /** A hostile or broken vendor: answer with exactly this response, whatever the vendor's wire format. */
+  raw?: (request: Request) => Response;
 }
 
 /** Resolve when `signal` aborts (for hangs/stalls). */

@@ -54,6 +54,7 @@ export class FakeVendors {
     this.calls.push({ host: url.host, url: request.url, headers, body, signal: request.signal });
     const script = this.queues.get(url.host)?.shift() ?? this.fallback.get(url.host) ?? {};
     if (url.host.startsWith("down")) throw new TypeError("Network connection lost.");
+    if (script.raw) return script.raw(request);
     if (url.host.startsWith("openai")) return fakeOpenAI(request, script);
     if (url.host.startsWith("anthropic")) return fakeAnthropic(request, script);
     if (url.host.startsWith("gemini")) return fakeGemini(request, script);

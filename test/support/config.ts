@@ -37,6 +37,12 @@ export const VENDOR_CONFIG = {
   },
 };
 
+/** VENDOR_CONFIG's providers with prices, for tests whose callers have a spend cap (the free tier does). */
+export const PRICED_PROVIDERS = VENDOR_CONFIG.providers.map((p, i) => ({
+  ...p,
+  models: p.models.map((m) => ({ ...m, price: { input: [0.15, 0.8, 0.1][i]!, output: [0.6, 4, 0.4][i]! } })),
+}));
+
 export const SECRETS = {
   ALPHA_KEY: "sk-alpha-secret-0123456789",
   BETA_KEY: "sk-ant-beta-secret-0123456789",

@@ -12,6 +12,7 @@ import { Governor } from "../../src/engine/governor";
 import { HedgeBudget } from "../../src/engine/hedge";
 import { InflightTracker } from "../../src/resilience/inflight";
 import { RouteFeed } from "../../src/dashboard/route-feed";
+import { AdminThrottle } from "../../src/resilience/admin-throttle";
 import { createApp, perIsolate } from "../../src/index";
 import { jsonLogger, type RequestLog } from "../../src/observability/log";
 import { FakeVendors } from "../fakes/vendors";
@@ -56,7 +57,7 @@ export function harness(opts: HarnessOptions = {}) {
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
   const inflight = new InflightTracker();
-  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, inflight, cacheWrites: new Map(), edgeCache: () => edge,
+  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, inflight, cacheWrites: new Map(), edgeCache: () => edge, adminThrottle: new AdminThrottle(),
     hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
     governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
     routeFeed: new RouteFeed(),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { harness } from "../support/harness";
-import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
+import { INSTANT_SIMULATED_CONFIG, PRICED_PROVIDERS, VENDOR_CONFIG } from "../support/config";
 
 describe("caller authentication", () => {
   it("refuses a request without a key", async () => {
@@ -19,7 +19,8 @@ describe("caller authentication", () => {
   });
 
   it("accepts x-api-key, as Anthropic clients send it, and tags the tenant", async () => {
-    const h = harness();
+    // The free tier has a spend cap, so its models need a price.
+    const h = harness({ config: { ...VENDOR_CONFIG, providers: PRICED_PROVIDERS } });
     h.vendors.script("openai.test", { text: "ok" });
     const r = await h.chat({}, { authorization: "", "x-api-key": "dtr_free_key_000000000002" });
     expect(r.status).toBe(200);

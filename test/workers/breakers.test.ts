@@ -11,7 +11,7 @@ import { HealthConfig } from "../../src/resilience/health";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const config = {
   ...VENDOR_CONFIG,
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },

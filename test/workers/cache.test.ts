@@ -1,11 +1,13 @@
 /** The intent cache through the worker, with real KV (miniflare) and the manual clock. */
 import { describe, expect, it } from "vitest";
-import { VENDOR_CONFIG } from "../support/config";
+import { PRICED_PROVIDERS, VENDOR_CONFIG } from "../support/config";
 import { harness, streamedText } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const config = {
   ...VENDOR_CONFIG,
+  // Priced: one test calls as the free tier, which has a spend cap.
+  providers: PRICED_PROVIDERS,
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
   cache: { ttlSeconds: { classification: 600 }, staleGraceSeconds: 3600 },
   // Reports go at once, so no flush timer moves the manual clock and ages here are exact.

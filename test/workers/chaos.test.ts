@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, streamedText } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const admin = { authorization: `Bearer ${ADMIN}` };
 const config = { ...VENDOR_CONFIG, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } }, defaults: { timeouts: { firstByteMs: 2000, stallMs: 1000 } } };
 const setup = () => {
@@ -71,11 +71,15 @@ describe("each fault is an ordinary failure to the layers above", () => {
   ])("%j → %s, and the request fails over", async (fault, errorClass) => {
     const h = setup();
     await setFault(h, fault);
-    const r = await h.chat({}, trace);
+    const r = await h.chat({}, { ...trace, "x-detour-admin-token": ADMIN });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-detour-provider")).toBe("beta");
     expect(r.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: errorClass });
     expect(r.json.detour.notes.join(" ")).toContain(`chaos: ${fault.kind} injected on alpha`);
+    // A tenant's own trace shows the ordinary failure, never the drill or its fault id.
+    const tenant = await h.chat({}, trace);
+    expect(tenant.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: errorClass });
+    expect(JSON.stringify(tenant.json.detour.notes ?? [])).not.toMatch(/chaos|fault/);
   });
 
   it("latency below the timeout only slows the answer", async () => {

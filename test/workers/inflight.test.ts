@@ -10,7 +10,7 @@ import { HealthConfig } from "../../src/resilience/health";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const configWith = (breaker: Record<string, unknown>, timeouts: Record<string, number> = {}) => ({
   ...VENDOR_CONFIG,
   defaults: { timeouts },

@@ -121,7 +121,7 @@ describe("chaos off the hot path", () => {
   });
 
   it("a fault change writes the KV version flag other isolates read", async () => {
-    const ADMIN = "admin-token-for-tests-0001";
+    const ADMIN = "admin-token-for-tests-0001-abcdefghij";
     const h = harness({ config: VENDOR_CONFIG, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
     const set = await h.call("/admin/faults", { method: "POST", headers: { authorization: `Bearer ${ADMIN}` }, json: { provider: "alpha", kind: "outage", ttlSeconds: 60 } });
     expect(set.status).toBe(201);
@@ -135,7 +135,7 @@ describe("chaos off the hot path", () => {
 });
 
 describe("a caller who leaves", () => {
-  const ADMIN = "admin-token-for-tests-0001";
+  const ADMIN = "admin-token-for-tests-0001-abcdefghij";
   const config = { ...VENDOR_CONFIG, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } } };
 
   /** Send a chat request with the caller's own abort signal; the response is returned as soon as it starts. */

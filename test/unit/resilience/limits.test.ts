@@ -200,3 +200,21 @@ describe("accounting", () => {
     expect(state.buckets).toEqual([{ second: (T0 + 5000) / 1000, requests: 2, tokens: 0 }]);
   });
 });
+
+describe("spend reservations (issue 14: a concurrent burst must not pass the cap)", () => {
+  const now = Date.UTC(2026, 10, 15, 12);
+  it("a reserved estimate counts against the cap until its commit releases it", async () => {
+    const { check, reserve, commit, initialLimiter } = await import("../../../src/resilience/limits");
+    const caps = { monthlySpendUsd: 1 };
+    let s = initialLimiter(now);
+    expect(check(s, caps, now, { tokens: 0, costUsd: 0.6 }).allowed).toBe(true);
+    s = reserve(s, now, 0.6);
+    // The second of two concurrent requests: the first has not answered yet, but its estimate is held.
+    expect(check(s, caps, now, { tokens: 0, costUsd: 0.6 })).toMatchObject({ allowed: false, reason: "spend_cap" });
+    // The first answers for less than estimated: the reservation is swapped for the actual cost.
+    s = commit(s, now, { tokens: 10, costUsd: 0.2 }, 0.6);
+    expect(s.spendUsd).toBeCloseTo(0.2);
+    expect(s.reservedUsd ?? 0).toBe(0);
+    expect(check(s, caps, now, { tokens: 0, costUsd: 0.6 }).allowed).toBe(true);
+  });
+});
