@@ -54,7 +54,7 @@ function parseArgs(argv) {
   return a;
 }
 
-const ADMIN = `eval-admin-${Math.random().toString(36).slice(2)}-token`;
+const ADMIN = `eval-admin-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}-token`;
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));

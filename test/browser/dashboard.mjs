@@ -12,7 +12,7 @@ import path from "node:path";
 import { chromium } from "playwright-core";
 import { prepareDetour, ROOT, startBundledDetour } from "../../scripts/lib/worker.mjs";
 
-const ADMIN = `browser-test-${Math.random().toString(36).slice(2)}`;
+const ADMIN = `browser-test-${Math.random().toString(36).slice(2)}-${Math.random().toString(36).slice(2)}-0123456789`;
 const cleanups = [];
 const deadline = setTimeout(() => fail(new Error("browser test took over 60 s")), 60_000);
 const log = (m) => console.log(`[browser] ${m}`);

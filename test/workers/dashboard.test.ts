@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const admin = { authorization: `Bearer ${ADMIN}` };
 const config = {
   ...VENDOR_CONFIG,

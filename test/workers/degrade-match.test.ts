@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const admin = { authorization: `Bearer ${ADMIN}` };
 const config = {
   ...VENDOR_CONFIG,
@@ -27,10 +27,11 @@ const ask = (content: string, extra: Record<string, unknown> = {}) => ({ message
 
 function setup(extraConfig: Record<string, unknown> = {}) {
   const h = harness({ config: { ...config, ...extraConfig }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+  // Cache writes only (an answer and its meaning bucket); classification history (hist:) has its own bounded budget.
   const puts: string[] = [];
   const kv = h.env.DETOUR_KV;
   // Count every write that reaches the real KV binding.
-  h.env.DETOUR_KV = new Proxy(kv, { get: (t, p) => (p === "put" ? (k: string, ...rest: unknown[]) => (puts.push(k), (t.put as (...a: unknown[]) => unknown)(k, ...rest)) : Reflect.get(t, p)) });
+  h.env.DETOUR_KV = new Proxy(kv, { get: (t, p) => (p === "put" ? (k: string, ...rest: unknown[]) => (k.startsWith("hist:") || puts.push(k), (t.put as (...a: unknown[]) => unknown)(k, ...rest)) : Reflect.get(t, p)) });
   return { h, puts };
 }
 const allDown = (h: ReturnType<typeof harness>) => {

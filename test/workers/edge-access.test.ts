@@ -12,7 +12,7 @@ async function at(h: ReturnType<typeof harness>, url: string, init: RequestInit 
   const ctx = createExecutionContext();
   const res = await h.clock.run(Promise.resolve(h.app.fetch(new Request(url, init), h.env, ctx)));
   const text = await res.text();
-  await waitOnExecutionContext(ctx);
+  await h.clock.run(waitOnExecutionContext(ctx));
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness } from "../support/harness";
 
-const ADMIN = "admin-token-for-tests-0001";
+const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const A = "dtr_tenant_a_key_00000001";
 const B = "dtr_tenant_b_key_00000002";
 const config = {
