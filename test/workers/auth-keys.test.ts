@@ -4,7 +4,7 @@ import { harness } from "../support/harness";
 /** 2,000 tenants' gateway keys, as a multi-tenant DETOUR_API_KEYS holds them. */
 function manyKeys(n: number, prefix = "dtr_tenant_key_") {
   const keys: Record<string, { tenant: string; tier: string }> = {};
-  for (let i = 0; i < n; i++) keys[`${prefix}${String(i).padStart(8, "0")}`] = { tenant: `tenant-${i}`, tier: i % 2 ? "free" : "premium" };
+  for (let i = 0; i < n; i++) keys[`${prefix}${String(i).padStart(8, "0")}`] = { tenant: `tenant-${i}`, tier: i % 2 ? "standard" : "premium" };
   return keys;
 }
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import extraction from "../fixtures/degrade-eval/extraction.json";
 import tickets from "../fixtures/degrade-eval/tickets.json";
 import { fakeAi } from "../fakes/workers-ai";
-import { VENDOR_CONFIG } from "../support/config";
+import { PRICED_PROVIDERS, VENDOR_CONFIG } from "../support/config";
 import { harness, type Result } from "../support/harness";
 
 const support = tickets.sets[0]!;
@@ -22,7 +22,8 @@ const contactSchema = {
 };
 
 function setup(degrade: Record<string, unknown> = {}, extraEnv: Record<string, unknown> = {}) {
-  const config = { ...VENDOR_CONFIG, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } }, degrade };
+  // Priced providers: the free tier (the second tenant below) has a spend cap, which needs prices to count against.
+  const config = { ...VENDOR_CONFIG, providers: PRICED_PROVIDERS, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } }, degrade };
   return harness({ config, extraEnv });
 }
 type H = ReturnType<typeof setup>;

@@ -32,7 +32,8 @@ describe("stream errors after the first byte", () => {
 describe("the reduced rung shares the caller's deadline", () => {
   it("x-detour-deadline-ms: 3000: a reduced request after 2 s of failures gets the 1 s left, not a fresh 3 s", async () => {
     const slowAlpha = { ...config, providers: config.providers.map((p) => (p.id === "alpha" ? { ...p, timeouts: { firstByteMs: 2000 } } : p)) };
-    const h = harness({ config: slowAlpha });
+    // reportFlushMs 0: the dashboard's flush timer would otherwise move the manual clock after the answer.
+    const h = harness({ config: { ...slowAlpha, resilience: { ...(slowAlpha as { resilience?: object }).resilience, reportFlushMs: 0 } } });
     h.vendors.always("openai.test", { hang: true });
     h.vendors.always("anthropic.test", { status: 429 });
     const t0 = h.clock.now();
