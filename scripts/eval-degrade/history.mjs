@@ -3,36 +3,27 @@
  * test/fixtures/degrade-eval/. Exports `run()` (rows for the runner, scripts/eval-degrade.mjs); runnable alone with
  * `node scripts/eval-degrade/history.mjs` (prints the table, and with --misses every wrong or abstained item).
  *
- * The TypeScript source is bundled with esbuild in memory, the way scripts/lib/wire.mjs loads src/wire.
+ * The TypeScript source is bundled by the scripts' one loader, scripts/lib/bundle-src.mjs.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build } from "esbuild";
+import { loadEntry } from "../lib/bundle-src.mjs";
 import { evaluateHistory, formatRows } from "../lib/history-eval.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURES = path.join(ROOT, "test/fixtures/degrade-eval");
 
-/** src/degrade's history, rules and extractors as one ESM module, imported from a data: URL (nothing written). */
-async function loadLib() {
-  const entry = [
-    'export * from "./src/degrade/history";',
-    'export { historyAnswer } from "./src/degrade/history-vote";',
-    'export { ruleAnswer } from "./src/degrade/rules";',
-    'export { canonicalWords, containsPhrase } from "./src/degrade/extract";',
-  ].join("\n");
-  const out = await build({
-    stdin: { contents: entry, resolveDir: ROOT, loader: "ts" },
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-    mainFields: ["module", "main"],
-  });
-  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
+/** src/degrade's history, rules and extractors as one ESM module (scripts/lib/bundle-src.mjs). */
+function loadLib() {
+  return loadEntry(
+    [
+      'export * from "./src/degrade/history";',
+      'export { historyAnswer } from "./src/degrade/history-vote";',
+      'export { ruleAnswer } from "./src/degrade/rules";',
+      'export { canonicalWords, containsPhrase } from "./src/degrade/extract";',
+    ].join("\n"),
+  );
 }
 
 const fixture = (name) => JSON.parse(readFileSync(path.join(FIXTURES, name), "utf8"));
