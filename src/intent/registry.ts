@@ -10,7 +10,9 @@
  * the operator, never by a caller, and a caller can only select one by asking its question (README "Security model").
  */
 import { z } from "zod";
+import type { CacheHit } from "../cache/intent-cache";
 import type { CanonicalRequest } from "../canonical";
+import type { TaskClass } from "../routing/classify";
 import { compareMeanings } from "./match";
 import { meaningOf, type Lexicon, type Meaning } from "./meaning";
 
@@ -49,6 +51,28 @@ export interface RegisteredMatch {
   similarity: number;
   answer: string;
   updatedAt: number;
+}
+
+/**
+ * A registered answer as a saved answer the degradation ladder's cache rung can serve: used when no live answer was
+ * cached for the intent. Its age is the registration's; its similarity is the question's match; it is always stale
+ * (an operator's text, never a fresh model answer).
+ */
+export function registeredAsHit(r: RegisteredMatch, route: string, taskClass: TaskClass, now: number): CacheHit {
+  const entry = {
+    v: 1 as const,
+    response: { model: "detour/intent", content: r.answer, toolCalls: [], finishReason: "stop" as const },
+    provider: "detour",
+    model: `intent:${r.name}`,
+    createdAt: r.updatedAt,
+    freshUntil: r.updatedAt,
+    staleUntil: Number.MAX_SAFE_INTEGER,
+    taskClass,
+    route,
+    exactHash: "",
+    intent: r.name,
+  };
+  return { entry, key: intentsKey(route), match: "registered", similarity: r.similarity, state: "stale", ageSeconds: Math.max(0, Math.round((now - r.updatedAt) / 1000)) };
 }
 
 type Compiled = { name: string; meanings: Meaning[]; answer: string; updatedAt: number }[];

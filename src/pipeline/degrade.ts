@@ -9,6 +9,7 @@ import { executeJson } from "../engine/execute";
 import type { AttemptReport, Failure } from "../engine/types";
 import { servedHeaders, traceObject } from "../observability/served";
 import type { PipelineDeps } from "./deps";
+import { registeredAsHit } from "../intent/registry";
 import { historyInputs } from "./history";
 import { answer } from "./respond";
 import type { Executed } from "./state";
@@ -68,28 +69,10 @@ function ladderInput(state: Executed, deps: PipelineDeps, failure: Failure, err:
   };
 }
 
-/**
- * The operator's registered answer for the intent this question matched, as a saved answer (issue 17): used when no
- * live answer was cached for it. Its age is the registration's; its similarity is the question's match.
- */
+/** The operator's registered answer for the intent this question matched, as a saved answer (src/intent/registry.ts). */
 function registeredHit(state: Executed, deps: PipelineDeps): CacheHit | undefined {
   const r = state.cache.registered;
-  if (!r) return undefined;
-  const now = deps.app.clock.now();
-  const entry = {
-    v: 1 as const,
-    response: { model: "detour/intent", content: r.answer, toolCalls: [], finishReason: "stop" as const },
-    provider: "detour",
-    model: `intent:${r.name}`,
-    createdAt: r.updatedAt,
-    freshUntil: r.updatedAt,
-    staleUntil: Number.MAX_SAFE_INTEGER,
-    taskClass: state.classification.taskClass,
-    route: state.plan.route,
-    exactHash: "",
-    intent: r.name,
-  };
-  return { entry, key: `intents:${state.plan.route}`, match: "registered", similarity: r.similarity, state: "stale", ageSeconds: Math.max(0, Math.round((now - r.updatedAt) / 1000)) };
+  return r ? registeredAsHit(r, state.plan.route, state.classification.taskClass, deps.app.clock.now()) : undefined;
 }
 
 /** The ladder's reduced request, once, on the route's targets without retries; its attempts join the trace. */
