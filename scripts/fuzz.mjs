@@ -10,6 +10,7 @@
  */
 import http from "node:http";
 import { randomBytes } from "node:crypto";
+import { mulberry32 } from "./drill/requests.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { prepareDetour, startBundledDetour } from "./lib/worker.mjs";
 import { startMockVendors } from "./mock-vendors.mjs";
@@ -21,18 +22,6 @@ const args = Object.fromEntries(
 const COUNT = Number(args.count ?? 10_000);
 const SEED = Number(args.seed ?? 1);
 const CONCURRENCY = Number(args.concurrency ?? 16);
-
-/** mulberry32: the same seed gives the same requests. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const hex = (n) => randomBytes(n).toString("hex");
 const SECRETS = { ALPHA_KEY: `sk-fuzz-alpha-${hex(12)}`, BETA_KEY: `sk-ant-fuzz-beta-${hex(12)}`, GAMMA_KEY: `AIzaFuzzGamma${hex(12)}` };
@@ -200,7 +189,7 @@ await life.runMain(async () => {
     ["a secret's name", "ALPHA_KEY"],
   ];
   log(`Detour at ${url}, mock vendors at ${mock.url}; ${COUNT} hostile requests, seed ${SEED}, ${CONCURRENCY} at a time`);
-  const r = prng(SEED);
+  const r = mulberry32(SEED); // the same seed gives the same requests
   const statuses = new Map();
   const failures = [];
   let next = 0;
