@@ -213,12 +213,14 @@ describe("streams the caller's contract judges are buffered until valid", () => 
 });
 
 
+/** A harness whose route has these route-level checks (`routes.auto.validate`) and no retries. */
+const routed = (validate: Record<string, unknown>) =>
+  harness({
+    config: { ...config, routes: { auto: { ...config.routes.auto, retry: { maxRetries: 0 }, validate } } },
+    extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN },
+  });
+
 describe("route-level checks fail over (routes.<name>.validate)", () => {
-  const routed = (validate: Record<string, unknown>) =>
-    harness({
-      config: { ...config, routes: { auto: { ...config.routes.auto, retry: { maxRetries: 0 }, validate } } },
-      extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN },
-    });
   const ask = { messages: [{ role: "user", content: "Label this ticket" }] };
 
   it("jsonRequired: an answer without the field fails over and says which check failed", async () => {
@@ -263,11 +265,6 @@ describe("route-level checks fail over (routes.<name>.validate)", () => {
 });
 
 describe("route-level checks: maxChars and mustMatch", () => {
-  const routed = (validate: Record<string, unknown>) =>
-    harness({
-      config: { ...config, routes: { auto: { ...config.routes.auto, retry: { maxRetries: 0 }, validate } } },
-      extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN },
-    });
   const ask = { messages: [{ role: "user", content: "Summarise the ticket" }] };
 
   it("maxChars: a too-long answer fails over; one within the limit is served", async () => {
@@ -298,11 +295,6 @@ describe("route-level checks: maxChars and mustMatch", () => {
 });
 
 describe("pass-through streams are judged after commit and end with an explicit error event", () => {
-  const routed = (validate: Record<string, unknown>) =>
-    harness({
-      config: { ...config, routes: { auto: { ...config.routes.auto, retry: { maxRetries: 0 }, validate } } },
-      extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN },
-    });
   const chunksOf = (events: any[]) => events.filter((e) => typeof e === "object" && e.choices);
   const textOf = (events: any[]) => chunksOf(events).map((e) => e.choices[0]?.delta?.content ?? "").join("");
   const errorOf = (events: any[]) => events.find((e) => typeof e === "object" && e.error)?.error;
