@@ -5,7 +5,7 @@
  * wire formats. The shapes follow OpenAI Chat Completions closely because that is the lingua franca, but they are
  * flattened (camelCase, no `choices` array, `n` is always 1) so adapters never have to special-case OpenAI.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 export const ImagePart = z.object({

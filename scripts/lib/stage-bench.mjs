@@ -70,7 +70,8 @@ function memoryNamespace(Class, env) {
       storage: {
         get: async (k) => structuredClone(data.get(k)),
         put: async (k, v) => void data.set(k, structuredClone(v)),
-        delete: async (k) => data.delete(k),
+        delete: async (k) => (Array.isArray(k) ? k.filter((x) => data.delete(x)).length : data.delete(k)),
+        list: async ({ prefix = "" } = {}) => new Map([...data].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k, structuredClone(v)])),
         getAlarm: async () => null,
         setAlarm: async () => {},
         deleteAlarm: async () => {},

@@ -3,7 +3,7 @@
  * faster than any gateway), but fields we cannot honour are refused with a 400 that says what to change, rather than
  * silently dropped.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalRequest, ContentPart, Message } from "../canonical";
 import { badRequest } from "./errors";
 import { tooDeepAt } from "./json-depth";

@@ -2,7 +2,7 @@
  * What the intent cache stores: the final useful answer with its metadata, replayable as JSON or as an SSE stream.
  * docs/storage.md lists every KV prefix and value shape; keep it in step with this file.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CanonicalResponse } from "../canonical";
 
 export const CacheEntry = z

@@ -4,7 +4,7 @@
  * cacheable; tool calls (they may have side effects), explicit `temperature > 0` unless the route opts in, and
  * time-sensitive classes are not.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalRequest } from "../canonical";
 import { DEFAULT_MEANING_THRESHOLD } from "../intent/match";
 import { buildLexicon, type Lexicon } from "../intent/meaning";

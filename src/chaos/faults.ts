@@ -3,7 +3,7 @@
  * failover, the degradation ladder) meets a real failure. Pure: parsing, expiry and selection take `now` and
  * `random` as arguments. Every fault has a rate and an expiry, so a forgotten drill ends by itself.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const FaultKind = z.enum([
   "outage", // connection refused: fetch throws

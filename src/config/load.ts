@@ -2,7 +2,7 @@
  * Loads DETOUR_CONFIG once per distinct value (isolates are reused across requests) and the caller keys from the
  * DETOUR_API_KEYS secret. Every failure is a `ConfigError` listing each zod issue with its path, never a stack trace.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { DEFAULT_CONFIG } from "./default";
 import { DetourConfig } from "./schema";
 import { Tier } from "./tier";

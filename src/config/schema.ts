@@ -3,7 +3,7 @@
  * the smallest useful config is one provider and one route. README "Configuration" documents each field; keep both
  * in step.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { CacheConfig, RouteCache } from "../cache/policy";
 import { DegradeConfig } from "../degrade/ladder";
 import { ValidateConfig } from "../validate/route";

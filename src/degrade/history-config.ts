@@ -2,7 +2,7 @@
  * Settings of the history rung (classification and extraction from past answers), per route inside `degrade`. A leaf
  * module, so the ladder's config can include it without importing the rung itself. Policy: docs/degradation.md.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Settings of the history rung, per route (inside `degrade`). */
 export const HistoryConfig = z

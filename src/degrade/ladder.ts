@@ -6,7 +6,7 @@
  * Pure, so the ladder is the same in tests and at the edge: config in, rungs and wording out; no clock (ages are
  * passed in), no env, no I/O.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { TaskClass } from "../routing/classify";
 import { HistoryConfig } from "./history-config";
 import { compilePattern } from "./pattern";

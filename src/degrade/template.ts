@@ -6,7 +6,7 @@
  *
  * Pure, so tests pin the output: `now` is an argument (for `{{date}}`); no env, no I/O.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalRequest } from "../canonical";
 import { compilePattern } from "./pattern";
 import { lastUserText } from "./rules";

@@ -3,7 +3,7 @@
  * `@anthropic-ai/sdk` `MessageCreateParams`. Unknown fields are ignored; fields Detour cannot honour (extended
  * thinking, documents, server tools) are refused with a 400 that says what to change.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ToolChoice } from "../canonical";
 import { bodyIssue, refuseTooDeep } from "./parse-helpers";

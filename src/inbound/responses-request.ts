@@ -4,7 +4,7 @@
  * `previous_response_id`, `conversation` and `item_reference` items are refused with a 400 saying how to send the
  * conversation instead; hosted tools (web search, file search…) and background mode are refused too.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
 import { bodyIssue, refuseTooDeep } from "./parse-helpers";

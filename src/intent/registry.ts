@@ -9,7 +9,7 @@
  * Intents are per route by design, shared by every tenant calling the route (like templates): they are written by
  * the operator, never by a caller, and a caller can only select one by asking its question (README "Security model").
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CacheHit } from "../cache/intent-cache";
 import type { CanonicalRequest } from "../canonical";
 import type { TaskClass } from "../routing/classify";

@@ -9,7 +9,7 @@
  * - `max_tokens` is required;
  * - streams are typed events (message_start, content_block_*, message_delta, message_stop) keyed by block index.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalRequest, CanonicalResponse, ContentPart, FinishReason, Message, StreamEvent, ToolCall } from "../canonical";
 import { classifyStatus, UpstreamError } from "../engine/errors";
 import { parseJsonEvent, readSse } from "./sse";

@@ -3,7 +3,7 @@
  * canonical responses and stream events, and Google RPC errors (`{error: {code, message, status}}`), whether in a
  * non-2xx body or inside a stream, → the error taxonomy through the same `classifyStatus` as every HTTP vendor.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalResponse, FinishReason, StreamEvent, Usage } from "../canonical";
 import { classifyStatus, UpstreamError } from "../engine/errors";
 import { isPlainObject } from "./gemini-request";

@@ -4,7 +4,7 @@
  * package (resources/chat/completions). Parsing is deliberately lenient about optional fields, because the compatible
  * vendors omit or null out many of them; it is strict only about what Detour actually reads.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalRequest, CanonicalResponse, FinishReason, Message, StreamEvent, Usage } from "../canonical";
 import { classifyStatus, looksLikeContextLength, UpstreamError } from "../engine/errors";
 import { parseJsonEvent, readSse } from "./sse";

@@ -3,7 +3,7 @@
  * (route, target) readiness keeps, and a route's shadow traffic (`routes.<name>.shadow`, default off). Defaults and
  * why they are what they are: docs/readiness.md "Thresholds".
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The answer classes the comparator judges differently (src/readiness/compare.ts `classOf`). */
 export const CompareClass = z.enum(["json", "tools", "classification", "extraction", "text"]);

@@ -2,7 +2,7 @@
  * The circuit breaker's settings (src/resilience/breaker.ts runs them). Every field has a default, so
  * `BreakerConfig.parse({})` is a working breaker.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const CountWindow = z
   .object({

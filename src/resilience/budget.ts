@@ -12,7 +12,7 @@
  * memory is bounded by the window's length in seconds whatever the traffic, and the state is plain JSON for Durable
  * Object storage. Pure: `now` and `random` are arguments; functions return new state, never mutate.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** Longest window either brake accepts: bounds the buckets kept when a record call is given no config. */
 export const MAX_WINDOW_MS = 600_000;

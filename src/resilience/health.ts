@@ -15,7 +15,7 @@
  * - Tokens/s is output tokens over generation time: latency − TTFT when a TTFT is known (streams), else the whole
  *   latency (non-stream calls, where prefill time is included and tokens/s reads low).
  */
-import { z } from "zod";
+import * as z from "zod";
 import { countsForBreaker, healthSignalOf, ignoredByHealth, type ErrorClass } from "../engine/errors";
 
 /**

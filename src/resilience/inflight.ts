@@ -11,7 +11,7 @@
  * reports reach the shared breaker, which is how other isolates learn of it). Memory is bounded by `maxEntries`
  * attempts and keys; settled attempts are dropped at once.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** `resilience.inflight` (docs/breakers.md "In-flight slow detection"). */
 export const InflightConfig = z

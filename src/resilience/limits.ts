@@ -13,7 +13,7 @@
  * the TenantLimiter Durable Object. Pure, so limits are testable without the object: `now` is an argument; functions
  * return new state.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { Tier } from "../config/tier";
 
 /** A tenant's limits; an absent field is no limit. */

@@ -13,7 +13,7 @@
  * Pure: `now` and the state are arguments. What a probe's answer does to the breaker is `probeAnswered` in
  * ./breaker.ts; this file says when to probe and what to send.
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalRequest } from "../canonical";
 import type { BreakerConfig, BreakerState } from "./breaker";
 

@@ -3,7 +3,7 @@
  * POST /admin/breakers/:provider {"action": "force_open" | "force_closed" | "disable" | "reset"}.
  */
 import type { Context } from "hono";
-import { z } from "zod";
+import * as z from "zod";
 import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";

@@ -17,7 +17,7 @@
  * | summarization, chat                   | ordered  | 2             |
  * | code, reasoning                       | reliable | 3             |
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { TaskClass } from "./classify";
 
 /** A model's quality on a 1 (small, cheap) … 5 (frontier) scale, set by the operator per model. */

@@ -6,7 +6,7 @@
  * they pass it; the built-in tool checks judge those. A refusal is judged only by `refusal`: with the default "serve"
  * it passes every route check here (it is usually about the prompt, and another model would refuse it too).
  */
-import { z } from "zod";
+import * as z from "zod";
 import type { CanonicalResponse } from "../canonical";
 import { compilePattern, type SafePattern } from "../degrade/pattern";
 import type { CheckFailure, OutputCheck } from "./types";
