@@ -45,7 +45,7 @@ const RuleLabelConfig = z
     name: z.string().min(1).max(100),
     /** Words or phrases, matched on canonical lower-case words; a multi-word phrase outscores a single word. */
     keywords: z.array(z.string().min(1).max(100)).max(200).default([]),
-    /** Case-insensitive RE2 regexes (linear-time; no lookaround or backreferences), each at most 200 characters. */
+    /** Case-insensitive regexes in RE2 syntax (linear-time; no lookaround or backreferences), each at most 200 characters. */
     patterns: z.array(z.string()).max(50).optional(),
   })
   .strict()
