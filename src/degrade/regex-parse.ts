@@ -1,7 +1,8 @@
 /**
  * The parser half of Detour's linear-time regex engine (the matcher is regex-vm.ts): RE2 syntax in, a small tree out.
- * Every pattern is case-insensitive, so a single-character atom becomes a `Matcher` over the case variants of one
- * input character (see `caseVariants`), and folding is decided once per input position instead of per atom.
+ * Patterns are case-insensitive (as compilePattern always asked of RE2) unless a `(?-i)` group says otherwise, so a
+ * single-character atom becomes a `Matcher` over the case variants of one input character (see `caseVariants`), and
+ * folding is done once per input position instead of once per atom.
  *
  * What it accepts is RE2's syntax minus the byte-level corners nobody writes in a config: literals and escapes
  * (`\t \n \x41 \x{263a} \.` …), `.`, classes with ranges, negation, `\d \w \s` (ASCII, as in RE2), `\p{L}` / `\pN` /
@@ -91,7 +92,7 @@ export function parseRegex(src: string): { node: Node; groups: number } {
   let i = 0;
   let groups = 0;
   const names = new Set<string>();
-  let flags = { s: false, m: false, U: false };
+  let flags = { i: true, s: false, m: false, U: false };
   const cp = () => src.codePointAt(i)!;
   const fail = (what: string): never => { throw new Error(what); };
 
@@ -212,7 +213,7 @@ export function parseRegex(src: string): { node: Node; groups: number } {
         i += m![0].length;
         const set = { ...flags };
         let on = true;
-        for (const f of m![1]!) if (f === "-") on = false; else if (f !== "i") set[f as "s" | "m" | "U"] = on;
+        for (const f of m![1]!) if (f === "-") on = false; else set[f as "i" | "s" | "m" | "U"] = on;
         if (m![2] === ")") { flags = set; return { k: "cat", xs: [] }; }
         const saved = flags;
         flags = set;
@@ -232,7 +233,15 @@ export function parseRegex(src: string): { node: Node; groups: number } {
     return { k: "cap", x, n };
   }
 
+  /** Under `(?-i)` a character atom looks at the input character only, not at its case variants. */
   function atom(): Node {
+    const x = anyAtom();
+    if (flags.i || x.k !== "char") return x;
+    const m = x.m;
+    return { k: "char", m: (vs) => m(vs.slice(0, 1)) };
+  }
+
+  function anyAtom(): Node {
     const c = src[i]!;
     i++;
     switch (c) {
