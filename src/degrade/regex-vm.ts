@@ -19,6 +19,10 @@ export interface Program {
   y: number[];
   matchers: Matcher[];
   groups: number;
+  /** Each matcher's answer for the 128 ASCII characters (matcher m at m * 128 + c): most text is ASCII. */
+  ascii: Uint8Array;
+  /** ASCII characters a match can start with, or null when a match may start anywhere (assertion or empty match). */
+  first: Uint8Array | null;
 }
 
 /** Whether `n` can match the empty string. */
@@ -36,7 +40,7 @@ function nullable(n: Node): boolean {
 /** Compiles RE2-syntax `src` (always case-insensitive); throws an Error whose message says what is wrong. */
 export function compileRegex(src: string): Program {
   const { node, groups } = parseRegex(src);
-  const p: Program = { op: [], x: [], y: [], matchers: [], groups };
+  const p: Program = { op: [], x: [], y: [], matchers: [], groups, ascii: new Uint8Array(0), first: null };
   const emit = (op: Op, x = 0, y = 0): number => {
     if (p.op.length >= MAX_PROGRAM) throw new Error("expression too large");
     p.op.push(op);
@@ -117,7 +121,31 @@ export function compileRegex(src: string): Program {
   gen(node);
   emit(Op.Save, 1);
   emit(Op.Match);
+  p.ascii = new Uint8Array(p.matchers.length * 128);
+  p.matchers.forEach((m, i) => {
+    for (let c = 0; c < 128; c++) p.ascii[i * 128 + c] = m(caseVariants(c)) ? 1 : 0;
+  });
+  p.first = firstChars(p);
   return p;
+}
+
+/** The start state's ASCII first characters, so a scan can skip text no match starts in (null: cannot skip). */
+function firstChars(p: Program): Uint8Array | null {
+  const first = new Uint8Array(128);
+  const seen = new Set<number>();
+  const stack = [0];
+  while (stack.length > 0) {
+    const pc = stack.pop()!;
+    if (seen.has(pc)) continue;
+    seen.add(pc);
+    const op = p.op[pc];
+    if (op === Op.Assert || op === Op.Match) return null;
+    if (op === Op.Jmp) stack.push(p.x[pc]!);
+    else if (op === Op.Split) stack.push(p.x[pc]!, p.y[pc]!);
+    else if (op === Op.Save) stack.push(pc + 1);
+    else for (let c = 0; c < 128; c++) first[c]! |= p.ascii[p.x[pc]! * 128 + c]!;
+  }
+  return first;
 }
 
 /** A thread list: program counters in priority order, each with its capture slots; `mark` dedupes by instruction. */
@@ -193,12 +221,23 @@ export function runRegex(p: Program, s: string, wantGroups: boolean, stats?: { s
     }
   };
 
+  const first = p.first;
   for (let pos = 0; ; ) {
-    if (!matched) add(cur, 0, empty, pos);
-    else if (cur.n === 0) break;
+    if (!matched) {
+      if (first && cur.n === 0) {
+        // No thread alive and the next match must start with one of `first`: skip ASCII text that cannot start one.
+        const from = pos;
+        let code = s.charCodeAt(pos);
+        while (code < 128 && first[code] === 0) code = s.charCodeAt(++pos);
+        if (pos >= s.length) break;
+        if (pos !== from) cur.gen++; // marks belong to a position
+
+      }
+      add(cur, 0, empty, pos);
+    } else if (cur.n === 0) break;
     const c = pos < s.length ? s.codePointAt(pos)! : -1;
     const width = c > 0xffff ? 2 : 1;
-    const variants = c >= 0 ? caseVariants(c) : [];
+    const variants = c >= 128 ? caseVariants(c) : null;
     for (let t = 0; t < cur.n; t++) {
       const pc = cur.pc[t]!;
       if (p.op[pc] === Op.Match) {
@@ -206,7 +245,8 @@ export function runRegex(p: Program, s: string, wantGroups: boolean, stats?: { s
         if (!wantGroups) return matched;
         break; // lower-priority threads lose to this match
       }
-      if (c >= 0 && p.matchers[p.x[pc]!]!(variants)) add(next, pc + 1, cur.caps[t]!, pos + width);
+      const m = p.x[pc]!;
+      if (c >= 0 && (variants ? p.matchers[m]!(variants) : p.ascii[m * 128 + c] === 1)) add(next, pc + 1, cur.caps[t]!, pos + width);
     }
     if (c < 0) break;
     pos += width;

@@ -49,6 +49,8 @@ const INPUTS = [
   "ticket4521-x", "see ord-A1 and ord-b2", "Bob@Example.com", "abc-1234 def", "  pad  ", "a\nb\nc", "é", "Été café",
   "αβγ Δ", "refund please", "where is my PARCEL", "no tracking yet", "tracker", "a.*+", "AAA", "xxxy", "K", "ſ", "\u212a",
   "emoji 😀 a", "😀", "1a2b3c", "___", "a-b", "]a]", "{,2}", "a{,2}",
+  // long text, where the scan skips characters no match can start with
+  `${"The lazy dog naps. ".repeat(20)}Where is my parcel? Ticket #77, ord-Z9, refund ab abcd xxy café Δ ${"zz ".repeat(20)}`,
 ];
 
 describe("linear-time regex engine: same answers as RE2 (re2js)", () => {
