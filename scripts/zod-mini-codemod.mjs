@@ -25,8 +25,13 @@ const NUMBER_CHECKS = { min: "gte", max: "lte", gt: "gt", gte: "gte", lt: "lt", 
 const ARRAY_CHECKS = { min: "minLength", max: "maxLength", length: "length" };
 const KEEP = new Set(["parse", "safeParse", "check", "parseAsync", "safeParseAsync"]);
 
-const isZod = (e) => !!checker.getTypeAtLocation(e).getProperty("_zod");
-const kindOf = (e) => checker.typeToString(checker.getTypeAtLocation(e)).replace(/<.*/s, "");
+const hasZod = (e) => !!checker.getTypeAtLocation(e).getProperty("_zod");
+const isCall = (e) => ts.isCallExpression(e) && ts.isPropertyAccessExpression(e.expression);
+/** A schema, or a classic method chain on one: in a half-converted file `.int()` on a mini schema has no type. */
+const untyped = (e) => (checker.getTypeAtLocation(e).flags & ts.TypeFlags.Any) !== 0;
+const isZod = (e) => hasZod(e) || (isCall(e) && untyped(e) && !KEEP.has(e.expression.name.text) && isZod(e.expression.expression));
+const kindOf = (e) =>
+  hasZod(e) || !isCall(e) ? checker.typeToString(checker.getTypeAtLocation(e)).replace(/<.*/s, "") : kindOf(e.expression.expression);
 
 for (const file of files) {
   const sf = program.getSourceFile(file);
