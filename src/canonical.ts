@@ -5,14 +5,14 @@
  * wire formats. The shapes follow OpenAI Chat Completions closely because that is the lingua franca, but they are
  * flattened (camelCase, no `choices` array, `n` is always 1) so adapters never have to special-case OpenAI.
  */
-import * as z from "zod";
+import * as z from "./zod";
 
 export const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 export const ImagePart = z.object({
   type: z.literal("image"),
   /** An https URL or a `data:` URL. */
   url: z.string(),
-  detail: z.enum(["auto", "low", "high"]).optional(),
+  detail: z.optional(z.enum(["auto", "low", "high"])),
 });
 export const ContentPart = z.discriminatedUnion("type", [TextPart, ImagePart]);
 export type ContentPart = z.infer<typeof ContentPart>;
@@ -27,11 +27,11 @@ export type ToolCall = z.infer<typeof ToolCall>;
 
 export const Message = z.discriminatedUnion("role", [
   z.object({ role: z.literal("system"), content: z.string() }),
-  z.object({ role: z.literal("user"), content: z.union([z.string(), z.array(ContentPart)]), name: z.string().optional() }),
+  z.object({ role: z.literal("user"), content: z.union([z.string(), z.array(ContentPart)]), name: z.optional(z.string()) }),
   z.object({
     role: z.literal("assistant"),
-    content: z.string().nullable(),
-    toolCalls: z.array(ToolCall).optional(),
+    content: z.nullable(z.string()),
+    toolCalls: z.optional(z.array(ToolCall)),
   }),
   z.object({ role: z.literal("tool"), toolCallId: z.string(), content: z.string() }),
 ]);
@@ -39,7 +39,7 @@ export type Message = z.infer<typeof Message>;
 
 export const Tool = z.object({
   name: z.string(),
-  description: z.string().optional(),
+  description: z.optional(z.string()),
   /** JSON Schema of the arguments. */
   parameters: z.record(z.string(), z.unknown()),
 });
@@ -58,23 +58,23 @@ export const ResponseFormat = z.discriminatedUnion("type", [
     type: z.literal("json_schema"),
     name: z.string(),
     schema: z.record(z.string(), z.unknown()),
-    strict: z.boolean().optional(),
+    strict: z.optional(z.boolean()),
   }),
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
 
 export const CanonicalRequest = z.object({
-  messages: z.array(Message).min(1),
-  tools: z.array(Tool).optional(),
-  toolChoice: ToolChoice.optional(),
-  responseFormat: ResponseFormat.optional(),
+  messages: z.array(Message).check(z.minLength(1)),
+  tools: z.optional(z.array(Tool)),
+  toolChoice: z.optional(ToolChoice),
+  responseFormat: z.optional(ResponseFormat),
   /** Output token cap; adapters whose vendor requires one (Anthropic) fill in the model's default. */
-  maxTokens: z.number().int().positive().optional(),
-  temperature: z.number().optional(),
-  topP: z.number().optional(),
-  stop: z.array(z.string()).optional(),
-  user: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
+  maxTokens: z.optional(z.number().check(z.int(), z.positive())),
+  temperature: z.optional(z.number()),
+  topP: z.optional(z.number()),
+  stop: z.optional(z.array(z.string())),
+  user: z.optional(z.string()),
+  metadata: z.optional(z.record(z.string(), z.string())),
   stream: z.boolean(),
   /** OpenAI `stream_options.include_usage`: emit a final usage chunk. */
   includeUsage: z.boolean(),
@@ -84,18 +84,21 @@ export type CanonicalRequest = z.infer<typeof CanonicalRequest>;
 export const FinishReason = z.enum(["stop", "length", "tool_calls", "content_filter"]);
 export type FinishReason = z.infer<typeof FinishReason>;
 
-export const Usage = z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative() });
+export const Usage = z.object({
+  inputTokens: z.number().check(z.int(), z.nonnegative()),
+  outputTokens: z.number().check(z.int(), z.nonnegative()),
+});
 export type Usage = z.infer<typeof Usage>;
 
 export const CanonicalResponse = z.object({
   /** The vendor's id for the completion, when it gave one. */
-  id: z.string().optional(),
+  id: z.optional(z.string()),
   /** The model the vendor says answered (may differ from the one asked for). */
   model: z.string(),
-  content: z.string().nullable(),
+  content: z.nullable(z.string()),
   toolCalls: z.array(ToolCall),
   finishReason: FinishReason,
-  usage: Usage.optional(),
+  usage: z.optional(Usage),
 });
 export type CanonicalResponse = z.infer<typeof CanonicalResponse>;
 

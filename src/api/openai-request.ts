@@ -3,7 +3,7 @@
  * faster than any gateway), but fields we cannot honour are refused with a 400 that says what to change, rather than
  * silently dropped.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest, ContentPart, Message } from "../canonical";
 import { badRequest } from "./errors";
 import { tooDeepAt } from "./json-depth";
@@ -33,38 +33,38 @@ function schemaTooLarge(schema: unknown, param: string): void {
 const TextPart = z.object({ type: z.literal("text"), text: z.string() });
 const ImagePart = z.object({
   type: z.literal("image_url"),
-  image_url: z.object({ url: z.string().min(1), detail: z.enum(["auto", "low", "high"]).optional() }),
+  image_url: z.object({ url: z.string().check(z.minLength(1)), detail: z.optional(z.enum(["auto", "low", "high"])) }),
 });
-const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).min(1)]);
+const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).check(z.minLength(1))]);
 const TextContent = z.union([z.string(), z.array(TextPart)]);
 
 const WireToolCall = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   type: z.literal("function"),
-  function: z.object({ name: z.string().min(1), arguments: z.string() }),
+  function: z.object({ name: z.string().check(z.minLength(1)), arguments: z.string() }),
 });
 
 const WireMessage = z.discriminatedUnion("role", [
-  z.object({ role: z.literal("system"), content: TextContent, name: z.string().optional() }),
-  z.object({ role: z.literal("developer"), content: TextContent, name: z.string().optional() }),
-  z.object({ role: z.literal("user"), content: UserContent, name: z.string().optional() }),
+  z.object({ role: z.literal("system"), content: TextContent, name: z.optional(z.string()) }),
+  z.object({ role: z.literal("developer"), content: TextContent, name: z.optional(z.string()) }),
+  z.object({ role: z.literal("user"), content: UserContent, name: z.optional(z.string()) }),
   z.object({
     role: z.literal("assistant"),
-    content: TextContent.nullish(),
-    tool_calls: z.array(WireToolCall).optional(),
-    refusal: z.string().nullish(),
-    name: z.string().optional(),
+    content: z.nullish(TextContent),
+    tool_calls: z.optional(z.array(WireToolCall)),
+    refusal: z.nullish(z.string()),
+    name: z.optional(z.string()),
   }),
-  z.object({ role: z.literal("tool"), content: TextContent, tool_call_id: z.string().min(1) }),
+  z.object({ role: z.literal("tool"), content: TextContent, tool_call_id: z.string().check(z.minLength(1)) }),
 ]);
 
 const WireTool = z.object({
   type: z.literal("function"),
   function: z.object({
-    name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    strict: z.boolean().nullish(),
+    name: z.string().check(z.regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'")),
+    description: z.optional(z.string()),
+    parameters: z.optional(z.record(z.string(), z.unknown())),
+    strict: z.nullish(z.boolean()),
   }),
 });
 
@@ -81,34 +81,34 @@ export const WireResponseFormat = z.discriminatedUnion("type", [
   z.object({
     type: z.literal("json_schema"),
     json_schema: z.object({
-      name: z.string().min(1),
-      description: z.string().optional(),
-      schema: z.record(z.string(), z.unknown()).optional(),
-      strict: z.boolean().nullish(),
+      name: z.string().check(z.minLength(1)),
+      description: z.optional(z.string()),
+      schema: z.optional(z.record(z.string(), z.unknown())),
+      strict: z.nullish(z.boolean()),
     }),
   }),
 ]);
 
 export const ChatCompletionBody = z.object({
-  model: z.string().min(1, "model is required: a route name such as 'auto' or a 'provider/model'"),
-  messages: z.array(WireMessage).min(1, "messages must contain at least one message"),
-  stream: z.boolean().nullish(),
-  stream_options: z.object({ include_usage: z.boolean().optional() }).nullish(),
-  tools: z.array(WireTool).optional(),
-  tool_choice: WireToolChoice.optional(),
-  parallel_tool_calls: z.boolean().optional(),
-  response_format: WireResponseFormat.optional(),
-  max_tokens: z.number().int().positive().nullish(),
-  max_completion_tokens: z.number().int().positive().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
-  n: z.number().int().nullish(),
-  user: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).nullish(),
-  logprobs: z.boolean().nullish(),
-  functions: z.unknown().optional(),
-  function_call: z.unknown().optional(),
+  model: z.string().check(z.minLength(1, "model is required: a route name such as 'auto' or a 'provider/model'")),
+  messages: z.array(WireMessage).check(z.minLength(1, "messages must contain at least one message")),
+  stream: z.nullish(z.boolean()),
+  stream_options: z.nullish(z.object({ include_usage: z.optional(z.boolean()) })),
+  tools: z.optional(z.array(WireTool)),
+  tool_choice: z.optional(WireToolChoice),
+  parallel_tool_calls: z.optional(z.boolean()),
+  response_format: z.optional(WireResponseFormat),
+  max_tokens: z.nullish(z.number().check(z.int(), z.positive())),
+  max_completion_tokens: z.nullish(z.number().check(z.int(), z.positive())),
+  temperature: z.nullish(z.number().check(z.gte(0), z.lte(2))),
+  top_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
+  stop: z.nullish(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))])),
+  n: z.nullish(z.number().check(z.int())),
+  user: z.optional(z.string()),
+  metadata: z.nullish(z.record(z.string(), z.string())),
+  logprobs: z.nullish(z.boolean()),
+  functions: z.optional(z.unknown()),
+  function_call: z.optional(z.unknown()),
 });
 export type ChatCompletionBody = z.infer<typeof ChatCompletionBody>;
 

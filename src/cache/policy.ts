@@ -4,76 +4,70 @@
  * cacheable; tool calls (they may have side effects), explicit `temperature > 0` unless the route opts in, and
  * time-sensitive classes are not.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest } from "../canonical";
 import { DEFAULT_MEANING_THRESHOLD } from "../intent/match";
 import { buildLexicon, type Lexicon } from "../intent/meaning";
 
 /** A tenant's (or every tenant's) additions to the shipped English tables in src/intent/lexicon.ts. */
-const MatchingTables = z
-  .object({
-    /** word or phrase → the concept(s) it means ("nix": "cancel", "pro tier": "subscription"); "" makes it immaterial. */
-    synonyms: z.record(z.string().min(1).max(100), z.string().max(200)).default({}),
-    /** More words that never change what a question asks. */
-    stopWords: z.array(z.string().min(1).max(50)).max(1000).default([]),
-    /** More concepts that are actions (a differing action vetoes a match). */
-    actions: z.array(z.string().min(1).max(50)).max(1000).default([]),
-  })
-  .strict();
+const MatchingTables = z.strictObject({
+  /** word or phrase → the concept(s) it means ("nix": "cancel", "pro tier": "subscription"); "" makes it immaterial. */
+  synonyms: z._default(z.record(z.string().check(z.minLength(1), z.maxLength(100)), z.string().check(z.maxLength(200))), {}),
+  /** More words that never change what a question asks. */
+  stopWords: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(50))).check(z.maxLength(1000)), []),
+  /** More concepts that are actions (a differing action vetoes a match). */
+  actions: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(50))).check(z.maxLength(1000)), []),
+});
 
 const Class = z.enum(["classification", "extraction", "rewrite", "summarization", "chat", "code", "reasoning"]);
 
-export const CacheConfig = z
-  .object({
-    enabled: z.boolean().default(true),
-    /** Classes whose answers are cached without an explicit intent. */
-    cacheableClasses: z.array(Class).default(["classification", "extraction", "rewrite", "summarization"]),
-    /** Classes never cached, even with an intent (answers that go stale with the world). */
-    timeSensitiveClasses: z.array(Class).default([]),
-    /** Fresh lifetime per class, seconds; `intentTtlSeconds` for answers keyed by an explicit intent. */
-    ttlSeconds: z.partialRecord(Class, z.number().int().positive()).default({}),
-    defaultTtlSeconds: z.number().int().positive().default(3600),
-    intentTtlSeconds: z.number().int().positive().default(86_400),
-    /** After its TTL an entry is kept this long more, served only (labelled stale) when the live path fails. */
-    staleGraceSeconds: z.number().int().nonnegative().default(86_400),
-    /**
-     * Meaning matching (docs/degradation.md "Matching"): a same-meaning candidate is a hit only when its actions,
-     * objects and negation agree and its concepts' overlap (Jaccard) reaches this bar; 1 = every differing word is
-     * immaterial.
-     */
-    near: z.boolean().default(true),
-    nearThreshold: z.number().min(0.3).max(1).default(DEFAULT_MEANING_THRESHOLD),
-    /** The degradation ladder's Q&A retrieval bar (the same vetoes apply at any bar). */
-    qaThreshold: z.number().min(0.3).max(1).default(DEFAULT_MEANING_THRESHOLD),
-    /** Synonyms, stop words and actions added to the English tables: for every tenant, and per tenant on top. */
-    matching: MatchingTables.extend({ byTenant: z.record(z.string(), MatchingTables).default({}) }).prefault({}),
-    /**
-     * Answers a tenant may store per minute in one isolate (each costs two KV writes), so callers cannot force
-     * unbounded writes with random intents or `no-cache`; over it, answers are served but not stored.
-     */
-    tenantWritesPerMinute: z.number().int().min(0).max(100_000).default(120),
-    /** Cache requests that set temperature > 0 (their answers are meant to vary). */
-    allowTemperature: z.boolean().default(false),
-    /** Per-colo Cache API copy in front of KV, seconds (also bounds how long a purge takes to reach every colo). */
-    edgeTtlSeconds: z.number().int().min(0).max(3600).default(60),
-    /**
-     * Longest wait for one KV or Cache API call on the request path (cache lookups, degradation templates, the chaos
-     * version flag); then the request goes on without it (cache bypassed, noted in the trace).
-     */
-    kvTimeoutMs: z.number().int().min(10).max(10_000).default(300),
-  })
-  .strict();
+export const CacheConfig = z.strictObject({
+  enabled: z._default(z.boolean(), true),
+  /** Classes whose answers are cached without an explicit intent. */
+  cacheableClasses: z._default(z.array(Class), ["classification", "extraction", "rewrite", "summarization"]),
+  /** Classes never cached, even with an intent (answers that go stale with the world). */
+  timeSensitiveClasses: z._default(z.array(Class), []),
+  /** Fresh lifetime per class, seconds; `intentTtlSeconds` for answers keyed by an explicit intent. */
+  ttlSeconds: z._default(z.partialRecord(Class, z.number().check(z.int(), z.positive())), {}),
+  defaultTtlSeconds: z._default(z.number().check(z.int(), z.positive()), 3600),
+  intentTtlSeconds: z._default(z.number().check(z.int(), z.positive()), 86_400),
+  /** After its TTL an entry is kept this long more, served only (labelled stale) when the live path fails. */
+  staleGraceSeconds: z._default(z.number().check(z.int(), z.nonnegative()), 86_400),
+  /**
+   * Meaning matching (docs/degradation.md "Matching"): a same-meaning candidate is a hit only when its actions,
+   * objects and negation agree and its concepts' overlap (Jaccard) reaches this bar; 1 = every differing word is
+   * immaterial.
+   */
+  near: z._default(z.boolean(), true),
+  nearThreshold: z._default(z.number().check(z.gte(0.3), z.lte(1)), DEFAULT_MEANING_THRESHOLD),
+  /** The degradation ladder's Q&A retrieval bar (the same vetoes apply at any bar). */
+  qaThreshold: z._default(z.number().check(z.gte(0.3), z.lte(1)), DEFAULT_MEANING_THRESHOLD),
+  /** Synonyms, stop words and actions added to the English tables: for every tenant, and per tenant on top. */
+  matching: z.prefault(z.extend(MatchingTables, { byTenant: z._default(z.record(z.string(), MatchingTables), {}) }), {}),
+  /**
+   * Answers a tenant may store per minute in one isolate (each costs two KV writes), so callers cannot force
+   * unbounded writes with random intents or `no-cache`; over it, answers are served but not stored.
+   */
+  tenantWritesPerMinute: z._default(z.number().check(z.int(), z.gte(0), z.lte(100_000)), 120),
+  /** Cache requests that set temperature > 0 (their answers are meant to vary). */
+  allowTemperature: z._default(z.boolean(), false),
+  /** Per-colo Cache API copy in front of KV, seconds (also bounds how long a purge takes to reach every colo). */
+  edgeTtlSeconds: z._default(z.number().check(z.int(), z.gte(0), z.lte(3600)), 60),
+  /**
+   * Longest wait for one KV or Cache API call on the request path (cache lookups, degradation templates, the chaos
+   * version flag); then the request goes on without it (cache bypassed, noted in the trace).
+   */
+  kvTimeoutMs: z._default(z.number().check(z.int(), z.gte(10), z.lte(10_000)), 300),
+});
 export type CacheConfig = z.infer<typeof CacheConfig>;
 
 /** A route's own cache switches. */
-export const RouteCache = z
-  .object({
-    enabled: z.boolean().optional(),
-    allowTemperature: z.boolean().optional(),
-    /** A fixed intent for every request on this route (e.g. an FAQ endpoint). */
-    intent: z.string().min(1).max(200).optional(),
-  })
-  .strict();
+export const RouteCache = z.strictObject({
+  enabled: z.optional(z.boolean()),
+  allowTemperature: z.optional(z.boolean()),
+  /** A fixed intent for every request on this route (e.g. an FAQ endpoint). */
+  intent: z.optional(z.string().check(z.minLength(1), z.maxLength(200))),
+});
 export type RouteCache = z.infer<typeof RouteCache>;
 
 export interface CacheDecision {

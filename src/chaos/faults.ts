@@ -3,7 +3,7 @@
  * failover, the degradation ladder) meets a real failure. Pure: parsing, expiry and selection take `now` and
  * `random` as arguments. Every fault has a rate and an expiry, so a forgotten drill ends by itself.
  */
-import * as z from "zod";
+import * as z from "../zod";
 
 export const FaultKind = z.enum([
   "outage", // connection refused: fetch throws
@@ -22,35 +22,34 @@ export type FaultKind = z.infer<typeof FaultKind>;
 
 const FaultFields = {
   /** Provider id, or "*" for every provider. */
-  provider: z.string().min(1).max(64),
+  provider: z.string().check(z.minLength(1), z.maxLength(64)),
   /** Only requests on this route (name as the caller sent it). */
-  route: z.string().min(1).max(128).optional(),
+  route: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
   kind: FaultKind,
   /** Share of matching calls the fault applies to. */
-  rate: z.number().min(0).max(1).default(1),
-  status: z.number().int().min(400).max(599).optional(),
-  retryAfterSeconds: z.number().int().min(0).max(86_400).optional(),
-  latencyMs: z.number().int().min(0).max(600_000).optional(),
-  afterEvents: z.number().int().min(0).max(10_000).optional(),
+  rate: z._default(z.number().check(z.gte(0), z.lte(1)), 1),
+  status: z.optional(z.number().check(z.int(), z.gte(400), z.lte(599))),
+  retryAfterSeconds: z.optional(z.number().check(z.int(), z.gte(0), z.lte(86_400))),
+  latencyMs: z.optional(z.number().check(z.int(), z.gte(0), z.lte(600_000))),
+  afterEvents: z.optional(z.number().check(z.int(), z.gte(0), z.lte(10_000))),
   /** model_swap: the model the vendor claims to be. */
-  model: z.string().min(1).max(128).optional(),
-  note: z.string().max(500).optional(),
+  model: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  note: z.optional(z.string().check(z.maxLength(500))),
 };
 
-function checkKind(f: { kind: FaultKind; status?: number | undefined; model?: string | undefined }, ctx: z.RefinementCtx): void {
+function checkKind(f: { kind: FaultKind; status?: number | undefined; model?: string | undefined }, ctx: z.core.$RefinementCtx): void {
   if (f.status !== undefined && f.kind !== "status") ctx.addIssue({ code: "custom", path: ["status"], message: 'status is only used with kind "status"' });
   if (f.model !== undefined && f.kind !== "model_swap") ctx.addIssue({ code: "custom", path: ["model"], message: 'model is only used with kind "model_swap"' });
 }
 
 /** Body of POST /admin/faults. `ttlSeconds` is required: a fault nobody clears must still end. */
 export const FaultInput = z
-  .object({ ...FaultFields, ttlSeconds: z.number().int().min(1).max(86_400) })
-  .strict()
-  .superRefine(checkKind);
+  .strictObject({ ...FaultFields, ttlSeconds: z.number().check(z.int(), z.gte(1), z.lte(86_400)) })
+  .check(z.superRefine(checkKind));
 export type FaultInput = z.infer<typeof FaultInput>;
 
 /** The `x-detour-chaos` header: one fault for this request only (no TTL). */
-export const ChaosHeader = z.object(FaultFields).strict().superRefine(checkKind);
+export const ChaosHeader = z.strictObject(FaultFields).check(z.superRefine(checkKind));
 
 export interface Fault extends Omit<FaultInput, "ttlSeconds"> {
   id: string;

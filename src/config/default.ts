@@ -3,7 +3,7 @@
  * machine with no keys and no network. Each answers deterministically in the real OpenAI wire format (JSON and SSE)
  * from inside the worker (src/providers/simulated.ts).
  */
-import type { z } from "zod";
+import type * as z from "../zod";
 import type { DetourConfig } from "./schema";
 
 export const DEFAULT_CONFIG: z.input<typeof DetourConfig> = {

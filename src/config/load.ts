@@ -2,7 +2,7 @@
  * Loads DETOUR_CONFIG once per distinct value (isolates are reused across requests) and the caller keys from the
  * DETOUR_API_KEYS secret. Every failure is a `ConfigError` listing each zod issue with its path, never a stack trace.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import { DEFAULT_CONFIG } from "./default";
 import { DetourConfig } from "./schema";
 import { Tier } from "./tier";
@@ -18,7 +18,7 @@ export class ConfigError extends Error {
 }
 
 /** `a.b[2].c: message` for each issue. */
-export function formatIssues(error: z.ZodError): string[] {
+export function formatIssues(error: z.core.$ZodError): string[] {
   return error.issues.map((i) => {
     const path = i.path.reduce<string>(
       (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
@@ -71,15 +71,13 @@ export function jsonErrorWhere(text: string, err: unknown): string {
 }
 
 export const CallerKeys = z.record(
-  z.string().min(16, "gateway keys must be at least 16 characters"),
-  z
-    .object({
-      tenant: z.string().min(1),
-      tier: Tier,
-      /** false: this tenant's requests are never mirrored to shadow targets (docs/readiness.md). */
-      shadow: z.boolean().optional(),
-    })
-    .strict(),
+  z.string().check(z.minLength(16, "gateway keys must be at least 16 characters")),
+  z.strictObject({
+    tenant: z.string().check(z.minLength(1)),
+    tier: Tier,
+    /** false: this tenant's requests are never mirrored to shadow targets (docs/readiness.md). */
+    shadow: z.optional(z.boolean()),
+  }),
 );
 export type CallerKeys = z.infer<typeof CallerKeys>;
 

@@ -6,7 +6,7 @@
  * Pure, so the ladder is the same in tests and at the edge: config in, rungs and wording out; no clock (ages are
  * passed in), no env, no I/O.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { TaskClass } from "../routing/classify";
 import { HistoryConfig } from "./history-config";
 import { compilePattern } from "./pattern";
@@ -27,29 +27,23 @@ export const DEFAULT_LADDER: Rung[] = ["reduced", "cache", "history", "template"
 export const DEFAULT_BANNER = "Showing {{what}} while {{why}}.";
 const BANNER_PLACEHOLDERS = ["what", "why", "age"];
 
-const Ladder = z
-  .array(Rung)
-  .min(1, 'the ladder needs at least the "error" rung')
-  .superRefine((rungs, ctx) => {
+const Ladder = z.array(Rung).check(z.minLength(1, 'the ladder needs at least the "error" rung'), z.superRefine((rungs, ctx) => {
     rungs.forEach((r, i) => {
       if (rungs.indexOf(r) !== i) ctx.addIssue({ code: "custom", path: [i], message: `"${r}" appears twice in the ladder; each rung runs at most once` });
     });
     if (rungs.length > 0 && rungs[rungs.length - 1] !== "error") {
       ctx.addIssue({ code: "custom", message: 'the ladder must end with "error", so a request nothing can answer still gets an honest 503' });
     }
-  });
+  }));
 
-const RuleLabelConfig = z
-  .object({
-    /** The label returned (and, for json_schema requests, it must be one of the schema's enum values to be used). */
-    name: z.string().min(1).max(100),
-    /** Words or phrases, matched on canonical lower-case words; a multi-word phrase outscores a single word. */
-    keywords: z.array(z.string().min(1).max(100)).max(200).default([]),
-    /** Case-insensitive RE2 regexes (linear-time; no lookaround or backreferences), each at most 200 characters. */
-    patterns: z.array(z.string()).max(50).optional(),
-  })
-  .strict()
-  .superRefine((l, ctx) => {
+const RuleLabelConfig = z.strictObject({
+  /** The label returned (and, for json_schema requests, it must be one of the schema's enum values to be used). */
+  name: z.string().check(z.minLength(1), z.maxLength(100)),
+  /** Words or phrases, matched on canonical lower-case words; a multi-word phrase outscores a single word. */
+  keywords: z._default(z.array(z.string().check(z.minLength(1), z.maxLength(100))).check(z.maxLength(200)), []),
+  /** Case-insensitive regexes in RE2 syntax (linear-time; no lookaround or backreferences), each at most 200 characters. */
+  patterns: z.optional(z.array(z.string()).check(z.maxLength(50))),
+}).check(z.superRefine((l, ctx) => {
     if (l.keywords.length === 0 && !l.patterns?.length) {
       ctx.addIssue({ code: "custom", path: ["keywords"], message: `label "${l.name}" needs at least one keyword or pattern` });
     }
@@ -57,74 +51,58 @@ const RuleLabelConfig = z
       const c = compilePattern(p);
       if (!c.ok) ctx.addIssue({ code: "custom", path: ["patterns", i], message: `label "${l.name}": ${c.message}` });
     });
-  });
+  }));
 
-const ByClass = z
-  .object({
-    classification: Ladder.optional(),
-    extraction: Ladder.optional(),
-    rewrite: Ladder.optional(),
-    summarization: Ladder.optional(),
-    chat: Ladder.optional(),
-    code: Ladder.optional(),
-    reasoning: Ladder.optional(),
-  } satisfies Record<TaskClass, unknown>) // stays in step with the classifier's classes, both ways
-  .strict();
+const ByClass = z.strictObject({
+    classification: z.optional(Ladder),
+    extraction: z.optional(Ladder),
+    rewrite: z.optional(Ladder),
+    summarization: z.optional(Ladder),
+    chat: z.optional(Ladder),
+    code: z.optional(Ladder),
+    reasoning: z.optional(Ladder),
+  } satisfies Record<TaskClass, unknown>);
 
 /** Degradation settings for a route; every field has a default, so `DegradeConfig.parse({})` is the standard ladder. */
-export const DegradeConfig = z
-  .object({
-    /** Rungs in the order they are tried; must end with "error" and name each rung at most once. */
-    ladder: Ladder.default(DEFAULT_LADDER),
-    /** Per task class orders, replacing `ladder` for that class (e.g. chat skips "rules", which cannot chat). */
-    byClass: ByClass.default({}),
-    /** Rung 1: what a reduced request keeps. */
-    reduced: z
-      .object({
-        /** Output cap for the reduced request: short enough for rate-limited or weaker capacity. */
-        maxTokens: z.number().int().positive().max(8192).default(256),
-        /** Drop tools and images, so any surviving text model can serve it. */
-        textOnly: z.boolean().default(true),
-        /** Ask for an outline instead of a full draft. */
-        outline: z.boolean().default(true),
-      })
-      .strict()
-      .default({ maxTokens: 256, textOnly: true, outline: true }),
-    /** Rung 4: keyword/regex labels for classification; with none, a json_schema enum supplies the labels. */
-    rules: z
-      .object({
-        labels: z.array(RuleLabelConfig).max(200).optional(),
-        /** Answered when no label matches; without it, no match moves on to the next rung. */
-        fallbackLabel: z.string().min(1).max(100).optional(),
-      })
-      .strict()
-      .superRefine((r, ctx) => {
-        r.labels?.forEach((l, i) => {
-          if (r.labels!.findIndex((x) => x.name === l.name) !== i) {
-            ctx.addIssue({ code: "custom", path: ["labels", i, "name"], message: `duplicate label "${l.name}"` });
-          }
-        });
-      })
-      .default({}),
-    /** Rung "history": classification and extraction from this route's past answers (docs/degradation.md). */
-    history: HistoryConfig.prefault({}),
-    /** Banner template; placeholders {{what}}, {{why}}, {{age}}. */
-    message: z
-      .string()
-      .min(1)
-      .max(500)
-      .default(DEFAULT_BANNER)
-      .superRefine((m, ctx) => {
-        for (const [, name] of m.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) {
-          if (!BANNER_PLACEHOLDERS.includes(name!)) {
-            ctx.addIssue({ code: "custom", message: `unknown placeholder {{${name}}} in message; use {{what}}, {{why}} or {{age}}` });
-          }
+export const DegradeConfig = z.strictObject({
+  /** Rungs in the order they are tried; must end with "error" and name each rung at most once. */
+  ladder: z._default(Ladder, DEFAULT_LADDER),
+  /** Per task class orders, replacing `ladder` for that class (e.g. chat skips "rules", which cannot chat). */
+  byClass: z._default(ByClass, {}),
+  /** Rung 1: what a reduced request keeps. */
+  reduced: z._default(z.strictObject({
+      /** Output cap for the reduced request: short enough for rate-limited or weaker capacity. */
+      maxTokens: z._default(z.number().check(z.int(), z.positive(), z.lte(8192)), 256),
+      /** Drop tools and images, so any surviving text model can serve it. */
+      textOnly: z._default(z.boolean(), true),
+      /** Ask for an outline instead of a full draft. */
+      outline: z._default(z.boolean(), true),
+    }), { maxTokens: 256, textOnly: true, outline: true }),
+  /** Rung 4: keyword/regex labels for classification; with none, a json_schema enum supplies the labels. */
+  rules: z._default(z.strictObject({
+      labels: z.optional(z.array(RuleLabelConfig).check(z.maxLength(200))),
+      /** Answered when no label matches; without it, no match moves on to the next rung. */
+      fallbackLabel: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+    }).check(z.superRefine((r, ctx) => {
+      r.labels?.forEach((l, i) => {
+        if (r.labels!.findIndex((x) => x.name === l.name) !== i) {
+          ctx.addIssue({ code: "custom", path: ["labels", i, "name"], message: `duplicate label "${l.name}"` });
         }
-      }),
-    /** Retry-After of the honest error, seconds. */
-    retryAfterSeconds: z.number().int().min(1).max(86_400).default(30),
-  })
-  .strict();
+      });
+    })), {}),
+  /** Rung "history": classification and extraction from this route's past answers (docs/degradation.md). */
+  history: z.prefault(HistoryConfig, {}),
+  /** Banner template; placeholders {{what}}, {{why}}, {{age}}. */
+  message: z._default(z.string().check(z.minLength(1), z.maxLength(500)), DEFAULT_BANNER).check(z.superRefine((m, ctx) => {
+      for (const [, name] of m.matchAll(/\{\{\s*([^{}]*?)\s*\}\}/g)) {
+        if (!BANNER_PLACEHOLDERS.includes(name!)) {
+          ctx.addIssue({ code: "custom", message: `unknown placeholder {{${name}}} in message; use {{what}}, {{why}} or {{age}}` });
+        }
+      }
+    })),
+  /** Retry-After of the honest error, seconds. */
+  retryAfterSeconds: z._default(z.number().check(z.int(), z.gte(1), z.lte(86_400)), 30),
+});
 export type DegradeConfig = z.infer<typeof DegradeConfig>;
 
 /** The rungs to try for a request of `taskClass`: its override if configured, else the route's ladder. A fresh copy. */

@@ -5,10 +5,12 @@
  *
  * Why not `RegExp`: these patterns run on caller text, often during an outage, inside a Worker's CPU budget. A
  * backtracking engine takes exponential time on patterns like `(a|a)*$` or `((a+))+$`, and no syntactic guard catches
- * every such shape. RE2 (here its pure-JS port, re2js) matches in time linear in the input for every pattern it
- * accepts; the price is that it refuses the features that need backtracking (backreferences, lookaround).
+ * every such shape. Detour's own engine (regex-parse.ts + regex-vm.ts, a Pike VM over RE2 syntax) matches in time
+ * linear in the input for every pattern it accepts; the price is that it refuses the features that need backtracking
+ * (backreferences, lookaround). It replaced the re2js package, which was a sixth of the bundle; a differential test
+ * (test/unit/degrade/regex-vm.test.ts) keeps its answers equal to re2js's.
  */
-import { RE2JS } from "re2js";
+import { compileRegex, type Program, runRegex } from "./regex-vm";
 
 /** Patterns longer than this are refused: config and templates are operator input, and a huge program is slow too. */
 export const MAX_PATTERN_LENGTH = 200;
@@ -23,7 +25,7 @@ export interface SafePattern {
   exec(s: string): Array<string | undefined> | null;
 }
 
-/** Syntax RE2 refuses because it needs backtracking; named so the error says what to change, not just "invalid". */
+/** Syntax the engine refuses because it needs backtracking; named so the error says what to change, not "invalid". */
 const UNSUPPORTED: Array<[RegExp, string]> = [
   [/\(\?<[=!]/, "lookbehind ((?<= or (?<!)"],
   [/\(\?[=!]/, "lookahead ((?= or (?!)"],
@@ -34,20 +36,23 @@ const UNSUPPORTED: Array<[RegExp, string]> = [
 const cache = new Map<string, SafePattern>();
 const CACHE_LIMIT = 500;
 
-function wrap(source: string, re: RE2JS): SafePattern {
+function wrap(source: string, prog: Program): SafePattern {
   return {
     source,
-    test: (s) => re.test(s),
+    test: (s) => runRegex(prog, s, false) !== null,
     exec: (s) => {
-      const m = re.exec(s);
-      return m ? m.map((g: unknown) => (typeof g === "string" ? g : undefined)) : null;
+      const slots = runRegex(prog, s, true);
+      if (!slots) return null;
+      const out: Array<string | undefined> = [];
+      for (let g = 0; g < slots.length; g += 2) out.push(slots[g]! >= 0 && slots[g + 1]! >= 0 ? s.slice(slots[g], slots[g + 1]) : undefined);
+      return out;
     },
   };
 }
 
 /**
  * Compiles an operator-supplied pattern, case-insensitively (people do not type ids or keywords consistently), into a
- * linear-time matcher. Refuses empty and over-long patterns and anything RE2 cannot compile; the message quotes the
+ * linear-time matcher. Refuses empty and over-long patterns and anything outside the RE2 syntax the engine runs; the message quotes the
  * pattern and says why (for lookaround and backreferences, that the linear-time engine does not support them), so a
  * config error points straight at the line to fix.
  */
@@ -58,22 +63,21 @@ export function compilePattern(pattern: string): { ok: true; re: SafePattern } |
   }
   const hit = cache.get(pattern);
   if (hit) return { ok: true, re: hit };
-  let re: RE2JS;
+  let prog: Program;
   try {
-    re = RE2JS.compile(pattern, RE2JS.CASE_INSENSITIVE);
+    prog = compileRegex(pattern);
   } catch (e) {
-    // RE2 quotes the pattern with the (?i) it was compiled with; the operator never wrote that prefix.
-    const why = (e as Error).message.replace("`(?i)", "`");
+    const why = (e as Error).message;
     const feature = UNSUPPORTED.find(([shape]) => shape.test(pattern))?.[1];
     if (feature) {
       return {
         ok: false,
-        message: `pattern ${JSON.stringify(pattern)} uses ${feature}, which the linear-time regex engine (RE2) does not support (${why})`,
+        message: `pattern ${JSON.stringify(pattern)} uses ${feature}, which the linear-time regex engine (RE2 syntax) does not support (${why})`,
       };
     }
     return { ok: false, message: `pattern ${JSON.stringify(pattern)} does not compile: ${why}` };
   }
-  const compiled = wrap(pattern, re);
+  const compiled = wrap(pattern, prog);
   if (cache.size >= CACHE_LIMIT) cache.clear(); // operators write tens of patterns, not hundreds; a flood just recompiles
   cache.set(pattern, compiled);
   return { ok: true, re: compiled };

@@ -6,7 +6,7 @@
  *
  * Pure, so tests pin the output: `now` is an argument (for `{{date}}`); no env, no I/O.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest } from "../canonical";
 import { compilePattern } from "./pattern";
 import { lastUserText } from "./rules";
@@ -20,19 +20,16 @@ const MAX_REGEX_INPUT = 4000;
 /** Placeholders every template may use without declaring them: `{{user}}` (the request's user) and `{{date}}` (UTC). */
 export const BUILTIN_VARIABLES = ["user", "date"] as const;
 
-export const TemplateVariable = z
-  .object({
-    /** metadata: the request's `metadata[key]`; user: the request's `user`; regex: first capture group of `pattern`. */
-    from: z.enum(["metadata", "user", "regex"], { error: 'from must be "metadata", "user" or "regex"' }),
-    /** Metadata key; defaults to the variable's own name. */
-    key: z.string().min(1).max(128).optional(),
-    /** Case-insensitive regex run on the last user message; its first capture group (or the whole match) is the value. */
-    pattern: z.string().optional(),
-    /** Used when the request has no value; without one, a readable placeholder like "[ticket id]" is shown. */
-    default: z.string().max(1000).optional(),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
+export const TemplateVariable = z.strictObject({
+  /** metadata: the request's `metadata[key]`; user: the request's `user`; regex: first capture group of `pattern`. */
+  from: z.enum(["metadata", "user", "regex"], { error: 'from must be "metadata", "user" or "regex"' }),
+  /** Metadata key; defaults to the variable's own name. */
+  key: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
+  /** Case-insensitive regex run on the last user message; its first capture group (or the whole match) is the value. */
+  pattern: z.optional(z.string()),
+  /** Used when the request has no value; without one, a readable placeholder like "[ticket id]" is shown. */
+  default: z.optional(z.string().check(z.maxLength(1000))),
+}).check(z.superRefine((v, ctx) => {
     if (v.from === "regex" && v.pattern === undefined) {
       ctx.addIssue({ code: "custom", path: ["pattern"], message: 'a variable with from: "regex" needs a pattern' });
     }
@@ -47,19 +44,16 @@ export const TemplateVariable = z
       const c = compilePattern(v.pattern);
       if (!c.ok) ctx.addIssue({ code: "custom", path: ["pattern"], message: c.message });
     }
-  });
+  }));
 export type TemplateVariable = z.infer<typeof TemplateVariable>;
 
 /** A stored degraded reply. Every `{{name}}` in `text` must be declared in `variables` or be a built-in. */
-export const Template = z
-  .object({
-    text: z.string().min(1).max(20_000),
-    /** For operators: when this template is used. */
-    description: z.string().max(500).optional(),
-    variables: z.record(z.string(), TemplateVariable).optional(),
-  })
-  .strict()
-  .superRefine((t, ctx) => {
+export const Template = z.strictObject({
+  text: z.string().check(z.minLength(1), z.maxLength(20_000)),
+  /** For operators: when this template is used. */
+  description: z.optional(z.string().check(z.maxLength(500))),
+  variables: z.optional(z.record(z.string(), TemplateVariable)),
+}).check(z.superRefine((t, ctx) => {
     // Checked here rather than as a record key schema, whose failure zod reports only as "Invalid key in record".
     for (const name of Object.keys(t.variables ?? {})) {
       if (!NAME.test(name)) {
@@ -80,7 +74,7 @@ export const Template = z
         });
       }
     }
-  });
+  }));
 export type Template = z.infer<typeof Template>;
 
 /**

@@ -3,31 +3,37 @@
  * `@anthropic-ai/sdk` `MessageCreateParams`. Unknown fields are ignored; fields Detour cannot honour (extended
  * thinking, documents, server tools) are refused with a 400 that says what to change.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ToolChoice } from "../canonical";
 import { bodyIssue, refuseTooDeep } from "./parse-helpers";
 
-const CacheControl = { cache_control: z.unknown().optional() };
-const TextBlock = z.object({ type: z.literal("text"), text: z.string(), citations: z.unknown().optional(), ...CacheControl });
+const CacheControl = { cache_control: z.optional(z.unknown()) };
+const TextBlock = z.object({ type: z.literal("text"), text: z.string(), citations: z.optional(z.unknown()), ...CacheControl });
 const ImageBlock = z.object({
   type: z.literal("image"),
   source: z.discriminatedUnion("type", [
-    z.object({ type: z.literal("base64"), media_type: z.string().min(1), data: z.string().min(1) }),
-    z.object({ type: z.literal("url"), url: z.string().min(1) }),
+    z.object({ type: z.literal("base64"), media_type: z.string().check(z.minLength(1)), data: z.string().check(z.minLength(1)) }),
+    z.object({ type: z.literal("url"), url: z.string().check(z.minLength(1)) }),
   ]),
   ...CacheControl,
 });
-const ToolUseBlock = z.object({ type: z.literal("tool_use"), id: z.string().min(1), name: z.string().min(1), input: z.unknown(), ...CacheControl });
+const ToolUseBlock = z.object({
+  type: z.literal("tool_use"),
+  id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  input: z.unknown(),
+  ...CacheControl,
+});
 const ToolResultBlock = z.object({
   type: z.literal("tool_result"),
-  tool_use_id: z.string().min(1),
-  content: z.union([z.string(), z.array(z.union([TextBlock, ImageBlock]))]).optional(),
-  is_error: z.boolean().optional(),
+  tool_use_id: z.string().check(z.minLength(1)),
+  content: z.optional(z.union([z.string(), z.array(z.union([TextBlock, ImageBlock]))])),
+  is_error: z.optional(z.boolean()),
   ...CacheControl,
 });
 /** Earlier turns' thinking blocks: Detour does not run extended thinking, so it drops them from the history. */
-const ThinkingBlock = z.object({ type: z.enum(["thinking", "redacted_thinking"]) }).passthrough();
+const ThinkingBlock = z.looseObject({ type: z.enum(["thinking", "redacted_thinking"]) });
 const Block = z.discriminatedUnion("type", [TextBlock, ImageBlock, ToolUseBlock, ToolResultBlock, ThinkingBlock]);
 type Block = z.infer<typeof Block>;
 
@@ -36,38 +42,38 @@ const BLOCK_TYPES = new Set(["text", "image", "tool_use", "tool_result", "thinki
 const WireMessage = z.object({ role: z.enum(["user", "assistant"]), content: z.union([z.string(), z.array(z.unknown())]) });
 
 const WireTool = z.object({
-  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
-  description: z.string().optional(),
+  name: z.string().check(z.regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'")),
+  description: z.optional(z.string()),
   input_schema: z.record(z.string(), z.unknown()),
-  type: z.literal("custom").optional(),
+  type: z.optional(z.literal("custom")),
   ...CacheControl,
 });
 
 const WireToolChoice = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.boolean().optional() }),
-  z.object({ type: z.literal("any"), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("auto"), disable_parallel_tool_use: z.optional(z.boolean()) }),
+  z.object({ type: z.literal("any"), disable_parallel_tool_use: z.optional(z.boolean()) }),
   z.object({ type: z.literal("none") }),
-  z.object({ type: z.literal("tool"), name: z.string().min(1), disable_parallel_tool_use: z.boolean().optional() }),
+  z.object({ type: z.literal("tool"), name: z.string().check(z.minLength(1)), disable_parallel_tool_use: z.optional(z.boolean()) }),
 ]);
 
 export const MessagesBody = z.object({
-  model: z.string().min(1, "model is required: a route name such as 'auto' or a 'provider/model'"),
-  max_tokens: z.number().int().positive("max_tokens must be a positive integer"),
-  messages: z.array(WireMessage).min(1, "messages must contain at least one message"),
-  system: z.union([z.string(), z.array(TextBlock)]).optional(),
-  tools: z.array(z.unknown()).optional(),
-  tool_choice: WireToolChoice.optional(),
-  stop_sequences: z.array(z.string()).optional(),
-  temperature: z.number().min(0).max(1).optional(),
-  top_p: z.number().min(0).max(1).optional(),
-  top_k: z.number().int().nonnegative().optional(),
-  metadata: z.object({ user_id: z.string().nullish() }).passthrough().optional(),
-  stream: z.boolean().optional(),
-  thinking: z.object({ type: z.string() }).passthrough().optional(),
+  model: z.string().check(z.minLength(1, "model is required: a route name such as 'auto' or a 'provider/model'")),
+  max_tokens: z.number().check(z.int(), z.positive("max_tokens must be a positive integer")),
+  messages: z.array(WireMessage).check(z.minLength(1, "messages must contain at least one message")),
+  system: z.optional(z.union([z.string(), z.array(TextBlock)])),
+  tools: z.optional(z.array(z.unknown())),
+  tool_choice: z.optional(WireToolChoice),
+  stop_sequences: z.optional(z.array(z.string())),
+  temperature: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  top_p: z.optional(z.number().check(z.gte(0), z.lte(1))),
+  top_k: z.optional(z.number().check(z.int(), z.nonnegative())),
+  metadata: z.optional(z.looseObject({ user_id: z.nullish(z.string()) })),
+  stream: z.optional(z.boolean()),
+  thinking: z.optional(z.looseObject({ type: z.string() })),
 });
 
 /** The count_tokens body: a Messages body without `max_tokens`. */
-export const CountTokensBody = MessagesBody.extend({ max_tokens: z.number().int().positive().optional() });
+export const CountTokensBody = z.extend(MessagesBody, { max_tokens: z.optional(z.number().check(z.int(), z.positive())) });
 
 const PARAM_SEGMENTS: Record<string, number> = { tools: 2, messages: 2 };
 

@@ -1,5 +1,5 @@
 /** Shared by the inbound parsers: the 400s for a body that nests too deep or fails its schema. */
-import type { z } from "zod";
+import type * as z from "../zod";
 import { ApiError, badRequest } from "../api/errors";
 import { tooDeepAt } from "../api/json-depth";
 
@@ -25,7 +25,7 @@ export function refuseTooDeep(body: unknown, max: number, segments: Record<strin
 }
 
 /** The first schema issue as a 400 naming its parameter. */
-export function bodyIssue(error: z.ZodError, prefix = ""): ApiError {
+export function bodyIssue(error: z.core.$ZodError, prefix = ""): ApiError {
   const issue = error.issues[0]!;
   const param = paramOf([...(prefix ? [prefix] : []), ...(issue.path as PropertyKey[])]) || null;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : "";

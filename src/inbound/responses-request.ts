@@ -4,67 +4,90 @@
  * `previous_response_id`, `conversation` and `item_reference` items are refused with a 400 saying how to send the
  * conversation instead; hosted tools (web search, file search…) and background mode are refused too.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
 import { bodyIssue, refuseTooDeep } from "./parse-helpers";
 
 const InputText = z.object({ type: z.literal("input_text"), text: z.string() });
-const OutputText = z.object({ type: z.literal("output_text"), text: z.string() }).passthrough();
+const OutputText = z.looseObject({ type: z.literal("output_text"), text: z.string() });
 const Refusal = z.object({ type: z.literal("refusal"), refusal: z.string() });
-const InputImage = z.object({ type: z.literal("input_image"), image_url: z.string().min(1).nullish(), file_id: z.string().nullish(), detail: z.enum(["auto", "low", "high"]).optional() });
-const InputFile = z.object({ type: z.literal("input_file") }).passthrough();
+const InputImage = z.object({
+  type: z.literal("input_image"),
+  image_url: z.nullish(z.string().check(z.minLength(1))),
+  file_id: z.nullish(z.string()),
+  detail: z.optional(z.enum(["auto", "low", "high"])),
+});
+const InputFile = z.looseObject({ type: z.literal("input_file") });
 const Part = z.discriminatedUnion("type", [InputText, OutputText, Refusal, InputImage, InputFile]);
 type Part = z.infer<typeof Part>;
 
 const MessageItem = z.object({
-  type: z.literal("message").optional(),
+  type: z.optional(z.literal("message")),
   role: z.enum(["user", "assistant", "system", "developer"]),
   content: z.union([z.string(), z.array(Part)]),
-  id: z.string().optional(),
-  status: z.string().optional(),
+  id: z.optional(z.string()),
+  status: z.optional(z.string()),
 });
-const FunctionCall = z.object({ type: z.literal("function_call"), call_id: z.string().min(1), name: z.string().min(1), arguments: z.string(), id: z.string().optional(), status: z.string().optional() });
+const FunctionCall = z.object({
+  type: z.literal("function_call"),
+  call_id: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
+  arguments: z.string(),
+  id: z.optional(z.string()),
+  status: z.optional(z.string()),
+});
 const FunctionCallOutput = z.object({
   type: z.literal("function_call_output"),
-  call_id: z.string().min(1),
+  call_id: z.string().check(z.minLength(1)),
   output: z.union([z.string(), z.array(Part)]),
-  id: z.string().nullish(),
-  status: z.string().nullish(),
+  id: z.nullish(z.string()),
+  status: z.nullish(z.string()),
 });
 
 const FunctionTool = z.object({
   type: z.literal("function"),
-  name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'"),
-  description: z.string().nullish(),
-  parameters: z.record(z.string(), z.unknown()).nullish(),
-  strict: z.boolean().nullish(),
+  name: z.string().check(z.regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names are 1-64 letters, digits, '_' or '-'")),
+  description: z.nullish(z.string()),
+  parameters: z.nullish(z.record(z.string(), z.unknown())),
+  strict: z.nullish(z.boolean()),
 });
 
 const Format = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
   z.object({ type: z.literal("json_object") }),
-  z.object({ type: z.literal("json_schema"), name: z.string().min(1), schema: z.record(z.string(), z.unknown()), description: z.string().optional(), strict: z.boolean().nullish() }),
+  z.object({
+    type: z.literal("json_schema"),
+    name: z.string().check(z.minLength(1)),
+    schema: z.record(z.string(), z.unknown()),
+    description: z.optional(z.string()),
+    strict: z.nullish(z.boolean()),
+  }),
 ]);
 
 export const ResponsesBody = z.object({
-  model: z.string().min(1, "model is required: a route name such as 'auto' or a 'provider/model'"),
-  input: z.union([z.string().min(1, "input must not be empty"), z.array(z.unknown()).min(1, "input must contain at least one item")]),
-  instructions: z.string().nullish(),
-  tools: z.array(z.unknown()).optional(),
-  tool_choice: z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string().min(1) })]).optional(),
-  text: z.object({ format: Format.optional() }).passthrough().nullish(),
-  max_output_tokens: z.number().int().positive().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  stream: z.boolean().nullish(),
-  store: z.boolean().nullish(),
-  previous_response_id: z.string().nullish(),
-  conversation: z.unknown().optional(),
-  background: z.boolean().nullish(),
-  metadata: z.record(z.string(), z.string()).nullish(),
-  user: z.string().optional(),
-  parallel_tool_calls: z.boolean().nullish(),
+  model: z.string().check(z.minLength(1, "model is required: a route name such as 'auto' or a 'provider/model'")),
+  input: z.union([
+    z.string().check(z.minLength(1, "input must not be empty")),
+    z.array(z.unknown()).check(z.minLength(1, "input must contain at least one item")),
+  ]),
+  instructions: z.nullish(z.string()),
+  tools: z.optional(z.array(z.unknown())),
+  tool_choice: z.optional(
+    z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string().check(z.minLength(1)) })]),
+  ),
+  text: z.nullish(z.looseObject({ format: z.optional(Format) })),
+  max_output_tokens: z.nullish(z.number().check(z.int(), z.positive())),
+  temperature: z.nullish(z.number().check(z.gte(0), z.lte(2))),
+  top_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
+  stream: z.nullish(z.boolean()),
+  store: z.nullish(z.boolean()),
+  previous_response_id: z.nullish(z.string()),
+  conversation: z.optional(z.unknown()),
+  background: z.nullish(z.boolean()),
+  metadata: z.nullish(z.record(z.string(), z.string())),
+  user: z.optional(z.string()),
+  parallel_tool_calls: z.nullish(z.boolean()),
 });
 
 const STATELESS = "Detour's Responses API is stateless: send the whole conversation in 'input'";
@@ -162,7 +185,7 @@ function addItem(messages: Message[], item: unknown, i: number, callIds: Set<str
   }
 }
 
-function parseItem<T extends z.ZodTypeAny>(schema: T, item: unknown, i: number): z.infer<T> {
+function parseItem<T extends z.ZodMiniType>(schema: T, item: unknown, i: number): z.infer<T> {
   const r = schema.safeParse(item);
   if (!r.success) throw bodyIssue(r.error, `input[${i}]`);
   return r.data;

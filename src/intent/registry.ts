@@ -9,7 +9,7 @@
  * Intents are per route by design, shared by every tenant calling the route (like templates): they are written by
  * the operator, never by a caller, and a caller can only select one by asking its question (README "Security model").
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CacheHit } from "../cache/intent-cache";
 import type { CanonicalRequest } from "../canonical";
 import type { TaskClass } from "../routing/classify";
@@ -20,15 +20,15 @@ import { meaningOf, type Lexicon, type Meaning } from "./meaning";
 export const INTENT_NAME = /^[A-Za-z0-9._:-]{1,100}$/;
 
 /** What an operator sends with PUT. */
-export const IntentInput = z
-  .object({
-    /** Phrasings of the question; a request matches when it means what one of them means. */
-    examples: z.array(z.string().trim().min(3, "an example must be at least 3 characters").max(500)).min(1, "give at least one example phrasing").max(50),
-    /** The answer served (labelled) when every vendor is down and no live answer was cached for this intent. */
-    answer: z.string().trim().min(1, "the answer must not be empty").max(20_000),
-    description: z.string().max(500).optional(),
-  })
-  .strict();
+export const IntentInput = z.strictObject({
+  /** Phrasings of the question; a request matches when it means what one of them means. */
+  examples: z
+    .array(z.string().check(z.trim(), z.minLength(3, "an example must be at least 3 characters"), z.maxLength(500)))
+    .check(z.minLength(1, "give at least one example phrasing"), z.maxLength(50)),
+  /** The answer served (labelled) when every vendor is down and no live answer was cached for this intent. */
+  answer: z.string().check(z.trim(), z.minLength(1, "the answer must not be empty"), z.maxLength(20_000)),
+  description: z.optional(z.string().check(z.maxLength(500))),
+});
 export type IntentInput = z.infer<typeof IntentInput>;
 
 /** The KV document of one route's intents. */
@@ -36,7 +36,7 @@ export const IntentDoc = z.object({
   v: z.literal(1),
   /** Changes on every write: compiled meanings are memoised by it. */
   rev: z.string(),
-  intents: z.record(z.string(), IntentInput.extend({ updatedAt: z.number() })),
+  intents: z.record(z.string(), z.extend(IntentInput, { updatedAt: z.number() })),
 });
 export type IntentDoc = z.infer<typeof IntentDoc>;
 

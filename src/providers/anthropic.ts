@@ -9,7 +9,7 @@
  * - `max_tokens` is required;
  * - streams are typed events (message_start, content_block_*, message_delta, message_stop) keyed by block index.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest, CanonicalResponse, ContentPart, FinishReason, Message, StreamEvent, ToolCall } from "../canonical";
 import { classifyStatus, UpstreamError } from "../engine/errors";
 import { parseJsonEvent, readSse } from "./sse";
@@ -148,10 +148,10 @@ function buildRequest(req: CanonicalRequest, target: Target, apiKey: string | un
 const ErrorBody = z.object({ type: z.literal("error"), error: z.object({ type: z.string(), message: z.string() }) });
 
 const UsageSchema = z.object({
-  input_tokens: z.number().int().nonnegative(),
-  output_tokens: z.number().int().nonnegative(),
-  cache_creation_input_tokens: z.number().int().nonnegative().nullish(),
-  cache_read_input_tokens: z.number().int().nonnegative().nullish(),
+  input_tokens: z.number().check(z.int(), z.nonnegative()),
+  output_tokens: z.number().check(z.int(), z.nonnegative()),
+  cache_creation_input_tokens: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  cache_read_input_tokens: z.nullish(z.number().check(z.int(), z.nonnegative())),
 });
 type AnthropicUsage = z.infer<typeof UsageSchema>;
 
@@ -169,7 +169,7 @@ const TextBlock = z.object({ type: z.literal("text"), text: z.string() });
 const ToolUseBlock = z.object({ type: z.literal("tool_use"), id: z.string(), name: z.string(), input: z.unknown() });
 
 /** Parse `value` or throw `malformed` naming what was expected. */
-function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+function check<T>(schema: z.ZodMiniType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
@@ -222,13 +222,13 @@ function parseResponse(json: unknown, _target: Target): CanonicalResponse {
 
 const EventType = z.looseObject({ type: z.string() });
 const MessageStart = z.object({ message: z.object({ usage: UsageSchema }) });
-const BlockStart = z.object({ index: z.number().int(), content_block: z.looseObject({ type: z.string() }) });
-const BlockDelta = z.object({ index: z.number().int(), delta: z.looseObject({ type: z.string() }) });
+const BlockStart = z.object({ index: z.number().check(z.int()), content_block: z.looseObject({ type: z.string() }) });
+const BlockDelta = z.object({ index: z.number().check(z.int()), delta: z.looseObject({ type: z.string() }) });
 const TextDelta = z.object({ text: z.string() });
 const InputJsonDelta = z.object({ partial_json: z.string() });
 const MessageDelta = z.object({
-  delta: z.object({ stop_reason: z.string().nullish() }),
-  usage: UsageSchema.extend({ input_tokens: z.number().int().nonnegative().nullish() }),
+  delta: z.object({ stop_reason: z.nullish(z.string()) }),
+  usage: z.extend(UsageSchema, { input_tokens: z.nullish(z.number().check(z.int(), z.nonnegative())) }),
 });
 
 /**
@@ -306,7 +306,7 @@ async function* parseStream(body: ReadableStream<Uint8Array>, target: Target): A
         break;
       }
       case "content_block_stop": {
-        const call = tools.get(check(z.object({ index: z.number().int() }), ev, "content_block_stop").index);
+        const call = tools.get(check(z.object({ index: z.number().check(z.int()) }), ev, "content_block_stop").index);
         // A no-argument tool may stream no JSON at all; callers JSON.parse arguments, so give them "{}".
         if (call && !call.sentArgs) {
           call.sentArgs = true;

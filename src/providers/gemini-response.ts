@@ -3,7 +3,7 @@
  * canonical responses and stream events, and Google RPC errors (`{error: {code, message, status}}`), whether in a
  * non-2xx body or inside a stream, → the error taxonomy through the same `classifyStatus` as every HTTP vendor.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalResponse, FinishReason, StreamEvent, Usage } from "../canonical";
 import { classifyStatus, UpstreamError } from "../engine/errors";
 import { isPlainObject } from "./gemini-request";
@@ -11,39 +11,30 @@ import { parseJsonEvent, readSse } from "./sse";
 import type { Target } from "./types";
 
 const GeminiResponsePart = z.object({
-  text: z.string().optional(),
+  text: z.optional(z.string()),
   /** Thought summaries (only with includeThoughts, which we never ask for): not answer text. */
-  thought: z.boolean().optional(),
-  functionCall: z
-    .object({ name: z.string(), args: z.record(z.string(), z.unknown()).optional(), id: z.string().optional() })
-    .optional(),
+  thought: z.optional(z.boolean()),
+  functionCall: z.optional(z.object({ name: z.string(), args: z.optional(z.record(z.string(), z.unknown())), id: z.optional(z.string()) })),
 });
 
-const GenerateContentResponse = z
-  .object({
-    candidates: z
-      .array(
-        z.object({
-          content: z.object({ role: z.string().optional(), parts: z.array(GeminiResponsePart).optional() }).optional(),
-          finishReason: z.string().optional(),
-        }),
-      )
-      .optional(),
-    promptFeedback: z.object({ blockReason: z.string().optional() }).optional(),
-    usageMetadata: z
-      .object({
-        promptTokenCount: z.number().int().nonnegative().optional(),
-        candidatesTokenCount: z.number().int().nonnegative().optional(),
-        thoughtsTokenCount: z.number().int().nonnegative().optional(),
-      })
-      .optional(),
-    modelVersion: z.string().optional(),
-    responseId: z.string().optional(),
-  })
-  // A real response has candidates, or none with the prompt's block reason; anything else is not Gemini's shape.
-  .refine((r) => (r.candidates?.length ?? 0) > 0 || r.promptFeedback?.blockReason !== undefined, {
+const GenerateContentResponse = z.object({
+  candidates: z.optional(z.array(
+      z.object({
+        content: z.optional(z.object({ role: z.optional(z.string()), parts: z.optional(z.array(GeminiResponsePart)) })),
+        finishReason: z.optional(z.string()),
+      }),
+    )),
+  promptFeedback: z.optional(z.object({ blockReason: z.optional(z.string()) })),
+  usageMetadata: z.optional(z.object({
+      promptTokenCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+      candidatesTokenCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+      thoughtsTokenCount: z.optional(z.number().check(z.int(), z.nonnegative())),
+    })),
+  modelVersion: z.optional(z.string()),
+  responseId: z.optional(z.string()),
+}).check(z.refine((r) => (r.candidates?.length ?? 0) > 0 || r.promptFeedback?.blockReason !== undefined, {
     message: "no candidates and no promptFeedback.blockReason",
-  });
+  }));
 type GenerateContentResponse = z.infer<typeof GenerateContentResponse>;
 
 const CONTENT_FILTER_REASONS = new Set(["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII"]);

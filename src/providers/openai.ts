@@ -4,7 +4,7 @@
  * package (resources/chat/completions). Parsing is deliberately lenient about optional fields, because the compatible
  * vendors omit or null out many of them; it is strict only about what Detour actually reads.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest, CanonicalResponse, FinishReason, Message, StreamEvent, Usage } from "../canonical";
 import { classifyStatus, looksLikeContextLength, UpstreamError } from "../engine/errors";
 import { parseJsonEvent, readSse } from "./sse";
@@ -91,82 +91,74 @@ function buildBody(req: CanonicalRequest, target: Target): Record<string, unknow
 // ---- Response schemas (only the fields Detour reads; everything else is allowed and ignored) ----
 
 /** Some vendors (Mistral reasoning models) send content as an array of parts; only text parts are kept. */
-const WireContent = z
-  .union([z.string(), z.array(z.object({ type: z.string(), text: z.string().optional() }))])
-  .nullish()
-  .transform((c) => (Array.isArray(c) ? c.map((p) => (p.type === "text" ? (p.text ?? "") : "")).join("") : c));
+const WireContent = z.pipe(
+  z.nullish(z.union([z.string(), z.array(z.object({ type: z.string(), text: z.optional(z.string()) }))])),
+  z.transform((c) => (Array.isArray(c) ? c.map((p) => (p.type === "text" ? (p.text ?? "") : "")).join("") : c)),
+);
 
 /** Arguments are JSON text per the spec; a few self-hosted servers send the object itself. */
-const WireArguments = z
-  .union([z.string(), z.record(z.string(), z.unknown())])
-  .nullish()
-  .transform((a) => (a == null ? "" : typeof a === "string" ? a : JSON.stringify(a)));
+const WireArguments = z.pipe(
+  z.nullish(z.union([z.string(), z.record(z.string(), z.unknown())])),
+  z.transform((a) => (a == null ? "" : typeof a === "string" ? a : JSON.stringify(a))),
+);
 
 const WireToolCall = z.object({
-  id: z.string().nullish(),
-  type: z.string().nullish(),
+  id: z.nullish(z.string()),
+  type: z.nullish(z.string()),
   function: z.object({ name: z.string(), arguments: WireArguments }),
 });
 
 const WireUsage = z.object({
-  prompt_tokens: z.number().nonnegative().nullish(),
-  completion_tokens: z.number().nonnegative().nullish(),
+  prompt_tokens: z.nullish(z.number().check(z.nonnegative())),
+  completion_tokens: z.nullish(z.number().check(z.nonnegative())),
 });
 
 const WireCompletion = z.object({
-  id: z.string().nullish(),
-  model: z.string().nullish(),
-  choices: z
-    .array(
+  id: z.nullish(z.string()),
+  model: z.nullish(z.string()),
+  choices: z.array(
       z.object({
         message: z.object({
           content: WireContent,
-          refusal: z.string().nullish(),
-          tool_calls: z.array(WireToolCall).nullish(),
+          refusal: z.nullish(z.string()),
+          tool_calls: z.nullish(z.array(WireToolCall)),
           /** Legacy function calling, still produced by some compatible servers. */
-          function_call: z.object({ name: z.string(), arguments: WireArguments }).nullish(),
+          function_call: z.nullish(z.object({ name: z.string(), arguments: WireArguments })),
         }),
-        finish_reason: z.string().nullish(),
+        finish_reason: z.nullish(z.string()),
       }),
-    )
-    .min(1),
-  usage: WireUsage.nullish(),
+    ).check(z.minLength(1)),
+  usage: z.nullish(WireUsage),
 });
 
 const WireChunk = z.object({
-  choices: z
-    .array(
+  choices: z.nullish(z.array(
       z.object({
-        index: z.number().int().nonnegative().nullish(),
-        delta: z
-          .object({
-            content: WireContent,
-            refusal: z.string().nullish(),
-            tool_calls: z
-              .array(
-                z.object({
-                  index: z.number().int().nonnegative().nullish(),
-                  id: z.string().nullish(),
-                  function: z.object({ name: z.string().nullish(), arguments: WireArguments }).nullish(),
-                }),
-              )
-              .nullish(),
-            function_call: z.object({ name: z.string().nullish(), arguments: WireArguments }).nullish(),
-          })
-          .nullish(),
-        finish_reason: z.string().nullish(),
+        index: z.nullish(z.number().check(z.int(), z.nonnegative())),
+        delta: z.nullish(z.object({
+          content: WireContent,
+          refusal: z.nullish(z.string()),
+          tool_calls: z.nullish(z.array(
+              z.object({
+                index: z.nullish(z.number().check(z.int(), z.nonnegative())),
+                id: z.nullish(z.string()),
+                function: z.nullish(z.object({ name: z.nullish(z.string()), arguments: WireArguments })),
+              }),
+            )),
+          function_call: z.nullish(z.object({ name: z.nullish(z.string()), arguments: WireArguments })),
+        })),
+        finish_reason: z.nullish(z.string()),
       }),
-    )
-    .nullish(),
-  usage: WireUsage.nullish(),
+    )),
+  usage: z.nullish(WireUsage),
   /** Groq reports stream usage here rather than in `usage`. */
-  x_groq: z.object({ usage: WireUsage.nullish() }).nullish(),
+  x_groq: z.nullish(z.object({ usage: z.nullish(WireUsage) })),
 });
 
 const WireError = z.object({
-  message: z.unknown().optional(),
-  type: z.string().nullish(),
-  code: z.union([z.string(), z.number()]).nullish(),
+  message: z.optional(z.unknown()),
+  type: z.nullish(z.string()),
+  code: z.nullish(z.union([z.string(), z.number()])),
 });
 
 function mapFinish(reason: string | null | undefined): FinishReason {

@@ -12,40 +12,36 @@
  * memory is bounded by the window's length in seconds whatever the traffic, and the state is plain JSON for Durable
  * Object storage. Pure: `now` and `random` are arguments; functions return new state, never mutate.
  */
-import * as z from "zod";
+import * as z from "../zod";
 
 /** Longest window either brake accepts: bounds the buckets kept when a record call is given no config. */
 export const MAX_WINDOW_MS = 600_000;
-const windowMs = (fallback: number) => z.number().int().min(1000).max(MAX_WINDOW_MS).default(fallback);
+const windowMs = (fallback: number) => z._default(z.number().check(z.int(), z.gte(1000), z.lte(MAX_WINDOW_MS)), fallback);
 
 /** Retry budget settings; `RetryBudgetConfig.parse({})` is the SRE default (10 % of requests, at least 10 a minute). */
-export const RetryBudgetConfig = z
-  .object({
-    /** Retries allowed per request in the window (0.1 → one retry per ten requests). */
-    ratio: z.number().min(0).max(1).default(0.1),
-    windowMs: windowMs(60_000),
-    /** Retries always allowed per window, so a provider seeing 3 requests a minute can still retry a blip. */
-    minRetriesPerWindow: z.number().int().min(0).default(10),
-  })
-  .strict();
+export const RetryBudgetConfig = z.strictObject({
+  /** Retries allowed per request in the window (0.1 → one retry per ten requests). */
+  ratio: z._default(z.number().check(z.gte(0), z.lte(1)), 0.1),
+  windowMs: windowMs(60_000),
+  /** Retries always allowed per window, so a provider seeing 3 requests a minute can still retry a blip. */
+  minRetriesPerWindow: z._default(z.number().check(z.int(), z.gte(0)), 10),
+});
 export type RetryBudgetConfig = z.infer<typeof RetryBudgetConfig>;
 
 /** Adaptive throttling settings; K = 2 and a 2-minute window are the SRE book's values. */
-export const ThrottleConfig = z
-  .object({
-    /**
-     * Accepts multiplier. Below K·accepts requests nothing is throttled; K = 2 lets up to half the requests fail
-     * before throttling starts (less aggressive, more wasted work), K → 1 throttles at the first rejection.
-     */
-    k: z.number().min(1).default(2),
-    windowMs: windowMs(120_000),
-    /**
-     * No local rejection below this many requests in the window: at low traffic two failures would already reject
-     * two thirds of calls, and the breaker is the better judge of a provider seen that rarely.
-     */
-    minRequests: z.number().int().min(0).default(20),
-  })
-  .strict();
+export const ThrottleConfig = z.strictObject({
+  /**
+   * Accepts multiplier. Below K·accepts requests nothing is throttled; K = 2 lets up to half the requests fail
+   * before throttling starts (less aggressive, more wasted work), K → 1 throttles at the first rejection.
+   */
+  k: z._default(z.number().check(z.gte(1)), 2),
+  windowMs: windowMs(120_000),
+  /**
+   * No local rejection below this many requests in the window: at low traffic two failures would already reject
+   * two thirds of calls, and the breaker is the better judge of a provider seen that rarely.
+   */
+  minRequests: z._default(z.number().check(z.int(), z.gte(0)), 20),
+});
 export type ThrottleConfig = z.infer<typeof ThrottleConfig>;
 
 /** One second of retry-budget traffic; `second` is the epoch second (ms / 1000, floored). */

@@ -15,29 +15,27 @@
  * - Tokens/s is output tokens over generation time: latency − TTFT when a TTFT is known (streams), else the whole
  *   latency (non-stream calls, where prefill time is included and tokens/s reads low).
  */
-import * as z from "zod";
+import * as z from "../zod";
 import { countsForBreaker, healthSignalOf, ignoredByHealth, type ErrorClass } from "../engine/errors";
 
 /**
  * Health window settings: `buckets` buckets of `bucketMs` each (default 15 × 1 min) for percentiles and /status, and
  * the recent evidence that decides availability and exclusion (docs/health-score.md "Recent evidence").
  */
-export const HealthConfig = z
-  .object({
-    bucketMs: z.number().int().min(1000).default(60_000),
-    buckets: z.number().int().min(1).max(1440).default(15),
-    /** Half-life of the recent evidence (calls, failures); shorter forgets an outage sooner and judges on less. */
-    recentHalfLifeMs: z.number().int().min(1000).max(3_600_000).default(30_000),
-    /** Recent (decayed) calls needed before a low score may exclude a provider from a tier; below it, thin traffic. */
-    minCallsToExclude: z.number().min(1).max(1000).default(5),
-    /**
-     * A run of successes whose chance at the recent failure rate p, (1 − p)^run, falls below this forgives the recent
-     * failures: after an outage of 10 calls two successes do, after 30 one; 3 failures in 10 are never forgiven this way
-     * (the rate itself then falls as successes come). 0 never forgives.
-     */
-    restoreBelow: z.number().min(0).max(0.5).default(0.05),
-  })
-  .strict();
+export const HealthConfig = z.strictObject({
+  bucketMs: z._default(z.number().check(z.int(), z.gte(1000)), 60_000),
+  buckets: z._default(z.number().check(z.int(), z.gte(1), z.lte(1440)), 15),
+  /** Half-life of the recent evidence (calls, failures); shorter forgets an outage sooner and judges on less. */
+  recentHalfLifeMs: z._default(z.number().check(z.int(), z.gte(1000), z.lte(3_600_000)), 30_000),
+  /** Recent (decayed) calls needed before a low score may exclude a provider from a tier; below it, thin traffic. */
+  minCallsToExclude: z._default(z.number().check(z.gte(1), z.lte(1000)), 5),
+  /**
+   * A run of successes whose chance at the recent failure rate p, (1 − p)^run, falls below this forgives the recent
+   * failures: after an outage of 10 calls two successes do, after 30 one; 3 failures in 10 are never forgiven this way
+   * (the rate itself then falls as successes come). 0 never forgives.
+   */
+  restoreBelow: z._default(z.number().check(z.gte(0), z.lte(0.5)), 0.05),
+});
 export type HealthConfig = z.infer<typeof HealthConfig>;
 
 /**

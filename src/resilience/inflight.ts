@@ -11,31 +11,29 @@
  * reports reach the shared breaker, which is how other isolates learn of it). Memory is bounded by `maxEntries`
  * attempts and keys; settled attempts are dropped at once.
  */
-import * as z from "zod";
+import * as z from "../zod";
 
 /** `resilience.inflight` (docs/breakers.md "In-flight slow detection"). */
-export const InflightConfig = z
-  .object({
-    /** Off: attempts wait for their first-byte timeout as before. */
-    enabled: z.boolean().default(true),
-    /** An attempt is slow past `factor` × the provider/model's observed p99 (TTFT for streams, latency for JSON). */
-    factor: z.number().min(1).max(100).default(4),
-    /** Never slow before this, however fast the history: guards against a tight p99 on thin traffic. */
-    floorMs: z.number().int().min(50).max(600_000).default(1000),
-    /** Slow threshold when the provider/model has no history yet (a cold isolate or a new model). */
-    defaultMs: z.number().int().min(50).max(600_000).default(5000),
-    /** JSON: per output token when the provider has no tokens/s history, to stretch the threshold for long answers. */
-    msPerToken: z.number().min(0).max(10_000).default(20),
-    /** Slow in-flight attempts needed before a provider is suspect: one slow call is a tail, several are a hang. */
-    minSlow: z.number().int().min(1).max(1000).default(3),
-    /** …and their share of the provider's attempts in flight, so a busy provider's normal tail is not a hang. */
-    minSlowShare: z.number().min(0).max(1).default(0.1),
-    /** A suspect provider is trusted again this long after the last slow evidence (or at once on a normal success). */
-    coolDownMs: z.number().int().min(100).max(600_000).default(10_000),
-    /** Most attempts (and keys) tracked per isolate; beyond it the oldest are forgotten. */
-    maxEntries: z.number().int().min(10).max(100_000).default(2000),
-  })
-  .strict();
+export const InflightConfig = z.strictObject({
+  /** Off: attempts wait for their first-byte timeout as before. */
+  enabled: z._default(z.boolean(), true),
+  /** An attempt is slow past `factor` × the provider/model's observed p99 (TTFT for streams, latency for JSON). */
+  factor: z._default(z.number().check(z.gte(1), z.lte(100)), 4),
+  /** Never slow before this, however fast the history: guards against a tight p99 on thin traffic. */
+  floorMs: z._default(z.number().check(z.int(), z.gte(50), z.lte(600_000)), 1000),
+  /** Slow threshold when the provider/model has no history yet (a cold isolate or a new model). */
+  defaultMs: z._default(z.number().check(z.int(), z.gte(50), z.lte(600_000)), 5000),
+  /** JSON: per output token when the provider has no tokens/s history, to stretch the threshold for long answers. */
+  msPerToken: z._default(z.number().check(z.gte(0), z.lte(10_000)), 20),
+  /** Slow in-flight attempts needed before a provider is suspect: one slow call is a tail, several are a hang. */
+  minSlow: z._default(z.number().check(z.int(), z.gte(1), z.lte(1000)), 3),
+  /** …and their share of the provider's attempts in flight, so a busy provider's normal tail is not a hang. */
+  minSlowShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.1),
+  /** A suspect provider is trusted again this long after the last slow evidence (or at once on a normal success). */
+  coolDownMs: z._default(z.number().check(z.int(), z.gte(100), z.lte(600_000)), 10_000),
+  /** Most attempts (and keys) tracked per isolate; beyond it the oldest are forgotten. */
+  maxEntries: z._default(z.number().check(z.int(), z.gte(10), z.lte(100_000)), 2000),
+});
 export type InflightConfig = z.infer<typeof InflightConfig>;
 
 /** What the health history says about a provider/model, for `slowAfterMs`. */

@@ -13,18 +13,16 @@
  * the TenantLimiter Durable Object. Pure, so limits are testable without the object: `now` is an argument; functions
  * return new state.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { Tier } from "../config/tier";
 
 /** A tenant's limits; an absent field is no limit. */
-export const TenantLimits = z
-  .object({
-    requestsPerMinute: z.number().int().positive().optional(),
-    tokensPerMinute: z.number().int().positive().optional(),
-    /** US dollars per UTC calendar month; 0 blocks all paid traffic. */
-    monthlySpendUsd: z.number().min(0).optional(),
-  })
-  .strict();
+export const TenantLimits = z.strictObject({
+  requestsPerMinute: z.optional(z.number().check(z.int(), z.positive())),
+  tokensPerMinute: z.optional(z.number().check(z.int(), z.positive())),
+  /** US dollars per UTC calendar month; 0 blocks all paid traffic. */
+  monthlySpendUsd: z.optional(z.number().check(z.gte(0))),
+});
 export type TenantLimits = z.infer<typeof TenantLimits>;
 
 /** Defaults per tier: premium is unlimited, standard is rate-limited, free is rate-limited and capped at $5/month. */

@@ -13,21 +13,19 @@
  * Pure: `now` and the state are arguments. What a probe's answer does to the breaker is `probeAnswered` in
  * ./breaker.ts; this file says when to probe and what to send.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest } from "../canonical";
 import type { BreakerConfig, BreakerState } from "./breaker";
 
 /** `resilience.probe`: active probing of open breakers (docs/breakers.md "Active probing"). */
-export const ProbeConfig = z
-  .object({
-    /** Probe open breakers at all. Off: an open breaker waits for its open time and a caller's request to probe. */
-    enabled: z.boolean().default(true),
-    /** Time between probes of one open breaker; shorter finds a healed provider sooner and costs more calls. */
-    intervalMs: z.number().int().min(500).max(300_000).default(2000),
-    /** A probe that has not answered within this counts as failed (a hung provider is not healed). */
-    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
-  })
-  .strict();
+export const ProbeConfig = z.strictObject({
+  /** Probe open breakers at all. Off: an open breaker waits for its open time and a caller's request to probe. */
+  enabled: z._default(z.boolean(), true),
+  /** Time between probes of one open breaker; shorter finds a healed provider sooner and costs more calls. */
+  intervalMs: z._default(z.number().check(z.int(), z.gte(500), z.lte(300_000)), 2000),
+  /** A probe that has not answered within this counts as failed (a hung provider is not healed). */
+  timeoutMs: z._default(z.number().check(z.int(), z.gte(100), z.lte(60_000)), 5000),
+});
 export type ProbeConfig = z.infer<typeof ProbeConfig>;
 
 /** Defaults, for callers that build settings by hand. */
@@ -65,10 +63,8 @@ export function probeRequest(): CanonicalRequest {
  * for a tier. A share of requests tries such a provider first (src/routing/plan.ts), so evidence that it healed keeps
  * arriving. Each canary that fails costs its request one failover.
  */
-export const CanaryConfig = z
-  .object({
-    /** Share of requests (0..1) that carry a canary when a target is skipped for health; 0 turns canaries off. */
-    share: z.number().min(0).max(1).default(0.05),
-  })
-  .strict();
+export const CanaryConfig = z.strictObject({
+  /** Share of requests (0..1) that carry a canary when a target is skipped for health; 0 turns canaries off. */
+  share: z._default(z.number().check(z.gte(0), z.lte(1)), 0.05),
+});
 export type CanaryConfig = z.infer<typeof CanaryConfig>;

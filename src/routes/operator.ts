@@ -3,7 +3,7 @@
  * POST /admin/breakers/:provider {"action": "force_open" | "force_closed" | "disable" | "reset"}.
  */
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "../zod";
 import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
@@ -103,7 +103,7 @@ export async function metrics(c: Context<AppEnv>): Promise<Response> {
   return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
 }
 
-const AdminAction = z.object({ action: z.enum(["force_open", "force_closed", "disable", "reset"]), region: z.string().optional() }).strict();
+const AdminAction = z.strictObject({ action: z.enum(["force_open", "force_closed", "disable", "reset"]), region: z.optional(z.string()) });
 
 export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
   const { config } = c.get("loaded");

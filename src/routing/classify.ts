@@ -5,7 +5,7 @@
  * Precedence: the route's configured class, else a valid `x-detour-task` header, else heuristics. Every step leaves a
  * reason, so the trace shows why a request was called `code` and not `chat`.
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalRequest, Message } from "../canonical";
 
 export const TaskClass = z.enum(["classification", "extraction", "rewrite", "summarization", "chat", "code", "reasoning"]);

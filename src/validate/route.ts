@@ -6,54 +6,48 @@
  * they pass it; the built-in tool checks judge those. A refusal is judged only by `refusal`: with the default "serve"
  * it passes every route check here (it is usually about the prompt, and another model would refuse it too).
  */
-import * as z from "zod";
+import * as z from "../zod";
 import type { CanonicalResponse } from "../canonical";
 import { compilePattern, type SafePattern } from "../degrade/pattern";
 import type { CheckFailure, OutputCheck } from "./types";
 
 /** A list of regexes, also accepted as one string; each must compile on RE2 (the issue names the pattern and why). */
-const Patterns = z.preprocess(
-  (v) => (typeof v === "string" ? [v] : v),
-  z
-    .array(z.string())
-    .max(20)
-    .superRefine((ps, ctx) => {
+const Patterns = z.pipe(
+  z.transform((v: unknown) => (typeof v === "string" ? [v] : v)),
+  z.array(z.string()).check(z.maxLength(20), z.superRefine((ps, ctx) => {
       ps.forEach((p, i) => {
         const c = compilePattern(p);
         if (!c.ok) ctx.addIssue({ code: "custom", path: [i], message: c.message });
       });
-    }),
+    })),
 );
 
 /** `/a/b/0`: RFC 6901, `~0` for `~` and `~1` for `/` inside a name. */
-const Pointer = z
-  .string()
-  .regex(/^(\/([^~/]|~[01])*)+$/, 'a JSON pointer starts with "/" (like "/label" or "/items/0/id"); escape ~ as ~0 and / as ~1');
+const Pointer = z.string().check(
+  z.regex(/^(\/([^~/]|~[01])*)+$/, 'a JSON pointer starts with "/" (like "/label" or "/items/0/id"); escape ~ as ~0 and / as ~1'),
+);
 
 /** `routes.<name>.validate` and the top-level `validate`: extra checks an answer must pass to be served. */
-export const ValidateConfig = z
-  .object({
-    /** The answer's text has at least this many characters (code points). */
-    minChars: z.number().int().nonnegative().optional(),
-    /** The answer's text has at most this many characters (code points). */
-    maxChars: z.number().int().positive().optional(),
-    /** Regexes (RE2, case-insensitive) that must each match somewhere in the answer's text. */
-    mustMatch: Patterns.optional(),
-    /** Regexes (RE2, case-insensitive) none of which may match the answer's text. */
-    mustNotMatch: Patterns.optional(),
-    /** JSON pointers that must be present (and not null) in the answer's text parsed as JSON. */
-    jsonRequired: z.array(Pointer).max(50).optional(),
-    /** A refusal (finish_reason content_filter): serve it as the answer, or fail the attempt and try the next target. */
-    refusal: z.enum(["serve", "failover"]).default("serve"),
-    /** Streams with a contract: buffer until the answer is complete and checked, or pass through and end with an error event. */
-    stream: z.enum(["buffer", "passthrough"]).default("buffer"),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
+export const ValidateConfig = z.strictObject({
+  /** The answer's text has at least this many characters (code points). */
+  minChars: z.optional(z.number().check(z.int(), z.nonnegative())),
+  /** The answer's text has at most this many characters (code points). */
+  maxChars: z.optional(z.number().check(z.int(), z.positive())),
+  /** Regexes (RE2, case-insensitive) that must each match somewhere in the answer's text. */
+  mustMatch: z.optional(Patterns),
+  /** Regexes (RE2, case-insensitive) none of which may match the answer's text. */
+  mustNotMatch: z.optional(Patterns),
+  /** JSON pointers that must be present (and not null) in the answer's text parsed as JSON. */
+  jsonRequired: z.optional(z.array(Pointer).check(z.maxLength(50))),
+  /** A refusal (finish_reason content_filter): serve it as the answer, or fail the attempt and try the next target. */
+  refusal: z._default(z.enum(["serve", "failover"]), "serve"),
+  /** Streams with a contract: buffer until the answer is complete and checked, or pass through and end with an error event. */
+  stream: z._default(z.enum(["buffer", "passthrough"]), "buffer"),
+}).check(z.superRefine((v, ctx) => {
     if (v.minChars !== undefined && v.maxChars !== undefined && v.minChars > v.maxChars) {
       ctx.addIssue({ code: "custom", path: ["minChars"], message: `minChars (${v.minChars}) is above maxChars (${v.maxChars})` });
     }
-  });
+  }));
 export type ValidateConfig = z.infer<typeof ValidateConfig>;
 
 /** The route's own `validate` replaces the top-level one as a whole, as `degrade` does; undefined means no route checks. */
