@@ -72,7 +72,7 @@ interface Field {
  * Field names in one sentence: the first run of two or more names joined by commas or "and" ("city, population and
  * landmarks"), else one name the sentence introduces explicitly ("a field called summary", "a list of fruits").
  */
-export function fieldsIn(sentence: string): Field[] {
+function fieldsIn(sentence: string): Field[] {
   // Quotes and backticks around a name (`"sentiment"`, `score`) only mark it: the name itself is what counts.
   const tokens = sentence.replace(/[`"“”]/g, " ").match(/[\p{L}_][\p{L}\p{N}_-]*|\d+|[^\s\p{L}\p{N}]/gu) ?? [];
   let run: Field[] = [];
@@ -143,7 +143,7 @@ function dedupe(fields: Field[]): Field[] {
 }
 
 /** The schema a field's name implies (its last word decides, so `release_year` is a number). */
-export function schemaFor(name: string, list = false, items?: number): Record<string, unknown> {
+function schemaFor(name: string, list = false, items?: number): Record<string, unknown> {
   const parts = name.split("_");
   const head = parts[parts.length - 1]!;
   if (BOOLEAN.test(name)) return { type: "boolean" };
