@@ -10,6 +10,7 @@
 import { ChatCompletionBody } from "../api/openai-request";
 import { SimulatedProfile, type ProviderConfig } from "../config/schema";
 import { openaiChunks, openaiCompletion, openaiErrorBody, openaiUsage, type OpenAIStreamEvent } from "../wire";
+import { schemaFromWording } from "./simulated-fields";
 import { describeToolResult, relatedTool, schemaInPrompt } from "./simulated-intent";
 import { echo, hash, keywords, list, tokens } from "./simulated-text";
 import { plausibleValue, sourceFor } from "./simulated-values";
@@ -142,9 +143,10 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
   let content = reply;
   // The first string slot with no better value gets the whole reply (so the answer still shows who served it).
   if (rf?.type === "json_object") {
-    // json_object carries no schema: follow one the caller wrote into its system prompt or message, else {answer}.
-    const texts = [...msgs.filter((m) => m.role === "system" || m.role === "developer"), ...(lastUser ? [lastUser] : [])].map((m) => textOf(m.content));
-    const schema = schemaInPrompt(texts);
+    // json_object carries no schema: follow one the caller wrote into its system prompt or message, else the fields
+    // its wording names ("the city, population and landmarks of Paris"), else {answer}.
+    const system = msgs.filter((m) => m.role === "system" || m.role === "developer").map((m) => textOf(m.content));
+    const schema = schemaInPrompt([...system, prompt]) ?? schemaFromWording(system, prompt);
     content = JSON.stringify(schema ? plausibleValue(schema, sourceFor(prompt, reply)) : { answer: reply });
   }
   if (rf?.type === "json_schema") content = JSON.stringify(plausibleValue(rf.json_schema.schema ?? { type: "object" }, sourceFor(prompt, reply)));

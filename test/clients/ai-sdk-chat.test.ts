@@ -62,21 +62,13 @@ for (const [name, model] of [
       expect(r.text).toMatch(/According to get_weather: city Paris, temperature c 18, conditions sunny/);
     });
 
-    it("generateObject follows the caller's schema", async () => {
+    it("generateObject with a natural prompt naming the fields (no schema in the prompt) parses with the caller's zod schema", async () => {
       const h = simulated();
-      const schema = z.object({ city: z.string(), population: z.number().int(), landmarks: z.array(z.string()) });
-      const r = await h.clock.run(
-        generateObject({
-          model: model(h),
-          schema,
-          maxRetries: 0,
-          // json_object carries no schema (openai-compatible's default): the caller's schema goes in the system prompt.
-          system: `Answer with JSON matching this JSON schema: ${JSON.stringify(z.toJSONSchema(schema))}`,
-          prompt: "Describe Porto",
-        }),
-      );
+      const schema = z.object({ city: z.string(), population: z.number(), landmarks: z.array(z.string()) });
+      const r = await h.clock.run(generateObject({ model: model(h), schema, maxRetries: 0, prompt: "Give the city, population and landmarks of Paris as JSON" }));
       expect(schema.parse(r.object)).toEqual(r.object);
-      expect(r.object.city).toBe("Porto");
+      expect(r.object.city).toBe("Paris");
+      expect(r.object.landmarks.length).toBeGreaterThan(0);
     });
 
     it("failover, a mid-stream error and a degraded answer", async () => {
@@ -108,3 +100,44 @@ for (const [name, model] of [
     });
   });
 }
+
+describe("AI SDK generateObject: what reaches Detour", () => {
+  const schema = z.object({ city: z.string(), population: z.number(), landmarks: z.array(z.string()) });
+  const prompt = "Give the city, population and landmarks of Paris as JSON";
+  /** The worker in-process, recording each request body the client sends. */
+  const recording = (h: H, sent: any[]) => async (url: RequestInfo | URL, init?: RequestInit) => {
+    sent.push(JSON.parse(String(init?.body)));
+    return inProcess(h)(url, init);
+  };
+
+  it("default createOpenAICompatible sends json_object with no schema and nothing in the prompt; the simulated model infers the object", async () => {
+    const h = simulated();
+    const sent: any[] = [];
+    const model = createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: recording(h, sent) }).chatModel("auto");
+    const r = await h.clock.run(generateObject({ model, schema, maxRetries: 0, prompt }));
+    expect(sent[0].response_format).toEqual({ type: "json_object" });
+    expect(sent[0].messages).toEqual([{ role: "user", content: prompt }]);
+    expect(schema.parse(r.object)).toEqual(r.object);
+  });
+
+  it("createOpenAICompatible with supportsStructuredOutputs: true sends the schema as json_schema, and Detour validates the answer against it", async () => {
+    const h = harness();
+    // alpha answers JSON missing `landmarks`: Detour's json_schema check fails it, and gamma (a Gemini-kind vendor;
+    // beta has no JSON mode, so routing skips it) answers.
+    h.vendors.always("openai.test", { text: '{"city":"Paris","population":2100000}' });
+    h.vendors.always("gemini.test", { text: '{"city":"Paris","population":2100000,"landmarks":["Eiffel Tower"]}' });
+    const sent: any[] = [];
+    const model = createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: recording(h, sent), supportsStructuredOutputs: true }).chatModel("auto");
+    const r = await h.clock.run(generateObject({ model, schema, maxRetries: 0, prompt }));
+    expect(sent[0].response_format).toMatchObject({ type: "json_schema", json_schema: { schema: { required: ["city", "population", "landmarks"] } } });
+    expect(r.object).toEqual({ city: "Paris", population: 2100000, landmarks: ["Eiffel Tower"] });
+    expect(r.response.headers?.["x-detour-mode"]).toBe("failover");
+    expect((h.vendors.callsTo("openai.test")[0]!.body as any).response_format.type).toBe("json_schema");
+
+    // On the simulated default the schema itself shapes the answer.
+    const sim = simulated();
+    const simModel = createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcess(sim), supportsStructuredOutputs: true }).chatModel("auto");
+    const s = await sim.clock.run(generateObject({ model: simModel, schema, maxRetries: 0, prompt: "Describe Porto" }));
+    expect(s.object.city).toBe("Porto");
+  });
+});

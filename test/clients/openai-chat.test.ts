@@ -35,6 +35,8 @@ describe("openai SDK on the simulated default", () => {
     const c = client(h);
     const res = await h.clock.run(c.chat.completions.create({ model: "auto", messages: [{ role: "user", content: "What is a circuit breaker?" }] }));
     expect(res.choices[0]!.message.content).toMatch(/^\[swift swift-mini\] .*circuit/);
+    const route = await h.clock.run(c.models.retrieve("auto"));
+    expect(route).toMatchObject({ id: "auto", object: "model", owned_by: "detour", detour: { kind: "route" } });
     const m = await h.clock.run(c.models.retrieve("swift/swift-mini"));
     expect(m).toMatchObject({ id: "swift/swift-mini", object: "model", owned_by: "swift" });
     await expect(h.clock.run(c.models.retrieve("nope"))).rejects.toMatchObject({ status: 404 });
@@ -135,5 +137,13 @@ describe("openai SDK through failures", () => {
     expect(data.choices[0]!.message.content).toBe("billing");
     expect(response.headers.get("x-detour-mode")).toBe("degraded");
     expect((data as unknown as { detour: { degraded: { rung: string } } }).detour.degraded.rung).toBe("rules");
+  });
+
+  it("raises the honest 503 (nothing can stand in) as the SDK's typed InternalServerError", async () => {
+    const h = harness();
+    for (const host of ["openai.test", "anthropic.test", "gemini.test"]) h.vendors.always(host, { status: 503 });
+    const run = h.clock.run(client(h).chat.completions.create({ model: "auto", messages: [{ role: "user", content: "tell me a story about a lighthouse keeper" }] }));
+    await expect(run).rejects.toBeInstanceOf(OpenAI.InternalServerError);
+    await expect(run).rejects.toMatchObject({ status: 503, code: "all_providers_failed" });
   });
 });

@@ -391,6 +391,31 @@ describe("simulated model behaviour for demos", () => {
   });
 });
 
+describe("simulated json_object with no schema anywhere", () => {
+  const ask = async (content: string) => {
+    const t = sim();
+    const res = await provider.complete(req({ messages: [{ role: "user", content }], responseFormat: { type: "json_object" } }), t, ctxFor(t).ctx);
+    return JSON.parse(res.content!) as Record<string, unknown>;
+  };
+
+  it("answers the object the prompt names, with values from the prompt", async () => {
+    expect(await ask("Give the city, population and landmarks of Paris as JSON")).toEqual({
+      city: "Paris",
+      population: 1,
+      landmarks: [expect.stringMatching(/^\[swift swift-mini\] /)],
+    });
+    const book = await ask("Return a JSON object with the title, author, year, is_available and tags of a book published in 1965");
+    expect(book).toEqual({ title: expect.stringMatching(/^\[swift swift-mini\] /), author: expect.any(String), year: 1965, is_available: true, tags: [expect.any(String)] });
+    expect(await ask("Give me a list of 3 fruits as JSON")).toEqual({ fruits: [expect.any(String), expect.any(String), expect.any(String)] });
+  });
+
+  it("falls back to {answer} when the prompt names nothing, and is deterministic", async () => {
+    const v = await ask("Tell me about Rome in JSON");
+    expect(Object.keys(v)).toEqual(["answer"]);
+    expect(await ask("Give the city, population and landmarks of Paris as JSON")).toEqual(await ask("Give the city, population and landmarks of Paris as JSON"));
+  });
+});
+
 describe("simulated errors", () => {
   it("answers an invalid body with a 400 OpenAI error", async () => {
     const t = sim();
