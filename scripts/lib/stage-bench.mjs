@@ -78,7 +78,11 @@ function memoryNamespace(Class, env) {
     return {
       storage: {
         get: async (k) => structuredClone(data.get(k)),
-        put: async (k, v) => void data.set(k, structuredClone(v)),
+        // put(key, value) or put({ key: value, … }), as the platform's storage takes both.
+        put: async (k, v) => {
+          if (typeof k === "string") data.set(k, structuredClone(v));
+          else for (const [key, value] of Object.entries(k)) data.set(key, structuredClone(value));
+        },
         delete: async (k) => (Array.isArray(k) ? k.filter((x) => data.delete(x)).length : data.delete(k)),
         list: async ({ prefix = "" } = {}) => new Map([...data].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k, structuredClone(v)])),
         getAlarm: async () => null,
