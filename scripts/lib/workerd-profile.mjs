@@ -37,6 +37,7 @@ await new Promise((r) => vendor.listen(0, HOST, r));
 const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-prof-"));
 const inspectorPort = 20000 + Math.floor(Math.random() * 20000);
 let mf;
+const stdio = { chunks: 0, bytes: 0 };
 try {
   // As bundleDetour (./worker.mjs) does, but not minified, so the profile names Detour's functions.
   const outdir = path.join(tmp, "dist");
@@ -57,6 +58,11 @@ try {
     modulesRoot: path.dirname(bundle.main),
     bindings: { DETOUR_CONFIG: JSON.stringify(config), MOCK_KEY: "sk-bench", DETOUR_API_KEYS: JSON.stringify({ [KEY]: { tenant: "bench", tier: "premium" } }) },
     inspectorPort,
+    // Count what workerd writes to stdout (the request log lines) and what reading it costs this process.
+    handleRuntimeStdio: (stdout, stderr) => {
+      stdout.on("data", (d) => ((stdio.chunks += 1), (stdio.bytes += d.length)));
+      stderr.resume();
+    },
   });
   mf = started.mf;
   const url = `${started.url}/v1/chat/completions`;
@@ -93,12 +99,19 @@ try {
   await call("Profiler.setSamplingInterval", { interval: 100 });
   await call("Profiler.start");
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const io0 = { ...stdio };
   await drive(N);
   const secs = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
   const { result } = await call("Profiler.stop");
   ws.close();
   writeFileSync(OUT, JSON.stringify(result.profile));
   console.log(`${N} requests at ${C} connections in ${secs.toFixed(1)} s (${(N / secs).toFixed(0)} req/s); profile: ${OUT}`);
+  console.log(
+    `workerd stdout: ${stdio.chunks - io0.chunks} chunks, ${(((stdio.bytes - io0.bytes) / N) | 0)} bytes per request; ` +
+      `this process (load generator + mock vendor + stdout reader): ${((cpu.user + cpu.system) / N).toFixed(0)} µs CPU per request`,
+  );
   report(result.profile);
 } finally {
   await mf?.dispose().catch(() => {});
