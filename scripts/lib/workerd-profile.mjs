@@ -9,7 +9,7 @@
  *   node scripts/lib/workerd-profile.mjs            N=4000 C=8 OUT=/tmp/detour-workerd.cpuprofile
  */
 import http from "node:http";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
@@ -112,36 +112,58 @@ try {
     `workerd stdout: ${stdio.chunks - io0.chunks} chunks, ${(((stdio.bytes - io0.bytes) / N) | 0)} bytes per request; ` +
       `this process (load generator + mock vendor + stdout reader): ${((cpu.user + cpu.system) / N).toFixed(0)} µs CPU per request`,
   );
-  report(result.profile);
+  report(result.profile, readFileSync(bundle.main, "utf8"));
 } finally {
   await mf?.dispose().catch(() => {});
   vendor.close();
   rmSync(tmp, { recursive: true, force: true });
 }
 
-/** Self time by function, and inclusive time of the heaviest frames, as shares of the busy (non-idle) samples. */
-function report(p) {
+/**
+ * Self time by function, inclusive time of the heaviest frames, and self time by source module (esbuild's
+ * `// src/…` markers in the unminified bundle; a native frame counts for the bundle function that called it), as
+ * shares of the busy (non-idle) samples.
+ */
+function report(p, source) {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const ticks = new Map();
   p.samples.forEach((s, i) => ticks.set(s, (ticks.get(s) ?? 0) + (p.timeDeltas[i] ?? 0)));
   const name = (n) => `${n.callFrame.functionName || "(anonymous)"} ${path.basename(n.callFrame.url || "")}:${n.callFrame.lineNumber + 1}`;
+  const marks = [];
+  source.split("\n").forEach((l, i) => {
+    const m = /^\/\/ ((?:src|durable-objects|node_modules)\/\S+)/.exec(l);
+    if (m) marks.push([i, m[1].replace(/^node_modules\/(?:\.pnpm\/)?((?:@[^/]+\/)?[^/]+)\/.*$/, "$1")]);
+  });
+  const moduleAt = (line) => {
+    let found = "(bundle)";
+    for (const [i, m] of marks) if (i <= line) found = m;
+    return found;
+  };
   let busy = 0;
   const self = new Map();
   const incl = new Map();
+  const mods = new Map();
   for (const [sid, t] of ticks) {
     const n = byId.get(sid);
     if (n.callFrame.functionName === "(idle)") continue;
     busy += t;
     self.set(name(n), (self.get(name(n)) ?? 0) + t);
     const seen = new Set();
+    let mod;
     for (let cur = sid; cur !== undefined; cur = parent.get(cur)) {
+      const f = byId.get(cur).callFrame;
       const k = name(byId.get(cur));
       if (!seen.has(k)) incl.set(k, (incl.get(k) ?? 0) + t), seen.add(k);
+      if (mod === undefined && f.url.endsWith("index.js")) mod = moduleAt(f.lineNumber);
     }
+    mod ??= n.callFrame.functionName || "(native)";
+    mods.set(mod, (mods.get(mod) ?? 0) + t);
   }
   const top = (m, k) => [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([f, t]) => `${((100 * t) / busy).toFixed(1).padStart(5)} %  ${f}`);
-  console.log("\nself time (share of busy samples):\n" + top(self, Number(process.env.TOP ?? 40)).join("\n"));
-  console.log("\ninclusive:\n" + top(incl, Number(process.env.TOP ?? 40)).join("\n"));
+  const k = Number(process.env.TOP ?? 40);
+  console.log("\nself time (share of busy samples):\n" + top(self, k).join("\n"));
+  console.log("\ninclusive:\n" + top(incl, k).join("\n"));
+  console.log("\nby module (self, natives counted for their caller):\n" + top(mods, k).join("\n"));
 }
