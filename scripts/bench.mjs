@@ -541,7 +541,7 @@ async function main() {
   log("timing CPU per stage (Node, scripts/lib/stage-bench.mjs)…");
   const cpu = await benchAuthScaling({ body: JSON_BODY, reply: MOCK_REPLY, requests: n(1500), warmup: n(300) });
   lines.push("");
-  lines.push(`**CPU per request by stage** (µs, uncached JSON request, closed breaker; Node's V8 on the same source, in-memory bindings, ${cpu.small.requests} sequential requests — workerd freezes its clocks while code runs, so stages are timed outside it; Node's Request/Response/AbortSignal cost more than workerd's):`);
+  lines.push(`**CPU per request by stage** (µs, uncached JSON request, closed breaker; Node's V8 on the same source, in-memory bindings, ${cpu.small.requests} sequential requests — workerd freezes its clocks while code runs, so stages are timed outside it; Node's Request/Response/AbortSignal cost more than workerd's; "after" ends one event-loop turn after the body is read, and the once-a-second health flush shows in its mean, not its p50):`);
   lines.push("");
   lines.push(`| stage | ${STAGES.join(" | ")} | total |`);
   lines.push(`|---|${STAGES.map(() => "---:").join("|")}|---:|`);

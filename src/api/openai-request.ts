@@ -6,6 +6,7 @@
 import * as z from "../zod";
 import type { CanonicalRequest, ContentPart, Message } from "../canonical";
 import { badRequest } from "./errors";
+import { fastChatCompletion } from "./fast-request";
 import { tooDeepAt } from "./json-depth";
 
 /** `limits.maxJsonDepth`'s default: far above any real schema (OpenAI's strict schemas allow 10 levels). */
@@ -146,7 +147,7 @@ export function parseChatCompletion(body: unknown, maxJsonDepth = DEFAULT_MAX_JS
       "json_too_deep",
     );
   }
-  const parsed = ChatCompletionBody.safeParse(body);
+  const parsed = fastChatCompletion<ChatCompletionBody>(body) ?? ChatCompletionBody.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = paramOf(issue.path);

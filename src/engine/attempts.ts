@@ -250,9 +250,9 @@ function entry(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs:
   return l;
 }
 
-/** A signal that aborts when either does. */
-export function anySignal(a: AbortSignal | undefined, b: AbortSignal): AbortSignal {
-  return a ? AbortSignal.any([a, b]) : b;
+/** A signal that aborts when either does (undefined when neither is given). */
+export function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }
 
 /** Abort `child` when `parent` aborts; returns an unlink function. */

@@ -43,18 +43,20 @@ export class HedgeBudget {
 /**
  * Run `run(plan)`; if it has not settled after `afterMs`, also run `run(plan.slice(1))` and return whichever
  * succeeds first. The loser is aborted through its signal; a loser that already produced a value is handed to
- * `dispose` (a committed stream must be closed).
+ * `dispose` (a committed stream must be closed). A run that no hedge can ever race (no hedging, or a one-target plan —
+ * most requests) gets no signal: nothing would ever abort it, and a controller plus a combined signal per request
+ * is measurable CPU on the hot path.
  */
 export async function hedged<T>(
   plan: PlannedTarget[],
   hedge: HedgeOptions | undefined,
   clock: Clock,
-  run: (plan: PlannedTarget[], signal: AbortSignal, hedge: boolean) => Promise<Outcome<T>>,
+  run: (plan: PlannedTarget[], signal: AbortSignal | undefined, hedge: boolean) => Promise<Outcome<T>>,
   dispose: (value: T) => void,
 ): Promise<Outcome<T> & { hedged: boolean }> {
+  if (!hedge || plan.length < 2) return { ...(await run(plan, undefined, false)), hedged: false };
   const first = new AbortController();
   const p1 = run(plan, first.signal, false);
-  if (!hedge || plan.length < 2) return { ...(await p1), hedged: false };
   const timer = new AbortController();
   const fired = clock.sleep(hedge.afterMs, timer.signal).then(
     () => true,

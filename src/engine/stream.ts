@@ -32,7 +32,7 @@ export async function executeStream(
   const all = [...builtin, ...(opts.checks ?? [])];
   const whole = builtin.length > 0 && opts.streamValidation !== "passthrough";
   const afterCommit = !whole && all.length > 0 ? { afterCommit: { req, checks: all } } : {};
-  const go = async (p: PlannedTarget[], runSignal: AbortSignal, isHedge: boolean): Promise<Outcome<CommittedStream>> => {
+  const go = async (p: PlannedTarget[], runSignal: AbortSignal | undefined, isHedge: boolean): Promise<Outcome<CommittedStream>> => {
     let release = () => {};
     const outcome = await runAttempts<CommittedStream>(
       p,

@@ -105,17 +105,23 @@ async function collect(body: ReadableStream<Uint8Array>, max: number, signal: Ab
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
+  let ended = false;
   try {
     for (;;) {
       if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new UpstreamError("timeout", "aborted");
       const { value, done } = await reader.read();
-      if (done) return join(chunks, size);
+      if (done) {
+        ended = true;
+        // One chunk (the usual JSON answer): no copy.
+        return chunks.length === 1 ? chunks[0]! : join(chunks, size);
+      }
       size += value.byteLength;
       if (size > max) return undefined;
       chunks.push(value);
     }
   } finally {
-    reader.cancel().catch(() => {});
+    // A body read to its end has nothing left to cancel.
+    if (!ended) reader.cancel().catch(() => {});
   }
 }
 

@@ -7,6 +7,7 @@
 import * as z from "../zod";
 import type { CanonicalRequest, CanonicalResponse, FinishReason, Message, StreamEvent, Usage } from "../canonical";
 import { classifyStatus, looksLikeContextLength, UpstreamError } from "../engine/errors";
+import { fastCompletion } from "./fast-completion";
 import { parseJsonEvent, readSse } from "./sse";
 import type { HttpAdapter, Target, VendorHttpRequest } from "./types";
 
@@ -113,7 +114,8 @@ const WireUsage = z.object({
   completion_tokens: z.nullish(z.number().check(z.nonnegative())),
 });
 
-const WireCompletion = z.object({
+/** Exported for the fast path's agreement test (src/providers/fast-completion.ts). */
+export const WireCompletion = z.object({
   id: z.nullish(z.string()),
   model: z.nullish(z.string()),
   choices: z.array(
@@ -187,7 +189,7 @@ function describe(issues: z.core.$ZodIssue[]): string {
 }
 
 function parseResponse(json: unknown, target: Target): CanonicalResponse {
-  const parsed = WireCompletion.safeParse(json);
+  const parsed = fastCompletion<z.infer<typeof WireCompletion>>(json) ?? WireCompletion.safeParse(json);
   if (!parsed.success) {
     throw new UpstreamError("malformed", `${target.provider.id} sent a chat.completion Detour cannot read (${describe(parsed.error.issues)})`);
   }

@@ -23,7 +23,11 @@ export const MAX_TENANT_MARKS = 500;
 export function addMark(log: readonly TenantMark[], mark: TenantMark, keep: { size?: number; maxAgeMs?: number }): TenantMark[] {
   const cap = Math.min(keep.size ?? MAX_TENANT_MARKS, MAX_TENANT_MARKS);
   const fresh = keep.maxAgeMs === undefined ? log : log.filter((m) => m.at > mark.at - keep.maxAgeMs!);
-  return [...fresh, mark].slice(-cap);
+  if (cap < 1) return [...fresh, mark].slice(-cap);
+  // One copy, not two: the Durable Object adds a mark per outcome sample, to a log of up to 500.
+  const out = fresh.slice(Math.max(0, fresh.length + 1 - cap));
+  out.push(mark);
+  return out;
 }
 
 /** `log` plus `mark`, bounded by the breaker's window: its last `size` calls, or its last `size` seconds. */
