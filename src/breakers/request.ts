@@ -28,6 +28,11 @@ export function breakerKey(config: DetourConfig, providerId: string, where: Loca
   return region ? `${providerId}@${region}` : providerId;
 }
 
+/** A provider's location object in `resilience.aggregation: "location"`: named as `regional: "colo"` names its breakers. */
+export function locationKey(providerId: string, where: Locality): string {
+  return `${providerId}@${where.colo ?? "local"}`;
+}
+
 /**
  * The settings the target's breaker object runs with, including what it needs to probe the provider while open (the
  * target's own model: the one callers were failing on). Built once per config and target, since it goes with every
@@ -42,6 +47,7 @@ export function settingsFor(config: DetourConfig, target: Target): HealthSetting
       breaker: breakerConfigFor(config, target.provider),
       health: config.resilience.health,
       probe: { ...config.resilience.probe, provider: target.provider, model: target.model.id },
+      ...(config.resilience.aggregation === "location" ? { aggregate: { parent: target.provider.id, forwardMs: config.resilience.forwardMs } } : {}),
     };
     byModel.settings.set(target.model.id, settings);
   }
@@ -73,8 +79,9 @@ export class RequestBreakers {
     if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
   }
 
+  /** The object this request talks to: its location's in location mode (src/resilience/aggregate.ts), else the breaker key. */
   key(target: Target): string {
-    return breakerKey(this.config, target.provider.id, this.where);
+    return this.config.resilience.aggregation === "location" ? locationKey(target.provider.id, this.where) : breakerKey(this.config, target.provider.id, this.where);
   }
 
   admit = async (target: Target): Promise<Admission> => {
@@ -107,7 +114,9 @@ export class RequestBreakers {
     if (!this.env.PROVIDER_HEALTH || r.outcome === "skipped" || (r.cancelled && !r.probe)) return;
     const key = this.key(target);
     const stub = () => this.#stub(key);
-    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], { ...this.#opts, flushMs: this.config.resilience.reportFlushMs });
+    const res = this.config.resilience;
+    const failures = res.aggregation === "location" ? { failureFlushMs: res.failureFlushMs, failureBatch: res.failureBatch } : {};
+    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], { ...this.#opts, flushMs: res.reportFlushMs, ...failures });
   }
 
   /** Seconds until the soonest skipped breaker may admit a probe (for Retry-After). */

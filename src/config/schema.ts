@@ -279,12 +279,26 @@ export const DetourConfig = z
         reportFlushMs: z.number().int().min(0).max(60_000).default(1000),
         /** In-flight slow detection: hangs and brownouts judged while calls wait (docs/breakers.md). */
         inflight: InflightConfig.prefault({}),
+        /**
+         * Where isolates report: one object per provider ("global", the default), or their location's object, which
+         * forwards its merged window to the provider's global object every `forwardMs` and serves the stricter of
+         * the two breakers (docs/scale.md "Global health", docs/breakers.md "Aggregation").
+         */
+        aggregation: z.enum(["global", "location"]).default("global"),
+        /** Location mode: how often a location object forwards to the global one (global staleness ≈ this + snapshotTtlMs). */
+        forwardMs: z.number().int().min(100, "resilience.forwardMs must be at least 100 ms").max(60_000).default(1000),
+        /** Location mode: an isolate sends failures after this long, or at `failureBatch` failures, not one call each. */
+        failureFlushMs: z.number().int().min(0).max(10_000).default(100),
+        failureBatch: z.number().int().min(1).max(1000).default(20),
       })
       .strict()
       .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.resilience.aggregation === "location" && c.resilience.regional !== "off") {
+      ctx.addIssue({ code: "custom", path: ["resilience", "aggregation"], message: `aggregation "location" already keeps a breaker per location (feeding the global one); set resilience.regional to "off" (it is "${c.resilience.regional}")` });
+    }
     const global = BreakerConfig.safeParse(c.resilience.breaker);
     if (!global.success) {
       for (const i of global.error.issues) ctx.addIssue({ code: "custom", path: ["resilience", "breaker", ...i.path.map((p) => p as string | number)], message: i.message });
