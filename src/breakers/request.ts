@@ -22,15 +22,16 @@ export interface Locality {
   colo?: string;
 }
 
+/**
+ * The object a caller at `where` talks to for a provider: its own (`regional: "off"`), its region's, or — with
+ * `aggregation: "location"` — its colo's location object, named as `regional: "colo"` names breakers; with no colo
+ * known (or no caller: /status, the dashboard) the provider's global object.
+ */
 export function breakerKey(config: DetourConfig, providerId: string, where: Locality): string {
+  if (config.resilience.aggregation === "location") return where.colo ? `${providerId}@${where.colo}` : providerId;
   const r = config.resilience.regional;
   const region = r === "continent" ? where.continent : r === "colo" ? where.colo : undefined;
   return region ? `${providerId}@${region}` : providerId;
-}
-
-/** A provider's location object in `resilience.aggregation: "location"`: named as `regional: "colo"` names its breakers. */
-export function locationKey(providerId: string, where: Locality): string {
-  return `${providerId}@${where.colo ?? "local"}`;
 }
 
 /**
@@ -79,9 +80,8 @@ export class RequestBreakers {
     if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
   }
 
-  /** The object this request talks to: its location's in location mode (src/resilience/aggregate.ts), else the breaker key. */
   key(target: Target): string {
-    return this.config.resilience.aggregation === "location" ? locationKey(target.provider.id, this.where) : breakerKey(this.config, target.provider.id, this.where);
+    return breakerKey(this.config, target.provider.id, this.where);
   }
 
   admit = async (target: Target): Promise<Admission> => {

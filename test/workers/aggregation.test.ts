@@ -116,6 +116,13 @@ describe("location aggregation", () => {
     }
   });
 
+  it("with no colo known (local dev), isolates report to the provider's global object", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { status: 500 });
+    for (let i = 0; i < 3; i++) await h.chat({});
+    expect((await stored(h, "alpha")).breaker.state).toBe("OPEN");
+  });
+
   it("default mode is unchanged: isolates report to the provider's one object", async () => {
     const h = harness({ config: { ...config, resilience: { ...config.resilience, aggregation: "global" } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
     h.vendors.always("anthropic.test", { text: "from beta" });
