@@ -103,6 +103,29 @@ describe("location aggregation", () => {
     expect(h.vendors.callsTo("openai.test")).toHaveLength(4); // only the four failures
   });
 
+  it("an operator's force_open on the global object reaches a location at its next forward, and force_closed lifts it", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: "alpha" });
+    expect((await h.chat({}, {}, at("BBB"))).json.choices[0].message.content).toBe("alpha");
+    const op = (action: string) => h.call("/admin/breakers/alpha", { method: "POST", headers: admin, json: { action } });
+    expect((await op("force_open")).status).toBe(200);
+    await forward(h, "BBB");
+    expect((await stored(h, "alpha@BBB")).global.state).toBe("FORCED_OPEN");
+    await h.clock.advance(1_001);
+    await h.chat({}, {}, at("BBB")); // refreshes the isolate's snapshot in the background
+    const forced = await h.chat({}, trace, at("BBB"));
+    expect(forced.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "forced_open" });
+    expect(forced.headers.get("x-detour-mode")).toBe("failover");
+
+    expect((await op("force_closed")).status).toBe(200);
+    // No traffic reaches B's alpha now, but a location keeps asking while the global breaker is not CLOSED.
+    await h.clock.advance(1_001);
+    await forward(h, "BBB");
+    expect((await stored(h, "alpha@BBB")).global.state).toBe("CLOSED");
+    await h.chat({}, {}, at("BBB"));
+    expect((await h.chat({}, {}, at("BBB"))).json.choices[0].message.content).toBe("alpha");
+  });
+
   it("failures within failureFlushMs go to the location object as one batch; failureBatch sends sooner", async () => {
     for (const [failureBatch, calls] of [[20, 1], [1, 2]] as const) {
       const h = harness({ config: { ...config, resilience: { ...config.resilience, failureFlushMs: 100, failureBatch } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
