@@ -103,6 +103,27 @@ describe("location aggregation", () => {
     expect(h.vendors.callsTo("openai.test")).toHaveLength(4); // only the four failures
   });
 
+  it("a half-open global breaker hands out the probe permit through the location, and the probe's success closes it", async () => {
+    const h = harness({ config: { ...config, resilience: { ...config.resilience, probe: { enabled: false } } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    h.vendors.always("anthropic.test", { text: "from beta" });
+    await fail(h, "AAA", 2);
+    await fail(h, "BBB", 2);
+    await forward(h, "AAA");
+    await forward(h, "BBB");
+    expect((await stored(h, "alpha")).breaker.state).toBe("OPEN");
+    // The open time (10 s) runs out. (B's alarm would have asked every second; its alarms run on the platform's
+    // clock, not the test's, so here a cold isolate's first read makes B ask.)
+    await h.clock.advance(10_001);
+    h.breakerView.clear();
+    h.vendors.always("openai.test", { text: "alpha is back" });
+    const probe = await h.chat({}, trace, at("BBB"));
+    expect(probe.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "ok", probe: true });
+    // The probe's answer went up at once (no forward period), and closed the global breaker.
+    const g = await stored(h, "alpha");
+    expect(g.breaker.state).toBe("CLOSED");
+    expect(g.breaker.transitions).toMatchObject({ "CLOSED->OPEN": 1, "OPEN->HALF_OPEN": 1, "HALF_OPEN->CLOSED": 1 });
+  });
+
   it("an operator's force_open on the global object reaches a location at its next forward, and force_closed lifts it", async () => {
     const h = setup();
     h.vendors.always("openai.test", { text: "alpha" });
