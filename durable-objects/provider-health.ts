@@ -11,7 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { HistoryStore, type HistoryView } from "../src/dashboard/history-store";
 import type { RouteOutcome, TimelineEvent } from "../src/dashboard/history";
-import type { BreakerOp, HealthSettings, OutcomeSample, ProbeResult, ProbeSettings, ProviderCounters, ProviderSnapshot } from "../src/breakers/types";
+import type { BreakerOp, HealthSettings, OutcomeSample, ProbeResult, ProbeSettings, ProviderSnapshot } from "../src/breakers/types";
 import { chaosFetch } from "../src/chaos/inject";
 import { faultFor } from "../src/chaos/faults";
 import { systemClock, withTimeout } from "../src/engine/clock";
@@ -19,39 +19,14 @@ import { UpstreamError } from "../src/engine/errors";
 import { chaosStub } from "../src/platform/stubs";
 import { providerFor } from "../src/providers/registry";
 import { DEFAULT_SIMULATED_SLEEP, simulatedFetch } from "../src/providers/simulated";
-import { admit, initialBreaker, nextWakeAt, operate, probeAnswered, record, tick, windowStats, type AdmitDecision, type BreakerState, type Transition } from "../src/resilience/breaker";
-import { freshEvidence, initialHealth, LATENCY_BOUNDS_MS, recordHealth, rotate, slotFor, summarize, type HealthState } from "../src/resilience/health";
+import { addSamples, globalMaxAgeMs, globalOverrides, type SampleGroup } from "../src/resilience/aggregate";
+import { admit, effectiveState, initialBreaker, nextWakeAt, operate, probeAnswered, recordMany, tick, type AdmitDecision, type Transition } from "../src/resilience/breaker";
+import { freshEvidence, initialHealth, recordHealth, rotate } from "../src/resilience/health";
 import { nextProbeAt, probeDue, probeRequest } from "../src/resilience/probe";
-import { excludable, healthScore } from "../src/resilience/score";
-import type { ReadinessBook, ShadowSample } from "../src/readiness/score";
-import { applyShadow, readinessOf } from "../src/readiness/store";
-
-interface Stored {
-  breaker: BreakerState;
-  /** The provider as a whole, and each of its models (routing ranks models; the breaker guards the provider). */
-  health: HealthState;
-  models: Record<string, HealthState>;
-  counters: ProviderCounters;
-  settings: HealthSettings | null;
-  key: string;
-  /** Callers' clock minus the platform clock, at the last call. */
-  offset: number;
-  /** Callers' clock time the pending alarm was set for. */
-  wakeAt: number | null;
-  /** When the last active probe started (callers' clock), and how it went. */
-  lastProbeAt?: number | null;
-  lastProbe?: ProbeResult | null;
-  /** Shadow comparisons of this provider's models as candidate fallbacks (src/readiness/store.ts). */
-  readiness?: ReadinessBook;
-}
-
-const emptyCounters = (): ProviderCounters => ({
-  requests: {},
-  failovers: 0,
-  latencyBuckets: new Array(LATENCY_BOUNDS_MS.length + 1).fill(0),
-  latencySumMs: 0,
-  latencyCount: 0,
-});
+import { healthScore } from "../src/resilience/score";
+import type { ShadowSample } from "../src/readiness/score";
+import { applyShadow } from "../src/readiness/store";
+import { countSample, emptyCounters, snapshotOf, type Stored } from "./health-snapshot";
 
 export class ProviderHealth extends DurableObject<Env> {
   #s: Stored = { breaker: initialBreaker(Date.now()), health: initialHealth(), models: {}, counters: emptyCounters(), settings: null, key: "", offset: 0, wakeAt: null };
@@ -76,10 +51,40 @@ export class ProviderHealth extends DurableObject<Env> {
   /** Apply a batch of outcomes; returns the new snapshot (so the reporting isolate is up to date at once). */
   async record(key: string, samples: OutcomeSample[], settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
     this.#adopt(key, settings, now);
+    const transitions = this.#apply(samples.map((s) => ({ s, n: 1 })));
+    this.#s.breaker = tick(this.#s.breaker, settings.breaker, now).state;
+    await this.#history.outcomes(samples, transitions, key, this.#s.breaker.state, now);
+    if (this.#parent()) {
+      this.#s.forward = addSamples(this.#s.forward ?? null, samples, now);
+      // A probe's answer decides the global half-open breaker: it goes up now, not at the next forward.
+      if (samples.some((x) => x.probe)) await this.#forward(now);
+    }
+    await this.#persist();
+    return this.#served(now);
+  }
+
+  /**
+   * The global object (`resilience.aggregation: "location"`): a location object's forwarded window, `n` like samples
+   * per group, applied as that many outcomes. Answers with the global snapshot, which the location serves from.
+   */
+  async absorb(key: string, from: string, groups: SampleGroup[], settings: HealthSettings, now: number): Promise<ProviderSnapshot> {
+    this.#adopt(key, settings, now);
+    const transitions = this.#apply(groups);
+    this.#s.breaker = tick(this.#s.breaker, settings.breaker, now).state;
+    (this.#s.locations ??= {})[from] = now;
+    await this.#history.outcomes(groups.flatMap((g) => new Array<OutcomeSample>(g.n).fill(g.s)), transitions, key, this.#s.breaker.state, now);
+    await this.#persist();
+    return snapshotOf(this.#s, now);
+  }
+
+  /** Outcomes into the breaker, health and counters: `n` like samples per group (1 for an isolate's own batch). */
+  #apply(groups: SampleGroup[]): Transition[] {
     const s = this.#s;
+    const settings = s.settings!;
     const transitions: Transition[] = [];
-    for (const sample of samples) {
-      const step = record(s.breaker, settings.breaker, { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) }, sample.at, Math.random());
+    for (const { s: sample, n } of groups) {
+      const outcome = { ...(sample.errorClass ? { errorClass: sample.errorClass } : {}), durationMs: sample.durationMs, probe: sample.probe, ...(sample.tenant !== undefined ? { tenant: sample.tenant } : {}) };
+      const step = recordMany(s.breaker, settings.breaker, outcome, n, sample.at, Math.random());
       s.breaker = step.state;
       transitions.push(...step.transitions);
       this.#freshIfProven(step.transitions);
@@ -90,14 +95,11 @@ export class ProviderHealth extends DurableObject<Env> {
         ...(sample.outputTokens !== undefined ? { outputTokens: sample.outputTokens } : {}),
         ...(sample.refusal ? { refusal: true } : {}),
       };
-      s.health = recordHealth(s.health, settings.health, h, sample.at);
-      s.models[sample.model] = recordHealth(s.models[sample.model] ?? initialHealth(), settings.health, h, sample.at);
-      this.#count(sample);
+      s.health = recordHealth(s.health, settings.health, h, sample.at, n);
+      s.models[sample.model] = recordHealth(s.models[sample.model] ?? initialHealth(), settings.health, h, sample.at, n);
+      countSample(s.counters, sample, n);
     }
-    s.breaker = tick(s.breaker, settings.breaker, now).state;
-    await this.#history.outcomes(samples, transitions, key, s.breaker.state, now);
-    await this.#persist();
-    return this.#snapshot(now);
+    return transitions;
   }
 
   /** The current snapshot (after any time-driven transition that is due). */
@@ -105,18 +107,38 @@ export class ProviderHealth extends DurableObject<Env> {
     this.#adopt(key, settings, now);
     const before = this.#s.breaker;
     this.#s.breaker = tick(before, settings.breaker, now).state;
-    if (this.#s.breaker !== before) await this.#persist();
-    return this.#snapshot(now);
+    let changed = this.#s.breaker !== before;
+    // A location object that has not heard the global breaker lately asks now, so a cold location does not send
+    // its first requests to a provider the rest of the world already opened.
+    const g = this.#s.global;
+    if (this.#parent() && (!g || now - g.at > globalMaxAgeMs(settings.aggregate!.forwardMs)) && now >= (this.#s.lastForwardAt ?? 0) + settings.aggregate!.forwardMs) {
+      await this.#forward(now);
+      changed = true;
+    }
+    if (changed) await this.#persist();
+    return this.#served(now);
   }
 
   /** Win (or be denied) a call permit when the breaker is not CLOSED. The only DO call a request ever awaits. */
   async acquireProbe(key: string, settings: HealthSettings, now: number, tenant?: string): Promise<{ decision: AdmitDecision; snapshot: ProviderSnapshot }> {
     this.#adopt(key, settings, now);
+    const global = this.#s.global;
+    if (this.#parent() && globalOverrides(this.#s.breaker.state, global, now, globalMaxAgeMs(settings.aggregate!.forwardMs)) && effectiveState(global, now) === "HALF_OPEN") {
+      // The global breaker is the stricter and half-open: its permits are the ones that count.
+      try {
+        const res = await withTimeout(this.#globalStub().acquireProbe(settings.aggregate!.parent, settings, now, tenant), FORWARD_TIMEOUT_MS, systemClock);
+        this.#s.global = { state: res.snapshot.state, since: res.snapshot.since, openUntil: res.snapshot.openUntil, at: now };
+        await this.#persist();
+        return { decision: res.decision, snapshot: this.#served(now) };
+      } catch {
+        // Unreachable: decide on this location's own breaker.
+      }
+    }
     const before = this.#s.breaker;
     const step = admit(before, settings.breaker, now, tenant);
     this.#s.breaker = step.state;
     if (step.state !== before) await this.#persist();
-    return { decision: step.decision, snapshot: this.#snapshot(now) };
+    return { decision: step.decision, snapshot: this.#served(now) };
   }
 
   /** Shadow comparisons for one (route, target) of this provider (src/readiness/store.ts). */
@@ -136,7 +158,7 @@ export class ProviderHealth extends DurableObject<Env> {
       this.#s.models = {};
     }
     await this.#persist();
-    return this.#snapshot(now);
+    return this.#served(now);
   }
 
   /** A route's served outcomes (objects named `route:<name>` keep only these and their timeline). */
@@ -166,6 +188,7 @@ export class ProviderHealth extends DurableObject<Env> {
       if (rotated.buckets.length === 0) delete this.#s.models[m];
       else this.#s.models[m] = rotated;
     }
+    if (this.#parent() && this.#forwardWanted(now) && now >= (this.#s.lastForwardAt ?? 0) + settings.aggregate!.forwardMs) await this.#forward(now);
     await this.#persist();
     await this.#probe(settings, now);
   }
@@ -256,22 +279,6 @@ export class ProviderHealth extends DurableObject<Env> {
     return Date.now() + this.#s.offset;
   }
 
-  #count(sample: OutcomeSample): void {
-    const c = this.#s.counters;
-    const outcome = sample.errorClass ?? "ok";
-    c.requests[outcome] = (c.requests[outcome] ?? 0) + 1;
-    if (sample.check) {
-      const perModel = ((c.validation ??= {})[sample.model] ??= {});
-      perModel[sample.check] = (perModel[sample.check] ?? 0) + 1;
-    }
-    if (sample.failover && !sample.errorClass) c.failovers++;
-    if (!sample.errorClass) {
-      c.latencyBuckets[slotFor(sample.latencyMs)]!++;
-      c.latencySumMs += sample.latencyMs;
-      c.latencyCount++;
-    }
-  }
-
   async #persist(): Promise<void> {
     const settings = this.#s.settings;
     if (settings) {
@@ -280,6 +287,8 @@ export class ProviderHealth extends DurableObject<Env> {
       const candidates = [nextWakeAt(this.#s.breaker, settings.breaker)];
       if (settings.probe) candidates.push(nextProbeAt(this.#s.breaker, settings.breaker, settings.probe, this.#s.lastProbeAt ?? null));
       if (this.#s.health.buckets.length > 0) candidates.push(now + settings.health.bucketMs);
+      // A location object forwards at most once per `forwardMs`, and only while there is something to say or hear.
+      if (this.#parent() && this.#forwardWanted(now)) candidates.push(Math.max(now, (this.#s.lastForwardAt ?? 0) + settings.aggregate!.forwardMs));
       const next = candidates.filter((x): x is number => x !== undefined).sort((a, b) => a - b)[0];
       this.#s.wakeAt = next ?? null;
       if (next !== undefined) await this.ctx.storage.setAlarm(Date.now() + Math.max(1, next - now));
@@ -288,34 +297,56 @@ export class ProviderHealth extends DurableObject<Env> {
     if (this.#s.key) await this.#history.sync(this.#s.key, this.#s.breaker);
   }
 
-  #snapshot(now: number): ProviderSnapshot {
+  /**
+   * What isolates are served: this object's snapshot, except that a location object serves the global breaker's
+   * state when it is the stricter and recently heard (src/resilience/aggregate.ts).
+   */
+  #served(now: number): ProviderSnapshot {
+    const snap = snapshotOf(this.#s, now);
+    const forwardMs = this.#parent() ? this.#s.settings!.aggregate!.forwardMs : undefined;
+    if (forwardMs === undefined) return snap;
+    const global = this.#s.global ?? null;
+    const tiers = { local: snap.state, global: global ? { state: global.state, at: global.at } : null };
+    if (!globalOverrides(snap.state, global, now, globalMaxAgeMs(forwardMs))) return { ...snap, tiers };
+    const { score, parts } = healthScore(snap.health, global.state);
+    return { ...snap, state: global.state, since: global.since, openUntil: global.openUntil, score, scoreParts: parts, tiers };
+  }
+
+  /** The global object's name when this is a location object (its key is not its provider's), else undefined. */
+  #parent(): string | undefined {
+    const agg = this.#s.settings?.aggregate;
+    if (!agg || agg.parent === this.#s.key) return undefined;
+    // Named like its key with any prefix the caller's namespace adds (tests isolate their objects by one).
+    const name = this.ctx.id.name;
+    return name?.endsWith(this.#s.key) ? name.slice(0, name.length - this.#s.key.length) + agg.parent : agg.parent;
+  }
+
+  #globalStub(): ProviderHealth {
+    const ns = this.env.PROVIDER_HEALTH;
+    return ns.get(ns.idFromName(this.#parent()!)) as unknown as ProviderHealth;
+  }
+
+  /** Is a forward due: outcomes waiting, or a global breaker not CLOSED whose recovery this location must hear of. */
+  #forwardWanted(now: number): boolean {
+    const g = this.#s.global;
+    return !!this.#s.forward || (!!g && g.state !== "CLOSED" && g.state !== "DISABLED" && now - g.at <= globalMaxAgeMs(this.#s.settings!.aggregate!.forwardMs) * 4);
+  }
+
+  /** Send the waiting window to the global object and keep its answer; on failure the window waits for the next try. */
+  async #forward(now: number): Promise<void> {
     const settings = this.#s.settings!;
-    const b = this.#s.breaker;
-    const health = summarize(this.#s.health, settings.health, now);
-    const { score, parts } = healthScore(health, b.state);
-    return {
-      key: this.#s.key,
-      state: b.state,
-      since: b.since,
-      openUntil: b.openUntil,
-      trips: b.trips,
-      probesInFlight: b.permits.length,
-      lastProbe: this.#s.lastProbe ?? null,
-      score,
-      excludable: excludable(health, b.state, settings.health),
-      scoreParts: parts,
-      health,
-      window: windowStats(b, settings.breaker, now),
-      models: Object.fromEntries(
-        Object.entries(this.#s.models).map(([m, h]) => {
-          const summary = summarize(h, settings.health, now);
-          return [m, { health: summary, score: healthScore(summary, b.state).score, excludable: excludable(summary, b.state, settings.health) }];
-        }),
-      ),
-      transitions: { ...b.transitions },
-      counters: structuredClone(this.#s.counters),
-      ...(this.#s.readiness ? { readiness: readinessOf(this.#s.readiness) } : {}),
-      at: now,
-    };
+    const window = this.#s.forward ?? null;
+    this.#s.forward = null;
+    this.#s.lastForwardAt = now;
+    try {
+      const groups = window ? Object.values(window.groups) : [];
+      const g = await withTimeout(this.#globalStub().absorb(settings.aggregate!.parent, this.#s.key, groups, settings, now), FORWARD_TIMEOUT_MS, systemClock);
+      this.#s.global = { state: g.state, since: g.since, openUntil: g.openUntil, at: now };
+    } catch {
+      if (window) for (const g of Object.values(window.groups)) this.#s.forward = addSamples(this.#s.forward ?? null, new Array<OutcomeSample>(g.n).fill(g.s), window.since);
+    }
   }
 }
+
+/** Longest a location object waits for the global object's answer to a forward. */
+const FORWARD_TIMEOUT_MS = 2_000;

@@ -22,7 +22,13 @@ export interface Locality {
   colo?: string;
 }
 
+/**
+ * The object a caller at `where` talks to for a provider: its own (`regional: "off"`), its region's, or — with
+ * `aggregation: "location"` — its colo's location object, named as `regional: "colo"` names breakers; with no colo
+ * known (or no caller: /status, the dashboard) the provider's global object.
+ */
 export function breakerKey(config: DetourConfig, providerId: string, where: Locality): string {
+  if (config.resilience.aggregation === "location") return where.colo ? `${providerId}@${where.colo}` : providerId;
   const r = config.resilience.regional;
   const region = r === "continent" ? where.continent : r === "colo" ? where.colo : undefined;
   return region ? `${providerId}@${region}` : providerId;
@@ -42,6 +48,7 @@ export function settingsFor(config: DetourConfig, target: Target): HealthSetting
       breaker: breakerConfigFor(config, target.provider),
       health: config.resilience.health,
       probe: { ...config.resilience.probe, provider: target.provider, model: target.model.id },
+      ...(config.resilience.aggregation === "location" ? { aggregate: { parent: target.provider.id, forwardMs: config.resilience.forwardMs } } : {}),
     };
     byModel.settings.set(target.model.id, settings);
   }
@@ -107,7 +114,9 @@ export class RequestBreakers {
     if (!this.env.PROVIDER_HEALTH || r.outcome === "skipped" || (r.cancelled && !r.probe)) return;
     const key = this.key(target);
     const stub = () => this.#stub(key);
-    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], { ...this.#opts, flushMs: this.config.resilience.reportFlushMs });
+    const res = this.config.resilience;
+    const failures = res.aggregation === "location" ? { failureFlushMs: res.failureFlushMs, failureBatch: res.failureBatch } : {};
+    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], { ...this.#opts, flushMs: res.reportFlushMs, ...failures });
   }
 
   /** Seconds until the soonest skipped breaker may admit a probe (for Retry-After). */

@@ -27,6 +27,11 @@ export interface HealthSettings {
   health: HealthConfig;
   /** Absent (settings from an older worker): the object does not probe. */
   probe?: ProbeSettings;
+  /**
+   * `resilience.aggregation: "location"`: an object whose key is not `parent` is a location object; it forwards its
+   * outcomes to the object named `parent` every `forwardMs` (src/resilience/aggregate.ts). Absent: one tier.
+   */
+  aggregate?: { parent: string; forwardMs: number };
 }
 
 /**
@@ -95,6 +100,11 @@ export interface ProviderSnapshot {
   readiness?: Record<string, Record<string, ReadinessSummary>>;
   /** Object's clock when the snapshot was taken. */
   at: number;
+  /**
+   * A location object's tiers (`resilience.aggregation: "location"`): its own breaker's state, and the global
+   * object's as last heard (null: not yet). `state` above is the stricter of the two.
+   */
+  tiers?: { local: BreakerStateName; global: { state: BreakerStateName; at: number } | null };
 }
 
 export type { BreakerOp };

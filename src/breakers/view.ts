@@ -35,6 +35,13 @@ export interface ViewOptions {
   tenant?: string;
 }
 
+/** How `report` batches: successes every `flushMs`; failures at once, or (location mode) after `failureFlushMs` or at `failureBatch` failures. */
+export interface ReportOptions {
+  flushMs: number;
+  failureFlushMs?: number;
+  failureBatch?: number;
+}
+
 interface Entry {
   snap: ProviderSnapshot;
   /** Local clock when it was fetched. */
@@ -46,7 +53,7 @@ export class BreakerView {
   #entries = new Map<string, Entry>();
   #refreshing = new Set<string>();
   /** Successful outcomes waiting to be sent, per key. */
-  #pending = new Map<string, { since: number; samples: OutcomeSample[] }>();
+  #pending = new Map<string, { since: number; samples: OutcomeSample[]; failureFlush?: boolean }>();
   /** Keys whose warm-up failed: no awaited call for them until this local time (bounded by the keys routed to). */
   #unreachableUntil = new Map<string, number>();
 
@@ -153,16 +160,35 @@ export class BreakerView {
    * success reaches the object (and /status) within `flushMs` even when no further request comes. What an isolate
    * can lose if the platform kills it mid-wait: at most one buffer per key — under `flushMs` of successes, never more
    * than MAX_BUFFERED samples, and never a failure or probe result (those are never buffered).
+   *
+   * With `failureFlushMs` (`resilience.aggregation: "location"`) failures wait too, at most `failureFlushMs` or until
+   * `failureBatch` of them are buffered: during an outage an isolate then costs its object ~10 calls/s, not one per
+   * request. Probe results still go at once.
    */
-  report(key: string, stub: () => HealthStub, settings: HealthSettings, samples: OutcomeSample[], opts: ViewOptions & { flushMs: number }): void {
+  report(key: string, stub: () => HealthStub, settings: HealthSettings, samples: OutcomeSample[], opts: ViewOptions & ReportOptions): void {
     if (samples.length === 0) return;
     const now = opts.now();
     let buf = this.#pending.get(key);
     const opened = !buf;
     if (!buf) this.#pending.set(key, (buf = { since: now, samples: [] }));
     buf.samples.push(...samples);
-    const urgent = samples.some((x) => x.errorClass !== undefined || x.probe);
-    if (urgent || now - buf.since >= opts.flushMs || buf.samples.length >= MAX_BUFFERED) {
+    const probe = samples.some((x) => x.probe);
+    const failed = samples.some((x) => x.errorClass !== undefined);
+    // Location mode batches failures too: an outage must not multiply calls to the object by the request rate.
+    const batchFailures = opts.failureFlushMs !== undefined && failed && !probe;
+    if (batchFailures && !buf.failureFlush && buf.samples.filter((x) => x.errorClass !== undefined).length < (opts.failureBatch ?? 1)) {
+      const mine = buf;
+      mine.failureFlush = true;
+      opts.background(
+        opts.sleep(opts.failureFlushMs!).then(
+          () => (this.#pending.get(key) === mine ? this.#send(key, stub, settings, opts) : undefined),
+          () => undefined,
+        ),
+      );
+      return;
+    }
+    if (batchFailures && buf.failureFlush && buf.samples.filter((x) => x.errorClass !== undefined).length < (opts.failureBatch ?? 1)) return;
+    if (probe || failed || now - buf.since >= opts.flushMs || buf.samples.length >= MAX_BUFFERED) {
       opts.background(this.#send(key, stub, settings, opts));
       return;
     }

@@ -246,8 +246,22 @@ export const DetourConfig = z.strictObject({
       reportFlushMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(60_000)), 1000),
       /** In-flight slow detection: hangs and brownouts judged while calls wait (docs/breakers.md). */
       inflight: z.prefault(InflightConfig, {}),
+      /**
+       * Where isolates report: one object per provider ("global", the default), or their location's object, which
+       * forwards its merged window to the provider's global object every `forwardMs` and serves the stricter of
+       * the two breakers (docs/scale.md "Global health", docs/breakers.md "Aggregation").
+       */
+      aggregation: z._default(z.enum(["global", "location"]), "global"),
+      /** Location mode: how often a location object forwards to the global one (global staleness ≈ this + snapshotTtlMs). */
+      forwardMs: z._default(z.number().check(z.int(), z.gte(100, "resilience.forwardMs must be at least 100 ms"), z.lte(60_000)), 1000),
+      /** Location mode: an isolate sends failures after this long, or at `failureBatch` failures, not one call each. */
+      failureFlushMs: z._default(z.number().check(z.int(), z.gte(0), z.lte(10_000)), 100),
+      failureBatch: z._default(z.number().check(z.int(), z.gte(1), z.lte(1000)), 20),
     }), {}),
 }).check(z.superRefine((c, ctx) => {
+    if (c.resilience.aggregation === "location" && c.resilience.regional !== "off") {
+      ctx.addIssue({ code: "custom", path: ["resilience", "aggregation"], message: `aggregation "location" already keeps a breaker per location (feeding the global one); set resilience.regional to "off" (it is "${c.resilience.regional}")` });
+    }
     const global = BreakerConfig.safeParse(c.resilience.breaker);
     if (!global.success) {
       for (const i of global.error.issues) ctx.addIssue({ code: "custom", path: ["resilience", "breaker", ...i.path.map((p) => p as string | number)], message: i.message });

@@ -9,6 +9,7 @@ import type { ChaosStub } from "../chaos/view";
 import type { HistoryStub } from "../dashboard/route-feed";
 import type { ReadinessStub } from "../readiness/types";
 import type { LimiterStub } from "../routing/route-request";
+import type { PurgeJobStub } from "../cache/purge";
 
 /** The ProviderHealth object for one breaker key (a provider, or provider@region); a 503 when breakers are unbound. */
 export function healthStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, key: string): HealthStub {
@@ -28,6 +29,12 @@ export function chaosStub(env: Partial<Pick<Env, "CHAOS">>): ChaosStub {
   const ns = env.CHAOS;
   if (!ns) throw new ApiError(503, "api_error", "chaos_unbound", "No CHAOS Durable Object binding: chaos drills are off.");
   return ns.get(ns.idFromName("global"));
+}
+
+/** The CachePurge object of one purge job (durable-objects/cache-purge.ts), or undefined when unbound. */
+export function purgeStub(env: Partial<Pick<Env, "CACHE_PURGE">>, id: string): PurgeJobStub | undefined {
+  const ns = env.CACHE_PURGE;
+  return ns ? ns.get(ns.idFromName(id)) : undefined;
 }
 
 /** A ProviderHealth object by name (a breaker key, or `route:<name>`) as the dashboard's history sees it. */

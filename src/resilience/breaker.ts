@@ -78,11 +78,11 @@ function emptyWindow(cfg: BreakerConfig): BreakerWindow {
   return cfg.window.type === "count" ? { type: "count", outcomes: [] } : { type: "time", buckets: [] };
 }
 
-function addToWindow(s: BreakerState, cfg: BreakerConfig, code: number, now: number): void {
+function addToWindow(s: BreakerState, cfg: BreakerConfig, code: number, now: number, n = 1): void {
   if (s.window.type !== cfg.window.type) s.window = emptyWindow(cfg); // the config changed type: start over
   const w = s.window;
   if (w.type === "count") {
-    w.outcomes.push(code);
+    for (let i = 0; i < Math.min(n, cfg.window.size); i++) w.outcomes.push(code);
     if (w.outcomes.length > cfg.window.size) w.outcomes.splice(0, w.outcomes.length - cfg.window.size);
     return;
   }
@@ -91,9 +91,9 @@ function addToWindow(s: BreakerState, cfg: BreakerConfig, code: number, now: num
   let last = w.buckets[w.buckets.length - 1];
   // A clock that stepped back lands in the newest bucket rather than reordering the ring.
   if (!last || last.second < second) w.buckets.push((last = { second, calls: 0, failures: 0, slow: 0 }));
-  last.calls++;
-  if (code & FAILED) last.failures++;
-  if (code & SLOW) last.slow++;
+  last.calls += n;
+  if (code & FAILED) last.failures += n;
+  if (code & SLOW) last.slow += n;
 }
 
 function move(s: BreakerState, to: BreakerStateName, now: number, reason: TransitionReason, out: Transition[]): void {
@@ -295,16 +295,7 @@ export function record(
   const failed = countsForBreaker(outcome.errorClass);
   const slow = outcome.durationMs >= cfg.slowCallMs;
   if (s.state === "CLOSED") {
-    addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now);
-    s.consecutiveFailures = failed ? s.consecutiveFailures + 1 : 0;
-    s.tenants = markOutcome(s.tenants ?? [], cfg.window, { t: outcome.tenant ?? "", f: failed ? 1 : 0, at: now });
-    const w = windowStats(s, cfg, now);
-    const full = w.calls >= cfg.minimumCalls;
-    // Failure trips need several tenants' failures while others are served (./tenants.ts); slow trips are not gated.
-    const byTenants = (streak?: number) => tenantsAllowTrip(s.tenants!, cfg.minTenantsToTrip, streak);
-    if (full && w.failureRate >= cfg.failureRateThreshold && byTenants()) trip(s, cfg, now, random, "failure_rate", out);
-    else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
-    else if (s.consecutiveFailures >= cfg.consecutiveFailures && byTenants(s.consecutiveFailures)) trip(s, cfg, now, random, "consecutive_failures", out);
+    closedOutcome(s, cfg, failed, slow, outcome.tenant, 1, now, random, out);
   } else if (probeInHalfOpen) {
     if (failed && probeFailureCounts(s, outcome.tenant, cfg.minTenantsToTrip, now, cfg.probeTimeoutMs)) {
       trip(s, cfg, now, random, "probe_failed", out);
@@ -320,6 +311,37 @@ export function record(
       }
     }
   }
+  return { state: s, transitions: out };
+}
+
+/** `n` like outcomes enter a CLOSED breaker's window, then the trip rules judge it once. */
+function closedOutcome(s: BreakerState, cfg: BreakerConfig, failed: boolean, slow: boolean, tenant: string | undefined, n: number, now: number, random: number, out: Transition[]): void {
+  addToWindow(s, cfg, (failed ? FAILED : 0) | (slow ? SLOW : 0), now, n);
+  s.consecutiveFailures = failed ? s.consecutiveFailures + n : 0;
+  // Which tenants failed or were served is what the tenant rule reads; a window's worth of marks says it all.
+  for (let i = 0; i < Math.min(n, cfg.window.type === "count" ? cfg.window.size : 64); i++) s.tenants = markOutcome(s.tenants ?? [], cfg.window, { t: tenant ?? "", f: failed ? 1 : 0, at: now });
+  const w = windowStats(s, cfg, now);
+  const full = w.calls >= cfg.minimumCalls;
+  // Failure trips need several tenants' failures while others are served (./tenants.ts); slow trips are not gated.
+  const byTenants = (streak?: number) => tenantsAllowTrip(s.tenants!, cfg.minTenantsToTrip, streak);
+  if (full && w.failureRate >= cfg.failureRateThreshold && byTenants()) trip(s, cfg, now, random, "failure_rate", out);
+  else if (full && w.slowRate >= cfg.slowCallRateThreshold) trip(s, cfg, now, random, "slow_call_rate", out);
+  else if (s.consecutiveFailures >= cfg.consecutiveFailures && byTenants(s.consecutiveFailures)) trip(s, cfg, now, random, "consecutive_failures", out);
+}
+
+/**
+ * `n` like outcomes at once (a location object's forwarded window, src/resilience/aggregate.ts): the same as `n`
+ * calls of `record` for a CLOSED breaker — like outcomes only move its rates and streak one way, so judging once at
+ * the end trips exactly when some prefix would have — and as one `record` in any other state, where only probes
+ * count (those are never grouped).
+ */
+export function recordMany(state: BreakerState, cfg: BreakerConfig, outcome: Outcome, n: number, now: number, random: number): Step {
+  if (n <= 1 || outcome.probe) return record(state, cfg, outcome, now, random);
+  const s = structuredClone(state);
+  const out: Transition[] = [];
+  advance(s, cfg, now, out);
+  if (s.state !== "CLOSED" || ignoredByHealth(outcome.errorClass)) return { state: s, transitions: out };
+  closedOutcome(s, cfg, countsForBreaker(outcome.errorClass), outcome.durationMs >= cfg.slowCallMs, outcome.tenant, n, now, random, out);
   return { state: s, transitions: out };
 }
 

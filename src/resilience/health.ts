@@ -216,11 +216,12 @@ export function freshEvidence(state: HealthState): HealthState {
   return { ...state, recent: { calls: 0, failures: 0, at: state.recent?.at ?? 0, streak: 0 } };
 }
 
-/** Add one attempt's sample to the current bucket (rotating first). */
-export function recordHealth(state: HealthState, cfg: HealthConfig, sample: HealthSample, now: number): HealthState {
+/** Add one attempt's sample to the current bucket (rotating first); `n` like samples at once (a forwarded window). */
+export function recordHealth(state: HealthState, cfg: HealthConfig, sample: HealthSample, now: number, n = 1): HealthState {
   const rotated = rotate(state, cfg, now);
   if (ignoredByHealth(sample.errorClass)) return rotated;
-  const withRecent = addRecent(rotated.recent, cfg, countsForBreaker(sample.errorClass), now);
+  let withRecent = rotated.recent;
+  for (let i = 0; i < n; i++) withRecent = addRecent(withRecent, cfg, countsForBreaker(sample.errorClass), now);
   const start = Math.floor(now / cfg.bucketMs) * cfg.bucketMs;
   const newest = rotated.buckets[rotated.buckets.length - 1];
   // A sample stamped before the newest bucket's window (a skewed clock) would be rotated out at once: drop it.
@@ -238,29 +239,29 @@ export function recordHealth(state: HealthState, cfg: HealthConfig, sample: Heal
   buckets[i] = b;
 
   const cls = sample.errorClass;
-  b.calls++;
-  if (countsForBreaker(cls)) b.errors++;
+  b.calls += n;
+  if (countsForBreaker(cls)) b.errors += n;
   const signal = healthSignalOf(cls);
-  if (signal === "timeout") b.timeouts++;
-  if (signal === "rate_limited") b.rateLimited++;
-  if (sample.refusal) b.refusals++;
+  if (signal === "timeout") b.timeouts += n;
+  if (signal === "rate_limited") b.rateLimited += n;
+  if (sample.refusal) b.refusals += n;
   // An answer that failed the caller's output checks is a semantic failure by its class alone, so every reporter
   // (breakers, the provider's object) records it without a flag of its own.
-  if (sample.semanticFailure || cls === "invalid_output") b.semanticFailures++;
+  if (sample.semanticFailure || cls === "invalid_output") b.semanticFailures += n;
   if (cls === undefined) {
     const latency = Math.max(0, sample.latencyMs);
-    b.latency[slotFor(latency)]!++;
+    b.latency[slotFor(latency)]! += n;
     b.latencyMaxMs = Math.max(b.latencyMaxMs, latency);
     if (sample.ttftMs !== undefined) {
       const ttft = Math.max(0, sample.ttftMs);
-      b.ttft[slotFor(ttft)]!++;
+      b.ttft[slotFor(ttft)]! += n;
       b.ttftMaxMs = Math.max(b.ttftMaxMs, ttft);
     }
     if (sample.outputTokens !== undefined && sample.outputTokens > 0) {
       const gen = sample.ttftMs !== undefined && latency > sample.ttftMs ? latency - sample.ttftMs : latency;
       if (gen > 0) {
-        b.outputTokens += sample.outputTokens;
-        b.generationMs += gen;
+        b.outputTokens += sample.outputTokens * n;
+        b.generationMs += gen * n;
       }
     }
   }

@@ -1,8 +1,12 @@
 /**
  * Admin routes for the cache and degradation templates (Authorization: Bearer <DETOUR_ADMIN_TOKEN>):
  *   PUT|GET|DELETE /admin/templates/:route/:key   a template for an intent or task class (validated on PUT)
- *   DELETE /admin/cache?tenant=…[&intent=…][&cursor=…]  purge a tenant's cached answers, or one intent's, in
- *                                                       bounded steps: repeat with the returned cursor until done
+ *   DELETE /admin/cache?tenant=…[&intent=…]             purge a tenant's cached answers, or one intent's: the
+ *                                                       first bounded step here; what remains continues in a
+ *                                                       CachePurge job (202, its id and status URL)
+ *   GET /admin/cache/purges/:id                         a purge job's progress
+ *   DELETE /admin/cache?…&cursor=…                      one bounded step from a cursor (the caller-driven mode,
+ *                                                       also the answer when no CACHE_PURGE binding exists)
  */
 import type { Context } from "hono";
 import { readJsonBody } from "../api/body";
@@ -10,6 +14,7 @@ import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { purgePrefixes } from "../cache/intent-cache";
 import { decodeCursor, purgeStep } from "../cache/purge";
+import { purgeStub } from "../platform/stubs";
 import { KvStore } from "../cache/store";
 import { templateKey } from "../degrade/serve";
 import { validateTemplate } from "../degrade/template";
@@ -66,14 +71,39 @@ export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
   const from = rawCursor === undefined ? undefined : decodeCursor(rawCursor);
   if (rawCursor !== undefined && !from) throw badRequest("cursor is not one this endpoint returned; start again without it.", "cursor");
   const { config } = c.get("loaded");
-  const step = await purgeStep(kvBinding(c), await purgePrefixes(tenant, intent || undefined), from, c.get("deps").edgeCache());
-  const next = step.cursor ? `/admin/cache?${new URLSearchParams({ tenant, ...(intent ? { intent } : {}), cursor: step.cursor })}` : undefined;
+  const startedAt = Date.now();
+  const prefixes = await purgePrefixes(tenant, intent || undefined);
+  const step = await purgeStep(kvBinding(c), prefixes, from, c.get("deps").edgeCache());
+  const note = `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s`;
+  const who = { tenant, ...(intent ? { intent } : {}) };
+  // More to do, and no caller-driven cursor asked for: hand the rest to a job that finishes on its own.
+  const id = crypto.randomUUID();
+  const job = step.next && rawCursor === undefined ? purgeStub(c.env, id) : undefined;
+  if (job && step.next) {
+    const status = await job.start({ id, ...who, prefixes, next: step.next, removedKeys: step.removed, startedAt });
+    return c.json({ ...who, id, removed_keys: step.removed, done: false, state: status.state, status_url: `/admin/cache/purges/${id}`, note }, 202);
+  }
+  const next = step.cursor ? `/admin/cache?${new URLSearchParams({ ...who, cursor: step.cursor })}` : undefined;
+  return c.json({ ...who, removed_keys: step.removed, done: step.done, ...(next ? { cursor: step.cursor, next: `DELETE ${next}` } : {}), note });
+}
+
+/** GET /admin/cache/purges/:id — keys deleted so far, running or done, started and updated times. */
+export async function purgeStatus(c: Context<AppEnv>): Promise<Response> {
+  const id = c.req.param("id")!;
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) throw badRequest("A purge id is the UUID a DELETE /admin/cache returned.", "id");
+  const stub = purgeStub(c.env, id);
+  if (!stub) throw new ApiError(503, "api_error", "purge_unbound", "No CACHE_PURGE binding: purges run in caller-driven steps only.");
+  const status = await stub.status();
+  if (!status) throw new ApiError(404, "not_found_error", "purge_not_found", `No purge job '${id}'.`);
   return c.json({
-    tenant,
-    ...(intent ? { intent } : {}),
-    removed_keys: step.removed,
-    done: step.done,
-    ...(next ? { cursor: step.cursor, next: `DELETE ${next}` } : {}),
-    note: `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s`,
+    id: status.id,
+    tenant: status.tenant,
+    ...(status.intent ? { intent: status.intent } : {}),
+    state: status.state,
+    removed_keys: status.removedKeys,
+    steps: status.steps,
+    started_at: new Date(status.startedAt).toISOString(),
+    updated_at: new Date(status.updatedAt).toISOString(),
+    ...(status.lastError ? { last_error: status.lastError } : {}),
   });
 }

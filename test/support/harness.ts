@@ -69,6 +69,7 @@ export function harness(opts: HarnessOptions = {}) {
     DETOUR_KV: trackedKv(env.DETOUR_KV, clock, isolation),
     CHAOS: trackedNamespace(env.CHAOS, clock, isolation),
     TENANT_LIMITER: trackedNamespace(env.TENANT_LIMITER, clock, isolation),
+    CACHE_PURGE: trackedNamespace(env.CACHE_PURGE, clock, isolation),
     DETOUR_CONFIG: typeof config === "string" ? config : JSON.stringify(config),
     ...(opts.keys === null ? {} : { DETOUR_API_KEYS: JSON.stringify(opts.keys ?? CALLER_KEYS) }),
     ...(opts.secrets ?? SECRETS),

@@ -5,8 +5,9 @@
 import type { EdgeCache } from "../../src/cache/intent-cache";
 import type { ManualClock } from "./clock";
 
+/** `prefix` "" keeps keys as they are (a test that shares the namespace with a Durable Object, say). */
 export function trackedKv(kv: KVNamespace, clock: ManualClock, prefix: string): KVNamespace {
-  const p = (k: string) => `${prefix}/${k}`;
+  const p = (k: string) => (prefix ? `${prefix}/${k}` : k);
   const wrapped = {
     get: (key: string, opts?: unknown) => clock.track(kv.get(p(key), opts as "text")),
     getWithMetadata: (key: string, opts?: unknown) => clock.track(kv.getWithMetadata(p(key), opts as "text")),
@@ -14,7 +15,7 @@ export function trackedKv(kv: KVNamespace, clock: ManualClock, prefix: string): 
     delete: (key: string) => clock.track(kv.delete(p(key))),
     list: async (opts?: KVNamespaceListOptions) => {
       const res = await clock.track(kv.list({ ...opts, prefix: p(opts?.prefix ?? "") }));
-      return { ...res, keys: res.keys.map((k) => ({ ...k, name: k.name.slice(prefix.length + 1) })) };
+      return { ...res, keys: res.keys.map((k) => ({ ...k, name: prefix ? k.name.slice(prefix.length + 1) : k.name })) };
     },
   };
   return wrapped as unknown as KVNamespace;
