@@ -16,6 +16,7 @@ import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
 import { InflightConfig } from "../resilience/inflight";
 import { CanaryConfig, ProbeConfig } from "../resilience/probe";
+import { ResponsesConfig } from "../inbound/responses-store-config";
 
 const Id = z
   .string()
@@ -252,6 +253,8 @@ export const DetourConfig = z
     validate: ValidateConfig.optional(),
     /** Shadow traffic for every route without its own `shadow`; absent (the default): off (docs/readiness.md). */
     shadow: ShadowConfig.optional(),
+    /** OpenAI Responses API storage: previous_response_id, item_reference, GET/DELETE (docs/inbound-apis.md). */
+    responses: ResponsesConfig.prefault({}),
     /** The comparator's thresholds per answer class and the readiness window (docs/readiness.md). */
     readiness: ReadinessConfig.prefault({}),
     resilience: z
