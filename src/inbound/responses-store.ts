@@ -94,7 +94,10 @@ export class ResponsesStore {
     }
   }
 
-  /** Store after the answer (one KV write, in ctx.waitUntil); the isolate sees it at once. */
+  /**
+   * Store after the answer (one KV write, in ctx.waitUntil); the isolate sees it at once. The write is not bounded by
+   * `readTimeoutMs`: nobody waits on it, and giving up early would only lose the response.
+   */
   put(stored: StoredResponse): void {
     const key = this.#key(stored.response.id);
     if (pending.size >= MAX_PENDING) pending.delete(pending.keys().next().value!);

@@ -41,14 +41,13 @@ async function stored(c: Context<AppEnv>) {
   const store = await openStore(c);
   const found = store ? await store.get(id) : null;
   if (!store || !found) throw notFound(id, store !== undefined);
-  return { id, store, found };
+  return found;
 }
 
 /** GET /v1/responses/:id — the stored response object, as its caller got it. */
 export async function getResponse(c: Context<AppEnv>): Promise<Response> {
   if (c.req.query("stream") === "true") throw badRequest("Streaming a stored response again is not supported by this gateway; omit 'stream'.", "stream");
-  const { found } = await stored(c);
-  return c.json(found.response);
+  return c.json((await stored(c)).response);
 }
 
 /** DELETE /v1/responses/:id — `{ id, object: "response", deleted: true }`, or a 404 when there is none. */
@@ -61,7 +60,7 @@ export async function deleteResponse(c: Context<AppEnv>): Promise<Response> {
 
 /** GET /v1/responses/:id/input_items — the conversation that led to the response, a page at a time (OpenAI's cursor list). */
 export async function listInputItems(c: Context<AppEnv>): Promise<Response> {
-  const { found } = await stored(c);
+  const found = await stored(c);
   const limitText = c.req.query("limit") ?? "20";
   const limit = Number(limitText);
   if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw badRequest(`Invalid 'limit': '${limitText}'; use a whole number from 1 to 100.`, "limit");

@@ -137,4 +137,22 @@ describe("Vercel AI SDK default createOpenAI (Responses API) against Detour", ()
       { role: "user", content: [{ type: "text", text: "Who am I?" }] },
     ]);
   });
+
+  it("streams a tool loop unchanged (streamText, no store option): the second step's item_reference finds the streamed first step", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Let me look.", toolCalls: [{ id: "call_6", name: "weather", arguments: '{"city":"Rome"}' }], chunks: 2 }, { text: "Warm in Rome.", chunks: 2 });
+    const weather = tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `warm in ${city}` });
+    const sent: unknown[] = [];
+    const text = await h.clock.run(
+      (async () => {
+        const result = streamText({ model: model(h, sent), tools: { weather }, stopWhen: stepCountIs(3), prompt: "weather in Rome?", maxRetries: 0 });
+        let out = "";
+        for await (const t of result.textStream) out += t;
+        return out;
+      })(),
+    );
+    expect(text).toBe("Let me look.Warm in Rome.");
+    expect(JSON.stringify(sent[1])).toContain('"type":"item_reference"');
+    expect(h.vendors.callsTo("openai.test")[1]!.body.messages.at(-2)).toMatchObject({ role: "assistant", content: "Let me look.", tool_calls: [{ id: "call_6" }] });
+  });
 });

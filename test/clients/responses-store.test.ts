@@ -138,6 +138,11 @@ describe("stored responses through the official openai client", () => {
       code: "stateful_unsupported",
       param: "previous_response_id",
     });
+    await expect(h.clock.run(c.responses.create({ model: "auto", input: [{ role: "user", content: "hi" }, { type: "item_reference", id: plain.output[0]!.id! }] }))).rejects.toMatchObject({
+      status: 400,
+      code: "stateful_unsupported",
+      param: "input[1]",
+    });
     expect(h.vendors.callsTo("openai.test")).toHaveLength(1);
   });
 });

@@ -102,4 +102,16 @@ describe("stored responses in KV", () => {
     expect(page2.json).toMatchObject({ has_more: false, data: [{ role: "user", content: "q1" }] });
     expect((await h.call(`/v1/responses/${two.json.id}/input_items?limit=0`)).status).toBe(400);
   });
+
+  it("a KV that fails while a conversation is continued is a 503 store_unavailable, never a guessed context", async () => {
+    const { h } = counted();
+    const kv = h.env.DETOUR_KV;
+    h.env.DETOUR_KV = new Proxy(kv, {
+      get: (target, prop) => (prop === "getWithMetadata" ? () => Promise.reject(new Error("KV is down")) : Reflect.get(target, prop)),
+    });
+    const r = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "go on", previous_response_id: "resp_0123456789abcdef0123456789abcdef" } });
+    expect(r.status).toBe(503);
+    expect(r.json.error).toMatchObject({ code: "store_unavailable", type: "api_error" });
+    expect(h.vendors.calls).toHaveLength(0);
+  });
 });
