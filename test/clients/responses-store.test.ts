@@ -120,6 +120,9 @@ describe("stored responses through the official openai client", () => {
       status: 400,
       code: "previous_response_not_found",
     });
+    const ref = h.clock.run(other.responses.create({ model: "auto", input: [{ role: "user", content: "x" }, { type: "item_reference", id: mine.output[0]!.id! }] }));
+    await expect(ref).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+    await expect(ref).rejects.toMatchObject({ code: "item_not_found", param: "input[1]" });
     // Still there for its owner.
     expect((await h.clock.run(client(h).responses.retrieve(mine.id))).output_text).toBe("secret plans");
     expect(h.vendors.callsTo("openai.test")).toHaveLength(1);
