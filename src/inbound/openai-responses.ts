@@ -1,5 +1,6 @@
 /**
- * Inbound format: OpenAI Responses (`POST /v1/responses`), stateless. Answers are `response` objects whose `output`
+ * Inbound format: OpenAI Responses (`POST /v1/responses`); storage (`store`, `previous_response_id`) wraps it per request
+ * in ./responses-store-format.ts. Answers are `response` objects whose `output`
  * holds a message item and/or function_call items; streams are its typed events (response.created, .in_progress,
  * .output_item.added, .content_part.added, .output_text.delta/.done, .function_call_arguments.delta/.done, …,
  * response.completed) each with a `sequence_number`. Errors are OpenAI's error JSON. A stream that breaks after it
