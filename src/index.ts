@@ -27,7 +27,7 @@ import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-f
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { getModel, listModels } from "./routes/models";
 import { countTokens, messages } from "./routes/messages";
-import { responses } from "./routes/responses";
+import { deleteResponse, getResponse, listInputItems, responses } from "./routes/responses";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory, dashboardPage, dashboardScript, dashboardStyle } from "./routes/dashboard";
@@ -76,6 +76,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.post("/v1/messages", messages);
   app.post("/v1/messages/count_tokens", countTokens);
   app.post("/v1/responses", responses);
+  // Stored responses (responses.store): retrieve, delete, the conversation that led to one.
+  app.get("/v1/responses/:id", getResponse);
+  app.delete("/v1/responses/:id", deleteResponse);
+  app.get("/v1/responses/:id/input_items", listInputItems);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.get("/dashboard", dashboardPage);

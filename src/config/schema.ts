@@ -16,6 +16,7 @@ import { TenantLimits } from "../resilience/limits";
 import { HealthConfig } from "../resilience/health";
 import { InflightConfig } from "../resilience/inflight";
 import { CanaryConfig, ProbeConfig } from "../resilience/probe";
+import { ResponsesConfig } from "../inbound/responses-store-config";
 
 const Id = z.string().check(
   z.minLength(1),
@@ -220,6 +221,8 @@ export const DetourConfig = z.strictObject({
   validate: z.optional(ValidateConfig),
   /** Shadow traffic for every route without its own `shadow`; absent (the default): off (docs/readiness.md). */
   shadow: z.optional(ShadowConfig),
+  /** OpenAI Responses API storage: previous_response_id, item_reference, GET/DELETE (docs/inbound-apis.md). */
+  responses: z.prefault(ResponsesConfig, {}),
   /** The comparator's thresholds per answer class and the readiness window (docs/readiness.md). */
   readiness: z.prefault(ReadinessConfig, {}),
   resilience: z.prefault(z.strictObject({

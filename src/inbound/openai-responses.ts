@@ -1,5 +1,6 @@
 /**
- * Inbound format: OpenAI Responses (`POST /v1/responses`), stateless. Answers are `response` objects whose `output`
+ * Inbound format: OpenAI Responses (`POST /v1/responses`); storage (`store`, `previous_response_id`) wraps it per request
+ * in ./responses-store-format.ts. Answers are `response` objects whose `output`
  * holds a message item and/or function_call items; streams are its typed events (response.created, .in_progress,
  * .output_item.added, .content_part.added, .output_text.delta/.done, .function_call_arguments.delta/.done, …,
  * response.completed) each with a `sequence_number`. Errors are OpenAI's error JSON. A stream that breaks after it
@@ -32,16 +33,23 @@ function wireUsage(u: Usage) {
   };
 }
 
+/** Whether a response is stored, and which one it continues (echoed on the response object). */
+export interface Stored {
+  store: boolean;
+  previousResponseId: string | null;
+}
+const STATELESS: Stored = { store: false, previousResponseId: null };
+
 /** What the response object echoes of the request. */
-function echo(req: CanonicalRequest) {
+function echo(req: CanonicalRequest, stored: Stored) {
   const f = req.responseFormat;
   const tc = req.toolChoice;
   return {
     max_output_tokens: req.maxTokens ?? null,
     parallel_tool_calls: true,
-    previous_response_id: null,
+    previous_response_id: stored.previousResponseId,
     reasoning: { effort: null, summary: null },
-    store: false,
+    store: stored.store,
     temperature: req.temperature ?? 1,
     text: { format: !f || f.type !== "json_schema" ? { type: f?.type ?? "text" } : { type: "json_schema", name: f.name, schema: f.schema, strict: f.strict ?? false } },
     tool_choice: tc === undefined ? "auto" : typeof tc === "string" ? tc : { type: "function", name: tc.name },
@@ -53,7 +61,7 @@ function echo(req: CanonicalRequest) {
   };
 }
 
-function responseObject(meta: AnswerMeta, status: Status, output: unknown[], usage: Usage | undefined, more: { reason?: string; error?: unknown } = {}) {
+function responseObject(meta: AnswerMeta, stored: Stored, status: Status, output: unknown[], usage: Usage | undefined, more: { reason?: string; error?: unknown } = {}) {
   return {
     id: meta.id,
     object: "response" as const,
@@ -65,7 +73,7 @@ function responseObject(meta: AnswerMeta, status: Status, output: unknown[], usa
     instructions: null,
     model: meta.model,
     output,
-    ...echo(meta.request),
+    ...echo(meta.request, stored),
     usage: usage ? wireUsage(usage) : null,
   };
 }
@@ -76,19 +84,19 @@ const textPart = (text: string) => ({ type: "output_text", text, annotations: []
 const messageItem = (id: string, text: string, status: "in_progress" | "completed") => ({ id, type: "message", status, role: "assistant", content: status === "completed" ? [textPart(text)] : [] });
 const callItem = (id: string, callId: string, name: string, args: string, status: "in_progress" | "completed") => ({ id, type: "function_call", status, call_id: callId, name, arguments: args });
 
-export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}) {
+export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}, stored: Stored = STATELESS) {
   const output: unknown[] = [];
   // An empty answer is still one (empty) message, as the API sends it.
   if (res.content || res.toolCalls.length === 0) output.push(messageItem(messageId(meta, 0), res.content ?? "", "completed"));
   res.toolCalls.forEach((tc, i) => output.push(callItem(callItemId(meta, i), tc.id, tc.name, tc.arguments, "completed")));
   const end = FINISH[res.finishReason];
-  return { ...responseObject(meta, end.status, output, res.usage, end.reason ? { reason: end.reason } : {}), ...extra };
+  return { ...responseObject(meta, stored, end.status, output, res.usage, end.reason ? { reason: end.reason } : {}), ...extra };
 }
 
 type Open = { kind: "message"; index: number; id: string; text: string } | { kind: "call"; index: number; id: string; callId: string; name: string; args: string };
 
-/** The typed event sequence; one output item at a time, in order. */
-function responsesWriter(meta: AnswerMeta): StreamWriter {
+/** The typed event sequence; one output item at a time, in order. `onEnd` gets the finished response (not a failed one). */
+export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, onEnd?: (response: ReturnType<typeof responseObject>) => void): StreamWriter {
   let seq = 0;
   const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data, sequence_number: seq++ })}\n\n`;
   const done: unknown[] = [];
@@ -117,7 +125,7 @@ function responsesWriter(meta: AnswerMeta): StreamWriter {
       ev("response.output_item.done", { output_index: o.index, item }),
     ];
   };
-  const snapshot = (status: Status, more: { reason?: string; error?: unknown } = {}) => responseObject(meta, status, [...done], usage, more);
+  const snapshot = (status: Status, more: { reason?: string; error?: unknown } = {}) => responseObject(meta, stored, status, [...done], usage, more);
   return {
     start: () => [ev("response.created", { response: snapshot("in_progress") }), ev("response.in_progress", { response: snapshot("in_progress") })],
     event(e: StreamEvent) {
@@ -166,7 +174,9 @@ function responsesWriter(meta: AnswerMeta): StreamWriter {
       out.push(...close());
       const f = FINISH[finish];
       const type = f.status === "incomplete" ? "response.incomplete" : "response.completed";
-      out.push(ev(type, { response: snapshot(f.status, f.reason ? { reason: f.reason } : {}), ...extra }));
+      const response = snapshot(f.status, f.reason ? { reason: f.reason } : {});
+      onEnd?.(response);
+      out.push(ev(type, { response, ...extra }));
       return out;
     },
     fail(e: UpstreamError) {

@@ -1,11 +1,13 @@
 /**
- * Caller side, OpenAI Responses (`POST /v1/responses`), stateless: wire body → canonical request. Shapes follow the
- * official `openai` SDK's `ResponseCreateParams`. Detour keeps no conversation state, so `store: true`,
- * `previous_response_id`, `conversation` and `item_reference` items are refused with a 400 saying how to send the
- * conversation instead; hosted tools (web search, file search…) and background mode are refused too.
+ * Caller side, OpenAI Responses (`POST /v1/responses`): wire body → canonical request. Shapes follow the official
+ * `openai` SDK's `ResponseCreateParams`. With storage on (`responses.store`, ./responses-store.ts) the route resolves
+ * `previous_response_id` and `item_reference` items from KV first and hands the stored items in (`StoredContext`);
+ * with storage off, `store: true`, `previous_response_id` and `item_reference` are refused with a 400 saying how to
+ * send the conversation instead. `conversation`, hosted tools (web search, file search…) and background mode are
+ * refused either way.
  */
 import * as z from "../zod";
-import { badRequest } from "../api/errors";
+import { ApiError, badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
 import { bodyIssue, refuseTooDeep } from "./parse-helpers";
 
@@ -90,27 +92,77 @@ export const ResponsesBody = z.object({
   parallel_tool_calls: z.nullish(z.boolean()),
 });
 
-const STATELESS = "Detour's Responses API is stateless: send the whole conversation in 'input'";
+const STATELESS = "Response storage is off on this gateway (responses.store.enabled is false), so its Responses API is stateless: send the whole conversation in 'input'";
 const PARAM_SEGMENTS: Record<string, number> = { tools: 2, input: 2, text: 2 };
 
-/** Validate a Responses body → canonical request plus the `model` the caller named. */
-export function parseResponses(body: unknown, maxJsonDepth: number): { model: string; request: CanonicalRequest } {
+export type ResponsesBody = z.infer<typeof ResponsesBody>;
+
+// Storage's schema additions, kept together: an item_reference names a stored item by id.
+const ItemReference = z.object({ type: z.literal("item_reference"), id: z.string().check(z.minLength(1, "an item_reference needs the id of a stored item")) });
+
+/** What storage resolved for one request (./responses-store.ts); absent when storage is off. */
+export interface StoredContext {
+  /** The previous response's whole conversation: its input items, then its output items. */
+  previous: unknown[];
+  /** item_reference id → the stored item it names. */
+  items: Map<string, unknown>;
+}
+
+/** The `item_reference` items of `input`, in order; a malformed one is a 400 naming it. */
+export function itemReferences(input: ResponsesBody["input"]): { index: number; id: string }[] {
+  if (typeof input === "string") return [];
+  const refs: { index: number; id: string }[] = [];
+  input.forEach((item, i) => {
+    if ((item as { type?: unknown } | null)?.type === "item_reference") refs.push({ index: i, id: parseItem(ItemReference, item, i).id });
+  });
+  return refs;
+}
+
+/** Check a Responses body's shape (400 for anything Detour cannot take), before anything is read from storage. */
+export function validateResponses(body: unknown, maxJsonDepth: number): ResponsesBody {
   refuseTooDeep(body, maxJsonDepth, PARAM_SEGMENTS);
   const parsed = ResponsesBody.safeParse(body);
   if (!parsed.success) throw bodyIssue(parsed.error);
   const b = parsed.data;
-  if (b.store === true) throw badRequest(`${STATELESS}; it does not store responses. Omit 'store' or set it to false (AI SDK: providerOptions.openai.store = false).`, "store", "store_unsupported");
-  if (b.previous_response_id != null) throw badRequest(`${STATELESS} instead of 'previous_response_id'.`, "previous_response_id", "stateful_unsupported");
-  if (b.conversation != null) throw badRequest(`${STATELESS} instead of 'conversation'.`, "conversation", "stateful_unsupported");
+  if (b.conversation != null) throw badRequest("The Conversations API is not supported by this gateway: continue with 'previous_response_id', or send the whole conversation in 'input'.", "conversation", "stateful_unsupported");
   if (b.background === true) throw badRequest("Background responses are not supported by this gateway; omit 'background'.", "background");
+  return b;
+}
+
+/** Validate a stateless Responses body → canonical request plus the `model` the caller named. */
+export function parseResponses(body: unknown, maxJsonDepth: number): { model: string; request: CanonicalRequest } {
+  const { model, request } = buildResponses(validateResponses(body, maxJsonDepth));
+  return { model, request };
+}
+
+/**
+ * A checked body → canonical request, the `model` named, and `input`: the whole conversation as wire items (the
+ * stored previous conversation, then this request's items with references replaced by what they name), for storage.
+ */
+export function buildResponses(b: ResponsesBody, stored?: StoredContext): { model: string; request: CanonicalRequest; input: unknown[] } {
+  if (!stored) {
+    if (b.store === true) throw badRequest(`${STATELESS}; it does not store responses. Omit 'store' or set it to false (AI SDK: providerOptions.openai.store = false).`, "store", "store_unsupported");
+    if (b.previous_response_id != null) throw badRequest(`${STATELESS} instead of 'previous_response_id'.`, "previous_response_id", "stateful_unsupported");
+  }
+  const own: unknown[] =
+    typeof b.input === "string"
+      ? [{ type: "message", role: "user", content: b.input }]
+      : b.input.map((item, i) => {
+          if ((item as { type?: unknown } | null)?.type !== "item_reference") return item;
+          if (!stored) throw badRequest(`input[${i}] is an item_reference; ${STATELESS} (AI SDK: set providerOptions.openai.store = false).`, `input[${i}]`, "stateful_unsupported");
+          const id = parseItem(ItemReference, item, i).id;
+          const found = stored.items.get(id);
+          if (found === undefined) throw new ApiError(404, "invalid_request_error", "item_not_found", `Item with id '${id}' not found.`, `input[${i}]`);
+          return found;
+        });
+  const previous = stored?.previous ?? [];
+  const input = [...previous, ...own];
 
   const messages: Message[] = [];
   if (b.instructions) messages.push({ role: "system", content: b.instructions });
-  if (typeof b.input === "string") messages.push({ role: "user", content: b.input });
-  else {
-    const callIds = new Set<string>();
-    b.input.forEach((item, i) => addItem(messages, item, i, callIds));
-  }
+  const callIds = new Set<string>();
+  // Errors name the caller's own `input[i]` (stored items were checked when they were stored).
+  input.forEach((item, k) => addItem(messages, item, k - previous.length, callIds));
   if (!messages.some((m) => m.role === "user")) throw badRequest("input must include at least one user message.", "input");
 
   const tools = (b.tools ?? []).map((t, i) => {
@@ -143,13 +195,12 @@ export function parseResponses(body: unknown, maxJsonDepth: number): { model: st
     ...(b.user !== undefined ? { user: b.user } : {}),
     ...(b.metadata ? { metadata: b.metadata } : {}),
   };
-  return { model: b.model, request };
+  return { model: b.model, request, input };
 }
 
 /** One input item → canonical messages (consecutive function calls join one assistant turn). */
 function addItem(messages: Message[], item: unknown, i: number, callIds: Set<string>): void {
   const type = (item as { type?: unknown } | null)?.type;
-  if (type === "item_reference") throw badRequest(`input[${i}] is an item_reference; ${STATELESS} (AI SDK: set providerOptions.openai.store = false).`, `input[${i}]`, "stateful_unsupported");
   // Reasoning items from an earlier turn: Detour does not run reasoning models' hidden state, so they are dropped.
   if (type === "reasoning") return;
   if (type === "function_call") {

@@ -32,6 +32,11 @@ export interface StreamRenderOptions {
   onCancel?: () => void;
 }
 
+export interface ParsedBody {
+  model: string;
+  request: CanonicalRequest;
+}
+
 export interface InboundFormat {
   /** For logs and docs: `openai-chat`, `anthropic-messages`, `openai-responses`. */
   readonly name: string;
@@ -39,8 +44,11 @@ export interface InboundFormat {
   readonly idPrefix: string;
   /** The request field that holds the conversation (for the too-many-messages error). */
   readonly messagesParam: string;
-  /** Validate a parsed JSON body → canonical request plus the `model` the caller named; throws a 400 `ApiError`. */
-  parse(body: unknown, maxJsonDepth: number): { model: string; request: CanonicalRequest };
+  /**
+   * Validate a parsed JSON body → canonical request plus the `model` the caller named; throws a 400 `ApiError`. May
+   * be async: the Responses API reads a stored conversation it continues (./responses-store.ts).
+   */
+  parse(body: unknown, maxJsonDepth: number): ParsedBody | Promise<ParsedBody>;
   /** A finished answer as this format's JSON body; `extra` (the `detour` object) is added at its top level. */
   toJson(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown>): unknown;
   /** Canonical stream events as this format's SSE body. */

@@ -8,7 +8,7 @@ import type { Parsed, RequestState } from "./state";
 export async function parse(state: RequestState, _deps: PipelineDeps): Promise<Parsed> {
   const { limits } = state.config;
   const body = await readJsonBody(state.http, limits.maxBodyBytes);
-  const { model, request } = state.inbound.parse(body, limits.maxJsonDepth);
+  const { model, request } = await state.inbound.parse(body, limits.maxJsonDepth);
   if (request.messages.length > limits.maxMessages) {
     throw badRequest(`Too many messages (${request.messages.length}); this gateway takes at most ${limits.maxMessages}.`, state.inbound.messagesParam);
   }

@@ -12,11 +12,15 @@ import { harness, PREMIUM } from "../support/harness";
 type H = ReturnType<typeof harness>;
 const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
-function model(h: H) {
+/** The provider as a user writes it; `sent` collects each request body the SDK sent (to see its item_references). */
+function model(h: H, sent: unknown[] = []) {
   const openai = createOpenAI({
     apiKey: PREMIUM,
     baseURL: "https://detour.test/v1",
-    fetch: async (url, init) => h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx),
+    fetch: async (url, init) => {
+      if (typeof init?.body === "string") sent.push(JSON.parse(init.body));
+      return h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx);
+    },
   });
   return openai("auto");
 }
@@ -101,11 +105,54 @@ describe("Vercel AI SDK default createOpenAI (Responses API) against Detour", ()
     expect(second.messages.at(-1)).toMatchObject({ role: "tool", tool_call_id: "call_4" });
   });
 
-  it("without store = false, the loop's second step is refused with a 400 that says what to set", async () => {
+  it("runs a multi-step tool loop unchanged (no store option): later steps refer to stored items by item_reference", async () => {
     const h = harness({ config });
-    h.vendors.script("openai.test", { text: "Checking.", toolCalls: [{ id: "call_5", name: "weather", arguments: '{"city":"Oslo"}' }] });
-    const weather = tool({ inputSchema: z.object({ city: z.string() }), execute: async () => "snow" });
-    const run = h.clock.run(generateText({ model: model(h), tools: { weather }, stopWhen: stepCountIs(3), prompt: "weather in Oslo?", maxRetries: 0 }));
-    await expect(run).rejects.toMatchObject({ statusCode: 400, message: expect.stringContaining("store = false") });
+    h.vendors.script("openai.test", { text: "Checking.", toolCalls: [{ id: "call_5", name: "weather", arguments: '{"city":"Oslo"}' }] }, { text: "It is snowing in Oslo." });
+    const weather = tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `snow in ${city}` });
+    const sent: unknown[] = [];
+    const res = await h.clock.run(generateText({ model: model(h, sent), tools: { weather }, stopWhen: stepCountIs(3), prompt: "weather in Oslo?", maxRetries: 0 }));
+    expect(res.text).toBe("It is snowing in Oslo.");
+    expect(res.steps).toHaveLength(2);
+    // The SDK really sent a reference (store defaults to true), and Detour resolved it from storage.
+    expect(JSON.stringify(sent[1])).toContain('"type":"item_reference"');
+    const second = h.vendors.callsTo("openai.test")[1]!.body;
+    expect(second.messages.at(-2)).toMatchObject({ role: "assistant", content: "Checking.", tool_calls: [{ id: "call_5" }] });
+    expect(second.messages.at(-1)).toMatchObject({ role: "tool", tool_call_id: "call_5", content: expect.stringContaining("snow in Oslo") });
+  });
+
+  it("holds a multi-turn conversation unchanged: the second generateText appends the first's response.messages", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Hello Ada!" }, { text: "You are Ada." });
+    const sent: unknown[] = [];
+    const m = model(h, sent);
+    const first = await h.clock.run(generateText({ model: m, system: "Be brief.", messages: [{ role: "user", content: "I am Ada." }], maxRetries: 0 }));
+    const messages = [{ role: "user" as const, content: "I am Ada." }, ...first.response.messages, { role: "user" as const, content: "Who am I?" }];
+    const second = await h.clock.run(generateText({ model: m, system: "Be brief.", messages, maxRetries: 0 }));
+    expect(second.text).toBe("You are Ada.");
+    expect(JSON.stringify(sent[1])).toContain('"type":"item_reference"');
+    expect(h.vendors.callsTo("openai.test")[1]!.body.messages).toEqual([
+      { role: "system", content: "Be brief." },
+      { role: "user", content: [{ type: "text", text: "I am Ada." }] },
+      { role: "assistant", content: "Hello Ada!" },
+      { role: "user", content: [{ type: "text", text: "Who am I?" }] },
+    ]);
+  });
+
+  it("streams a tool loop unchanged (streamText, no store option): the second step's item_reference finds the streamed first step", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Let me look.", toolCalls: [{ id: "call_6", name: "weather", arguments: '{"city":"Rome"}' }], chunks: 2 }, { text: "Warm in Rome.", chunks: 2 });
+    const weather = tool({ inputSchema: z.object({ city: z.string() }), execute: async ({ city }) => `warm in ${city}` });
+    const sent: unknown[] = [];
+    const text = await h.clock.run(
+      (async () => {
+        const result = streamText({ model: model(h, sent), tools: { weather }, stopWhen: stepCountIs(3), prompt: "weather in Rome?", maxRetries: 0 });
+        let out = "";
+        for await (const t of result.textStream) out += t;
+        return out;
+      })(),
+    );
+    expect(text).toBe("Let me look.Warm in Rome.");
+    expect(JSON.stringify(sent[1])).toContain('"type":"item_reference"');
+    expect(h.vendors.callsTo("openai.test")[1]!.body.messages.at(-2)).toMatchObject({ role: "assistant", content: "Let me look.", tool_calls: [{ id: "call_6" }] });
   });
 });

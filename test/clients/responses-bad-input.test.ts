@@ -6,10 +6,10 @@ describe("/v1/responses refuses bad input in OpenAI's error shape", () => {
   const cases: [string, unknown, string | null, RegExp][] = [
     ["unparsable JSON", "{not json", null, /not valid JSON/],
     ["no input", { model: "auto" }, "input", /input/],
-    ["an item_reference", { model: "auto", input: [{ type: "item_reference", id: "msg_1" }] }, "input[0]", /stateless/],
+    ["an item_reference without an id", { model: "auto", input: [{ role: "user", content: "x" }, { type: "item_reference" }] }, "input[1].id", /id/],
     ["a function_call_output for no call", { model: "auto", input: [{ role: "user", content: "x" }, { type: "function_call_output", call_id: "c1", output: "r" }] }, "input[1].call_id", /c1/],
     ["background mode", { model: "auto", input: "x", background: true }, "background", /[Bb]ackground/],
-    ["a conversation", { model: "auto", input: "x", conversation: "conv_1" }, "conversation", /stateless/],
+    ["a conversation", { model: "auto", input: "x", conversation: "conv_1" }, "conversation", /previous_response_id/],
     ["a bad text.format", { model: "auto", input: "x", text: { format: { type: "json_schema" } } }, "text.format.name", /name/],
   ];
   for (const [what, body, param, message] of cases) {
@@ -21,4 +21,26 @@ describe("/v1/responses refuses bad input in OpenAI's error shape", () => {
       expect(h.vendors.calls).toHaveLength(0);
     });
   }
+});
+
+describe("/v1/responses: what storage cannot find", () => {
+  it("404 for an item_reference to no stored item, 400 previous_response_not_found for an unknown previous response", async () => {
+    const h = harness();
+    for (const id of ["msg_1", "msg_0123456789abcdef0123456789abcdef_0", "rs_abc"]) {
+      const r = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: [{ role: "user", content: "x" }, { type: "item_reference", id }] } });
+      expect(r.status).toBe(404);
+      expect(r.json).toEqual({ error: { type: "invalid_request_error", code: "item_not_found", param: "input[1]", message: `Item with id '${id}' not found.` } });
+    }
+    for (const id of ["resp_0123456789abcdef0123456789abcdef", "not-an-id"]) {
+      const r = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "x", previous_response_id: id } });
+      expect(r.status).toBe(400);
+      expect(r.json).toEqual({ error: { type: "invalid_request_error", code: "previous_response_not_found", param: "previous_response_id", message: `Previous response with id '${id}' not found.` } });
+    }
+    for (const [method, path] of [["GET", "/v1/responses/resp_nope"], ["DELETE", "/v1/responses/resp_nope"], ["GET", "/v1/responses/resp_nope/input_items"]] as const) {
+      const r = await h.call(path, { method });
+      expect(r.status).toBe(404);
+      expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "response_not_found" });
+    }
+    expect(h.vendors.calls).toHaveLength(0);
+  });
 });

@@ -141,20 +141,18 @@ describe("official openai client's Responses API against Detour's /v1/responses"
     expect(raw.data.status).toBe("completed");
     expect(raw.response.headers.get("x-detour-mode")).toBe("degraded");
     expect((raw.data as unknown as { detour: { degraded: { rung: string } } }).detour.degraded.rung).toBe("rules");
+    // Stored like any answer (without the detour object), so the conversation can go on once providers are back.
+    const kept = await h.clock.run(c.responses.retrieve(raw.data.id));
+    expect(kept.output_text).toBe("billing");
+    expect((kept as unknown as { detour?: unknown }).detour).toBeUndefined();
     const honest = h.clock.run(c.responses.create({ model: "auto", input: "tell me a story about a lighthouse keeper" }));
     await expect(honest).rejects.toBeInstanceOf(OpenAI.InternalServerError);
     await expect(honest).rejects.toMatchObject({ status: 503, code: "all_providers_failed" });
   });
 
-  it("refuses stateful requests with a clear 400 in OpenAI's shape", async () => {
+  it("refuses hosted tools with a clear 400 in OpenAI's shape (stored responses: ./responses-store.test.ts)", async () => {
     const h = harness({ config });
     const c = client(h);
-    await expect(h.clock.run(c.responses.create({ model: "auto", input: "hi", store: true }))).rejects.toMatchObject({ status: 400, code: "store_unsupported", param: "store" });
-    await expect(h.clock.run(c.responses.create({ model: "auto", input: "hi", previous_response_id: "resp_123" }))).rejects.toMatchObject({
-      status: 400,
-      code: "stateful_unsupported",
-      param: "previous_response_id",
-    });
     await expect(h.clock.run(c.responses.create({ model: "auto", input: "hi", tools: [{ type: "web_search" }] }))).rejects.toMatchObject({ status: 400, code: "unsupported_tool" });
     expect(h.vendors.callsTo("openai.test")).toHaveLength(0);
   });
