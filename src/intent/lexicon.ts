@@ -18,7 +18,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
   (
     "a an the i me my mine myself we us our you your yours he him his she her it its they them their this that these " +
     "those is am are was were be been being do does did doing done have has had having can could would should shall " +
-    "will might must may how what whats which where wheres who whom please pls hi hello hey thanks thank tell show " +
+    "will might must may how what whats which where who whom please pls hi hello hey thanks thank tell show " +
     "let lets want wanted need needs like would just also explain describe know im ive id youre to of at for with by " +
     "as about into there here some any way ways possible able go going get got getting make sure help someone " +
     "anyone anybody is it ok okay so and or but if then else already still actually really exactly quick question " +
@@ -43,13 +43,19 @@ export const PHRASES: Readonly<Record<string, string>> = {
   "how much are": "price",
   "how much for": "price",
   "how long": "duration",
+  // "How many days…" asks how long, like "how long" (a count of other things stays material: "how many seats").
+  "how many days": "duration",
+  "how many weeks": "duration",
+  "how many hours": "duration",
+  "how many business days": "duration",
+  "how many working days": "duration",
   "delivery time": "deliver duration",
   "shipping time": "deliver duration",
   "processing time": "duration",
   "when are you open": "hours",
   "when do you open": "hours",
   "where is": "track",
-  "wheres": "track",
+  "wheres": "track", // not a stop word: "where's my parcel" is "where is my parcel"
   "how does it work": "",
   "set up": "setup",
   "sim card": "sim",
@@ -57,6 +63,15 @@ export const PHRASES: Readonly<Record<string, string>> = {
   "email address": "email",
   "what time": "time",
   "money back": "refund",
+  // Not remembering a password is forgetting it (before the negation fold, which would make it "not remember").
+  "cant remember": "reset",
+  "cannot remember": "reset",
+  "can not remember": "reset",
+  "dont remember": "reset",
+  "do not remember": "reset",
+  // Framings that say nothing about what is asked: "the card on file" is my card, "right now" is now (a stop word).
+  "on file": "",
+  "right now": "",
   "ask for": "",
   "send back": "return",
   "sign up": "create account",
