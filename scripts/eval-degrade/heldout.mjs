@@ -27,9 +27,10 @@ function loadLib() {
   );
 }
 
-async function evaluate() {
-  const held = fixture("heldout.json");
-  if (held.heldOut !== true) throw new Error("heldout.json must carry heldOut: true");
+/** Judges one held-out fixture; rows are labelled `${prefix}: …` (heldout2.mjs reuses this for heldout2.json). */
+export async function evaluate(name = "heldout.json", prefix = "held out") {
+  const held = fixture(name);
+  if (held.heldOut !== true) throw new Error(`${name} must carry heldOut: true`);
   const { DEFAULT_MEANING_THRESHOLD } = await loadSrc(["src/intent/match.ts"]);
   const judged = await judge(held.pairs, DEFAULT_MEANING_THRESHOLD);
   const misses = held.pairs
@@ -41,7 +42,7 @@ async function evaluate() {
   const sets = tickets.sets.map((s) => ({ ...s, tests: held.tickets[s.route] ?? [] }));
   const extraction = { ...fixture("extraction.json"), tests: held.extraction };
   const history = await evaluateHistory(await loadLib(), { ...tickets, sets }, extraction);
-  const rows = [...matchRows(judged, ""), ...history.rows.filter((r) => r.items > 0)].map((r) => ({ ...r, category: `held out: ${r.category}`, heldOut: true }));
+  const rows = [...matchRows(judged, ""), ...history.rows.filter((r) => r.items > 0)].map((r) => ({ ...r, category: `${prefix}: ${r.category}`, heldOut: true }));
   return { rows, misses: [...misses, ...history.misses] };
 }
 
