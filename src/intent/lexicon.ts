@@ -23,7 +23,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
     "as about into there here some any way ways possible able go going get got getting make sure help someone " +
     "anyone anybody is it ok okay so and or but if then else already still actually really exactly quick question " +
     "process procedure steps step through via kindly now today currently usual usually normally " +
-    "typically find see look check somewhere one thing things something stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works"
+    "typically find see look check somewhere one thing things something stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works until till accept accepted"
   ).split(/\s+/),
 );
 
@@ -74,6 +74,45 @@ export const PHRASES: Readonly<Record<string, string>> = {
   "right now": "",
   "ask for": "",
   "send back": "return",
+  "bring back": "return",
+  "take back": "return",
+  // Support-desk vocabulary (held-out #1 as a development set): general equivalences, never one item's wording.
+  "copy of": "download", // "get a copy of my invoice"
+  "all my": "", // "download all my data" is "download my data" ("all devices" stays material)
+  "all of my": "",
+  "all our": "",
+  "all of our": "",
+  "report a lost": "lost",
+  "report lost": "lost",
+  "report my lost": "lost",
+  "report a stolen": "lost",
+  "report stolen": "lost",
+  "report my stolen": "lost",
+  "bank card": "card",
+  "payment card": "card",
+  "payment option": "card",
+  "payment options": "card",
+  "payment info": "card",
+  "payment information": "card",
+  "billing details": "card",
+  "billing info": "card",
+  "billing information": "card",
+  "card details": "card",
+  "pay with": "card", // "the card I pay with"
+  "marketing emails": "newsletter",
+  "marketing email": "newsletter",
+  "promotional emails": "newsletter",
+  "promotional email": "newsletter",
+  "mailing list": "newsletter",
+  "unsubscribe from": "cancel", // the object follows; "unsubscribe" alone is cancel + subscription
+  "order status": "track order",
+  "delivery status": "track",
+  "shipping status": "track",
+  "get on": "connect", // "get on the VPN / the wifi"
+  "get onto": "connect",
+  "give access": "share",
+  "grant access": "share",
+  "new user": "teammate",
   "sign up": "create account",
   "signup": "create account",
   "register": "create account",
@@ -153,7 +192,7 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   buy: "buy", purchase: "buy", bought: "buy", order: "order", ordered: "order",
   return: "return", returned: "return",
   apply: "apply", use: "apply", enter: "apply", redeem: "apply",
-  download: "download", export: "export", import: "import", upload: "add", add: "add", invite: "add",
+  download: "download", export: "download", import: "import", upload: "add", add: "add", invite: "add",
   install: "install", uninstall: "uninstall",
   transfer: "send", send: "send", wire: "send",
   dispute: "dispute", contest: "dispute", challenge: "dispute",
@@ -184,7 +223,8 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   booking: "booking", reservation: "booking",
   baggage: "baggage", luggage: "baggage", bag: "baggage", bags: "baggage",
   allowance: "limit", limit: "limit", bring: "limit",
-  teammate: "teammate", colleague: "teammate", coworker: "teammate",
+  teammate: "teammate", colleague: "teammate", coworker: "teammate", user: "teammate", member: "teammate",
+  onboard: "add", share: "share", access: "login", follow: "track", stolen: "lost", newsletter: "newsletter",
   workspace: "team", team: "team", organization: "team",
   notification: "notification", notifications: "notification", alert: "notification",
   picture: "avatar", photo: "avatar", avatar: "avatar",
@@ -207,7 +247,7 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
 
 /** Concepts that name an action: the verb of the question. The first one found is the question's action. */
 export const ACTIONS: ReadonlySet<string> = new Set(
-  ("cancel refund upgrade downgrade reset recover change exchange delete create open setup enable disable block unblock " +
+  ("share cancel refund upgrade downgrade reset recover change exchange delete create open setup enable disable block unblock " +
     "track contact pay charge buy return apply download export import upload add install uninstall send receive " +
     "dispute increase decrease select submit verify connect disconnect login logout renew pause resume lost " +
     "damaged deliver include start keep").split(" "),
@@ -218,6 +258,12 @@ export const ACTIONS: ReadonlySet<string> = new Set(
  * to euros" is not "100 euros to dollars"), so the object after one is marked `to:…` / `from:…`.
  */
 export const DIRECTIONS: Readonly<Record<string, string>> = { to: "to", into: "to", from: "from", than: "than" };
+
+/** Particles that may stand apart from their verb ("send it back"); see rejoinParticles in meaning.ts. */
+export const PARTICLES: ReadonlySet<string> = new Set(["back", "on", "off", "out", "in", "up", "down", "onto"]);
+
+/** Objects an action already names: "my parcel was delivered" asks about delivery, like "shipping". */
+export const IMPLIED_OBJECTS: Readonly<Record<string, readonly string[]>> = { deliver: ["order"] };
 
 /**
  * Scope nouns: "on my account", "of the app", "the room". They say where, not what, so they count as the object only
