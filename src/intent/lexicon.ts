@@ -23,7 +23,7 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
     "as about into there here some any way ways possible able go going get got getting make sure help someone " +
     "anyone anybody is it ok okay so and or but if then else already still actually really exactly quick question " +
     "process procedure steps step through via kindly now today currently usual usually normally " +
-    "typically find see look check somewhere one thing things something stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works until till accept accepted"
+    "typically find see look check somewhere one thing things stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works until till accept accepted"
   ).split(/\s+/),
 );
 
@@ -218,7 +218,7 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   invoice: "invoice", receipt: "invoice", billing: "invoice",
   support: "support", human: "support", agent: "support", person: "support", representative: "support", rep: "support",
   package: "order", parcel: "order",
-  item: "item", product: "item", thing: "item",
+  item: "item", product: "item", thing: "item", something: "item", anything: "item", // "item" is a scope noun
   coupon: "coupon", voucher: "coupon",
   booking: "booking", reservation: "booking",
   baggage: "baggage", luggage: "baggage", bag: "baggage", bags: "baggage",
@@ -262,8 +262,20 @@ export const DIRECTIONS: Readonly<Record<string, string>> = { to: "to", into: "t
 /** Particles that may stand apart from their verb ("send it back"); see rejoinParticles in meaning.ts. */
 export const PARTICLES: ReadonlySet<string> = new Set(["back", "on", "off", "out", "in", "up", "down", "onto"]);
 
-/** Objects an action already names: "my parcel was delivered" asks about delivery, like "shipping". */
-export const IMPLIED_OBJECTS: Readonly<Record<string, readonly string[]>> = { deliver: ["order"] };
+/**
+ * Concepts an action already implies, dropped when it is present: "my parcel was delivered" asks about delivery;
+ * "log in to my account" is logging in; "return something I bought" is a return; "download and install the app" is
+ * installing it; "switch to a cheaper plan" is a downgrade.
+ */
+export const IMPLIED: Readonly<Record<string, readonly string[]>> = {
+  deliver: ["order"],
+  login: ["account"],
+  logout: ["account"],
+  return: ["buy", "order"],
+  install: ["download"],
+  upgrade: ["change"],
+  downgrade: ["change"],
+};
 
 /**
  * Scope nouns: "on my account", "of the app", "the room". They say where, not what, so they count as the object only

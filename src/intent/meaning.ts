@@ -5,7 +5,7 @@
  * a saved answer may stand in for another question.
  */
 import { canonicalText } from "../cache/keys";
-import { ACTIONS, DIRECTIONS, IMPLIED_OBJECTS, NEGATIONS, OPENING_QUESTION_WORDS, PARTICLES, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
+import { ACTIONS, DIRECTIONS, IMPLIED, NEGATIONS, OPENING_QUESTION_WORDS, PARTICLES, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
 
 /** A tenant's additions to the shipped tables (validated in src/cache/policy.ts). */
 export interface LexiconExtension {
@@ -161,12 +161,14 @@ export function meaningOf(text: string, lex: Lexicon = englishLexicon()): Meanin
     if (got.length > 0 && direction) directed.set(got[0]!, direction), (direction = undefined);
     seq.push(...got);
   }
-  const unique = [...new Set(seq)];
+  // A concept an action already implies adds nothing: a delivery is of an order, one logs in to an account, returning
+  // something means it was bought, downgrading is a change.
+  const present = new Set(seq.filter((c) => lex.actions.has(c)));
+  const implied = new Set([...present].flatMap((a) => IMPLIED[a] ?? []).filter((c) => !(IMPLIED[c] ?? []).some((x) => present.has(x))));
+  const unique = [...new Set(seq)].filter((c) => !implied.has(c));
   const actions = unique.filter((c) => lex.actions.has(c)).sort();
   const qualifiers = unique.filter((c) => QUALIFIERS.has(c)).sort();
-  // An object the action already names ("deliver" is of an order) adds nothing: "delivered parcel" is "delivery".
-  const implied = new Set(actions.flatMap((a) => IMPLIED_OBJECTS[a] ?? []));
-  let objects = unique.filter((c) => !lex.actions.has(c) && !QUALIFIERS.has(c) && !implied.has(c));
+  let objects = unique.filter((c) => !lex.actions.has(c) && !QUALIFIERS.has(c));
   if (objects.some((o) => !SCOPE_NOUNS.has(o))) objects = objects.filter((o) => !SCOPE_NOUNS.has(o));
   // With two things in play, which one is the destination changes the answer.
   if (objects.length >= 2) objects = objects.map((o) => (directed.has(o) ? `${directed.get(o)}:${o}` : o));

@@ -20,6 +20,8 @@ describe("meaningOf", () => {
     ["Can I turn it off?", "disable · -"],
     ["How many days until my parcel is delivered?", "deliver · -"],
     ["How can I invite a colleague?", "add · teammate"],
+    ["What is the process to return something I bought?", "return · item"],
+    ["How can I download and install the app?", "install · app"],
   ])("reads %s", (q, head) => {
     expect(meaningHead(meaningOf(q))).toBe(head);
   });
@@ -45,6 +47,9 @@ describe("compareMeanings vetoes", () => {
     ["How do I give access to my account?", "How do I log in to my account?"],
     ["How do I send the product back?", "How do I send the product?"],
     ["How do I add a user?", "How do I remove a user?"],
+    ["How do I log in to the VPN?", "How do I log in to my account?"],
+    ["How do I buy a gift card?", "How do I return a gift card?"],
+    ["How do I download the app?", "How do I install the app?"],
   ])("the wider tables keep %s and %s apart", (a, b) => {
     expect(same(a, b)).toBe(false);
   });
