@@ -21,9 +21,16 @@ import {
   type Usage,
   type UsageReport,
 } from "../src/resilience/limits";
+import { grantWrites, type WriteLedger } from "../src/cache/write-budget";
 
 export class TenantLimiter extends DurableObject<Env> {
   #s: LimiterState = initialLimiter(Date.now());
+  /**
+   * Cache writes leased this minute (src/cache/write-budget.ts). Memory only, on purpose: persisting it would cost a
+   * storage write per lease, and an object is evicted only after it has been idle, so a reset can at most grant one
+   * more minute's budget in a minute that was quiet anyway.
+   */
+  #cacheWrites: WriteLedger = { minute: -1, granted: 0 };
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -54,6 +61,14 @@ export class TenantLimiter extends DurableObject<Env> {
     this.#s = commit(this.#s, now, actual, releaseUsd);
     await this.#persist();
     return usage(this.#s, now);
+  }
+
+  /** Lease up to `want` cache writes for `now`'s minute, never more than `budget` in it; returns how many. */
+  async leaseCacheWrites(now: number, budget: number, want: number): Promise<number> {
+    if (![now, budget, want].every((n) => typeof n === "number" && Number.isFinite(n) && n >= 0)) return 0;
+    const g = grantWrites(this.#cacheWrites, now, budget, want);
+    this.#cacheWrites = g.ledger;
+    return g.granted;
   }
 
   /** Requests and tokens in the last minute, spend this month (for /status-like reporting). Read-only. */

@@ -21,7 +21,8 @@ export async function judge(pairs, threshold) {
   }));
 }
 
-function rows(judged, label) {
+/** Recall/precision rows for judged pairs (shared with heldout.mjs). */
+export function rows(judged, label) {
   const pos = judged.filter((j) => j.paraphrase);
   const neg = judged.filter((j) => !j.paraphrase);
   const tp = pos.filter((j) => j.matched).length;

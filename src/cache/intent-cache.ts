@@ -16,6 +16,7 @@ import { bucketKey, cacheKeys, intentPrefix, nearScope, nearText, tenantHash as 
 import { lexiconFor, type CacheConfig } from "./policy";
 import type { Clock } from "../engine/clock";
 import { bounded, KvStore, type CallBound, type KeyValueStore } from "./store";
+import { mayWrite, type WriteLeaser } from "./write-budget";
 
 /** `registered`: the request matched an operator-registered intent (src/intent/registry.ts) without any header. */
 export type MatchKind = "intent" | "registered" | "exact" | "canonical" | "near";
@@ -156,10 +157,11 @@ export class IntentCache {
    * calls are never stored (acting again is not a replay), nor answers over the tenant's write budget.
    * @returns whether it was stored.
    */
-  async store(p: Prepared, res: CanonicalResponse, target: Target, meta: { taskClass: string; route: string; ttlSeconds: number }): Promise<boolean> {
+  async store(p: Prepared, res: CanonicalResponse, target: Target, meta: { taskClass: string; route: string; ttlSeconds: number; lease?: WriteLeaser }): Promise<boolean> {
     if (res.toolCalls.length > 0 || res.finishReason !== "stop") return false;
     const now = this.now();
-    if (!this.#budgetAllows(p.tenantHash, now)) return false;
+    // The tenant's budget across isolates (src/cache/write-budget.ts): leased from its TenantLimiter object.
+    if (!(await mayWrite(this.recentWrites, p.tenantHash, now, this.config.tenantWritesPerMinute, meta.lease))) return false;
     const entry: CacheEntry = {
       v: 1,
       response: res,
@@ -183,15 +185,6 @@ export class IntentCache {
       const items = [item, ...(old.success ? old.data.items.filter((c) => c.key !== p.primary) : [])].slice(0, BUCKET_SIZE);
       await this.#write(p.bucket, { v: 1, items }, ttl);
     }
-    return true;
-  }
-
-  /** The tenant's cache writes this minute, in the isolate's write memo; false once `tenantWritesPerMinute` is used. */
-  #budgetAllows(tenantHash: string, now: number): boolean {
-    const key = `budget:${tenantHash}:${Math.floor(now / 60_000)}`;
-    const used = this.recentWrites.get(key) ?? 0;
-    if (used >= this.config.tenantWritesPerMinute) return false;
-    this.recentWrites.set(key, used + 1);
     return true;
   }
 

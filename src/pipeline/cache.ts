@@ -2,9 +2,10 @@
 import { openIntentCache } from "../cache/intent-cache";
 import { nearText } from "../cache/keys";
 import { cacheDecision, lexiconFor, parseCacheControl } from "../cache/policy";
-import { KvStore } from "../cache/store";
+import { bounded, KvStore } from "../cache/store";
 import { matchRegistered, mayMatchRegistered, type RegisteredMatch } from "../intent/registry";
 import { routeIntents } from "../intent/store";
+import { writeBudgetStub } from "../platform/stubs";
 import type { CanonicalResponse } from "../canonical";
 import type { Target } from "../providers/types";
 import type { PipelineDeps } from "./deps";
@@ -70,7 +71,14 @@ async function lookup(state: Chaotic, deps: PipelineDeps): Promise<CacheState> {
     const scope = { tenant, route: plan.route, ...(intent ? { intent } : {}), ...(registered ? { registeredSimilarity: registered.similarity } : {}) };
     const prepared = await cache.prepare(request, scope);
     const hit = decision.read ? await cache.lookup(prepared) : undefined;
-    if (decision.write) recorder.writesCache((res: CanonicalResponse, target: Target) => cache.store(prepared, res, target, { taskClass: state.classification.taskClass, route: plan.route, ttlSeconds: decision.ttlSeconds }));
+    if (decision.write) {
+      // The tenant's write budget is leased from its TenantLimiter object, across isolates (src/cache/write-budget.ts).
+      const stub = writeBudgetStub(deps.platform.env, tenant);
+      const bound = { timeoutMs: config.cache.kvTimeoutMs, clock: deps.app.clock };
+      const lease = stub && ((now: number, budget: number, want: number) => bounded(stub.leaseCacheWrites(now, budget, want), bound));
+      const meta = { taskClass: state.classification.taskClass, route: plan.route, ttlSeconds: decision.ttlSeconds, ...(lease ? { lease } : {}) };
+      recorder.writesCache((res: CanonicalResponse, target: Target) => cache.store(prepared, res, target, meta));
+    }
     return { decision, cache, prepared, ...(hit ? { hit } : {}), ...found };
   } catch (err) {
     // KV trouble never fails a request: go live without the cache, and say so.

@@ -10,6 +10,7 @@ import type { HistoryStub } from "../dashboard/route-feed";
 import type { ReadinessStub } from "../readiness/types";
 import type { LimiterStub } from "../routing/route-request";
 import type { PurgeJobStub } from "../cache/purge";
+import type { WriteBudgetStub } from "../cache/write-budget";
 
 /** The ProviderHealth object for one breaker key (a provider, or provider@region); a 503 when breakers are unbound. */
 export function healthStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, key: string): HealthStub {
@@ -20,6 +21,12 @@ export function healthStub(env: Partial<Pick<Env, "PROVIDER_HEALTH">>, key: stri
 
 /** The tenant's TenantLimiter object (one per tenant, so its counters have one writer), or undefined when unbound. */
 export function limiterStub(env: Partial<Pick<Env, "TENANT_LIMITER">>, tenant: string): LimiterStub | undefined {
+  const ns = env.TENANT_LIMITER;
+  return ns ? ns.get(ns.idFromName(tenant)) : undefined;
+}
+
+/** The tenant's TenantLimiter object as the cache's write budget sees it (src/cache/write-budget.ts), or undefined. */
+export function writeBudgetStub(env: Partial<Pick<Env, "TENANT_LIMITER">>, tenant: string): WriteBudgetStub | undefined {
   const ns = env.TENANT_LIMITER;
   return ns ? ns.get(ns.idFromName(tenant)) : undefined;
 }

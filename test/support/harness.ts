@@ -27,6 +27,8 @@ export interface HarnessOptions {
   keys?: unknown;
   secrets?: Record<string, string>;
   extraEnv?: Record<string, unknown>;
+  /** Share Durable Objects and KV with another harness given the same value: two isolates of one deployment. */
+  isolation?: string;
 }
 
 export interface Result {
@@ -53,7 +55,7 @@ export function harness(opts: HarnessOptions = {}) {
     if (msg === "request") logs.push(fields);
   });
   const breakerView = new BreakerView();
-  const isolation = crypto.randomUUID();
+  const isolation = opts.isolation ?? crypto.randomUUID();
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
   const inflight = new InflightTracker();

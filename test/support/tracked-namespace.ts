@@ -4,7 +4,7 @@
  */
 import type { ManualClock } from "./clock";
 
-const METHODS = new Set(["record", "snapshot", "acquireProbe", "operate", "list", "add", "remove", "clear", "check", "commit", "usage", "recordRoute", "note", "history", "start", "status", "absorb"]);
+const METHODS = new Set(["record", "snapshot", "acquireProbe", "operate", "list", "add", "remove", "clear", "check", "commit", "usage", "recordRoute", "note", "history", "start", "status", "absorb", "leaseCacheWrites"]);
 
 export function trackedNamespace<N extends DurableObjectNamespace<any>>(ns: N, clock: ManualClock, prefix: string): N {
   return new Proxy(ns, {

@@ -115,6 +115,8 @@ describe("ruleAnswer", () => {
       content: '{"category":"tech_support"}',
       kind: "classification",
       detail: { label: "tech_support", matched: ["tech_support"], source: "schema", fallback: false },
+      confidence: 1,
+      evidence: 'keyword "tech_support" in the text',
     });
     expect(conformsTo(JSON.parse(a!.content), CATEGORY)).toBe(true);
   });
@@ -123,6 +125,9 @@ describe("ruleAnswer", () => {
     expect(ruleAnswer(req("please refund me"), "classification", withLabels)?.content).toBe("billing");
     expect(ruleAnswer(req("please refund me", { type: "json_object" }), "classification", withLabels)?.content).toBe('{"label":"billing"}');
     expect(ruleAnswer(req("hello"), "classification", withLabels)?.detail).toMatchObject({ label: "other", fallback: true });
+    // The confidence is the winner's share of the keyword evidence; the operator's fallback label has none.
+    expect(ruleAnswer(req("hello"), "classification", withLabels)).toMatchObject({ confidence: 0, evidence: "no keyword matched, the route's default label" });
+    expect(ruleAnswer(req("refund this error"), "classification", withLabels)?.confidence).toBe(0.5);
   });
 
   it("reads only the last user message, not a system prompt listing every label", () => {
@@ -170,6 +175,7 @@ describe("ruleAnswer", () => {
     const b = ruleAnswer(req("I'm bo@shop.io, please refund $25.99", schemaFormat(schema)), "extraction", none)!;
     expect(JSON.parse(b.content)).toEqual({ email: "bo@shop.io", refund_amount: 25.99, currency: "USD", order_id: null });
     expect(b.detail).toEqual({ filled: ["email", "refund_amount", "currency"], missing: ["order_id"] });
+    expect(b).toMatchObject({ confidence: 0.75, evidence: "3 of 4 fields found word for word in the text" });
     expect(conformsTo(JSON.parse(b.content), schema)).toBe(true);
   });
 

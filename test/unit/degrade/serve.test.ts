@@ -169,7 +169,7 @@ describe("degrade: the ladder in order", () => {
     expect(s.calls).toEqual(["cache"]);
   });
 
-  it("the cache rung serves the saved answer as stale, with its age in the banner", async () => {
+  it("the cache rung serves the saved answer as stale, with its age and similarity in the banner", async () => {
     const s = setup({ failure: serverDown, cached: hit("saved answer", 720) });
     const d = await s.run();
     expect(d).toMatchObject({ rung: "cache", mode: "stale", ageSeconds: 720, response: { content: "saved answer" } });
@@ -178,7 +178,7 @@ describe("degrade: the ladder in order", () => {
       mode: "stale",
       rung: "cache",
       reason: "providers_down",
-      message: "Showing a saved answer from 12 minutes ago while our AI provider is unavailable.",
+      message: "Showing a saved answer from 12 minutes ago while our AI provider is unavailable. It answers the same question (similarity 1.00).",
       retry_after: 30,
     });
     expect(s.calls).toEqual(["cache"]);
@@ -188,7 +188,7 @@ describe("degrade: the ladder in order", () => {
     const s = setup({ failure: serverDown, cfg: { message: "Saved {{age}}: {{why}}." } });
     const d = await s.run();
     if (d.rung === "error") throw new Error("unreachable");
-    expect(d.body.message).toBe("Saved 12 minutes ago: our AI provider is unavailable.");
+    expect(d.body.message).toBe("Saved 12 minutes ago: our AI provider is unavailable. It answers the same question (similarity 1.00).");
   });
 
   it("the template rung reads template:<route>:<intent> before template:<route>:<class>", async () => {
@@ -240,7 +240,7 @@ describe("degrade: the ladder in order", () => {
     const d = await s.run();
     expect(d).toMatchObject({ rung: "rules", mode: "degraded", response: { model: "detour/degraded", content: "billing" } });
     if (d.rung === "error") throw new Error("unreachable");
-    expect(d.body.message).toBe("Showing an automatic keyword-based result while our AI provider is unavailable.");
+    expect(d.body.message).toBe('Showing an automatic keyword-based result while our AI provider is unavailable. Confidence 1.00: keyword "invoice" in the text.');
     expect(s.calls).toEqual(["cache", "kv:template:support:classification"]);
   });
 

@@ -1,0 +1,57 @@
+/**
+ * The held-out set (test/fixtures/degrade-eval/heldout.json, `heldOut: true`): pairs, tickets and extraction texts
+ * written after the matcher's lexicon and thresholds and the history vote's settings were frozen, and never used to
+ * tune them. Judged with exactly the code and settings of match.mjs and history.mjs, reported as separate rows (each
+ * with `heldOut: true` in reports/eval-degrade.json), so its figures are the fair estimate on wording nobody tuned for.
+ * Runnable alone: `node scripts/eval-degrade/heldout.mjs [--misses]`.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { loadEntry, loadSrc } from "../lib/bundle-src.mjs";
+import { evaluateHistory, formatRows } from "../lib/history-eval.mjs";
+import { judge, rows as matchRows } from "./match.mjs";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const FIXTURES = path.join(ROOT, "test/fixtures/degrade-eval");
+const fixture = (name) => JSON.parse(readFileSync(path.join(FIXTURES, name), "utf8"));
+
+function loadLib() {
+  return loadEntry(
+    [
+      'export * from "./src/degrade/history";',
+      'export { historyAnswer } from "./src/degrade/history-vote";',
+      'export { ruleAnswer } from "./src/degrade/rules";',
+      'export { canonicalWords, containsPhrase } from "./src/degrade/extract";',
+    ].join("\n"),
+  );
+}
+
+/** Judges one held-out fixture; rows are labelled `${prefix}: …` (heldout2.mjs reuses this for heldout2.json). */
+export async function evaluate(name = "heldout.json", prefix = "held out") {
+  const held = fixture(name);
+  if (held.heldOut !== true) throw new Error(`${name} must carry heldOut: true`);
+  const { DEFAULT_MEANING_THRESHOLD } = await loadSrc(["src/intent/match.ts"]);
+  const judged = await judge(held.pairs, DEFAULT_MEANING_THRESHOLD);
+  const misses = held.pairs
+    .map((p, i) => ({ p, j: judged[i] }))
+    .filter(({ j }) => j.paraphrase !== j.matched)
+    .map(({ p, j }) => `match (${p.kind}): "${p.a}" / "${p.b}" → ${j.matched ? "MATCHED" : "no match"}`);
+  // The same warmed history as tickets.json and extraction.json; only the new requests are held out.
+  const tickets = fixture("tickets.json");
+  const sets = tickets.sets.map((s) => ({ ...s, tests: held.tickets[s.route] ?? [] }));
+  const extraction = { ...fixture("extraction.json"), tests: held.extraction };
+  const history = await evaluateHistory(await loadLib(), { ...tickets, sets }, extraction);
+  const rows = [...matchRows(judged, ""), ...history.rows.filter((r) => r.items > 0)].map((r) => ({ ...r, category: `${prefix}: ${r.category}`, heldOut: true }));
+  return { rows, misses: [...misses, ...history.misses] };
+}
+
+export async function run() {
+  return (await evaluate()).rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
+  const { rows, misses } = await evaluate();
+  console.log(formatRows(rows));
+  if (process.argv.includes("--misses")) console.log(`\n${misses.join("\n")}`);
+}
