@@ -1,0 +1,30 @@
+/** Finding the ask of a chat message (src/intent/ask.ts): what meaning keys are built from. */
+import { describe, expect, it } from "vitest";
+import { askOf } from "../../../src/intent/ask";
+
+describe("askOf", () => {
+  it.each([
+    ["hi, bought this last week and it stopped working — how do I send it back?", "how do I send it back?"],
+    ["Hello team.\nOur auditor asked for everything. How do I export my data? Thanks, Anna", "How do I export my data?"],
+    ["ok so the app keeps logging me out. please delete my account", "please delete my account"],
+    ["my card expired last month, I need to update my payment details", "I need to update my payment details"],
+    ["hey, if I cancel now, do I get a refund?", "if I cancel now, do I get a refund?"],
+    ["Do you ship to Norway, Sweden, or Denmark?", undefined], // the whole message is its question
+  ])("%s asks %s", (text, ask) => {
+    expect(askOf(text)?.ask).toBe(ask);
+  });
+
+  it("keeps the context told right before the ask, for a pronoun to point at", () => {
+    expect(askOf("my parcel never came. where is it?")).toEqual({ ask: "where is it?", context: "my parcel never came." });
+  });
+
+  it("has no ask when nothing asks: statements, greetings, a story", () => {
+    expect(askOf("Hi there! Thanks so much.")).toBeUndefined();
+    expect(askOf("I was charged twice. The second charge is from March.")).toBeUndefined();
+    expect(askOf("How do I reset my password?")).toBeUndefined();
+  });
+
+  it("a past-tense verb that names an action tells what happened, it is no order", () => {
+    expect(askOf("cancelled my order yesterday. when will the refund arrive?")?.ask).toBe("when will the refund arrive?");
+  });
+});
