@@ -9,10 +9,14 @@
  * "is there"…), a request framing ("I want to", "I need", "please") or a bare action verb ("cancel my order"), or
  * says "please". The ask is every ask fragment, plus what follows it in its sentence (the rest of the question:
  * "…by card, PayPal or transfer?") and what precedes it when that starts with a condition or preposition ("if I cancel
- * now, do I get a refund?" keeps the condition). Everything else — greetings, sign-offs, sentences that only tell
- * what happened — is context and left out. No ask fragment: the whole text is the ask.
+ * now, do I get a refund?" keeps the condition), and everything after it but greetings and thanks. What comes before —
+ * greetings and sentences that only tell what happened — is context and left out, at most MAX_CONTEXT_WORDS of it:
+ * a longer preamble is a document the question is about, not chat. No ask fragment: the whole text is the ask.
  */
 import { ACTIONS, SYNONYMS } from "./lexicon";
+
+/** At most this many words of context are left out before an ask; beyond it the message is read whole. */
+export const MAX_CONTEXT_WORDS = 30;
 
 /** Words that open a question. */
 const QUESTION_OPENERS = new Set(
@@ -98,22 +102,25 @@ export function askOf(text: string): Ask | undefined {
   if (sentences.length === 0) return undefined;
   const kept: string[] = [];
   let dropped = false;
+  let contextWords = 0;
   let context: string | undefined;
   const leaveOut = (f: string) => {
     dropped = true;
-    if (kept.length === 0 && !isGreeting(words(f))) context = f;
+    if (isGreeting(words(f))) return;
+    context = f;
+    contextWords += words(f).length;
   };
   for (const sentence of sentences) {
     const question = /\?\s*$/.test(sentence);
     const parts = sentence.split(/,\s*/).map((p) => p.trim()).filter((p) => p !== "");
     const frags: Fragment[] = parts.map((p, i) => ({ text: p, ask: isAsk(p, question && i === parts.length - 1) }));
-    const first = frags.findIndex((f) => f.ask);
-    if (first < 0) {
+    // Once the ask has begun, everything but a greeting or thanks belongs to it: only what comes before is context.
+    let from = kept.length > 0 ? 0 : frags.findIndex((f) => f.ask);
+    if (from < 0) {
       for (const f of frags) leaveOut(f.text);
       continue;
     }
     // Before the first ask: keep a run of qualifying fragments right before it ("if I cancel now, …").
-    let from = first;
     while (from > 0 && QUALIFYING_OPENERS.has(words(frags[from - 1]!.text)[0] ?? "")) from--;
     for (const f of frags.slice(0, from)) leaveOut(f.text);
     for (const f of frags.slice(from)) {
@@ -121,6 +128,8 @@ export function askOf(text: string): Ask | undefined {
       else kept.push(f.text);
     }
   }
-  if (!dropped || kept.length === 0) return undefined;
+  // A chat preamble is a sentence or two. More than that before the question is a document the question is about
+  // ("<an essay>. Please proofread it."), and leaving it out would let two different documents share an answer.
+  if (!dropped || kept.length === 0 || contextWords > MAX_CONTEXT_WORDS) return undefined;
   return { ask: kept.join(", "), context };
 }

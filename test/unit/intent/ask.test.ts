@@ -5,7 +5,7 @@ import { askOf } from "../../../src/intent/ask";
 describe("askOf", () => {
   it.each([
     ["hi, bought this last week and it stopped working — how do I send it back?", "how do I send it back?"],
-    ["Hello team.\nOur auditor asked for everything. How do I export my data? Thanks, Anna", "How do I export my data?"],
+    ["Hello team.\nOur auditor asked for everything. How do I export my data? Thanks!", "How do I export my data?"],
     ["ok so the app keeps logging me out. please delete my account", "please delete my account"],
     ["my card expired last month, I need to update my payment details", "I need to update my payment details"],
     ["hey, if I cancel now, do I get a refund?", "if I cancel now, do I get a refund?"],
@@ -22,6 +22,12 @@ describe("askOf", () => {
     expect(askOf("Hi there! Thanks so much.")).toBeUndefined();
     expect(askOf("I was charged twice. The second charge is from March.")).toBeUndefined();
     expect(askOf("How do I reset my password?")).toBeUndefined();
+  });
+
+  it("reads a long preamble as a document the question is about, not as chat context", () => {
+    const essay = "The committee met on Tuesday to discuss the budget for the coming year, and after a long debate about priorities, staffing and the new building they agreed to postpone the decision until the spring.";
+    expect(askOf(`${essay} Please proofread it.`)).toBeUndefined();
+    expect(askOf("hey. I'm done with it. Please proofread it. The committee met on Tuesday.")?.ask).toBe("Please proofread it., The committee met on Tuesday.");
   });
 
   it("a past-tense verb that names an action tells what happened, it is no order", () => {
