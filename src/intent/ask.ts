@@ -18,6 +18,18 @@ import { ACTIONS, SYNONYMS } from "./lexicon";
 /** At most this many words of context are left out before an ask; beyond it the message is read whole. */
 export const MAX_CONTEXT_WORDS = 30;
 
+/**
+ * Words that tell what happened (with any word ending in -ed): context made of them narrates and is left out. Context
+ * without them states how things are ("I live in Canada", "we're on the premium plan") and may change the answer, so
+ * it stays part of the ask.
+ */
+const NARRATIVE = new Set(
+  ("been got gotten bought brought caught came come went was had lost broke broken forgot forgotten paid sent spent made " +
+    "took taken gave given left sold told said saw seen found heard thought felt fell ran grew knew threw wrote drove " +
+    "flew chose began woke wore tore did didnt wasnt werent hasnt havent hadnt never ago yesterday last stopped keeps " +
+    "kept still anymore again tried trying lol").split(" "),
+);
+
 /** Words that open a question. */
 const QUESTION_OPENERS = new Set(
   "how hows what whats where wheres when whens why who whos which can could would will is are do does did should may any anyone".split(" "),
@@ -104,11 +116,14 @@ export function askOf(text: string): Ask | undefined {
   let dropped = false;
   let contextWords = 0;
   let context: string | undefined;
+  let kept0: string[] = []; // context that states how things are; it stays part of the ask
   const leaveOut = (f: string) => {
+    const ws = words(f);
+    if (isGreeting(ws)) return void (dropped = true);
+    contextWords += ws.length;
+    if (!ws.some((w) => NARRATIVE.has(w) || /^[a-z]{3,}ed$/.test(w))) return void kept0.push(f);
     dropped = true;
-    if (isGreeting(words(f))) return;
     context = f;
-    contextWords += words(f).length;
   };
   for (const sentence of sentences) {
     const question = /\?\s*$/.test(sentence);
@@ -123,6 +138,7 @@ export function askOf(text: string): Ask | undefined {
     // Before the first ask: keep a run of qualifying fragments right before it ("if I cancel now, …").
     while (from > 0 && QUALIFYING_OPENERS.has(words(frags[from - 1]!.text)[0] ?? "")) from--;
     for (const f of frags.slice(0, from)) leaveOut(f.text);
+    if (kept.length === 0) (kept.push(...kept0), (kept0 = []));
     for (const f of frags.slice(from)) {
       if (isGreeting(words(f.text))) dropped = true;
       else kept.push(f.text);

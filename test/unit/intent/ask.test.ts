@@ -27,7 +27,13 @@ describe("askOf", () => {
   it("reads a long preamble as a document the question is about, not as chat context", () => {
     const essay = "The committee met on Tuesday to discuss the budget for the coming year, and after a long debate about priorities, staffing and the new building they agreed to postpone the decision until the spring.";
     expect(askOf(`${essay} Please proofread it.`)).toBeUndefined();
-    expect(askOf("hey. I'm done with it. Please proofread it. The committee met on Tuesday.")?.ask).toBe("Please proofread it., The committee met on Tuesday.");
+    expect(askOf("hey. finished it yesterday. Please proofread it. The committee met on Tuesday.")?.ask).toBe("Please proofread it., The committee met on Tuesday.");
+  });
+
+  it("leaves out context that tells what happened, keeps context that states how things are", () => {
+    expect(askOf("hi, bought a lamp last week and it broke. can I return it?")?.ask).toBe("can I return it?");
+    expect(askOf("hi, I live in Canada. how long does shipping take?")?.ask).toBe("I live in Canada., how long does shipping take?");
+    expect(askOf("hi, we're on the premium plan. how do I add a user?")?.ask).toBe("we're on the premium plan., how do I add a user?");
   });
 
   it("a past-tense verb that names an action tells what happened, it is no order", () => {
