@@ -9,9 +9,11 @@
  * "is there"…), a request framing ("I want to", "I need", "please") or a bare action verb ("cancel my order"), or
  * says "please". The ask is every ask fragment, plus what follows it in its sentence (the rest of the question:
  * "…by card, PayPal or transfer?") and what precedes it when that starts with a condition or preposition ("if I cancel
- * now, do I get a refund?" keeps the condition), and everything after it but greetings and thanks. What comes before —
- * greetings and sentences that only tell what happened — is context and left out, at most MAX_CONTEXT_WORDS of it:
- * a longer preamble is a document the question is about, not chat. No ask fragment: the whole text is the ask.
+ * now, do I get a refund?" keeps the condition), and everything after it but greetings and thanks. Before it,
+ * greetings and fragments that tell what happened ("bought it last week", "it stopped working") are context and left
+ * out; fragments that state how things are ("I live in Canada") may change the answer and stay. At most
+ * MAX_CONTEXT_WORDS may precede the ask: a longer preamble is a document the question is about, not chat. No ask
+ * fragment: the whole text is the ask.
  */
 import { ACTIONS, SYNONYMS } from "./lexicon";
 
