@@ -12,7 +12,7 @@ import type { Target } from "../providers/types";
 import { compareMeanings } from "../intent/match";
 import { meaningHead, meaningOf, type Meaning } from "../intent/meaning";
 import { Bucket, CacheEntry, type EntryMeta } from "./entry";
-import { bucketKey, cacheKeys, intentPrefix, nearScope, nearText, tenantHash as hashTenant } from "./keys";
+import { bucketKey, cacheKeys, comparedText, intentPrefix, nearScope, tenantHash as hashTenant } from "./keys";
 import { lexiconFor, type CacheConfig } from "./policy";
 import type { Clock } from "../engine/clock";
 import { bounded, KvStore, type CallBound, type KeyValueStore } from "./store";
@@ -111,7 +111,7 @@ export class IntentCache {
     if (keys.intent && scope.registeredSimilarity !== undefined) p.registered = { similarity: scope.registeredSimilarity };
     // Intent entries get a bucket too: the ladder's Q&A retrieval may find an FAQ answer from a same-meaning question.
     if (this.config.near) {
-      const meaning = meaningOf(nearText(req), lexiconFor(this.config, scope.tenant));
+      const meaning = meaningOf(comparedText(req), lexiconFor(this.config, scope.tenant));
       if (meaning.concepts.length > 0) {
         p.meaning = meaning;
         // The scope holds everything but the question's wording (route, parameters, other messages, the numbers and

@@ -133,8 +133,11 @@ function lastUserIndex(req: CanonicalRequest): number {
   return -1;
 }
 
-/** The last user message as written (its text parts). */
-function comparedText(req: CanonicalRequest): string {
+/**
+ * The last user message as written (its text parts). Meaning keys read this rather than `nearText`: finding a chat
+ * message's ask (src/intent/ask.ts) needs its sentence punctuation, which canonical text drops.
+ */
+export function comparedText(req: CanonicalRequest): string {
   const last = lastUserIndex(req);
   return last >= 0 ? messageText(req.messages[last]!) : "";
 }

@@ -5,6 +5,7 @@
  * a saved answer may stand in for another question.
  */
 import { canonicalText } from "../cache/keys";
+import { askOf, POINTS_BACK } from "./ask";
 import { ACTIONS, DIRECTIONS, IMPLIED, NEGATIONS, OPENING_QUESTION_WORDS, PARTICLES, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
 
 /** A tenant's additions to the shipped tables (validated in src/cache/policy.ts). */
@@ -143,8 +144,26 @@ function phraseWords(text: string, lex: Lexicon): string[] {
   return out;
 }
 
-/** The meaning of a question: its actions, objects and qualifiers. Pure and deterministic. */
+/**
+ * The meaning of a question: its actions, objects and qualifiers. Pure and deterministic. A chat message is read by
+ * its ask (ask.ts: "hi, bought this last week and it broke. how do I return it?" asks "how do I return it") when the
+ * ask names an action or an object; otherwise, and when there is no clear ask, by its whole text.
+ */
 export function meaningOf(text: string, lex: Lexicon = englishLexicon()): Meaning {
+  const found = askOf(text);
+  if (found !== undefined) {
+    const m = meaningOfText(found.ask, lex);
+    // "…, where is it": an ask that acts on a pronoun acts on the one thing the context before it names.
+    if (m.actions.length > 0 && m.objects.length === 0 && found.context !== undefined && POINTS_BACK.test(found.ask)) {
+      const named = meaningOfText(found.context, lex).objects;
+      if (named.length === 1) return { ...m, objects: named, concepts: [...m.concepts, ...named].sort() };
+    }
+    if (m.actions.length + m.objects.length > 0) return m;
+  }
+  return meaningOfText(text, lex);
+}
+
+function meaningOfText(text: string, lex: Lexicon): Meaning {
   const seq: string[] = [];
   // "When will…" / "Why was…" ask for a time or a reason; "…when switching" does not.
   const words = phraseWords(text, lex);

@@ -1,6 +1,6 @@
 // Cache (lookup): may this request read or write the cache, and does a fresh cached answer settle it right away?
 import { openIntentCache } from "../cache/intent-cache";
-import { nearText } from "../cache/keys";
+import { comparedText } from "../cache/keys";
 import { cacheDecision, lexiconFor, parseCacheControl } from "../cache/policy";
 import { bounded, KvStore } from "../cache/store";
 import { matchRegistered, mayMatchRegistered, type RegisteredMatch } from "../intent/registry";
@@ -41,7 +41,7 @@ async function registeredIntent(state: Chaotic, deps: PipelineDeps): Promise<Reg
   try {
     const store = new KvStore(kv, { timeoutMs: config.cache.kvTimeoutMs, clock: deps.app.clock });
     const doc = await routeIntents(kv, store, plan.route, deps.app.clock.now());
-    return doc && matchRegistered(nearText(request), doc, lexiconFor(config.cache, tenant), config.cache.nearThreshold);
+    return doc && matchRegistered(comparedText(request), doc, lexiconFor(config.cache, tenant), config.cache.nearThreshold);
   } catch (err) {
     notes.push(`registered intents unavailable (${err instanceof Error ? err.message : String(err)})`);
     return undefined;

@@ -92,6 +92,28 @@ describe("degraded FAQ answers with every vendor down (issue 17)", () => {
     expect((await h.chat(ask("How do I upgrade my subscription?"))).status).toBe(503);
   });
 
+  it("reads a chat message by its ask: context before the question neither hides the FAQ nor stands in for it", async () => {
+    const { h } = setup();
+    for (const f of FAQ) await h.call(`/admin/intents/auto/${f.intent}`, { method: "PUT", headers: admin, json: { examples: f.examples, answer: f.answer } });
+    allDown(h);
+    const chats = [
+      ["hi! been with you for 3 years but money is tight now.\nhow do I cancel my subscription? thanks", "cancel"],
+      ["hello, locked myself out this morning lol. How do I reset my password?", "reset"],
+      ["hey, ordered a lamp last week and it never showed up — where is my order?", "track"],
+    ] as const;
+    for (const [chat, intent] of chats) {
+      const r = await h.chat(ask(chat));
+      expect(r.status, chat).toBe(200);
+      expect(r.json.choices[0].message.content).toBe(FAQ.find((f) => f.intent === intent)!.answer);
+      expect(r.headers.get("x-detour-mode")).toBe("stale");
+    }
+    // The context names another FAQ's object or action; the ask does not, so nothing is served from it.
+    for (const chat of ["hi, I want to cancel my subscription soon. how do I upgrade my subscription first?", "my order arrived broken. how do I get a replacement?"]) {
+      const r = await h.chat(ask(chat));
+      expect(r.status, chat).toBe(503);
+    }
+  });
+
   it("an intent's plain-text answer never reaches a json_schema request, and intents never cross routes", async () => {
     const { h } = setup({ routes: { ...config.routes, other: { targets: ["alpha/gpt-4o-mini"], retry: { maxRetries: 0 } } } });
     h.vendors.always("openai.test", { text: "Refunds take 5 days." });

@@ -6,6 +6,7 @@ import own from "../../fixtures/degrade-eval/match-pairs.json";
 import older from "../../fixtures/paraphrases.json";
 import heldOut from "../../fixtures/degrade-eval/heldout.json";
 import heldOut2 from "../../fixtures/degrade-eval/heldout2.json";
+import heldOut3 from "../../fixtures/degrade-eval/heldout3.json";
 
 const same = (a: string, b: string, lex = buildLexicon()) => compareMeanings(meaningOf(a, lex), meaningOf(b, lex)).match;
 
@@ -24,6 +25,35 @@ describe("meaningOf", () => {
     ["How can I download and install the app?", "install · app"],
   ])("reads %s", (q, head) => {
     expect(meaningHead(meaningOf(q))).toBe(head);
+  });
+
+  it.each([
+    // The ask of a chat message, not its story: context, greetings and thanks are left out.
+    ["hi, bought a jacket last week and it doesn't fit. Can I send the jacket back?", "How do I return my jacket?"],
+    ["hey there! been a customer for years but money's tight. how do i cancel my subscription? thanks", "How do I cancel my subscription?"],
+    ["Locked myself out this morning — how do I reset my password?", "How do I reset my password?"],
+    // A pronoun in the ask points at the one thing the context names.
+    ["ok, my new sim is here. how do i activate it?", "How do I activate my SIM card?"],
+  ])("reads the ask of %s like %s", (chat, clean) => {
+    expect(same(chat, clean)).toBe(true);
+  });
+
+  it.each([
+    // The context shares words with the other question; the ask does not, and the vetoes judge the ask.
+    ["hey, my bill was huge last month. how do i check my data usage?", "How do I pay my bill?"],
+    ["hi, plans changed. how do I change my booking?", "How do I cancel my booking?"],
+    ["got the jacket yesterday, fits great. how do i track my order?", "How do I return an item?"],
+  ])("never lets a chat message's context stand in for its ask: %s vs %s", (chat, clean) => {
+    expect(same(chat, clean)).toBe(false);
+  });
+
+  it("a stated circumstance stays part of the ask: it may change the answer", () => {
+    expect(same("hi! I live in Canada. How long does shipping take?", "How long does shipping take?")).toBe(false);
+  });
+
+  it("keeps a condition before the ask, and reads a message with no clear ask as a whole", () => {
+    expect(meaningOf("if I cancel now, do I get a refund?").actions).toEqual(["cancel", "refund"]);
+    expect(meaningHead(meaningOf("My parcel arrived damaged."))).toBe(meaningHead(meaningOf("my parcel arrived damaged")));
   });
 
   it("marks direction when two things are in play, so swapped conversions never meet", () => {
@@ -98,10 +128,17 @@ describe("floors on the labelled pairs (npm run eval:degrade has the full report
     expect(s.recall).toBeGreaterThanOrEqual(0.9); // 12 of 24 before it was used for tuning, 23 of 24 after
   });
 
-  it("held-out set #2 (never used for tuning): zero near-misses matched", () => {
+  it("held-out set #2 (the development set for reading chat): zero near-misses matched", () => {
     expect(heldOut2.heldOut).toBe(true);
     const s = score(heldOut2.pairs);
     expect(s.fp, s.wrong.join("\n")).toBe(0);
-    expect(s.recall).toBeGreaterThanOrEqual(0.02); // as measured (1 of 34): a guard against regressions, not a target
+    expect(s.recall).toBeGreaterThanOrEqual(0.05); // 1 of 34 before reading the ask, 2 of 34 after: a guard, not a target
+  });
+
+  it("held-out set #3 (chat phrasing, never used for tuning): zero near-misses matched, recall ≥ 65 %", () => {
+    expect(heldOut3.heldOut).toBe(true);
+    const s = score(heldOut3.pairs);
+    expect(s.fp, s.wrong.join("\n")).toBe(0);
+    expect(s.recall).toBeGreaterThanOrEqual(0.65); // 0 of 35 before reading the ask, 25 of 35 after
   });
 });
