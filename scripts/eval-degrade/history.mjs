@@ -14,8 +14,8 @@ import { evaluateHistory, formatRows } from "../lib/history-eval.mjs";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const FIXTURES = path.join(ROOT, "test/fixtures/degrade-eval");
 
-/** src/degrade's history, rules and extractors as one ESM module (scripts/lib/bundle-src.mjs). */
-function loadLib() {
+/** src/degrade's history, rules and extractors as one ESM module (scripts/lib/bundle-src.mjs); heldout.mjs uses it too. */
+export function loadLib() {
   return loadEntry(
     [
       'export * from "./src/degrade/history";',
