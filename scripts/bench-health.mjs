@@ -21,11 +21,10 @@
  * HEALTH_LEVELS (comma-separated concurrencies, default 1,4,16,64,256), HEALTH_LOCATIONS, HEALTH_GROUPS.
  * Prints Markdown, writes reports/bench-health.json.
  */
-import { build } from "esbuild";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { loadEntry } from "./lib/bundle-src.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f2, summary } from "./lib/stats.mjs";
 import { HOST, prepareDetour, ROOT } from "./lib/worker.mjs";
@@ -97,31 +96,9 @@ export default {
 
 /** The HealthSettings a request would send for `provider/model` under `config` (src/breakers/request.ts). */
 async function healthSettings(config) {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-health-"));
-  cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
-  const out = path.join(tmp, "settings.mjs");
-  await build({
-    stdin: {
-      contents: `export { settingsFor } from "./src/breakers/request.ts"; export { DetourConfig } from "./src/config/schema.ts";`,
-      resolveDir: ROOT,
-      loader: "ts",
-    },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    outfile: out,
-    logLevel: "silent",
-    plugins: [
-      {
-        name: "cloudflare-workers-stub",
-        setup(b) {
-          b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cf", namespace: "cf-stub" }));
-          b.onLoad({ filter: /.*/, namespace: "cf-stub" }, () => ({ contents: "export class DurableObject {}", loader: "js" }));
-        },
-      },
-    ],
-  });
-  const { settingsFor, DetourConfig } = await import(pathToFileURL(out).href);
+  const { settingsFor, DetourConfig } = await loadEntry(
+    `export { settingsFor } from "./src/breakers/request.ts"; export { DetourConfig } from "./src/config/schema.ts";`,
+  );
   const parsed = DetourConfig.parse(config);
   const provider = parsed.providers[0];
   return settingsFor(parsed, { provider, model: provider.models[0] });

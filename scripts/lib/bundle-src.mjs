@@ -4,7 +4,8 @@
  * under node_modules/.cache/detour-src/ the first time a process asks, then imported. The file is named by a hash of
  * its content, so an edit to src/ is picked up by the next run, and concurrent processes (drills, benches, tests)
  * write the same bytes to the same name without a lock. Nothing is built ahead of time: a clean clone after `npm ci`
- * works as is. The one loader every script uses (scripts/lib/wire.mjs, scripts/lib/readiness.mjs, the evals).
+ * works as is. The one loader every script uses (scripts/lib/wire.mjs, scripts/lib/readiness.mjs, the evals, the stage
+ * and health benches).
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
@@ -15,6 +16,21 @@ import { build } from "esbuild";
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CACHE = path.join(ROOT, "node_modules/.cache/detour-src");
 const loaded = new Map();
+
+/**
+ * `cloudflare:workers` exists only inside workerd; outside it the Durable Object classes need just a base class that
+ * keeps `ctx` and `env`, as the runtime's does.
+ */
+const workersStub = {
+  name: "cloudflare-workers-stub",
+  setup(b) {
+    b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cf", namespace: "cf-stub" }));
+    b.onLoad({ filter: /.*/, namespace: "cf-stub" }, () => ({
+      contents: "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }",
+      loader: "js",
+    }));
+  },
+};
 
 /**
  * One bundled module built from `contents` (TypeScript, imports relative to the repository root), imported once per
@@ -32,6 +48,7 @@ export function loadEntry(contents) {
         write: false,
         logLevel: "silent",
         mainFields: ["module", "main"],
+        plugins: [workersStub],
       });
       const code = out.outputFiles[0].text;
       const file = path.join(CACHE, `src-${createHash("sha256").update(code).digest("hex").slice(0, 16)}.mjs`);

@@ -1,9 +1,9 @@
 /**
  * CPU µs per request by pipeline stage, for `npm run bench`. workerd freezes its clocks while code runs (a Spectre
  * mitigation), so stages cannot be timed inside it; this runs the same source in Node's V8 instead: src/ bundled by
- * esbuild for Node (`cloudflare:workers` replaced by a minimal DurableObject base class), Detour's real Durable Object
- * classes behind in-memory namespaces, an in-memory KV, and the vendor answering in-process from a canned OpenAI
- * response. Requests run one at a time, so the time between two stage marks (src/observability/stage-timer.ts) is the
+ * the scripts' one loader (scripts/lib/bundle-src.mjs, which stands in a minimal DurableObject base class for
+ * `cloudflare:workers`), Detour's real Durable Object classes behind in-memory namespaces, an in-memory KV, and the
+ * vendor answering in-process from a canned OpenAI response. Requests run one at a time, so the time between two stage marks (src/observability/stage-timer.ts) is the
  * CPU that stage spent (in-memory I/O resolves as microtasks).
  *
  * Stages: `setup` = Hono routing, the middleware (request id, config, auth) and the request state; `parse` …
@@ -19,55 +19,22 @@
  * `after` of the request during which it fires — about one request per second, as in an isolate, so the p50 does not
  * show it and the mean does. At the end the bench awaits every `waitUntil` promise, so none is left hanging.
  */
-import { build } from "esbuild";
 import { createHash } from "node:crypto";
-import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { mkdtempSync, rmSync } from "node:fs";
-import os from "node:os";
-import { ROOT } from "./worker.mjs";
+import { loadEntry } from "./bundle-src.mjs";
 import { summary } from "./stats.mjs";
 
 const STAGES = ["setup", "parse", "resolve", "classify", "chaos", "cache", "route", "limits", "execute", "respond", "after"];
 
-/** Bundle src/ for Node with the stage-timer hook exported; returns the module. */
-async function loadApp() {
-  const tmp = mkdtempSync(path.join(os.tmpdir(), "detour-stages-"));
-  try {
-    const out = path.join(tmp, "app.mjs");
-    await build({
-      stdin: {
-        contents: [
-          `export { createApp, ProviderHealth, ChaosControl, TenantLimiter } from "./src/index.ts";`,
-          `export { setStageTimer } from "./src/observability/stage-timer.ts";`,
-          `export { jsonLogger } from "./src/observability/log.ts";`,
-        ].join("\n"),
-        resolveDir: ROOT,
-        loader: "ts",
-      },
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      target: "es2022",
-      outfile: out,
-      logLevel: "silent",
-      plugins: [
-        {
-          name: "cloudflare-workers-stub",
-          setup(b) {
-            b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: "cf", namespace: "cf-stub" }));
-            b.onLoad({ filter: /.*/, namespace: "cf-stub" }, () => ({
-              contents: "export class DurableObject { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }",
-              loader: "js",
-            }));
-          },
-        },
-      ],
-    });
-    return await import(pathToFileURL(out).href);
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+/** src/ bundled for Node (scripts/lib/bundle-src.mjs) with the stage-timer hook exported. */
+function loadApp() {
+  return loadEntry(
+    [
+      `export { createApp, ProviderHealth, ChaosControl, TenantLimiter } from "./src/index.ts";`,
+      `export { setStageTimer } from "./src/observability/stage-timer.ts";`,
+      `export { jsonLogger } from "./src/observability/log.ts";`,
+    ].join("\n"),
+  );
 }
 
 /** A Durable Object namespace over real classes, one instance per name, storage in memory. */
