@@ -27,7 +27,7 @@ import path from "node:path";
 import { loadEntry } from "./lib/bundle-src.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f2, summary } from "./lib/stats.mjs";
-import { HOST, prepareDetour, ROOT } from "./lib/worker.mjs";
+import { detourWorker, HOST, prepareDetour, ROOT } from "./lib/worker.mjs";
 import { Miniflare } from "miniflare";
 
 const SECONDS = Math.max(0.5, Number(process.env.HEALTH_SECONDS ?? 3) || 3);
@@ -123,15 +123,7 @@ async function main() {
         ...settings.compat,
         durableObjects: { PH: { className: "ProviderHealth", scriptName: "detour" } },
       },
-      {
-        ...settings.compat,
-        ...settings.local,
-        name: "detour",
-        modules: true,
-        scriptPath: bundle.main,
-        modulesRoot: path.dirname(bundle.main),
-        bindings: { DETOUR_CONFIG: JSON.stringify(config), MOCK_KEY: "sk-bench" },
-      },
+      detourWorker({ bundle, settings }, { DETOUR_CONFIG: JSON.stringify(config), MOCK_KEY: "sk-bench" }),
     ],
   });
   cleanups.push(() => mf.dispose());

@@ -30,6 +30,7 @@ import {
   startMiniflare as startWorker,
   workerSettings as readWorkerSettings,
 } from "./lib/worker.mjs";
+import { BENCH_KEY, CHAT_BODY, detourBindings, FLOOR_SCRIPT, keyTable, MOCK_KEY, MOCK_REPLY } from "./lib/bench-fixture.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f2, median, summary } from "./lib/stats.mjs";
 import { benchValidation } from "./lib/validation-bench.mjs";
@@ -37,9 +38,6 @@ import { benchAuthScaling, STAGES } from "./lib/stage-bench.mjs";
 import { bundleBreakdown } from "./lib/bundle-size.mjs";
 import { benchShadow } from "./lib/shadow-bench.mjs";
 
-const MOCK_KEY = "sk-bench";
-/** The mock's fixed reply, streamed word by word; every target must answer exactly this. */
-const MOCK_REPLY = "Hello from the mock vendor.";
 const HARD_LIMIT_MS = 300_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -55,31 +53,9 @@ const PLAN = {
 const VIA = process.env.BENCH_VIA === "entry" ? "entry" : "direct";
 const TARGETS_TO_BEAT = { p50OverheadMs: 0.5, throughputPct: 80 };
 
-const JSON_BODY = JSON.stringify({
-  model: "auto",
-  messages: [
-    { role: "system", content: "You are a helpful assistant." },
-    { role: "user", content: "Say hello in one short sentence." },
-  ],
-});
+const JSON_BODY = CHAT_BODY;
 const STREAM_BODY = JSON.stringify({ ...JSON.parse(JSON_BODY), stream: true, stream_options: { include_usage: true } });
 
-// A bare pass-through Worker: the least a Worker in front of the vendor can do.
-const FLOOR_SCRIPT = `
-export default {
-  async fetch(request, env) {
-    const upstream = await fetch(env.UPSTREAM_URL, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: "Bearer " + env.MOCK_KEY },
-      body: await request.arrayBuffer(),
-    });
-    return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
-  },
-};
-`;
-
-/** A premium gateway key (see main). */
-const BENCH_KEY = "dtr_bench_premium_key_000001";
 const log = (...a) => console.error("[bench]", ...a);
 const f1 = (x) => (Number.isFinite(x) ? x.toFixed(1) : "—");
 
@@ -288,17 +264,11 @@ const signed = (x, digits = 2) => (x >= 0 ? "+" : "−") + Math.abs(x).toFixed(d
 // ---------------------------------------------------------------------------------------------------------------
 
 /** Detour with 10 and with 10,000 gateway keys, each on its own workerd: sequential p50 in interleaved rounds. */
-async function authInWorkerd({ bundle, settings, mockUrl, detourConfig }) {
-  const key = "dtr_bench_premium_key_000001";
-  const table = (count) => {
-    const t = { [key]: { tenant: "bench", tier: "premium" } };
-    for (let i = 1; i < count; i++) t[`dtr_bench_other_key_${String(i).padStart(8, "0")}`] = { tenant: `t${i}`, tier: "standard" };
-    return JSON.stringify(t);
-  };
+async function authInWorkerd({ bundle, settings, bindings }) {
   const start = async (count) => {
-    const { mf, url } = await startBundledDetour({ bundle, settings }, { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY, DETOUR_API_KEYS: table(count) }, { via: VIA });
+    const { mf, url } = await startBundledDetour({ bundle, settings }, { ...bindings, DETOUR_API_KEYS: JSON.stringify(keyTable(count)) }, { via: VIA });
     cleanups.push(() => mf.dispose());
-    return { name: `detour-${count}-keys`, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, seqAgent: newAgent(1) };
+    return { name: `detour-${count}-keys`, url: `${url}/v1/chat/completions`, headers: { authorization: `Bearer ${BENCH_KEY}` }, seqAgent: newAgent(1) };
   };
   const small = await start(10);
   const large = await start(10_000);
@@ -376,13 +346,9 @@ async function main() {
     bindings: { UPSTREAM_URL: `${mockUrl}/v1/chat/completions`, MOCK_KEY },
   });
 
-  const detourConfig = {
-    providers: [{ id: "mock", kind: "openai", baseUrl: `${mockUrl}/v1`, apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }],
-    routes: { auto: { targets: ["mock/m"] } },
-  };
-  // A premium gateway key: premium tenants have no per-tenant limits by default, so the bench measures the routing
-  // path, not the TenantLimiter's per-request Durable Object call (standard tenants pay that, see docs/routing.md).
-  const bindings = { DETOUR_CONFIG: JSON.stringify(detourConfig), MOCK_KEY, DETOUR_API_KEYS: JSON.stringify({ [BENCH_KEY]: { tenant: "bench", tier: "premium" } }) };
+  // A premium gateway key (scripts/lib/bench-fixture.mjs): the routing path, not the TenantLimiter's per-request
+  // Durable Object call (standard tenants pay that, see docs/routing.md).
+  const bindings = detourBindings(`${mockUrl}/v1`);
   const detourUrl = served("detour", await startBundledDetour({ bundle, settings }, bindings, { via: VIA }));
 
   const concurrency = PLAN.concurrent.concurrency;
@@ -549,7 +515,7 @@ async function main() {
   lines.push(`| mean | ${STAGES.map((st) => f1(cpu.small.stages[st].mean)).join(" | ")} | ${f1(cpu.small.total.mean)} |`);
   lines.push("");
   log("authentication with 10 and 10,000 gateway keys (workerd)…");
-  const keyed = await authInWorkerd({ bundle, settings, mockUrl, detourConfig });
+  const keyed = await authInWorkerd({ bundle, settings, bindings });
   lines.push(
     `**Authentication with many tenants:** setup stage (middleware incl. auth) p50 ${f1(cpu.small.stages.setup.p50)} µs with 10 keys, ` +
       `${f1(cpu.large.stages.setup.p50)} µs with 10,000 (Node); in workerd, sequential p50 ${f2(keyed.small)} ms with 10 keys and ` +

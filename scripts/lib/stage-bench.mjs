@@ -21,6 +21,7 @@
  */
 import { createHash } from "node:crypto";
 import { pathToFileURL } from "node:url";
+import { BENCH_KEY, CHAT_BODY, keyTable, MOCK_REPLY, vendorCompletion } from "./bench-fixture.mjs";
 import { loadEntry } from "./bundle-src.mjs";
 import { summary } from "./stats.mjs";
 
@@ -101,26 +102,16 @@ function memoryKv() {
  */
 export async function benchStages({ requests = 2000, warmup = 500, body, reply, keys = 10 } = {}) {
   const mod = await loadApp();
-  const vendorBody = JSON.stringify({
-    id: "chatcmpl-bench",
-    object: "chat.completion",
-    created: 1,
-    model: "m",
-    choices: [{ index: 0, message: { role: "assistant", content: reply }, finish_reason: "stop" }],
-    usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
-  });
+  const vendorBody = vendorCompletion(reply);
   const vendorFetch = async () => new Response(vendorBody, { status: 200, headers: { "content-type": "application/json" } });
   const app = mod.createApp({ fetch: vendorFetch, log: mod.jsonLogger(() => {}) });
 
-  const premium = "dtr_bench_premium_key_000001";
-  const keyTable = { [premium]: { tenant: "bench", tier: "premium" } };
-  for (let i = 1; i < keys; i++) keyTable[`dtr_bench_other_key_${String(i).padStart(8, "0")}`] = { tenant: `t${i}`, tier: "standard" };
   const env = {
     DETOUR_CONFIG: JSON.stringify({
       providers: [{ id: "mock", kind: "openai", baseUrl: "https://mock.test/v1", apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }],
       routes: { auto: { targets: ["mock/m"] } },
     }),
-    DETOUR_API_KEYS: JSON.stringify(keyTable),
+    DETOUR_API_KEYS: JSON.stringify(keyTable(keys)),
     MOCK_KEY: "sk-bench",
     DETOUR_KV: memoryKv(),
   };
@@ -157,7 +148,7 @@ export async function benchStages({ requests = 2000, warmup = 500, body, reply, 
     last = t0;
     const req = new Request("https://detour.test/v1/chat/completions", {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${premium}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${BENCH_KEY}` },
       body,
     });
     const res = await app.fetch(req, env, ctx);
@@ -197,8 +188,7 @@ export { STAGES };
 
 // `node scripts/lib/stage-bench.mjs`: print the table alone (for profiling with --cpu-prof).
 if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
-  const body = JSON.stringify({ model: "auto", messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "Say hello in one short sentence." }] });
-  const r = await benchStages({ body, reply: "Hello from the mock vendor.", requests: Number(process.env.N ?? 3000), keys: Number(process.env.KEYS ?? 10) });
+  const r = await benchStages({ body: CHAT_BODY, reply: MOCK_REPLY, requests: Number(process.env.N ?? 3000), keys: Number(process.env.KEYS ?? 10) });
   for (const s of STAGES) console.log(s.padEnd(9), r.stages[s].p50.toFixed(1).padStart(8), "µs p50", r.stages[s].mean.toFixed(1).padStart(8), "µs mean");
   console.log("total".padEnd(9), r.total.p50.toFixed(1).padStart(8), "µs p50");
 }

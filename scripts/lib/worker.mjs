@@ -123,19 +123,25 @@ export async function startMiniflare(opts, { via = "direct" } = {}) {
  * The bundled Detour (from `bundleDetour`) on its own workerd, with wrangler.toml's compatibility settings and local
  * bindings (`workerSettings`) and the given vars and secrets as `bindings`.
  */
-export function startBundledDetour({ bundle, settings }, bindings, opts) {
-  return startMiniflare(
-    {
-      ...settings.compat,
-      ...settings.local,
-      name: "detour",
-      modules: true,
-      scriptPath: bundle.main,
-      modulesRoot: path.dirname(bundle.main),
-      bindings,
-    },
-    opts,
-  );
+export function startBundledDetour(prepared, bindings, opts) {
+  return startMiniflare(detourWorker(prepared, bindings), opts);
+}
+
+/**
+ * Miniflare's options for the bundled Detour as a worker named "detour": wrangler.toml's compatibility settings and
+ * local bindings, plus `bindings`; `extra` adds or overrides options (e.g. an inspector port).
+ */
+export function detourWorker({ bundle, settings }, bindings, extra = {}) {
+  return {
+    ...settings.compat,
+    ...settings.local,
+    name: "detour",
+    modules: true,
+    scriptPath: bundle.main,
+    modulesRoot: path.dirname(bundle.main),
+    bindings,
+    ...extra,
+  };
 }
 
 /** The installed version of a dependency, or "?". */

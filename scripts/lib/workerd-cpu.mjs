@@ -15,26 +15,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { spawn } from "node:child_process";
-import { HOST, ROOT, startMiniflare, workerSettings } from "./worker.mjs";
+import { BENCH_KEY as KEY, CHAT_BODY as BODY, detourBindings, FLOOR_SCRIPT, vendorCompletion } from "./bench-fixture.mjs";
+import { detourWorker, HOST, ROOT, startMiniflare, workerSettings } from "./worker.mjs";
 import { median } from "./stats.mjs";
 
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const N = Number(process.env.N ?? 2000);
 const C = Number(process.env.C ?? 8);
-const KEY = "dtr_bench_premium_key_000001";
-const VENDOR = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1,
-  model: "m",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hello from the mock vendor." }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
-});
-const BODY = JSON.stringify({ model: "auto", messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "Say hello in one short sentence." }] });
-const FLOOR = `export default { async fetch(request, env) {
-  const upstream = await fetch(env.UPSTREAM_URL, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer " + env.MOCK_KEY }, body: await request.arrayBuffer() });
-  return new Response(upstream.body, { status: upstream.status, headers: upstream.headers });
-} };`;
+const VENDOR = vendorCompletion();
 const TICK_US = 1e6 / 100; // USER_HZ
 
 /** Children of this process named workerd, by pid. */
@@ -79,12 +67,11 @@ try {
     const pid = [...workerdPids()].find((p) => !before.has(p));
     targets.push({ name, mf, url, pid, agent: new http.Agent({ keepAlive: true, maxSockets: C }), us: [] });
   };
-  await start("floor", { modules: true, script: FLOOR, ...settings.compat, bindings: { UPSTREAM_URL: `${base}/v1/chat/completions`, MOCK_KEY: "sk-bench" } });
-  const config = { providers: [{ id: "mock", kind: "openai", baseUrl: `${base}/v1`, apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }], routes: { auto: { targets: ["mock/m"] } } };
-  const bindings = { DETOUR_CONFIG: JSON.stringify(config), MOCK_KEY: "sk-bench", DETOUR_API_KEYS: JSON.stringify({ [KEY]: { tenant: "bench", tier: "premium" } }) };
+  await start("floor", { modules: true, script: FLOOR_SCRIPT, ...settings.compat, bindings: { UPSTREAM_URL: `${base}/v1/chat/completions`, MOCK_KEY: "sk-bench" } });
+  const bindings = detourBindings(`${base}/v1`);
   for (const [i, checkout] of [ROOT, ...process.argv.slice(2)].entries()) {
     const main = await bundle(checkout, path.join(tmp, `d${i}`));
-    await start(i === 0 ? "detour (this checkout)" : `detour (${checkout})`, { ...settings.compat, ...settings.local, name: "detour", modules: true, scriptPath: main, modulesRoot: path.dirname(main), bindings });
+    await start(i === 0 ? "detour (this checkout)" : `detour (${checkout})`, detourWorker({ bundle: { main }, settings }, bindings));
   }
   const drive = async (t, n) => {
     const url = t.name === "floor" ? t.url : `${t.url}/v1/chat/completions`;

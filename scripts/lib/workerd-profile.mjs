@@ -13,21 +13,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
-import { HOST, run, startMiniflare, workerSettings } from "./worker.mjs";
+import { BENCH_KEY as KEY, CHAT_BODY as BODY, detourBindings, vendorCompletion } from "./bench-fixture.mjs";
+import { detourWorker, HOST, run, startMiniflare, workerSettings } from "./worker.mjs";
 
 const N = Number(process.env.N ?? 4000);
 const C = Number(process.env.C ?? 8);
 const OUT = process.env.OUT ?? path.join(os.tmpdir(), "detour-workerd.cpuprofile");
-const KEY = "dtr_bench_premium_key_000001";
-const VENDOR = JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created: 1,
-  model: "m",
-  choices: [{ index: 0, message: { role: "assistant", content: "Hello from the mock vendor." }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 12, completion_tokens: 6, total_tokens: 18 },
-});
-const BODY = JSON.stringify({ model: "auto", messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: "Say hello in one short sentence." }] });
+const VENDOR = vendorCompletion();
 
 const vendor = http.createServer((req, res) => {
   req.resume();
@@ -44,26 +36,17 @@ try {
   await run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--no-minify"], { WRANGLER_SEND_METRICS: "false", CI: "1" });
   const bundle = { main: path.join(outdir, "index.js") };
   const settings = await workerSettings();
-  const config = {
-    providers: [{ id: "mock", kind: "openai", baseUrl: `http://${HOST}:${vendor.address().port}/v1`, apiKeySecret: "MOCK_KEY", models: [{ id: "m" }] }],
-    routes: { auto: { targets: ["mock/m"] } },
-  };
-  // As startBundledDetour (./worker.mjs) does, plus the inspector.
-  const started = await startMiniflare({
-    ...settings.compat,
-    ...settings.local,
-    name: "detour",
-    modules: true,
-    scriptPath: bundle.main,
-    modulesRoot: path.dirname(bundle.main),
-    bindings: { DETOUR_CONFIG: JSON.stringify(config), MOCK_KEY: "sk-bench", DETOUR_API_KEYS: JSON.stringify({ [KEY]: { tenant: "bench", tier: "premium" } }) },
-    inspectorPort,
-    // Count what workerd writes to stdout (the request log lines) and what reading it costs this process.
-    handleRuntimeStdio: (stdout, stderr) => {
-      stdout.on("data", (d) => ((stdio.chunks += 1), (stdio.bytes += d.length)));
-      stderr.resume();
-    },
-  });
+  const bindings = detourBindings(`http://${HOST}:${vendor.address().port}/v1`);
+  const started = await startMiniflare(
+    detourWorker({ bundle, settings }, bindings, {
+      inspectorPort,
+      // Count what workerd writes to stdout (the request log lines) and what reading it costs this process.
+      handleRuntimeStdio: (stdout, stderr) => {
+        stdout.on("data", (d) => ((stdio.chunks += 1), (stdio.bytes += d.length)));
+        stderr.resume();
+      },
+    }),
+  );
   mf = started.mf;
   const url = `${started.url}/v1/chat/completions`;
   const agent = new http.Agent({ keepAlive: true, maxSockets: C });
