@@ -8,13 +8,12 @@ import { generateObject, generateText, stepCountIs, streamText, tool } from "ai"
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
 
 type H = ReturnType<typeof harness>;
-const inProcess = (h: H) => async (url: RequestInfo | URL, init?: RequestInit) =>
-  h.app.fetch(new Request(url, init), h.env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext);
-const compatible = (h: H) => createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcess(h) }).chatModel("auto");
-const openaiChat = (h: H) => createOpenAI({ baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcess(h) }).chat("auto");
+const compatible = (h: H) => createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcessFetch(h) }).chatModel("auto");
+const openaiChat = (h: H) => createOpenAI({ baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcessFetch(h) }).chat("auto");
 const simulated = () => harness({ config: INSTANT_SIMULATED_CONFIG });
 
 for (const [name, model] of [
@@ -107,7 +106,7 @@ describe("AI SDK generateObject: what reaches Detour", () => {
   /** The worker in-process, recording each request body the client sends. */
   const recording = (h: H, sent: any[]) => async (url: RequestInfo | URL, init?: RequestInit) => {
     sent.push(JSON.parse(String(init?.body)));
-    return inProcess(h)(url, init);
+    return inProcessFetch(h)(url, init);
   };
 
   it("default createOpenAICompatible sends json_object with no schema and nothing in the prompt; the simulated model infers the object", async () => {
@@ -136,7 +135,7 @@ describe("AI SDK generateObject: what reaches Detour", () => {
 
     // On the simulated default the schema itself shapes the answer.
     const sim = simulated();
-    const simModel = createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcess(sim), supportsStructuredOutputs: true }).chatModel("auto");
+    const simModel = createOpenAICompatible({ name: "detour", baseURL: "https://detour.test/v1", apiKey: PREMIUM, fetch: inProcessFetch(sim), supportsStructuredOutputs: true }).chatModel("auto");
     const s = await sim.clock.run(generateObject({ model: simModel, schema, maxRetries: 0, prompt: "Describe Porto" }));
     expect(s.object.city).toBe("Porto");
   });

@@ -8,9 +8,9 @@ import { z } from "zod";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 
 type H = ReturnType<typeof harness>;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
 /** The provider as a user writes it; `sent` collects each request body the SDK sent (to see its item_references). */
 function model(h: H, sent: unknown[] = []) {
@@ -19,7 +19,7 @@ function model(h: H, sent: unknown[] = []) {
     baseURL: "https://detour.test/v1",
     fetch: async (url, init) => {
       if (typeof init?.body === "string") sent.push(JSON.parse(init.body));
-      return h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx);
+      return inProcessFetch(h)(url as string, init as RequestInit);
     },
   });
   return openai("auto");

@@ -7,16 +7,16 @@ import Anthropic from "@anthropic-ai/sdk";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 
 type H = ReturnType<typeof harness>;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
 function client(h: H, apiKey = PREMIUM) {
   return new Anthropic({
     apiKey,
     baseURL: "https://detour.test",
     maxRetries: 0,
-    fetch: async (url, init) => h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx),
+    fetch: inProcessFetch(h),
   });
 }
 

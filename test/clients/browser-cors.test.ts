@@ -13,9 +13,9 @@ import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { INSTANT_SIMULATED_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 
 type H = ReturnType<typeof harness>;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const PAGE = "https://app.example";
 
 /** Request headers a page may send without a preflight (their values aside), and ones the browser sets itself. */
@@ -25,7 +25,7 @@ const SAFELISTED_RESPONSE = new Set(["cache-control", "content-language", "conte
 
 /** A browser's fetch from a page on `origin`, against the worker in-process. Network-level refusals are TypeErrors, as in a browser. */
 function browserFetch(h: H, origin: string, preflights: string[][] = []) {
-  const call = (r: Request) => h.app.fetch(r, h.env, ctx);
+  const call = inProcessFetch(h);
   return async (url: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const req = new Request(url, init);
     const asked = [...req.headers.keys()].filter((n) => !NO_PREFLIGHT.has(n)).sort();

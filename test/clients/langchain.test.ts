@@ -5,6 +5,7 @@
 import { ChatOpenAI } from "@langchain/openai";
 import { describe, expect, it } from "vitest";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
 
 type H = ReturnType<typeof harness>;
@@ -15,8 +16,7 @@ const chat = (h: H) =>
     maxRetries: 0,
     configuration: {
       baseURL: "https://detour.test/v1",
-      fetch: async (url: RequestInfo | URL, init?: RequestInit) =>
-        h.app.fetch(new Request(url, init), h.env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
+      fetch: inProcessFetch(h),
     },
   });
 const simulated = () => harness({ config: INSTANT_SIMULATED_CONFIG });

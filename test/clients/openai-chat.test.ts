@@ -8,6 +8,7 @@ import { zodResponseFormat } from "openai/helpers/zod";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 import { INSTANT_SIMULATED_CONFIG, VENDOR_CONFIG } from "../support/config";
 
 function client(h: ReturnType<typeof harness>) {
@@ -15,8 +16,7 @@ function client(h: ReturnType<typeof harness>) {
     apiKey: PREMIUM,
     baseURL: "https://detour.test/v1",
     maxRetries: 0,
-    fetch: async (url, init) =>
-      h.app.fetch(new Request(url as string, init as RequestInit), h.env, { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext),
+    fetch: inProcessFetch(h),
   });
 }
 const simulated = () => harness({ config: INSTANT_SIMULATED_CONFIG });

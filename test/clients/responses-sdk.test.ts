@@ -6,16 +6,16 @@ import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 
 type H = ReturnType<typeof harness>;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 
 function client(h: H) {
   return new OpenAI({
     apiKey: PREMIUM,
     baseURL: "https://detour.test/v1",
     maxRetries: 0,
-    fetch: async (url, init) => h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx),
+    fetch: inProcessFetch(h),
   });
 }
 

@@ -7,9 +7,9 @@ import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
 import { CALLER_KEYS, VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 
 type H = ReturnType<typeof harness>;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
 const FREE = Object.keys(CALLER_KEYS).find((k) => k !== PREMIUM)!;
 /** The SDK's `Response` type has no `store` field (the wire object has). */
 const storeOf = (r: object) => (r as { store?: unknown }).store;
@@ -19,7 +19,7 @@ function client(h: H, apiKey = PREMIUM) {
     apiKey,
     baseURL: "https://detour.test/v1",
     maxRetries: 0,
-    fetch: async (url, init) => h.app.fetch(new Request(url as string, init as RequestInit), h.env, ctx),
+    fetch: inProcessFetch(h),
   });
 }
 

@@ -12,10 +12,8 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { INSTANT_SIMULATED_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { inProcessFetch } from "../support/in-process";
 
-type H = ReturnType<typeof harness>;
-const ctx = { waitUntil() {}, passThroughOnException() {}, props: {} } as unknown as ExecutionContext;
-const inProcess = (h: H) => async (url: RequestInfo | URL, init?: RequestInit) => h.app.fetch(new Request(url, init), h.env, ctx);
 const simulated = () => harness({ config: INSTANT_SIMULATED_CONFIG });
 const cityParams = { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] };
 const forecast = (city: string) => ({ city, temperature_c: 18, conditions: "sunny" });
@@ -23,7 +21,7 @@ const forecast = (city: string) => ({ city, temperature_c: 18, conditions: "sunn
 describe("the simulated default as a model, through every inbound API", () => {
   it("@anthropic-ai/sdk: tool_choice auto calls get_weather for a natural prompt, then answers from the tool_result", async () => {
     const h = simulated();
-    const c = new Anthropic({ apiKey: PREMIUM, baseURL: "https://detour.test", maxRetries: 0, fetch: inProcess(h) });
+    const c = new Anthropic({ apiKey: PREMIUM, baseURL: "https://detour.test", maxRetries: 0, fetch: inProcessFetch(h) });
     const tools = [{ name: "get_weather", description: "Current weather for a city", input_schema: cityParams }];
     const user = { role: "user" as const, content: "what's the weather in Paris?" };
     const first = await h.clock.run(c.messages.create({ model: "auto", max_tokens: 512, tools, tool_choice: { type: "auto" }, messages: [user] }));
@@ -47,7 +45,7 @@ describe("the simulated default as a model, through every inbound API", () => {
 
   it("openai responses.create: tool_choice auto calls the function for a natural prompt, then answers from function_call_output", async () => {
     const h = simulated();
-    const c = new OpenAI({ apiKey: PREMIUM, baseURL: "https://detour.test/v1", maxRetries: 0, fetch: inProcess(h) });
+    const c = new OpenAI({ apiKey: PREMIUM, baseURL: "https://detour.test/v1", maxRetries: 0, fetch: inProcessFetch(h) });
     const tools = [{ type: "function" as const, name: "get_weather", description: "Current weather for a city", parameters: cityParams, strict: false }];
     const first = await h.clock.run(c.responses.create({ model: "auto", tools, tool_choice: "auto", input: "what's the weather in Paris?" }));
     const call = first.output.find((o) => o.type === "function_call")!;
@@ -65,7 +63,7 @@ describe("the simulated default as a model, through every inbound API", () => {
 
   it("AI SDK default createOpenAI: tool() runs for a natural prompt, and generateObject follows the zod schema", async () => {
     const h = simulated();
-    const model = createOpenAI({ apiKey: PREMIUM, baseURL: "https://detour.test/v1", fetch: inProcess(h) })("auto");
+    const model = createOpenAI({ apiKey: PREMIUM, baseURL: "https://detour.test/v1", fetch: inProcessFetch(h) })("auto");
     const calls: unknown[] = [];
     const get_weather = tool({
       description: "Current weather for a city",
