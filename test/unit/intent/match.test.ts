@@ -62,6 +62,35 @@ describe("meaningOf", () => {
   });
 });
 
+describe("general support vocabulary (lexicon-support.ts)", () => {
+  it.each([
+    ["can I sign in with my Microsoft account?", "How do I log in with Microsoft?"],
+    ["What's the shipping fee?", "How much is delivery?"],
+    ["my refund still hasn't arrived", "Where is my refund?"],
+    ["accidentally deleted a photo, can I get it back?", "How do I restore a deleted photo?"],
+    ["how can I mute alerts on my phone", "How do I turn off notifications on my phone?"],
+    ["How can I log into the wifi?", "How do I connect to the wifi?"],
+    ["is there a way to book a day off", "How do I request leave?"],
+    ["how do I move to a bigger plan", "How do I upgrade my subscription?"],
+    ["i'd like my money back for the last charge", "Can I get a refund for my last payment?"],
+  ])("%s reads like %s", (chat, clean) => {
+    expect(same(chat, clean)).toBe(true);
+  });
+
+  it.each([
+    ["How do I turn off notifications?", "How do I turn on notifications?"],
+    ["Where is my refund?", "How do I get a refund?"],
+    ["How do I file a complaint?", "How do I delete a file?"],
+    ["When is payday?", "Where can I find my payslip?"],
+    ["How do I book time off?", "How do I cancel time off?"],
+    ["How do I log into the wifi?", "How do I log into my account?"],
+    ["I'll be late today, how do I report it?", "How do I call in sick?"],
+    ["How do I get my money back?", "How do I get my files back?"],
+  ])("keeps %s and %s apart", (a, b) => {
+    expect(same(a, b)).toBe(false);
+  });
+});
+
 describe("compareMeanings vetoes", () => {
   it.each([
     ["action", "How do I cancel my subscription?", "How do I upgrade my subscription?"],
@@ -108,11 +137,11 @@ describe("floors on the labelled pairs (npm run eval:degrade has the full report
     return { recall: tp / pos, fp, wrong };
   }
 
-  it("project set: paraphrase recall ≥ 80 % with zero near-miss pairs matched", () => {
+  it("project set: paraphrase recall ≥ 95 % with zero near-miss pairs matched", () => {
     expect(own.pairs.length).toBeGreaterThanOrEqual(120);
     const s = score(own.pairs);
     expect(s.fp, s.wrong.join("\n")).toBe(0);
-    expect(s.recall).toBeGreaterThanOrEqual(0.8);
+    expect(s.recall).toBeGreaterThanOrEqual(0.95); // 72 of 80 before the support vocabulary, 77 after
   });
 
   it("older held-out set: recall ≥ 65 % with zero non-paraphrases matched", () => {
@@ -121,24 +150,24 @@ describe("floors on the labelled pairs (npm run eval:degrade has the full report
     expect(s.recall).toBeGreaterThanOrEqual(0.65);
   });
 
-  it("held-out set #1 (now the development set): zero near-misses matched, recall ≥ 90 %", () => {
+  it("held-out set #1 (now the development set): zero near-misses matched, recall ≥ 95 %", () => {
     expect(heldOut.heldOut).toBe(true);
     const s = score(heldOut.pairs);
     expect(s.fp, s.wrong.join("\n")).toBe(0);
-    expect(s.recall).toBeGreaterThanOrEqual(0.9); // 12 of 24 before it was used for tuning, 23 of 24 after
+    expect(s.recall).toBeGreaterThanOrEqual(0.95); // 12 of 24 before it was used for tuning, 24 of 24 after
   });
 
   it("held-out set #2 (the development set for reading chat): zero near-misses matched", () => {
     expect(heldOut2.heldOut).toBe(true);
     const s = score(heldOut2.pairs);
     expect(s.fp, s.wrong.join("\n")).toBe(0);
-    expect(s.recall).toBeGreaterThanOrEqual(0.05); // 1 of 34 before reading the ask, 2 of 34 after: a guard, not a target
+    expect(s.recall).toBeGreaterThanOrEqual(0.45); // 1 of 34 before reading the ask, 2 after, 16 after the support vocabulary
   });
 
-  it("held-out set #3 (chat phrasing, never used for tuning): zero near-misses matched, recall ≥ 65 %", () => {
+  it("held-out set #3 (chat phrasing, never used for tuning): zero near-misses matched, recall ≥ 70 %", () => {
     expect(heldOut3.heldOut).toBe(true);
     const s = score(heldOut3.pairs);
     expect(s.fp, s.wrong.join("\n")).toBe(0);
-    expect(s.recall).toBeGreaterThanOrEqual(0.65); // 0 of 35 before reading the ask, 25 of 35 after
+    expect(s.recall).toBeGreaterThanOrEqual(0.7); // 0 of 35 before reading the ask, 25 of 35 after
   });
 });
