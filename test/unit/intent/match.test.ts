@@ -73,6 +73,8 @@ describe("general support vocabulary (lexicon-support.ts)", () => {
     ["is there a way to book a day off", "How do I request leave?"],
     ["how do I move to a bigger plan", "How do I upgrade my subscription?"],
     ["i'd like my money back for the last charge", "Can I get a refund for my last payment?"],
+    // An ask that only asks after what the context names.
+    ["still waiting for my parcel, any update?", "Where is my parcel?"],
   ])("%s reads like %s", (chat, clean) => {
     expect(same(chat, clean)).toBe(true);
   });
