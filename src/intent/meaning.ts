@@ -117,6 +117,8 @@ function rejoinParticles(words: string[], lex: Lexicon): string[] {
       if (PARTICLES.has(out[j - 1]!)) break; // a particle in between belongs to something else
       if (!PARTICLES.has(out[j]!) || !lex.phrases.has(`${out[i]} ${out[j]}`)) continue;
       if (lex.phrases.has(`${out[j - 1]} ${out[j]}`)) break; // "get my money back": the particle is the phrase's
+      // "get Teams on my laptop" puts something somewhere; it is not "get on" (connect). Only "get … back" rejoins.
+      if (out[i] === "get" && out[j] !== "back") continue;
       const [particle] = out.splice(j, 1);
       out.splice(i + 1, 0, particle!);
       break;

@@ -88,6 +88,7 @@ describe("general support vocabulary (lexicon-support.ts)", () => {
     ["How do I log into the wifi?", "How do I log into my account?"],
     ["I'll be late today, how do I report it?", "How do I call in sick?"],
     ["How do I get my money back?", "How do I get my files back?"],
+    ["how do I get Slack on my phone", "how do I get on the wifi"],
   ])("keeps %s and %s apart", (a, b) => {
     expect(same(a, b)).toBe(false);
   });
