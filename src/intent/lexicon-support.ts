@@ -11,8 +11,8 @@
 /** Chat filler and framings that never change what is asked ("is there a way to", "I think", "accidentally"). */
 export const SUPPORT_STOP_WORDS: readonly string[] = (
   "using yet accidentally accidently mistakenly somehow anyway anyways btw basically honestly literally asap urgently " +
-    "quickly think guess wondering wonder maybe perhaps possibly try trying tried manage u ur r wanna gonna gotta " +
-    "everything usually generally exact exactly correct correctly properly whole entire few couple stuff urgent plz " +
+    "quickly think guess wondering wonder maybe perhaps possibly try trying tried u ur r wanna gonna gotta " +
+    "everything usually generally exact exactly properly whole entire few couple stuff plz " +
     "thx ty lol haha omg ugh hmm idk ill well wed hows theres thats youll youd theyre weve"
 ).split(/\s+/);
 
@@ -82,7 +82,9 @@ export const SUPPORT_PHRASES: Readonly<Record<string, string>> = {
   "on the way": "track",
   "how come": "reason",
   // Accounts
-  "get into": "login", // "get into my account", "get into the shared drive"
+  "get into my account": "login", // not "get into" alone: "get into the office" is no login
+  "get into the account": "login",
+  "account manager": "accountmanager", // not my manager
   "user id": "username",
   "login id": "username",
   "log onto": "login",
@@ -184,7 +186,6 @@ export const SUPPORT_PHRASES: Readonly<Record<string, string>> = {
   "pdf file": "pdf",
   "excel file": "spreadsheet",
   "excel sheet": "spreadsheet",
-  "google sheets": "spreadsheet",
   // IT
   "new starter": "employee",
   "new hire": "employee",
@@ -201,7 +202,6 @@ export const SUPPORT_PHRASES: Readonly<Record<string, string>> = {
   "get paid": "payday",
   "gets paid": "payday",
   "getting paid": "payday",
-  "paid out": "payday",
   "salary paid": "payday",
   "what day": "time",
   "which day": "time",
@@ -214,11 +214,10 @@ export const SUPPORT_PHRASES: Readonly<Record<string, string>> = {
   "day off": "leave",
   "annual leave": "leave",
   "holiday leave": "leave",
-  "book holiday": "leave",
-  "book a holiday": "leave",
   "book leave": "leave",
+  "book holiday leave": "leave", // not "book a holiday": that is a trip
+  "book annual leave": "leave",
   "book time off": "leave",
-  "book vacation": "leave",
   "book days off": "leave",
   "book a day off": "leave",
   "public holiday": "publicholiday",
@@ -234,38 +233,35 @@ export const SUPPORT_PHRASES: Readonly<Record<string, string>> = {
 /** Words → concepts. */
 export const SUPPORT_SYNONYMS: Readonly<Record<string, string>> = {
   // accounts
-  signin: "login", relogin: "login", pwd: "password", passwd: "password", userid: "username", wipe: "delete",
+  signin: "login", relogin: "login", pwd: "password", passwd: "password", userid: "username",
   everyone: "all", everybody: "all",
   // billing
   paycheck: "payday", payday: "payday", payslip: "payslip", paystub: "payslip",
   yearly: "annual", annually: "annual", annual: "annual", monthly: "month",
   // shipping
-  shipment: "deliver", courier: "deliver", postage: "deliver",
-  collect: "pickup", collection: "pickup", pickup: "pickup",
-  saturday: "weekend", sunday: "weekend", weekends: "weekend", weekend: "weekend",
+  pickup: "pickup",
+  weekends: "weekend", weekend: "weekend",
   shop: "store", store: "store",
   // product
   doc: "document", docs: "document", document: "document", file: "document",
   theme: "mode",
   spreadsheet: "spreadsheet", excel: "spreadsheet", xlsx: "spreadsheet",
   integrate: "connect", integration: "connect", sync: "connect",
-  retrieve: "recover", undelete: "recover", undo: "recover",
+  retrieve: "recover", undelete: "recover",
   // IT
-  machine: "computer", desktop: "computer", notebook: "computer", macbook: "computer",
-  iphone: "phone", android: "phone",
-  wifi: "wifi", wireless: "wifi",
+  machine: "computer", desktop: "computer", macbook: "computer",
+  wifi: "wifi",
   // HR
-  employee: "employee", staff: "employee", hire: "employee", starter: "employee", joiner: "employee",
+  employee: "employee", staff: "employee",
   vacation: "leave", holiday: "leave", holidays: "leave", pto: "leave",
   salary: "salary", wage: "salary", wages: "salary", payroll: "salary",
   expense: "expense", expenses: "expense",
   sick: "sick",
   resign: "resign", resignation: "resign",
   complain: "complaint", complaint: "complaint", guarantee: "warranty", warranty: "warranty",
-  monitor: "screen", screen: "screen", headphones: "headset", headset: "headset",
-  software: "app", program: "app", programs: "app", reboot: "restart", restart: "restart",
+  screen: "screen", headphones: "headset", headset: "headset",
+  software: "app", reboot: "restart", restart: "restart",
   boss: "manager", supervisor: "manager", manager: "manager",
-  replacement: "", // "a replacement card" is a new card ("new" is a stop word)
   cracked: "damaged", smashed: "damaged", crushed: "damaged", shattered: "damaged", dented: "damaged",
   mute: "disable", silence: "disable",
 };
