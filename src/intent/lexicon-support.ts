@@ -267,6 +267,26 @@ export const SUPPORT_SYNONYMS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * Chat shorthand and the misspellings support desks see most, each of one word only: read as the word meant, before
+ * anything else (so "recieved" is "received", a stop word like it).
+ */
+export const SUPPORT_SPELLINGS: Readonly<Record<string, string>> = {
+  acct: "account", acount: "account", accout: "account",
+  addr: "address", adress: "address", adres: "address",
+  pasword: "password", passowrd: "password", passwrod: "password", passord: "password",
+  recieve: "receive", recieved: "received",
+  cancell: "cancel", cancle: "cancel",
+  subcription: "subscription", subscribtion: "subscription", subsciption: "subscription", subscrption: "subscription",
+  delivary: "delivery", delievery: "delivery", deliverey: "delivery",
+  emial: "email", emal: "email", emali: "email",
+  invoce: "invoice", invocie: "invoice",
+  paymnet: "payment", payemnt: "payment",
+  refnd: "refund", refudn: "refund",
+  usernmae: "username", usename: "username",
+  reciept: "receipt", receit: "receipt",
+};
+
+/**
  * Concepts an action implies, beyond lexicon.ts's: a refund is of a payment or a charge; what is restored was
  * deleted or lost; what arrived damaged was an order or an item; a payslip is of pay.
  */

@@ -6,7 +6,7 @@
  */
 import { canonicalText } from "../cache/keys";
 import { askOf, POINTS_BACK } from "./ask";
-import { ACTION_ON_OBJECT } from "./lexicon-support";
+import { ACTION_ON_OBJECT, SUPPORT_SPELLINGS } from "./lexicon-support";
 import { ACTIONS, DIRECTIONS, IMPLIED, NEGATIONS, OPENING_QUESTION_WORDS, PARTICLES, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
 
 /** A tenant's additions to the shipped tables (validated in src/cache/policy.ts). */
@@ -129,7 +129,13 @@ function rejoinParticles(words: string[], lex: Lexicon): string[] {
 
 /** Canonical words with phrases replaced by what they stand for (longest phrase first). */
 function phraseWords(text: string, lex: Lexicon): string[] {
-  const words = rejoinParticles(fold(text).split(" ").filter((w) => w !== ""), lex);
+  const words = rejoinParticles(
+    fold(text)
+      .split(" ")
+      .filter((w) => w !== "")
+      .map((w) => SUPPORT_SPELLINGS[w] ?? w), // chat shorthand and common misspellings: the word meant
+    lex,
+  );
   const out: string[] = [];
   for (let i = 0; i < words.length; ) {
     let matched = false;

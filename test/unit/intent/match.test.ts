@@ -79,6 +79,9 @@ describe("general support vocabulary (lexicon-support.ts)", () => {
     ["is there a way to book a day off", "How do I request leave?"],
     ["how do I move to a bigger plan", "How do I upgrade my subscription?"],
     ["i'd like my money back for the last charge", "Can I get a refund for my last payment?"],
+    // Chat shorthand and common misspellings.
+    ["how do i cancle my subscribtion", "How do I cancel my subscription?"],
+    ["i never recieved my pasword reset emial", "I never received the password reset email"],
     // An ask that only asks after what the context names.
     ["still waiting for my parcel, any update?", "Where is my parcel?"],
   ])("%s reads like %s", (chat, clean) => {
