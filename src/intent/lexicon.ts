@@ -49,6 +49,8 @@ export const PHRASES: Readonly<Record<string, string>> = {
   "how much are": "price",
   "how much for": "price",
   "how long": "duration",
+  // "How many users can I add?" asks a count, not how to add one ("many" alone is a stop word).
+  "how many": "count",
   // "How many days…" asks how long, like "how long" (a count of other things stays material: "how many seats").
   "how many days": "duration",
   "how many weeks": "duration",
