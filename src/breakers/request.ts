@@ -95,14 +95,21 @@ export class RequestBreakers {
     }
   };
 
-  /** Load snapshots a fresh isolate lacks for these targets (in parallel), so routing ranks on real health. */
-  async warm(targets: Target[]): Promise<void> {
-    if (!this.env.PROVIDER_HEALTH) return;
-    const started = performance.now();
+  /**
+   * Load snapshots a fresh isolate lacks for these targets (in parallel), so routing ranks on real health. Undefined
+   * (nothing to wait for) when the isolate holds every one, as a warm isolate does on every request.
+   */
+  warm(targets: Target[]): Promise<void> | undefined {
+    if (!this.env.PROVIDER_HEALTH) return undefined;
     const keys = new Map(targets.map((t) => [this.key(t), t] as const));
-    await Promise.all(
-      [...keys].map(([key, t]) => this.view.warm(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)),
-    );
+    let cold: [string, Target][] | undefined;
+    for (const [key, t] of keys) if (!this.view.ready(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes)) (cold ??= []).push([key, t]);
+    return cold && this.#warmCold(cold);
+  }
+
+  async #warmCold(cold: [string, Target][]): Promise<void> {
+    const started = performance.now();
+    await Promise.all(cold.map(([key, t]) => this.view.warm(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)));
     this.stats.admitMs += performance.now() - started;
   }
 
