@@ -173,17 +173,13 @@ export class Recorder {
     const { clock, startedAt, breakers, clean, notes } = this.ctx;
     const now = clock.now();
     const upstreamAt = this.#upstreamAt ?? now;
-    const routed = this.#routed;
     return {
       requestId: this.ctx.requestId,
       route: this.#about.route,
       ...(target ? { provider: target.provider.id, model: target.model.id } : {}),
       ...(mode ? { mode } : {}),
       attempts: [...(this.#routed?.skipped ?? []), ...attempts].map((a) => (a.message ? { ...a, message: clean(a.message) } : a)),
-      // Read only by the trace (x-detour-trace), so routing's trace is built only then.
-      get routing() {
-        return routed?.trace;
-      },
+      routing: this.#routed?.trace,
       timings: { routingMs: upstreamAt - startedAt, breakerMs: breakers.stats.admitMs, upstreamMs: now - upstreamAt, totalMs: now - startedAt },
       notes,
       breakerCalls: breakers.stats.awaitedCalls,

@@ -107,28 +107,23 @@ export function routeRequest(input: {
   const hedgeAt = input.now + (p.hedge.afterMs ?? 0);
   const allow = () => (first !== undefined && inflight?.suspect(input.keyFor(first), hedgeAt) === true) || input.takeHedge();
   const hedge = p.hedge.allowed && p.hedge.afterMs !== undefined ? { afterMs: p.hedge.afterMs, allow } : undefined;
-  // The trace is read only when a caller asks for it (x-detour-trace): built on first read, not on every request.
-  let trace: Record<string, unknown> | undefined;
-  const traceOf = (): Record<string, unknown> => ({
-    task_class: input.classification.taskClass,
-    class_source: input.classification.source,
-    tier: input.tier,
-    criticality,
-    estimated_input_tokens: input.classification.estimatedInputTokens,
-    order: p.ordered.map((e) => ({ target: `${e.target.provider.id}/${e.target.model.id}`, reason: e.reason, ...(e.priced ? { estimated_cost_usd: round6(e.estimatedCostUsd) } : {}) })),
-    skipped: p.skipped.map((s) => ({ target: `${s.target.provider.id}/${s.target.model.id}`, reason: s.reason })),
-    hedge: p.hedge.reason,
-    ...(p.canary ? { canary: `${p.canary.target.provider.id}/${p.canary.target.model.id}` } : {}),
-    pressure: Number(p.pressure.toFixed(2)),
-    ...(byReadiness.demoted.length ? { below_readiness: byReadiness.demoted.map((e) => target(e.target)) } : {}),
-  });
   return {
     targets,
     skipped: p.skipped.map((s) => ({ provider: s.target.provider.id, model: s.target.model.id, outcome: "skipped" as const, skipReason: s.reason, ms: 0 })),
     hedge,
     plan: p,
-    get trace() {
-      return (trace ??= traceOf());
+    trace: {
+      task_class: input.classification.taskClass,
+      class_source: input.classification.source,
+      tier: input.tier,
+      criticality,
+      estimated_input_tokens: input.classification.estimatedInputTokens,
+      order: p.ordered.map((e) => ({ target: `${e.target.provider.id}/${e.target.model.id}`, reason: e.reason, ...(e.priced ? { estimated_cost_usd: round6(e.estimatedCostUsd) } : {}) })),
+      skipped: p.skipped.map((s) => ({ target: `${s.target.provider.id}/${s.target.model.id}`, reason: s.reason })),
+      hedge: p.hedge.reason,
+      ...(p.canary ? { canary: `${p.canary.target.provider.id}/${p.canary.target.model.id}` } : {}),
+      pressure: Number(p.pressure.toFixed(2)),
+      ...(byReadiness.demoted.length ? { below_readiness: byReadiness.demoted.map((e) => target(e.target)) } : {}),
     },
   };
 }
