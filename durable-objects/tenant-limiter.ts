@@ -5,7 +5,8 @@
  * counts would multiply the limit by the number of isolates).
  *
  * Time: callers pass their `now` (the worker's clock, injectable in tests). No alarm is needed: the window prunes
- * itself on every write and the month rolls over on the first call of the new month.
+ * itself on every write, the month rolls over on the first call of the new month, and a spend hold whose commit never
+ * came stops counting once its time has passed (src/resilience/spend-holds.ts) and is dropped at the next write.
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -14,6 +15,8 @@ import {
   commit,
   initialLimiter,
   reserve,
+  restore,
+  spendAt,
   TenantLimits,
   usage,
   type LimitDecision,
@@ -22,6 +25,7 @@ import {
   type UsageReport,
 } from "../src/resilience/limits";
 import { grantWrites, type WriteLedger } from "../src/cache/write-budget";
+import { DEFAULT_HOLD_MS, holdMsOf, type Hold } from "../src/resilience/spend-holds";
 
 export class TenantLimiter extends DurableObject<Env> {
   #s: LimiterState = initialLimiter(Date.now());
@@ -36,7 +40,8 @@ export class TenantLimiter extends DurableObject<Env> {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<LimiterState>("state");
-      if (stored) this.#s = stored;
+      // A state stored before holds lapsed keeps its old reservations as one hold that lapses from now.
+      if (stored) this.#s = restore(stored, Date.now(), DEFAULT_HOLD_MS);
     });
   }
 
@@ -44,21 +49,35 @@ export class TenantLimiter extends DurableObject<Env> {
    * Decide whether a request may go ahead and, when it may, count it at once, so the next concurrent request sees it.
    * `limits` come from the caller's config (tier defaults merged with the tenant's own) and are validated here too,
    * because a bad limit would otherwise silently mean "no limit".
+   *
+   * Under a spend cap the estimate is held until the request commits, so concurrent requests see each other, or until
+   * `holdMs` passes (the request's deadline plus `tenants.reservationGraceMs`; clamped, so no hold is forever). The
+   * answer then carries the month's spend before this request and the hold's handle for the commit.
    */
-  async check(limits: TenantLimits, now: number, estimate: Usage): Promise<LimitDecision> {
-    const decision = check(this.#s, TenantLimits.parse(limits), now, estimate);
-    if (decision.allowed) {
-      this.#s = admit(this.#s, now);
-      // Under a spend cap the estimate is held until the request commits, so concurrent requests see each other.
-      if (limits.monthlySpendUsd !== undefined) this.#s = reserve(this.#s, now, estimate.costUsd);
-      await this.#persist();
+  async check(limits: TenantLimits, now: number, estimate: Usage, holdMs?: number): Promise<LimitDecision> {
+    const parsed = TenantLimits.parse(limits);
+    const decision = check(this.#s, parsed, now, estimate);
+    if (parsed.monthlySpendUsd === undefined) {
+      if (decision.allowed) {
+        this.#s = admit(this.#s, now);
+        await this.#persist();
+      }
+      return decision;
     }
-    return decision;
+    const spend = spendAt(this.#s, now);
+    if (!decision.allowed) return { ...decision, spend };
+    const held = reserve(admit(this.#s, now), now, estimate.costUsd, holdMsOf(holdMs));
+    this.#s = held.state;
+    await this.#persist();
+    return { ...decision, spend, ...(held.hold ? { hold: held.hold } : {}) };
   }
 
-  /** Record a finished call's actual tokens and cost, releasing `releaseUsd` of its reservation; returns the usage after it. */
-  async commit(now: number, actual: Usage, releaseUsd = 0): Promise<UsageReport> {
-    this.#s = commit(this.#s, now, actual, releaseUsd);
+  /**
+   * Record a finished call's actual tokens and cost, releasing its hold (`release`, the handle `check` gave; one that
+   * lapsed releases nothing); returns the usage after it.
+   */
+  async commit(now: number, actual: Usage, release?: Hold): Promise<UsageReport> {
+    this.#s = commit(this.#s, now, actual, release);
     await this.#persist();
     return usage(this.#s, now);
   }
@@ -71,7 +90,7 @@ export class TenantLimiter extends DurableObject<Env> {
     return g.granted;
   }
 
-  /** Requests and tokens in the last minute, spend this month (for /status-like reporting). Read-only. */
+  /** Requests and tokens in the last minute, spend this month and live holds (for /status-like reporting). Read-only. */
   async usage(now: number): Promise<UsageReport> {
     return usage(this.#s, now);
   }

@@ -2,10 +2,12 @@
 /**
  * `npm run bench`: what Detour costs over the floor.
  *
- * Three targets, all on 127.0.0.1, driven from this process over real loopback sockets with keep-alive agents:
+ * Four targets, all on 127.0.0.1, driven from this process over real loopback sockets with keep-alive agents:
  *   direct  — the mock vendors' OpenAI endpoint (scripts/mock-vendors.mjs, in its own Node process, no faults set);
  *   floor   — a bare pass-through Worker on workerd (Miniflare), forwarding the body to the mock: what the runtime
  *             itself costs;
+ *   minimal — a minimal router on workerd (scripts/lib/bench-fixture.mjs MINIMAL_ROUTER_SCRIPT): key check, model
+ *             rewrite, a timeout, re-serialised answer, one log line; a reference for what any router costs;
  *   detour  — Detour's bundled worker (`wrangler deploy --dry-run`) on workerd (Miniflare), one openai provider
  *             pointing at the mock.
  * Runs interleave the targets in rounds (rotating the order) so machine drift hits all alike. Measures sequential
@@ -30,7 +32,7 @@ import {
   startMiniflare as startWorker,
   workerSettings as readWorkerSettings,
 } from "./lib/worker.mjs";
-import { BENCH_KEY, CHAT_BODY, detourBindings, FLOOR_SCRIPT, keyTable, MOCK_KEY, MOCK_REPLY } from "./lib/bench-fixture.mjs";
+import { BENCH_KEY, CHAT_BODY, detourBindings, FLOOR_SCRIPT, keyTable, MINIMAL_ROUTER_SCRIPT, MOCK_KEY, MOCK_REPLY } from "./lib/bench-fixture.mjs";
 import { lifecycle } from "./lib/lifecycle.mjs";
 import { f2, median, summary } from "./lib/stats.mjs";
 import { benchValidation } from "./lib/validation-bench.mjs";
@@ -346,6 +348,14 @@ async function main() {
     bindings: { UPSTREAM_URL: `${mockUrl}/v1/chat/completions`, MOCK_KEY },
   });
 
+  const minimalUrl = await startMiniflare("minimal", {
+    ...settings.compat,
+    name: "minimal",
+    modules: true,
+    script: MINIMAL_ROUTER_SCRIPT,
+    bindings: { UPSTREAM_URL: `${mockUrl}/v1/chat/completions`, MOCK_KEY, GATEWAY_KEY: BENCH_KEY },
+  });
+
   // A premium gateway key (scripts/lib/bench-fixture.mjs): the routing path, not the TenantLimiter's per-request
   // Durable Object call (standard tenants pay that, see docs/routing.md).
   const bindings = detourBindings(`${mockUrl}/v1`);
@@ -363,6 +373,7 @@ async function main() {
     mk("direct", mockUrl, { authorization: `Bearer ${MOCK_KEY}` }),
     mk("floor", floorUrl),
     mk("detour", detourUrl, { authorization: `Bearer ${BENCH_KEY}` }),
+    mk("minimal", minimalUrl, { authorization: `Bearer ${BENCH_KEY}` }),
   ];
   cleanups.push(() => targets.forEach((t) => (t.seqAgent.destroy(), t.poolAgent.destroy())));
 
@@ -433,6 +444,7 @@ async function main() {
   }
   const d = rows.detour;
   const fl = rows.floor;
+  const mi = rows.minimal;
   // Overheads and ratios are medians of per-round differences: within a round the targets run back to back, so
   // drift (and the other tenants of a small machine) cancels out of each difference.
   const roundDiff = (a, b) => median(a.map((x, i) => x - b[i]));
@@ -441,6 +453,11 @@ async function main() {
     p99OverheadMs: d.sequential.p99 - fl.sequential.p99,
     ttfbP50OverheadMs: roundDiff(d.streamTtfb.p50Rounds, fl.streamTtfb.p50Rounds),
     throughputPct: median(d.concurrent.rpsRounds.map((x, i) => (x / fl.concurrent.rpsRounds[i]) * 100)),
+  };
+  // The reference: what the minimal router costs over the same floor in the same rounds.
+  const reference = {
+    p50OverheadMs: roundDiff(mi.sequential.p50Rounds, fl.sequential.p50Rounds),
+    throughputPct: median(mi.concurrent.rpsRounds.map((x, i) => (x / fl.concurrent.rpsRounds[i]) * 100)),
   };
   const meets = {
     p50Overhead: headline.p50OverheadMs <= TARGETS_TO_BEAT.p50OverheadMs,
@@ -493,7 +510,9 @@ async function main() {
     `**Headline:** Detour adds **${headline.p50OverheadMs.toFixed(2)} ms** p50 over the floor ` +
       `(target ≤ ${TARGETS_TO_BEAT.p50OverheadMs} ms: ${meets.p50Overhead ? "met" : "MISSED"}) and keeps ` +
       `**${headline.throughputPct.toFixed(1)} %** of the floor's throughput at ${concurrency} connections ` +
-      `(target ≥ ${TARGETS_TO_BEAT.throughputPct} %: ${meets.throughput ? "met" : "MISSED"}).`,
+      `(target ≥ ${TARGETS_TO_BEAT.throughputPct} %: ${meets.throughput ? "met" : "MISSED"}). ` +
+      `The minimal router (key check, model rewrite, timeout, re-serialised answer, one log line) adds ` +
+      `${reference.p50OverheadMs.toFixed(2)} ms and keeps ${reference.throughputPct.toFixed(1)} % in the same rounds.`,
   );
   log("timing the built-in output checks…");
   const validation = await benchValidation(ROOT);
@@ -555,6 +574,7 @@ async function main() {
     unit: "ms",
     results: rows,
     headline,
+    minimalRouter: reference,
     validationUs: validation,
     cpuUsPerStage: { keys10: cpu.small, keys10000: cpu.large },
     authWorkerdSeqP50Ms: keyed,

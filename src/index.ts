@@ -32,7 +32,7 @@ import { countTokens, messages } from "./routes/messages";
 import { deleteResponse, getResponse, listInputItems, responses } from "./routes/responses";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
-import { dashboardHistory, dashboardPage, dashboardScript, dashboardStyle } from "./routes/dashboard";
+import { dashboardHistory } from "./routes/dashboard";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -84,9 +84,6 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/v1/responses/:id/input_items", listInputItems);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
-  app.get("/dashboard", dashboardPage);
-  app.get("/dashboard/app.js", dashboardScript);
-  app.get("/dashboard/app.css", dashboardStyle);
   app.get("/dashboard/history", operatorAuth(), dashboardHistory);
   app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
   app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);

@@ -47,6 +47,43 @@ export default {
 };
 `;
 
+/**
+ * The least a *router* in front of the vendor can do, as a reference beside the floor (README "Benchmark"): check the
+ * caller's key by one SHA-256 digest and a compare, parse the body and rewrite the model, bound the vendor call with a
+ * timeout, re-serialise the JSON answer and log one JSON line. No failover, breakers, limits, cache, validation or
+ * degradation. Its share of the floor's throughput is what any router with that contract can hope for on this machine.
+ */
+export const MINIMAL_ROUTER_SCRIPT = `
+let expected;
+const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, "0")).join("");
+const sha = async (s) => hex(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(s)));
+export default {
+  async fetch(request, env) {
+    expected ??= await sha(env.GATEWAY_KEY);
+    const key = (request.headers.get("authorization") ?? "").replace(/^Bearer /, "");
+    if ((await sha(key)) !== expected) return Response.json({ error: { message: "bad key", type: "invalid_request_error" } }, { status: 401 });
+    const body = JSON.parse(await request.text());
+    body.model = "m";
+    const started = Date.now();
+    const upstream = await fetch(env.UPSTREAM_URL, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer " + env.MOCK_KEY },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(30000),
+    });
+    const log = { level: "info", msg: "request", method: "POST", path: new URL(request.url).pathname, stream: !!body.stream, status: upstream.status };
+    if (body.stream) {
+      console.log(JSON.stringify(log));
+      return new Response(upstream.body, { status: upstream.status, headers: { "content-type": "text/event-stream" } });
+    }
+    const answer = JSON.parse(await upstream.text());
+    answer.model = "m";
+    console.log(JSON.stringify({ ...log, ms: Date.now() - started }));
+    return new Response(JSON.stringify(answer), { status: upstream.status, headers: { "content-type": "application/json" } });
+  },
+};
+`;
+
 /** `DETOUR_API_KEYS`'s table: the premium bench key plus `count - 1` standard tenants' keys (authentication at scale). */
 export function keyTable(count = 1) {
   const t = { [BENCH_KEY]: { tenant: "bench", tier: "premium" } };

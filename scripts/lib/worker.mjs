@@ -71,10 +71,11 @@ export function drainStdio(stdout, stderr) {
 }
 
 /**
- * Compatibility date/flags and the local-only bindings (Durable Objects, KV, R2, D1 — all in memory here) exactly as
- * wrangler.toml declares them, read by wrangler itself so callers follow the config as it grows. `localBindings:
- * false` leaves the bindings out. `log` receives a line when wrangler cannot read the file (then: built-in
- * compatibility settings, no bindings).
+ * Compatibility date/flags, the local-only bindings (Durable Objects, KV, R2, D1 — all in memory here) and the static
+ * assets (the dashboard's page, script and style in public/, with public/_headers) exactly as wrangler.toml declares
+ * them, read by wrangler itself so callers follow the config as it grows. `localBindings: false` leaves the bindings
+ * out. `log` receives a line when wrangler cannot read the file (then: built-in compatibility settings, no bindings,
+ * no assets).
  */
 export async function workerSettings({ localBindings = true, log = () => {} } = {}) {
   try {
@@ -84,12 +85,15 @@ export async function workerSettings({ localBindings = true, log = () => {} } = 
       compatibilityDate: w.compatibilityDate ?? FALLBACK_COMPAT.compatibilityDate,
       compatibilityFlags: w.compatibilityFlags ?? [],
     };
-    if (!localBindings) return { compat, local: {} };
+    // Miniflare's `assets` option as wrangler builds it (directory, html_handling, not_found_handling, …); Miniflare
+    // reads public/_headers itself.
+    const assets = w.assets;
+    if (!localBindings) return { compat, local: {}, assets };
     const pick = (o) => (o && Object.keys(o).length > 0 ? o : undefined);
     const local = Object.fromEntries(
       ["durableObjects", "kvNamespaces", "r2Buckets", "d1Databases"].map((k) => [k, pick(w[k])]).filter(([, v]) => v !== undefined),
     );
-    return { compat, local };
+    return { compat, local, assets };
   } catch (err) {
     log(`could not read wrangler.toml through wrangler (${err?.message ?? err}); using built-in compatibility settings, no bindings`);
     return { compat: FALLBACK_COMPAT, local: {} };
@@ -121,10 +125,15 @@ export async function startMiniflare(opts, { via = "direct" } = {}) {
 
 /**
  * The bundled Detour (from `bundleDetour`) on its own workerd, with wrangler.toml's compatibility settings and local
- * bindings (`workerSettings`) and the given vars and secrets as `bindings`.
+ * bindings (`workerSettings`) and the given vars and secrets as `bindings`. `assets: true` puts wrangler.toml's static
+ * assets in front of it as the platform does (GET /dashboard and its files answered from public/, every other path
+ * reaching the worker); left out by default because no drill or benchmark asks for the page, and the asset router
+ * would add a hop to every request that the floor Worker they compare against does not have.
  */
-export function startBundledDetour(prepared, bindings, opts) {
-  return startMiniflare(detourWorker(prepared, bindings), opts);
+export function startBundledDetour(prepared, bindings, { assets = false, ...opts } = {}) {
+  const extra = assets ? { assets: prepared.settings.assets } : {};
+  if (assets && !extra.assets) throw new Error("wrangler.toml declares no [assets] (or wrangler could not read it)");
+  return startMiniflare(detourWorker(prepared, bindings, extra), opts);
 }
 
 /**

@@ -3,9 +3,10 @@
  * that serves it, however loaded the machine is (a loaded machine stretches latency and throughput, not the CPU a
  * request takes). Developer tool for A/B comparisons of Detour builds, not part of `npm run bench`:
  *
- *   node scripts/lib/workerd-cpu.mjs [other-checkout …]   ROUNDS=5 N=2000 C=8
+ *   node scripts/lib/workerd-cpu.mjs [[name=]other-checkout …]   ROUNDS=5 N=2000 C=8
  *
- * Serves the floor (a bare pass-through Worker), this checkout's Detour and Detour from each other checkout given
+ * Serves the floor (a bare pass-through Worker), a Worker that answers at once without calling the vendor (what
+ * serving a request costs the runtime at all), this checkout's Detour and Detour from each other checkout given
  * (bundled there with `wrangler deploy --dry-run`), each on its own workerd with the bench's config, against one mock
  * vendor in this process; runs them in interleaved rounds and prints each one's median µs of workerd CPU per request
  * (user + system, the whole process: isolate, runtime, the in-process Durable Object) and its ratio to the floor's.
@@ -24,6 +25,8 @@ const N = Number(process.env.N ?? 2000);
 const C = Number(process.env.C ?? 8);
 const VENDOR = vendorCompletion();
 const TICK_US = 1e6 / 100; // USER_HZ
+/** Reads the caller's body and answers with a fixed JSON line: no vendor call, no logic. */
+const ANSWER_AT_ONCE = `export default { async fetch(request) { await request.arrayBuffer(); return new Response('{"ok":true}', { headers: { "content-type": "application/json" } }); } };`;
 
 /** Children of this process named workerd, by pid. */
 function workerdPids() {
@@ -68,13 +71,15 @@ try {
     targets.push({ name, mf, url, pid, agent: new http.Agent({ keepAlive: true, maxSockets: C }), us: [] });
   };
   await start("floor", { modules: true, script: FLOOR_SCRIPT, ...settings.compat, bindings: { UPSTREAM_URL: `${base}/v1/chat/completions`, MOCK_KEY: "sk-bench" } });
+  await start("answer at once (no vendor call)", { modules: true, script: ANSWER_AT_ONCE, ...settings.compat });
   const bindings = detourBindings(`${base}/v1`);
-  for (const [i, checkout] of [ROOT, ...process.argv.slice(2)].entries()) {
+  for (const [i, arg] of ["this checkout=" + ROOT, ...process.argv.slice(2)].entries()) {
+    const [name, checkout] = arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, arg];
     const main = await bundle(checkout, path.join(tmp, `d${i}`));
-    await start(i === 0 ? "detour (this checkout)" : `detour (${checkout})`, detourWorker({ bundle: { main }, settings }, bindings));
+    await start(`detour (${name})`, detourWorker({ bundle: { main }, settings }, bindings));
   }
   const drive = async (t, n) => {
-    const url = t.name === "floor" ? t.url : `${t.url}/v1/chat/completions`;
+    const url = !t.name.startsWith("detour") ? t.url : `${t.url}/v1/chat/completions`;
     const one = () =>
       new Promise((resolve, reject) => {
         const req = http.request(url, { method: "POST", agent: t.agent, headers: { "content-type": "application/json", authorization: `Bearer ${KEY}` } }, (res) => {

@@ -212,6 +212,19 @@ export const DetourConfig = z.strictObject({
         {},
       ),
       byTenant: z._default(z.record(z.string(), TenantLimits), {}),
+      /**
+       * Under a spend cap, how long past its deadline a request's reserved estimate is held when its commit never
+       * comes (the isolate was evicted, the commit call failed); then it lapses (docs/routing.md "Tenant limits").
+       */
+      reservationGraceMs: z._default(
+        z.number().check(z.int(), z.gte(1000, "tenants.reservationGraceMs must be at least 1000 ms (the commit's own trip)"), z.lte(3_600_000, "tenants.reservationGraceMs must be at most 3600000 ms (an hour): a lost reservation holds the budget that long")),
+        60_000,
+      ),
+      /**
+       * The limiter is unreachable and this isolate has no report of a capped tenant's month: "refuse" (503, the
+       * default: the cap cannot be checked) or "local" (count this isolate's own spend only) (docs/routing.md).
+       */
+      unknownSpend: z._default(z.enum(["refuse", "local"]), "refuse"),
     }), {}),
   /** Intent cache (docs/storage.md, README "Intent cache"). */
   cache: z.prefault(CacheConfig, {}),

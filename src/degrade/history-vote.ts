@@ -12,7 +12,7 @@ import type { CanonicalRequest } from "../canonical";
 import { canonicalWords, conformsTo, containsPhrase, enumOf, extractBySchema, isObj, type Schema } from "./extract";
 import { scrub, type Example, type HistoryConfig, type HistorySpace } from "./history";
 import { lastUserText } from "./rules";
-import { similarities } from "./similarity";
+import { shareTopic, similarities, topicStems } from "./similarity";
 
 /** Similarities of `query` to each of `texts` (0…1), or undefined when the ranker cannot answer (then: lexical). */
 export type Ranker = (query: string, texts: string[]) => Promise<number[] | undefined>;
@@ -38,6 +38,8 @@ export type VoteResult = { ok: true; vote: Vote } | { ok: false; why: string };
 interface Scored {
   /** Per example, similarity to the query (0 for examples not ranked). */
   sims: number[];
+  /** Lexical only: per example, whether it shares a topic word with the query (not just a time word or n-grams). */
+  topical?: boolean[];
   floor: number;
   by: "lexical" | "semantic";
 }
@@ -48,18 +50,18 @@ interface Scored {
  */
 export function vote(labels: (string | undefined)[], scored: Scored, cfg: Pick<HistoryConfig, "k" | "minConfidence">, allowed?: string[]): VoteResult {
   const cands = labels
-    .map((label, i) => ({ label, sim: scored.sims[i] ?? 0 }))
-    .filter((c): c is { label: string; sim: number } => c.label !== undefined && c.sim >= scored.floor && (!allowed || allowed.includes(c.label)))
+    .map((label, i) => ({ label, sim: scored.sims[i] ?? 0, topical: scored.topical?.[i] ?? true }))
+    .filter((c): c is { label: string; sim: number; topical: boolean } => c.label !== undefined && c.sim >= scored.floor && (!allowed || allowed.includes(c.label)))
     .sort((a, b) => b.sim - a.sim)
     .slice(0, cfg.k);
   if (cands.length === 0) return { ok: false, why: "no similar past request" };
   const weight = (sim: number) => (scored.by === "semantic" ? (sim - scored.floor) / Math.max(1e-9, 1 - scored.floor) + 0.05 : sim);
-  const tally = new Map<string, { w: number; n: number; top: number }>();
+  const tally = new Map<string, { w: number; n: number; top: number; topical: boolean }>();
   let total = 0;
   for (const c of cands) {
     const w = weight(c.sim);
-    const t = tally.get(c.label) ?? { w: 0, n: 0, top: c.sim };
-    tally.set(c.label, { w: t.w + w, n: t.n + 1, top: Math.max(t.top, c.sim) });
+    const t = tally.get(c.label) ?? { w: 0, n: 0, top: c.sim, topical: false };
+    tally.set(c.label, { w: t.w + w, n: t.n + 1, top: Math.max(t.top, c.sim), topical: t.topical || c.topical });
     total += w;
   }
   const [label, best] = [...tally].sort((a, b) => b[1].w - a[1].w || b[1].top - a[1].top)[0]!;
@@ -68,12 +70,18 @@ export function vote(labels: (string | undefined)[], scored: Scored, cfg: Pick<H
   if (confidence < cfg.minConfidence) return { ok: false, why: `confidence ${confidence.toFixed(2)} below ${cfg.minConfidence}` };
   // One neighbour is an anecdote: it answers alone only when it is close (a word or two shared is not enough).
   if (scored.by === "lexical" && best.n < 2 && best.top < LONE_SIMILARITY) return { ok: false, why: `only one similar past request (similarity ${best.top.toFixed(2)})` };
+  // Similar in when it happened or in spelling is not similar in what it is about: "who won the game last night"
+  // meets "Teams crashes after last night's update" only on "last night". Some voter must share a topic word.
+  if (!best.topical) return { ok: false, why: "no similar past request shares a topic word" };
   return { ok: true, vote: v };
 }
 
 /** Lexical similarities, then (when a ranker is given and answers) the ranker's over the best lexical candidates. */
 export async function score(query: string, examples: Example[], cfg: HistoryConfig, ranker?: Ranker): Promise<{ lexical: Scored; semantic?: Scored }> {
-  const lexical: Scored = { sims: similarities(query, examples.map((e) => e.t)), floor: cfg.minSimilarity, by: "lexical" };
+  const texts = examples.map((e) => e.t);
+  const topics = topicStems(query);
+  const topical = texts.map((t) => shareTopic(topics, topicStems(t)));
+  const lexical: Scored = { sims: similarities(query, texts), topical, floor: cfg.minSimilarity, by: "lexical" };
   if (!ranker) return { lexical };
   const top = lexical.sims
     .map((s, i) => [s, i] as const)

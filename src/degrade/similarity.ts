@@ -18,6 +18,18 @@ const STOP = new Set(
     "would like want need could help anyone someone something today yesterday again").split(" "),
 );
 
+/**
+ * Words that say when, or are what is left of a contraction ("don't" → don, t), or only frame a sentence: they may
+ * count towards similarity, but two texts that share nothing else do not share a topic ("who won the game last night"
+ * is not "Teams crashes after last night's update").
+ */
+const TOPIC_FREE = new Set(
+  ("last night tonight morning evening afternoon noon day days week weeks weekend month months year years hour hours " +
+    "minute minutes second seconds monday tuesday wednesday thursday friday saturday sunday ago since next early late " +
+    "soon time times every without anymore ever never nothing anything everything say says said t s d ll m re ve " +
+    "don doesn didn won isn aren wasn weren hasn haven hadn couldn shouldn wouldn").split(" "),
+);
+
 /** Suffixes stripped, longest first; the stem keeps at least three letters so "ring" does not become "r". */
 const SUFFIXES = ["ations", "ation", "ments", "ment", "ingly", "ness", "ings", "ing", "edly", "ies", "ied", "ers", "er", "ed", "es", "ly", "s"];
 
@@ -41,6 +53,22 @@ export function stems(text: string): string[] {
   return canonicalWords(text)
     .filter((w) => !STOP.has(w) && !/^\d+$/.test(w))
     .map(stem);
+}
+
+/** The stems of `text` that name a topic: its content stems minus time words and contraction residue (TOPIC_FREE). */
+export function topicStems(text: string): Set<string> {
+  return new Set(
+    canonicalWords(text)
+      .filter((w) => !STOP.has(w) && !TOPIC_FREE.has(w) && !/^\d+$/.test(w))
+      .map(stem)
+      .filter((s) => !TOPIC_FREE.has(s)),
+  );
+}
+
+/** Do `a` and `b` share a topic stem? */
+export function shareTopic(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  for (const s of a) if (b.has(s)) return true;
+  return false;
 }
 
 /** Term counts: each stem (weight 1) and the character 4-grams of `^stem$` (weight ½), so near spellings meet. */

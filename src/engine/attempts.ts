@@ -5,9 +5,9 @@
  * Every attempt is reported through `deps.onAttempt` as it settles.
  */
 import type { Target } from "../providers/types";
-import { armTimer, TIMER_CANCELLED, untilAborted } from "./clock";
 import { decisionFor, UpstreamError } from "./errors";
 import { ClientGoneError, DeadlineError, isClientGone, toUpstreamError } from "./stop";
+import { RequestTimers } from "./timers";
 import type { AttemptReport, EngineDeps, Failure, Outcome, PlannedTarget, RunOptions } from "./types";
 
 /** What an attempt function gets besides its target and signal. */
@@ -45,34 +45,51 @@ export async function runAttempts<T>(plan: PlannedTarget[], deps: EngineDeps, op
   }
 }
 
-/** One run's shared state: the request-wide abort controller, the deadline, and what was tried. */
+/**
+ * One run's shared state: its timers (./timers.ts: the deadline and each attempt's first-byte timeout and in-flight
+ * checks share one platform timer), why it stopped (deadline or client gone), the attempt in flight, and what was tried.
+ */
 class Run<T> {
   readonly attempts: AttemptReport[] = [];
   readonly lastErrors: { target: Target; error: UpstreamError }[] = [];
   readonly skipped: { target: Target; reason: string }[] = [];
-  readonly request = new AbortController();
+  readonly timers: RequestTimers;
   kept = false;
-  readonly #cancelDeadline: () => void;
-  readonly #onClientAbort = () => this.request.abort(new ClientGoneError());
+  /** Why the run stopped (a `DeadlineError` or `ClientGoneError`); undefined while it runs. */
+  #stop: Error | undefined;
+  /** The attempt in flight (a committed stream's until release): a stop aborts it. */
+  #current: InFlight | undefined;
+  /** Made only when the run sleeps (a backoff): a stop wakes it. */
+  #sleep: AbortController | undefined;
+  readonly #onClientAbort = () => this.#halt(new ClientGoneError());
 
   constructor(
     private readonly deps: EngineDeps,
     private readonly opts: LoopOptions<T>,
     private readonly planLength: number,
   ) {
-    this.#cancelDeadline = armTimer(deps.clock, opts.deadlineMs, this.request, () => new DeadlineError());
+    this.timers = new RequestTimers(deps.clock);
+    this.timers.add(opts.deadlineMs, () => this.#halt(new DeadlineError()));
     if (opts.signal?.aborted) this.#onClientAbort();
     opts.signal?.addEventListener("abort", this.#onClientAbort, { once: true });
   }
 
+  /** Stop the run: the attempt in flight (or the backoff sleep) ends with `reason`. The first reason stays. */
+  #halt(reason: Error): void {
+    if (this.#stop) return;
+    this.#stop = reason;
+    this.#current?.abort(reason);
+    this.#sleep?.abort(reason);
+  }
+
   release(): void {
-    this.#cancelDeadline();
+    this.timers.close();
     this.opts.signal?.removeEventListener("abort", this.#onClientAbort);
   }
 
   stopped(): Failure | undefined {
-    if (!this.request.signal.aborted) return undefined;
-    return isClientGone(this.request.signal.reason) ? { kind: "aborted" } : { kind: "deadline" };
+    if (!this.#stop) return undefined;
+    return isClientGone(this.#stop) ? { kind: "aborted" } : { kind: "deadline" };
   }
 
   report(pt: PlannedTarget, r: AttemptReport): void {
@@ -103,6 +120,8 @@ class Run<T> {
     const maxRetries = admission.probe ? 0 : pt.policy.maxRetries;
     let waitedMs = 0;
     for (let n = 0; n <= maxRetries; n++) {
+      // A deadline that passed while the breaker was asked fires here, before another attempt starts.
+      this.timers.arm();
       const gone = this.stopped();
       if (gone) return { ok: false, failure: gone, attempts: this.attempts };
       const step = await this.once(pt, ti, attempt, admission.probe, waitedMs);
@@ -119,8 +138,10 @@ class Run<T> {
       // The vendor wants longer than we will wait: another target is the faster answer.
       if (err.retryAfterMs !== undefined && err.retryAfterMs > pt.policy.retryAfterCapMs) return this.giveUp(pt, err);
       const delay = err.retryAfterMs ?? Math.floor(deps.random() * Math.min(pt.policy.maxDelayMs, pt.policy.baseDelayMs * 2 ** n));
+      this.#sleep ??= new AbortController();
+      this.timers.arm();
       try {
-        await deps.clock.sleep(delay, this.request.signal);
+        await deps.clock.sleep(delay, this.#sleep.signal);
       } catch {
         const g = this.stopped();
         if (g) return { ok: false, failure: g, attempts: this.attempts };
@@ -134,20 +155,25 @@ class Run<T> {
    * Register the attempt with the in-flight tracker and judge it at its slow time. It may be abandoned (with the
    * `slow` class) only while another target of the plan could start instead: the last target is waited for.
    */
-  #watch(pt: PlannedTarget, ti: number, controller: AbortController): { settle(ok: boolean): void } {
+  #watch(pt: PlannedTarget, ti: number, flight: InFlight): { settle(ok: boolean): void } {
     const ms = pt.slowAfterMs;
     if (!this.deps.inflight || ms === undefined) return UNWATCHED;
     const abandon =
       ti < this.planLength - 1
-        ? () => controller.abort(new UpstreamError("slow", `${pt.target.provider.id} sent nothing for ${ms} ms and its calls in flight are slow: moving on`))
+        ? () => flight.abort(new UpstreamError("slow", `${pt.target.provider.id} sent nothing for ${ms} ms and its calls in flight are slow: moving on`))
         : undefined;
     const watch = this.deps.inflight.start(pt.target, ms, abandon);
     // Judged on this request's own timer (the runtime lets no other request abort this one's I/O): first at the floor
     // or its slow time, then every `recheckMs`, so a suspicion that others' slow calls raise reaches it quickly.
-    const cancel = every(this.deps.clock, watch.firstCheckMs, watch.recheckMs, () => watch.overdue());
+    const { timers } = this;
+    let cancel = timers.add(watch.firstCheckMs, function tick() {
+      watch.overdue();
+      if (cancel !== STOPPED) cancel = timers.add(watch.recheckMs, tick);
+    });
     return {
       settle: (ok) => {
         cancel();
+        cancel = STOPPED;
         watch.settle(ok);
       },
     };
@@ -156,13 +182,14 @@ class Run<T> {
   /** One attempt: its outcome when it ends the run (an answer, or the caller gone), else its error. */
   async once(pt: PlannedTarget, ti: number, attempt: AttemptFn<T>, probe: boolean, waitedMs: number): Promise<{ outcome: Outcome<T> } | { error: UpstreamError }> {
     const { clock } = this.deps;
-    const controller = new AbortController();
-    const unlink = link(this.request.signal, controller);
-    const cancelFirstByte = armTimer(clock, pt.policy.firstByteMs, controller, () =>
-      new UpstreamError("timeout", `${pt.target.provider.id} sent no first byte within ${pt.policy.firstByteMs} ms`),
+    const flight = (this.#current = new InFlight());
+    const { controller } = flight;
+    const cancelFirstByte = this.timers.add(pt.policy.firstByteMs, () =>
+      flight.abort(new UpstreamError("timeout", `${pt.target.provider.id} sent no first byte within ${pt.policy.firstByteMs} ms`)),
     );
     const started = clock.now();
-    const watch = this.#watch(pt, ti, controller);
+    const watch = this.#watch(pt, ti, flight);
+    this.timers.arm();
     const line = (outcome: "ok" | "error") => entry(pt, outcome, clock.now() - started, waitedMs, this.opts.isHedge, probe);
     let sawFirstByte = false;
     const firstByte = () => {
@@ -172,7 +199,7 @@ class Run<T> {
       watch.settle(true);
     };
     try {
-      const value = await Promise.race([attempt(pt, controller.signal, controller, { probe, startedAt: started, firstByte }), untilAborted(controller.signal)]);
+      const value = await Promise.race([attempt(pt, controller.signal, controller, { probe, startedAt: started, firstByte }), flight.aborted]);
       firstByte();
       const r = { ...line("ok"), ...(this.opts.extras?.(value) ?? {}) };
       // A committed stream reports itself when it settles (continueStream); only its trace line is written now.
@@ -180,20 +207,20 @@ class Run<T> {
       else this.report(pt, r);
       this.deps.governor?.outcome(pt.target, undefined);
       if (this.opts.keepAlive) {
-        // The stream lives on past the loop: the deadline and client link stay armed until it ends.
+        // The stream lives on past the loop: the deadline and client link stay armed (and abort it) until it ends.
         this.kept = true;
         this.opts.keepAlive(() => {
           this.release();
-          unlink();
+          this.#current = undefined;
         });
       } else {
-        unlink();
+        this.#current = undefined;
       }
       return { outcome: { ok: true, value, target: pt.target, targetIndex: ti, attempts: this.attempts } };
     } catch (raw) {
       cancelFirstByte();
       if (!sawFirstByte) watch.settle(false);
-      unlink();
+      this.#current = undefined;
       const gone = this.stopped();
       const err = gone
         ? gone.kind === "deadline"
@@ -210,37 +237,27 @@ class Run<T> {
   }
 }
 
-/** `every`'s marker for a stopped repetition. */
+/**
+ * One attempt's abort: its controller (the vendor call's signal) and a promise that rejects when it is aborted from
+ * outside the attempt (a timer, the deadline, the caller, the in-flight watch), raced against the attempt so a call
+ * that ignores its signal cannot hold the run. Rejected directly rather than through an abort listener.
+ */
+class InFlight {
+  readonly controller = new AbortController();
+  #reject!: (reason: unknown) => void;
+  readonly aborted = new Promise<never>((_, reject) => (this.#reject = reject));
+
+  abort(reason: Error): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.#reject(this.controller.signal.reason);
+  }
+}
+
+/** A cancelled repetition (`#watch`'s marker). */
 const STOPPED = () => {};
 
 /** A watch that does nothing (no tracker, or no threshold for this target). */
 const UNWATCHED = { settle: () => {} };
-
-/** Call `fn` after `firstMs` on `clock`, then every `everyMs`; the returned function stops it. */
-function every(clock: EngineDeps["clock"], firstMs: number, everyMs: number, fn: () => void): () => void {
-  if (clock.after) {
-    const after = clock.after.bind(clock);
-    let stop = after(firstMs, function tick() {
-      fn();
-      if (stop !== STOPPED) stop = after(everyMs, tick);
-    });
-    return () => {
-      stop();
-      stop = STOPPED;
-    };
-  }
-  const cancel = new AbortController();
-  const tick = (ms: number) =>
-    clock.sleep(ms, cancel.signal).then(
-      () => {
-        fn();
-        if (!cancel.signal.aborted) tick(everyMs);
-      },
-      () => {},
-    );
-  tick(firstMs);
-  return () => cancel.abort(TIMER_CANCELLED);
-}
 
 function entry(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs: number, isHedge = false, probe = false): AttemptReport {
   const l: AttemptReport = { provider: pt.target.provider.id, model: pt.target.model.id, outcome, ms };
@@ -253,15 +270,4 @@ function entry(pt: PlannedTarget, outcome: "ok" | "error", ms: number, waitedMs:
 /** A signal that aborts when either does (undefined when neither is given). */
 export function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
   return a && b ? AbortSignal.any([a, b]) : (a ?? b);
-}
-
-/** Abort `child` when `parent` aborts; returns an unlink function. */
-function link(parent: AbortSignal, child: AbortController): () => void {
-  if (parent.aborted) {
-    child.abort(parent.reason);
-    return () => {};
-  }
-  const on = () => child.abort(parent.reason);
-  parent.addEventListener("abort", on, { once: true });
-  return () => parent.removeEventListener("abort", on);
 }

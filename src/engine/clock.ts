@@ -41,15 +41,17 @@ export const systemClock: Clock = {
  */
 export const TIMER_CANCELLED = new Error("timer cancelled");
 
+/** Call `fn` after `ms` on `clock` (its `after`, else a cancellable `sleep`); call the returned function to cancel. */
+export function after(clock: Clock, ms: number, fn: () => void): () => void {
+  if (clock.after) return clock.after(ms, fn);
+  const cancel = new AbortController();
+  clock.sleep(ms, cancel.signal).then(fn, () => {});
+  return () => cancel.abort(TIMER_CANCELLED);
+}
+
 /** Abort `controller` with `reason` after `ms` on `clock`; call the returned function to cancel. */
 export function armTimer(clock: Clock, ms: number, controller: AbortController, reason: () => Error): () => void {
-  if (clock.after) return clock.after(ms, () => controller.abort(reason()));
-  const cancel = new AbortController();
-  clock.sleep(ms, cancel.signal).then(
-    () => controller.abort(reason()),
-    () => {},
-  );
-  return () => cancel.abort(TIMER_CANCELLED);
+  return after(clock, ms, () => controller.abort(reason()));
 }
 
 /** Never settles unless `signal` aborts, then rejects with its reason (a hang; a long timer would overflow setTimeout). */

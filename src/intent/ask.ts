@@ -103,8 +103,11 @@ export interface Ask {
   context?: string;
 }
 
-/** Does the ask point back at something named before it ("return it", "onboard them", "the new one")? */
-export const POINTS_BACK = /\b(it|them|one|this|that|these|those)\b/i;
+/**
+ * Does the ask point back at something named before it ("return it", "onboard them", "the new one"), or only ask after
+ * it ("still waiting for my parcel, any update?")?
+ */
+export const POINTS_BACK = /\b(it|them|one|this|that|these|those|any updates?|any news)\b/i;
 
 /** The message's ask, or `undefined` when it has no clear ask (or is nothing but its ask). */
 export function askOf(text: string): Ask | undefined {

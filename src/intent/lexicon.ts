@@ -6,7 +6,11 @@
  * The rule these tables serve: two questions may share an answer only when the words that differ are immaterial
  * (listed here as stop words), synonyms (mapped to one concept here) or inflections (the stemmer in meaning.ts).
  * When unsure, leave a word out: an unknown word stays material, which costs a cache miss, never a wrong answer.
+ *
+ * The core tables below are extended by lexicon-support.ts (general support vocabulary by desk); on a conflict the
+ * core entry wins.
  */
+import { SUPPORT_IMPLIED, SUPPORT_PHRASES, SUPPORT_STOP_WORDS, SUPPORT_SYNONYMS } from "./lexicon-support";
 
 /**
  * Words that never change what a support question asks: function words, politeness, request framings and the
@@ -14,8 +18,9 @@
  * `when`/`why`/`how much`/`how long` (folded to time, reason, price, duration), direction words (on/off, in/out,
  * up/down, from, more/less) and quantities — each of those changes the answer.
  */
-export const STOP_WORDS: ReadonlySet<string> = new Set(
-  (
+export const STOP_WORDS: ReadonlySet<string> = new Set([
+  ...SUPPORT_STOP_WORDS,
+  ...(
     "a an the i me my mine myself we us our you your yours he him his she her it its they them their this that these " +
     "those is am are was were be been being do does did doing done have has had having can could would should shall " +
     "will might must may how what whats which where who whom please pls hi hello hey thanks thank tell show " +
@@ -25,11 +30,11 @@ export const STOP_WORDS: ReadonlySet<string> = new Set(
     "process procedure steps step through via kindly now today currently usual usually normally " +
     "typically find see look check somewhere one thing things stuff again new in on at offer provide have take put place placed different another other arrive arrived arrives receive received get gets request requested ask asking permanently forever when why much many give policy work working works until till accept accepted"
   ).split(/\s+/),
-);
+]);
 
 /** Words that negate: folded to the single concept `not`, which is always material. */
 export const NEGATIONS: ReadonlySet<string> = new Set(
-  "not no never cant cannot dont doesnt didnt isnt arent wasnt werent wont wouldnt couldnt shouldnt unable without".split(" "),
+  "not no never cant cannot dont doesnt didnt isnt arent wasnt werent wont wouldnt couldnt shouldnt hasnt havent hadnt aint unable without".split(" "),
 );
 
 /**
@@ -37,12 +42,15 @@ export const NEGATIONS: ReadonlySet<string> = new Set(
  * first wins. A phrase can stand for two concepts ("unsubscribe" is cancel + subscription).
  */
 export const PHRASES: Readonly<Record<string, string>> = {
+  ...SUPPORT_PHRASES,
   "how much does": "price",
   "how much do": "price",
   "how much is": "price",
   "how much are": "price",
   "how much for": "price",
   "how long": "duration",
+  // "How many users can I add?" asks a count, not how to add one ("many" alone is a stop word).
+  "how many": "count",
   // "How many days…" asks how long, like "how long" (a count of other things stays material: "how many seats").
   "how many days": "duration",
   "how many weeks": "duration",
@@ -174,6 +182,7 @@ export const PHRASES: Readonly<Record<string, string>> = {
  * keyed by the word as written and by its stem, so inflections of a listed word need no second entry.
  */
 export const SYNONYMS: Readonly<Record<string, string>> = {
+  ...SUPPORT_SYNONYMS,
   // actions
   cancel: "cancel", cancellation: "cancel", cancelation: "cancel", cancelled: "cancel", canceled: "cancel", terminate: "cancel", termination: "cancel", end: "cancel", stop: "cancel", quit: "cancel", discontinue: "cancel",
   unsubscribe: "cancel subscription",
@@ -268,6 +277,7 @@ export const PARTICLES: ReadonlySet<string> = new Set(["back", "on", "off", "out
  * installing it; "switch to a cheaper plan" is a downgrade.
  */
 export const IMPLIED: Readonly<Record<string, readonly string[]>> = {
+  ...SUPPORT_IMPLIED,
   deliver: ["order"],
   login: ["account"],
   logout: ["account"],

@@ -6,6 +6,7 @@
  */
 import { canonicalText } from "../cache/keys";
 import { askOf, POINTS_BACK } from "./ask";
+import { ACTION_ON_OBJECT, SUPPORT_SPELLINGS } from "./lexicon-support";
 import { ACTIONS, DIRECTIONS, IMPLIED, NEGATIONS, OPENING_QUESTION_WORDS, PARTICLES, PHRASES, SCOPE_NOUNS, STOP_WORDS, SYNONYMS } from "./lexicon";
 
 /** A tenant's additions to the shipped tables (validated in src/cache/policy.ts). */
@@ -115,6 +116,9 @@ function rejoinParticles(words: string[], lex: Lexicon): string[] {
     for (let j = i + 2; j <= Math.min(i + 4, out.length - 1); j++) {
       if (PARTICLES.has(out[j - 1]!)) break; // a particle in between belongs to something else
       if (!PARTICLES.has(out[j]!) || !lex.phrases.has(`${out[i]} ${out[j]}`)) continue;
+      if (lex.phrases.has(`${out[j - 1]} ${out[j]}`)) break; // "get my money back": the particle is the phrase's
+      // "get Teams on my laptop" puts something somewhere; it is not "get on" (connect). Only "get … back" rejoins.
+      if (out[i] === "get" && out[j] !== "back") continue;
       const [particle] = out.splice(j, 1);
       out.splice(i + 1, 0, particle!);
       break;
@@ -125,7 +129,13 @@ function rejoinParticles(words: string[], lex: Lexicon): string[] {
 
 /** Canonical words with phrases replaced by what they stand for (longest phrase first). */
 function phraseWords(text: string, lex: Lexicon): string[] {
-  const words = rejoinParticles(fold(text).split(" ").filter((w) => w !== ""), lex);
+  const words = rejoinParticles(
+    fold(text)
+      .split(" ")
+      .filter((w) => w !== "")
+      .map((w) => SUPPORT_SPELLINGS[w] ?? w), // chat shorthand and common misspellings: the word meant
+    lex,
+  );
   const out: string[] = [];
   for (let i = 0; i < words.length; ) {
     let matched = false;
@@ -179,6 +189,12 @@ function meaningOfText(text: string, lex: Lexicon): Meaning {
     else if (!lex.stop.has(w)) got = conceptOf(w, lex).split(" ").filter((c) => c !== "");
     if (got.length > 0 && direction) directed.set(got[0]!, direction), (direction = undefined);
     seq.push(...got);
+  }
+  // "log into the VPN" is connecting to it: an action that means another on the objects in play.
+  for (let i = 0; i < seq.length; i++) {
+    const on = ACTION_ON_OBJECT[seq[i]!];
+    const to = on && seq.map((c) => on[c]).find((a) => a !== undefined);
+    if (to) seq[i] = to;
   }
   // A concept an action already implies adds nothing: a delivery is of an order, one logs in to an account, returning
   // something means it was bought, downgrading is a change.

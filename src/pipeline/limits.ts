@@ -4,9 +4,11 @@ import { withTimeout } from "../engine/clock";
 import type { Target } from "../providers/types";
 import type { LimitDecision } from "../resilience/limits";
 import { LocalLimits } from "../resilience/local-limits";
+import type { Hold } from "../resilience/spend-holds";
 import { expectedOutputTokens } from "../routing/plan";
 import { costOf, limitError, tenantLimits } from "../routing/route-request";
 import type { PipelineDeps } from "./deps";
+import { fallbackLimits } from "./limits-fallback";
 import type { Limited, Routed } from "./state";
 
 /** This isolate's own count of every tenant's last minute: the fallback when the limiter object is slow or down. */
@@ -16,8 +18,10 @@ export const isolateLimits = new LocalLimits();
  * Check the tenant's limits against this request's estimate (at the first target's price); throw a 429 when over.
  * Counters need one writer, so the check is one object call, bounded by `resilience.doTimeoutMs`. When the object
  * does not answer in time (or fails), the per-isolate bucket (src/resilience/local-limits.ts) enforces the same
- * per-minute limits — never unlimited, never a hang — and the trace says which one decided. The actual usage is
- * committed by the recorder once the answer is known, to both.
+ * per-minute limits and the spend cap as far as this isolate knows it (./limits-fallback.ts) — never unlimited, never
+ * a hang — and the trace says which one decided and what it checked. Under a cap the estimate is held (by the object,
+ * or locally by the fallback) for the request's deadline plus `tenants.reservationGraceMs`, so a commit that never
+ * comes cannot hold the budget longer. The actual usage is committed by the recorder once the answer is known, to both.
  */
 export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimits = isolateLimits): Promise<Limited> {
   const { config, tenant, caller, classification: cls, request, notes, recorder } = state;
@@ -33,23 +37,28 @@ export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimi
   const costUsd = Math.max(0, ...targets.map((t) => costOf(t, undefined, cls.estimatedInputTokens, request.maxTokens) ?? 0));
   const estimate = { tokens: cls.estimatedInputTokens + expectedOutputTokens(first, request.maxTokens), costUsd };
   const timeoutMs = config.resilience.doTimeoutMs;
+  const holdMs = state.plan.deadlineMs + config.tenants.reservationGraceMs;
   let decision: LimitDecision;
-  let reserved = 0;
+  let hold: Hold | undefined; // the object's hold on this request's estimate, released at its commit
+  let localHold: Hold | undefined; // the fallback's, when the object did not answer
   try {
-    decision = await withTimeout(limiter.check(applying, clock.now(), estimate), timeoutMs, clock);
-    if (decision.allowed && capped) reserved = costUsd;
+    decision = await withTimeout(limiter.check(applying, clock.now(), estimate, capped ? holdMs : undefined), timeoutMs, clock);
+    hold = decision.hold;
+    if (decision.spend) local.learn(tenant, clock.now(), decision.spend);
   } catch (err) {
-    decision = local.check(tenant, applying, clock.now(), estimate);
     const why = err instanceof Error ? err.message : String(err);
-    notes.push(`tenant limits: limiter unreachable (${why}); enforced by this isolate's local per-minute limits${capped ? " (spend cap not checked)" : ""}`);
+    ({ decision, hold: localHold } = fallbackLimits(local, { tenant, limits: applying, now: clock.now(), estimate, holdMs, unknownSpend: config.tenants.unknownSpend, why }, notes));
   }
   if (!decision.allowed) throw limitError(decision);
   local.admit(tenant, clock.now());
   recorder.commitsUsage((target, usage, release) => {
     const costUsd = costOf(target, usage, cls.estimatedInputTokens, request.maxTokens) ?? 0;
     const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
-    local.commit(tenant, clock.now(), { tokens, costUsd });
-    return withTimeout(limiter.commit(clock.now(), { tokens, costUsd }, release ? reserved : 0), timeoutMs, clock);
+    local.commit(tenant, clock.now(), { tokens, costUsd }, release ? localHold : undefined);
+    return withTimeout(limiter.commit(clock.now(), { tokens, costUsd }, release ? hold : undefined), timeoutMs, clock).then((report) => {
+      local.confirm(tenant, clock.now(), costUsd, report);
+      return report;
+    });
   }, cls.estimatedInputTokens);
   return { ...state, limiter };
 }

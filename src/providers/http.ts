@@ -70,16 +70,34 @@ const DEFAULT_MAX_ERROR_BODY = 65_536;
 /**
  * The body as text, or undefined when it is over `max` bytes (by its content-length, or counted while reading — a
  * vendor can lie about or omit the length). Never buffers more than `max` bytes plus one chunk.
+ *
+ * A declared length within the cap on a body that is not content-encoded is read in one call (`text()`: one native
+ * read instead of a reader's round trip per chunk), since the runtime's HTTP framing holds the body to that length.
+ * A content-encoded body is decoded by the runtime to a size its content-length does not tell, so it is counted.
  */
 async function readCapped(res: Response, max: number, signal: AbortSignal): Promise<string | undefined> {
-  const declared = Number(res.headers.get("content-length") ?? NaN);
+  const length = res.headers.get("content-length");
+  const declared = length === null ? NaN : Number(length);
   if (declared > max) {
     await res.body?.cancel().catch(() => {});
     return undefined;
   }
   if (!res.body) return "";
+  if (declared >= 0 && !res.headers.has("content-encoding")) {
+    if (signal.aborted) throw abortReason(signal);
+    const text = await res.text();
+    // A string never has more UTF-16 units than its UTF-8 bytes: over `max` units is over `max` bytes.
+    return text.length > max ? undefined : text;
+  }
   const bytes = await collect(res.body, max, signal);
-  return bytes === undefined ? undefined : new TextDecoder().decode(bytes);
+  return bytes === undefined ? undefined : DECODER.decode(bytes);
+}
+
+/** Made once: a one-shot `decode` keeps no state between calls. */
+const DECODER = new TextDecoder();
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new UpstreamError("timeout", "aborted");
 }
 
 /** Up to the first `max` bytes of the body as text; the rest is left unread. */
@@ -98,7 +116,7 @@ async function readPrefix(res: Response, max: number): Promise<string> {
   } finally {
     reader.cancel().catch(() => {});
   }
-  return new TextDecoder().decode(join(chunks, size).subarray(0, max));
+  return DECODER.decode(join(chunks, size).subarray(0, max));
 }
 
 async function collect(body: ReadableStream<Uint8Array>, max: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
@@ -108,7 +126,7 @@ async function collect(body: ReadableStream<Uint8Array>, max: number, signal: Ab
   let ended = false;
   try {
     for (;;) {
-      if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new UpstreamError("timeout", "aborted");
+      if (signal.aborted) throw abortReason(signal);
       const { value, done } = await reader.read();
       if (done) {
         ended = true;

@@ -74,7 +74,10 @@ function bump<B extends { second: number }>(
   buckets: readonly B[], now: number, keepS: number, fresh: (second: number) => B, add: (b: B) => B,
 ): B[] {
   const second = Math.floor(now / 1000);
-  const kept = buckets.filter((b) => b.second > second - keepS);
+  // Buckets are oldest first (a new one is only ever appended for a later second): the expired ones are a prefix.
+  let first = 0;
+  while (first < buckets.length && buckets[first]!.second <= second - keepS) first++;
+  const kept = buckets.slice(first);
   const last = kept[kept.length - 1];
   if (last && last.second >= second) kept[kept.length - 1] = add(last);
   else kept.push(add(fresh(second)));
@@ -150,8 +153,15 @@ export interface ThrottleStats { requests: number; accepts: number; rejectProbab
 
 /** The window's counts and the resulting probability. */
 export function throttleStats(state: ThrottleState, cfg: ThrottleConfig, now: number): ThrottleStats {
-  const requests = total(state.buckets, now, cfg.windowMs, (b) => b.requests);
-  const accepts = total(state.buckets, now, cfg.windowMs, (b) => b.accepts);
+  const oldest = Math.floor(now / 1000) - seconds(cfg.windowMs);
+  let requests = 0;
+  let accepts = 0;
+  for (const b of state.buckets) {
+    if (b.second > oldest) {
+      requests += b.requests;
+      accepts += b.accepts;
+    }
+  }
   // The +1 keeps the probability below 1, so some requests always go through and can observe a recovery.
   const rejectProbability = requests < (cfg.minRequests ?? 0) ? 0 : Math.max(0, (requests - cfg.k * accepts) / (requests + 1));
   return { requests, accepts, rejectProbability };

@@ -9,12 +9,16 @@
  * - `commit` adds the actual tokens and cost once the response is done. Tokens and spend can therefore overshoot by
  *   what is in flight — the usual trade-off for a limit checked before the cost is known.
  *
- * State is per-second buckets (only seconds with traffic, at most 60) plus the month's spend: bounded, plain JSON for
+ * Under a spend cap, `reserve` holds each admitted request's estimate until its commit, or until the hold lapses when
+ * the commit never comes (src/resilience/spend-holds.ts).
+ *
+ * State is per-second buckets (only seconds with traffic, at most 60) plus the month's spend and its holds: bounded, plain JSON for
  * the TenantLimiter Durable Object. Pure, so limits are testable without the object: `now` is an argument; functions
  * return new state.
  */
 import * as z from "../zod";
 import type { Tier } from "../config/tier";
+import { addHold, heldAt, liveHolds, releaseHold, type HeldSpend, type Hold } from "./spend-holds";
 
 /** A tenant's limits; an absent field is no limit. */
 export const TenantLimits = z.strictObject({
@@ -51,9 +55,12 @@ export interface LimiterState {
   month: string;
   spendUsd: number;
   /**
-   * Estimates of requests let in under a spend cap and not yet committed: `check` counts them, so a concurrent burst
-   * cannot pass the cap before the first answer is known; `commit` swaps a request's reservation for its actual cost.
+   * Estimates of requests let in under a spend cap and not yet committed, in buckets by when they lapse
+   * (src/resilience/spend-holds.ts): `check` counts them, so a concurrent burst cannot pass the cap before the first
+   * answer is known; `commit` swaps a request's hold for its actual cost; a hold whose commit never comes lapses.
    */
+  held?: HeldSpend[];
+  /** Before holds lapsed: one undated total. Read only by `restore`, never written. */
   reservedUsd?: number;
 }
 
@@ -63,11 +70,18 @@ export interface Usage { tokens: number; costUsd: number }
 /** Which limit denied a request. */
 export type LimitReason = "rate_limit" | "token_limit" | "spend_cap";
 
-/** A verdict; `retryAfterSeconds` is 0 when allowed and at least 1 when not. */
-export interface LimitDecision { allowed: boolean; reason?: LimitReason; retryAfterSeconds: number }
+/** What the limiter knows of the month's spend: committed, and held by requests still in flight. */
+export interface SpendReport { month: string; spendUsdThisMonth: number; heldUsd: number }
 
-/** The tenant's usage for /status: the last minute and the current month. */
-export interface UsageReport { requestsLastMinute: number; tokensLastMinute: number; month: string; spendUsdThisMonth: number }
+/**
+ * A verdict; `retryAfterSeconds` is 0 when allowed and at least 1 when not. From the limiter object under a spend cap
+ * it also carries the month's spend before this request (`spend`, so an isolate can check the cap itself when the
+ * object is unreachable) and, when allowed, the handle of this request's hold (`hold`, passed back at its commit).
+ */
+export interface LimitDecision { allowed: boolean; reason?: LimitReason; retryAfterSeconds: number; spend?: SpendReport; hold?: Hold }
+
+/** The tenant's usage: the last minute, the current month, and what requests in flight hold against the cap. */
+export interface UsageReport extends SpendReport { requestsLastMinute: number; tokensLastMinute: number; heldReservations: number }
 
 /** "2026-11": the UTC calendar month of `now` (ms). */
 export function monthKey(now: number): string {
@@ -87,12 +101,29 @@ export function initialLimiter(now: number): LimiterState {
 }
 
 /**
- * The spend that counts at `now`: 0 once a new month has begun. Months compare as strings ("2026-11" < "2026-12"),
- * and a clock that stepped back into the previous month keeps the current spend rather than resurrecting old totals.
+ * A stored state from before holds lapsed: its undated `reservedUsd` becomes one hold lapsing `holdMs` after `now`
+ * (the object's load), so a reservation stuck in the old total is given back too.
  */
-function currentSpend(state: LimiterState, now: number): { month: string; spendUsd: number; reservedUsd: number } {
+export function restore(state: LimiterState, now: number, holdMs: number): LimiterState {
+  const { reservedUsd, ...rest } = state;
+  if (!(reservedUsd && reservedUsd > 0)) return rest;
+  return { ...rest, held: addHold(rest.held, now, reservedUsd, holdMs).held };
+}
+
+/**
+ * The spend that counts at `now`: 0 once a new month has begun, and the holds that have not lapsed. Months compare
+ * as strings ("2026-11" < "2026-12"), and a clock that stepped back into the previous month keeps the current spend
+ * rather than resurrecting old totals.
+ */
+function currentSpend(state: LimiterState, now: number): { month: string; spendUsd: number; held: HeldSpend[] } {
   const month = monthKey(now);
-  return month > state.month ? { month, spendUsd: 0, reservedUsd: 0 } : { month: state.month, spendUsd: state.spendUsd, reservedUsd: state.reservedUsd ?? 0 };
+  return month > state.month ? { month, spendUsd: 0, held: [] } : { month: state.month, spendUsd: state.spendUsd, held: liveHolds(state.held, now) };
+}
+
+/** The month's spend and live holds at `now`, as the limiter reports them. */
+export function spendAt(state: LimiterState, now: number): SpendReport {
+  const { month, spendUsd, held } = currentSpend(state, now);
+  return { month, spendUsdThisMonth: spendUsd, heldUsd: heldAt(held, now).usd };
 }
 
 /** Buckets inside the window ending at `now`: the current second and the 59 before it. */
@@ -125,9 +156,9 @@ function secondsUntilRoom(buckets: LimitBucket[], now: number, used: number, nee
 export function check(state: LimiterState, limits: TenantLimits, now: number, estimate: Usage): LimitDecision {
   const cap = limits.monthlySpendUsd;
   if (cap !== undefined) {
-    const { spendUsd, reservedUsd } = currentSpend(state, now);
+    const { spendUsd, held } = currentSpend(state, now);
     // Rounded to a millionth of a cent, so 4.9 + 0.1 spent in steps does not read as 5.000000000000001 > 5.
-    if (Math.round((spendUsd + reservedUsd + Math.max(0, estimate.costUsd)) * 1e8) / 1e8 > cap) {
+    if (Math.round((spendUsd + heldAt(held, now).usd + Math.max(0, estimate.costUsd)) * 1e8) / 1e8 > cap) {
       return { allowed: false, reason: "spend_cap", retryAfterSeconds: Math.max(1, Math.ceil((nextMonthStart(now) - now) / 1000)) };
     }
   }
@@ -162,36 +193,47 @@ function bump(state: LimiterState, now: number, requests: number, tokens: number
 
 /** Count one admitted request in the window (call when `check` allowed it and the request goes ahead). */
 export function admit(state: LimiterState, now: number): LimiterState {
-  const { month, spendUsd, reservedUsd } = currentSpend(state, now);
-  return { month, spendUsd, ...(reservedUsd > 0 ? { reservedUsd } : {}), buckets: bump(state, now, 1, 0) };
+  const { month, spendUsd, held } = currentSpend(state, now);
+  return withHeld({ month, spendUsd, buckets: bump(state, now, 1, 0) }, held);
 }
 
-/** Hold `usd` of the month's cap for a request just let in, until its `commit` releases it. */
-export function reserve(state: LimiterState, now: number, usd: number): LimiterState {
-  const cur = currentSpend(state, now);
-  return { ...state, ...cur, reservedUsd: cur.reservedUsd + Math.max(0, usd) };
+/**
+ * Hold `usd` of the month's cap for a request just let in, until its `commit` releases it or `holdMs` passes
+ * (src/resilience/spend-holds.ts); returns the hold's handle for that commit (none for a request that costs nothing).
+ */
+export function reserve(state: LimiterState, now: number, usd: number, holdMs: number): { state: LimiterState; hold?: Hold } {
+  const { month, spendUsd, held } = currentSpend(state, now);
+  const added = addHold(held, now, Math.max(0, usd), holdMs);
+  return { state: withHeld({ buckets: state.buckets, month, spendUsd }, added.held), ...(added.hold ? { hold: added.hold } : {}) };
 }
 
 /**
  * Record a finished call's actual tokens (in the window) and cost (in the month of `now`; a new month resets), and
- * release `releaseUsd` of its reservation (the reservation made at `check`; 0 for a second commit of one request).
+ * release its hold (`release`, the handle `reserve` gave; absent for a request's other commits). A hold that already
+ * lapsed releases nothing, so a late commit counts its cost once and gives nothing back twice.
  */
-export function commit(state: LimiterState, now: number, actual: Usage, releaseUsd = 0): LimiterState {
-  const { month, spendUsd, reservedUsd } = currentSpend(state, now);
+export function commit(state: LimiterState, now: number, actual: Usage, release?: unknown): LimiterState {
+  const { month, spendUsd, held } = currentSpend(state, now);
   const tokens = Math.max(0, actual.tokens);
   const buckets = tokens > 0 ? bump(state, now, 0, tokens) : inWindow(state, now);
-  const reserved = Math.max(0, Math.round((reservedUsd - Math.max(0, releaseUsd)) * 1e9) / 1e9);
-  return { buckets, month, spendUsd: spendUsd + Math.max(0, actual.costUsd), ...(reserved > 0 ? { reservedUsd: reserved } : {}) };
+  return withHeld({ buckets, month, spendUsd: spendUsd + Math.max(0, actual.costUsd) }, release === undefined ? held : releaseHold(held, now, release));
 }
 
-/** Requests and tokens in the last minute and spend this month, at `now`. */
+function withHeld(state: LimiterState, held: HeldSpend[]): LimiterState {
+  return held.length > 0 ? { ...state, held } : state;
+}
+
+/** Requests and tokens in the last minute, spend this month and what live holds keep back, at `now`. */
 export function usage(state: LimiterState, now: number): UsageReport {
   const buckets = inWindow(state, now);
-  const { month, spendUsd } = currentSpend(state, now);
+  const { month, spendUsd, held } = currentSpend(state, now);
+  const h = heldAt(held, now);
   return {
     requestsLastMinute: buckets.reduce((n, b) => n + b.requests, 0),
     tokensLastMinute: buckets.reduce((n, b) => n + b.tokens, 0),
     month,
     spendUsdThisMonth: spendUsd,
+    heldUsd: h.usd,
+    heldReservations: h.count,
   };
 }

@@ -1,31 +1,20 @@
 /**
- * The operator dashboard: GET /dashboard (the page, its script and style, no data in them, so no auth) and
- * GET /dashboard/history (operator auth, like /status): each breaker key's and each route's per-minute points, the
- * routes' current status, and the merged incident timeline, from the ProviderHealth objects (src/dashboard/history.ts).
- * The page reads /status for the live table and posts operator actions to /admin/breakers/:provider.
+ * The operator dashboard's data: GET /dashboard/history (operator auth, like /status): each breaker key's and each
+ * route's per-minute points, the routes' current status, and the merged incident timeline, from the ProviderHealth
+ * objects (src/dashboard/history.ts). The page itself (GET /dashboard, its script and style: no data, no auth) is
+ * Workers static assets in public/, served before the worker runs (wrangler.toml [assets], docs/dashboard.md); it
+ * reads /status for the live table and posts operator actions to /admin/breakers/:provider.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-types";
 import { breakerKey } from "../breakers/request";
 import type { TimelineEvent } from "../dashboard/history";
 import type { HistoryView } from "../dashboard/history-store";
-import { PAGE_CSS, PAGE_HTML, PAGE_JS } from "../dashboard/page";
 import { routeObjectName } from "../dashboard/route-feed";
 import { routeStatus } from "../dashboard/route-status";
 import { providerSnapshots } from "../dashboard/snapshots";
 import { withTimeout } from "../engine/clock";
 import { historyStub } from "../platform/stubs";
-
-const SECURITY = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cache-control": "no-store",
-};
-
-export const dashboardPage = (c: Context<AppEnv>) => c.body(PAGE_HTML, 200, { ...SECURITY, "content-type": "text/html; charset=utf-8" });
-export const dashboardScript = (c: Context<AppEnv>) => c.body(PAGE_JS, 200, { ...SECURITY, "content-type": "text/javascript; charset=utf-8" });
-export const dashboardStyle = (c: Context<AppEnv>) => c.body(PAGE_CSS, 200, { ...SECURITY, "content-type": "text/css; charset=utf-8" });
 
 export async function dashboardHistory(c: Context<AppEnv>): Promise<Response> {
   const { config } = c.get("loaded");

@@ -12,6 +12,7 @@ import type { Target } from "../providers/types";
 import { effectiveState } from "../resilience/breaker";
 import { slowAfterMs, type InflightTracker } from "../resilience/inflight";
 import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "../resilience/limits";
+import type { Hold } from "../resilience/spend-holds";
 import type { Classification } from "./classify";
 import { estimateCostUsd, expectedOutputTokens, plan, UNKNOWN_HEALTH, type RoutingPlan, type TargetHealth } from "./plan";
 import type { ResolvedPlan } from "./resolve";
@@ -144,8 +145,10 @@ export function tenantLimits(config: DetourConfig, tenant: string, tier: Tier): 
 }
 
 export interface LimiterStub {
-  check(limits: TenantLimits, now: number, estimate: Usage): Promise<LimitDecision>;
-  commit(now: number, actual: Usage, releaseUsd?: number): Promise<unknown>;
+  /** `holdMs`: under a spend cap, how long the estimate is held if no commit comes (src/resilience/spend-holds.ts). */
+  check(limits: TenantLimits, now: number, estimate: Usage, holdMs?: number): Promise<LimitDecision>;
+  /** `release`: the hold `check` gave, on the request's one commit that gives it back. */
+  commit(now: number, actual: Usage, release?: Hold): Promise<unknown>;
 }
 
 /** A 429 for a tenant over its limits, saying which and when to come back. */

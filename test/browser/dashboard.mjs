@@ -1,6 +1,8 @@
 /**
  * The dashboard in a real browser: Playwright (playwright-core) drives Debian's headless Chromium against a local
- * Detour (the bundled worker on workerd, random loopback port, simulated providers, an admin token set). It signs in
+ * Detour (the bundled worker on workerd behind wrangler.toml's static assets, as deployed: the page, script and style
+ * from public/ with public/_headers; random loopback port, simulated providers, an admin token set). It checks the
+ * page's files arrive with their security headers and that other paths reach the worker, signs in
  * through the password field, drives traffic, forces the primary provider open with the page's own button and
  * confirmation, and checks that the page shows FORCED_OPEN, the failover share rising and the transition in the
  * timeline. Screenshots (1280×800 and phone width) go to reports/. Bounded: the whole run stops after 60 s.
@@ -39,7 +41,7 @@ if (!executablePath) {
 
 try {
   const prepared = await prepareDetour("detour-browser-", cleanups, log);
-  const { mf, url } = await startBundledDetour(prepared, { DETOUR_ADMIN_TOKEN: ADMIN });
+  const { mf, url } = await startBundledDetour(prepared, { DETOUR_ADMIN_TOKEN: ADMIN }, { assets: true });
   cleanups.push(() => mf.dispose());
   log(`Detour at ${url}`);
   const chat = async (n) => {
@@ -57,7 +59,22 @@ try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   const urls = [];
   page.on("request", (r) => urls.push(r.url()));
+  const files = new Map();
+  page.on("response", (r) => files.set(new URL(r.url()).pathname, r));
+  const cspViolations = [];
+  page.on("console", (m) => /Content.Security.Policy/i.test(m.text()) && cspViolations.push(m.text()));
   await page.goto(`${url}/dashboard`);
+  await page.locator("#login").waitFor();
+  for (const f of ["/dashboard", "/dashboard/app.js", "/dashboard/app.css"]) {
+    const h = (await files.get(f)?.allHeaders()) ?? {};
+    check(
+      files.get(f)?.status() === 200 && /script-src 'self'/.test(h["content-security-policy"] ?? "") && h["x-content-type-options"] === "nosniff" &&
+        h["referrer-policy"] === "no-referrer" && h["cache-control"] === "no-store",
+      `${f} is served from static assets with its CSP, nosniff, no-referrer, no-store`,
+    );
+  }
+  const unknown = await fetch(`${url}/dashboard/nope`);
+  check(unknown.status === 404 && (await unknown.json()).error?.code === "unknown_url", "an unknown path still reaches the worker (404 in OpenAI's shape)");
 
   // Sign in: the password field, Enter submits.
   await page.getByLabel("Admin token").fill(ADMIN);
@@ -84,6 +101,7 @@ try {
   const timeline = await page.locator("#timeline").innerText();
   check(/swift: CLOSED → FORCED_OPEN \(operator: force_open\)/.test(timeline), "the timeline shows the operator's transition");
   check(!urls.some((u) => u.includes(ADMIN)), "the token never appears in a URL");
+  check(cspViolations.length === 0, `no Content-Security-Policy violation (${cspViolations.join("; ") || "none"})`);
 
   mkdirSync(path.join(ROOT, "reports"), { recursive: true });
   await page.screenshot({ path: path.join(ROOT, "reports/dashboard-1280.png"), fullPage: true });

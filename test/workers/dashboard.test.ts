@@ -1,10 +1,12 @@
 /**
- * The dashboard through the real worker and ProviderHealth objects: the page is served with a strict CSP and no data;
- * its history endpoint needs the admin token and shows each minute's traffic, each route's share by mode and the
- * timeline of breaker transitions and operator actions.
+ * The dashboard through the real worker and ProviderHealth objects: the page, its script and style are Workers static
+ * assets (public/, wrangler.toml [assets]) served with a strict CSP and no data, and every other path still reaches
+ * the worker; its history endpoint needs the admin token and shows each minute's traffic, each route's share by mode
+ * and the timeline of breaker transitions and operator actions.
  */
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
+import { edgeFetch } from "../support/edge";
 import { harness } from "../support/harness";
 
 const ADMIN = "admin-token-for-tests-0001-abcdefghij";
@@ -14,21 +16,71 @@ const config = {
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
   resilience: { breaker: { consecutiveFailures: 3, openMs: 10_000, openJitter: 0 }, probe: { enabled: false } },
 };
+const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-describe("GET /dashboard", () => {
-  it("serves the page, its script and style, with a CSP that allows only this origin, and no data in them", async () => {
+describe("GET /dashboard: static assets in front of the worker", () => {
+  it("serves the page, its script and style with a CSP that allows only this origin, nosniff, no referrer, no caching", async () => {
+    for (const [path, type] of [["/dashboard", "text/html"], ["/dashboard/app.js", "javascript"], ["/dashboard/app.css", "text/css"]] as const) {
+      const res = await edgeFetch(path);
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type"), path).toContain(type);
+      expect(res.headers.get("content-security-policy"), path).toBe(CSP);
+      expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+      expect(res.headers.get("referrer-policy"), path).toBe("no-referrer");
+      expect(res.headers.get("cache-control"), path).toBe("no-store");
+      await res.body?.cancel();
+    }
+  });
+
+  it("the page asks for the token in a password field; the script keeps it in sessionStorage and never in a URL", async () => {
+    const page = await (await edgeFetch("/dashboard")).text();
+    expect(page).toContain('type="password"');
+    expect(page).toContain('<script src="/dashboard/app.js" defer></script>');
+    expect(page).toContain('<link rel="stylesheet" href="/dashboard/app.css">');
+    const js = await (await edgeFetch("/dashboard/app.js")).text();
+    expect(js).toContain("sessionStorage");
+    expect(js).toMatch(/headers\.set\("authorization", "Bearer " \+ token\)/);
+    expect(js).not.toMatch(/[?&]token=/);
+  });
+
+  it("leaves every other path to the worker, with the worker's headers and none of the page's", async () => {
+    // The local default (no keys, no admin token): history is open, as /status is.
+    const history = await edgeFetch("/dashboard/history?minutes=1");
+    expect(history.status).toBe(200);
+    expect(history.headers.get("x-request-id")).toBeTruthy();
+    expect(history.headers.get("content-security-policy")).toBeNull();
+    expect(Array.isArray((await history.json<any>()).providers)).toBe(true);
+    const models = await edgeFetch("/v1/models");
+    expect(models.status).toBe(200);
+    expect((await models.json<any>()).object).toBe("list");
+    for (const path of ["/dashboard/nope", "/nope", "/_headers", "/dashboard.js"]) {
+      const res = await edgeFetch(path);
+      expect(res.status, path).toBe(404);
+      expect(res.headers.get("content-security-policy"), path).toBeNull();
+      expect((await res.json<any>()).error, path).toMatchObject({ type: "not_found_error", code: "unknown_url" });
+    }
+  });
+
+  it("canonical URLs: /dashboard/ and /dashboard.html redirect to /dashboard; other methods on the page are refused", async () => {
+    for (const path of ["/dashboard/", "/dashboard.html"]) {
+      const res = await edgeFetch(path);
+      expect(res.status, path).toBe(307);
+      expect(res.headers.get("location"), path).toBe("/dashboard");
+    }
+    const head = await edgeFetch("/dashboard", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-security-policy")).toBe(CSP);
+    // A file answers GET and HEAD only; the asset router refuses the rest before the worker runs.
+    expect((await edgeFetch("/dashboard", { method: "POST", body: "{}" })).status).toBe(405);
+  });
+
+  it("the worker's own bundle no longer carries the page: called directly it answers 404 in OpenAI's shape", async () => {
     const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
-    const page = await h.call("/dashboard", { headers: {} });
-    expect(page.status).toBe(200);
-    expect(page.headers.get("content-type")).toContain("text/html");
-    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
-    expect(page.text).toContain('type="password"');
-    expect(page.text).not.toContain(ADMIN);
-    const js = await h.call("/dashboard/app.js", { headers: {} });
-    expect(js.headers.get("content-type")).toContain("javascript");
-    expect(js.text).toContain("sessionStorage");
-    // The token travels only as a header: the script never puts it in a URL.
-    expect(js.text).not.toMatch(/[?&]token=/);
+    for (const path of ["/dashboard", "/dashboard/app.js", "/dashboard/app.css"]) {
+      const r = await h.call(path, { headers: {} });
+      expect(r.status, path).toBe(404);
+      expect(r.json.error.code, path).toBe("unknown_url");
+    }
   });
 
   it("history needs the admin token once one is set", async () => {

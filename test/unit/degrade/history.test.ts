@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import extraction from "../../fixtures/degrade-eval/extraction.json";
 import tickets from "../../fixtures/degrade-eval/tickets.json";
 import heldOut2 from "../../fixtures/degrade-eval/heldout2.json";
+import heldOut4 from "../../fixtures/degrade-eval/heldout4.json";
 import { evaluateHistory } from "../../../scripts/lib/history-eval.mjs";
 import { MemoryStore } from "../../../src/cache/store";
 import type { CanonicalRequest } from "../../../src/canonical";
@@ -54,10 +55,24 @@ describe("the labelled set (a slice runs here; npm run eval:degrade runs it all)
     const { rows } = await evaluateHistory(lib, { ...tickets, sets }, { ...extraction, tests: held.extraction });
     const by = (c: string) => rows.find((r) => r.category.startsWith(c))!;
     expect(by("history: tickets without").items).toBe(21);
-    expect(by("history: tickets without").accuracy).toBeGreaterThanOrEqual(0.85); // 19 of 21 as measured
+    expect(by("history: tickets without").accuracy).toBeGreaterThanOrEqual(0.85); // 18 of 21 as measured
     expect(by("history: tickets without").misleading).toBe(0);
     expect(by("history + regexes").misleading).toBe(0);
-    // Its unrelated messages are not asserted: 1 of 4 is labelled (docs/degradation.md, "Held-out evaluation").
+    // "who won the game last night" was labelled `software` before the topic-word rule; now all 4 abstain.
+    expect(by("history: unrelated").misleading).toBe(0);
+  });
+
+  it("held-out set #4: ≥ 50 % of label-free tickets, none labelled wrongly, every unrelated message abstains", async () => {
+    const lib = { HistoryConfig, historySpace, exampleOf, historyAnswer, ruleAnswer, canonicalWords, containsPhrase };
+    const held = heldOut4 as { tickets: Record<string, { text: string; label: string | null }[]> };
+    const sets = tickets.sets.map((s) => ({ ...s, tests: held.tickets[s.route] ?? [] }));
+    const { rows } = await evaluateHistory(lib, { ...tickets, sets }, { ...extraction, tests: [] });
+    const by = (c: string) => rows.find((r) => r.category.startsWith(c))!;
+    expect(by("history: tickets without").items).toBe(17);
+    expect(by("history: tickets without").accuracy).toBeGreaterThanOrEqual(0.5); // 9 of 17 as measured
+    expect(by("history: tickets without").misleading).toBe(0);
+    expect(by("history: unrelated").items).toBe(5);
+    expect(by("history: unrelated").misleading).toBe(0);
   });
 });
 
@@ -82,6 +97,19 @@ describe("the vote", () => {
     expect(await historyAnswer(req("Write a haiku about autumn"), space, history, cfg)).toMatchObject({ ok: false, why: "no similar past request" });
     const lone = await historyAnswer(req("Crashes in the garden shed"), space, history, cfg);
     expect(lone.ok).toBe(false);
+  });
+
+  it("abstains when the neighbours share only when it happened, not what it is about", async () => {
+    const nightly = [
+      ex("Teams crashes on startup after last night's update", "technical"),
+      ex("The app crashes every morning since last week", "technical"),
+      ex("Export fails since last night with error 500", "technical"),
+    ];
+    const offTopic = await historyAnswer(req("who won the game last night"), space, nightly, cfg);
+    expect(offTopic).toMatchObject({ ok: false, why: "no similar past request shares a topic word" });
+    // The same time words beside a shared topic still answer.
+    const onTopic = await historyAnswer(req("the app crashes again since last night"), space, nightly, cfg);
+    expect(onTopic).toMatchObject({ ok: true, answer: { content: '{"label":"technical"}' } });
   });
 
   it("abstains when neighbours disagree", async () => {

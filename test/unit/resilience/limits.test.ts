@@ -7,11 +7,15 @@ import {
   limitsFor,
   monthKey,
   nextMonthStart,
+  reserve,
+  restore,
+  spendAt,
   TenantLimits,
   TIER_LIMITS,
   usage,
   type LimiterState,
 } from "../../../src/resilience/limits";
+import { DEFAULT_HOLD_MS, HOLD_SLOTS, holdMsOf, MAX_HOLD_MS, MIN_HOLD_MS } from "../../../src/resilience/spend-holds";
 
 const T0 = Date.UTC(2026, 10, 10, 12, 0, 0); // 2026-11-10 12:00:00 UTC, a whole second
 const FREE = 0;
@@ -173,9 +177,9 @@ describe("accounting", () => {
     state = admit(state, T0 + 1000);
     state = commit(state, T0 + 2000, { tokens: 120, costUsd: 0.25 });
     state = commit(state, T0 + 3000, { tokens: 80, costUsd: 0.5 });
-    expect(usage(state, T0 + 3000)).toEqual({ requestsLastMinute: 2, tokensLastMinute: 200, month: "2026-11", spendUsdThisMonth: 0.75 });
+    expect(usage(state, T0 + 3000)).toEqual({ requestsLastMinute: 2, tokensLastMinute: 200, month: "2026-11", spendUsdThisMonth: 0.75, heldUsd: 0, heldReservations: 0 });
     // The minute slides; the month's spend stays.
-    expect(usage(state, T0 + 62_500)).toEqual({ requestsLastMinute: 0, tokensLastMinute: 80, month: "2026-11", spendUsdThisMonth: 0.75 });
+    expect(usage(state, T0 + 62_500)).toEqual({ requestsLastMinute: 0, tokensLastMinute: 80, month: "2026-11", spendUsdThisMonth: 0.75, heldUsd: 0, heldReservations: 0 });
   });
 
   it("ignores negative usage rather than giving budget back", () => {
@@ -201,20 +205,118 @@ describe("accounting", () => {
   });
 });
 
-describe("spend reservations (issue 14: a concurrent burst must not pass the cap)", () => {
+describe("spend reservations: a concurrent burst must not pass the cap", () => {
   const now = Date.UTC(2026, 10, 15, 12);
-  it("a reserved estimate counts against the cap until its commit releases it", async () => {
-    const { check, reserve, commit, initialLimiter } = await import("../../../src/resilience/limits");
-    const caps = { monthlySpendUsd: 1 };
+  const caps = { monthlySpendUsd: 1 };
+  const HOLD = 180_000;
+
+  it("a reserved estimate counts against the cap until its commit releases it", () => {
     let s = initialLimiter(now);
     expect(check(s, caps, now, { tokens: 0, costUsd: 0.6 }).allowed).toBe(true);
-    s = reserve(s, now, 0.6);
+    const r = reserve(s, now, 0.6, HOLD);
+    s = r.state;
     // The second of two concurrent requests: the first has not answered yet, but its estimate is held.
     expect(check(s, caps, now, { tokens: 0, costUsd: 0.6 })).toMatchObject({ allowed: false, reason: "spend_cap" });
+    expect(usage(s, now)).toMatchObject({ spendUsdThisMonth: 0, heldUsd: 0.6, heldReservations: 1 });
     // The first answers for less than estimated: the reservation is swapped for the actual cost.
-    s = commit(s, now, { tokens: 10, costUsd: 0.2 }, 0.6);
+    s = commit(s, now + 2000, { tokens: 10, costUsd: 0.2 }, r.hold);
     expect(s.spendUsd).toBeCloseTo(0.2);
-    expect(s.reservedUsd ?? 0).toBe(0);
-    expect(check(s, caps, now, { tokens: 0, costUsd: 0.6 }).allowed).toBe(true);
+    expect(usage(s, now + 2000)).toMatchObject({ heldUsd: 0, heldReservations: 0 });
+    expect(s.held).toBeUndefined();
+    expect(check(s, caps, now + 2000, { tokens: 0, costUsd: 0.6 }).allowed).toBe(true);
+  });
+});
+
+describe("spend reservations lapse when their commit never comes", () => {
+  const now = Date.UTC(2026, 10, 15, 12);
+  const caps = { monthlySpendUsd: 1 };
+  const HOLD = 180_000;
+  const est = { tokens: 0, costUsd: 0.6 };
+
+  it("a lost reservation blocks the budget only until its hold passes, not until the month ends", () => {
+    const { state, hold } = reserve(initialLimiter(now), now, 0.6, HOLD);
+    expect(hold!.until).toBeGreaterThanOrEqual(now + HOLD);
+    expect(hold!.until).toBeLessThanOrEqual(now + HOLD + HOLD / HOLD_SLOTS + 1000); // rounded up to its slot, never early
+    expect(check(state, caps, now + HOLD - 1, est)).toMatchObject({ allowed: false, reason: "spend_cap" });
+    expect(usage(state, hold!.until - 1)).toMatchObject({ heldUsd: 0.6, heldReservations: 1 });
+    // Lazily: the next call after the hold's time no longer counts it, and the next write drops it.
+    expect(check(state, caps, hold!.until, est).allowed).toBe(true);
+    expect(usage(state, hold!.until)).toMatchObject({ heldUsd: 0, heldReservations: 0 });
+    expect(admit(state, hold!.until).held).toBeUndefined();
+  });
+
+  it("a late commit after its hold lapsed counts its cost once and gives nothing back twice", () => {
+    let s = reserve(initialLimiter(now), now, 0.6, HOLD).state;
+    const first = reserve(s, now, 0.3, 10_000); // lapses long before the other
+    s = first.state;
+    const late = first.hold!.until + 5000;
+    // Another request is reserved after the first hold lapsed: it must keep its hold through the late commit.
+    const other = reserve(s, late - 1000, 0.3, HOLD);
+    s = commit(other.state, late, { tokens: 5, costUsd: 0.25 }, first.hold);
+    expect(s.spendUsd).toBeCloseTo(0.25);
+    expect(usage(s, late)).toMatchObject({ heldUsd: 0.9, heldReservations: 2 });
+    // Committing the same lapsed handle again releases nothing either; the held total never goes negative.
+    s = commit(s, late, { tokens: 0, costUsd: 0 }, first.hold);
+    expect(usage(s, late).heldUsd).toBeCloseTo(0.9);
+  });
+
+  it("holds in one slot are released one by one, never below zero", () => {
+    let s = initialLimiter(now);
+    const a = reserve(s, now + 1, 0.2, HOLD);
+    const b = reserve(a.state, now + 10, 0.3, HOLD);
+    expect(a.hold!.until).toBe(b.hold!.until); // same slot
+    s = b.state;
+    expect(s.held).toEqual([{ until: a.hold!.until, usd: 0.5, count: 2 }]);
+    s = commit(s, now + 20, { tokens: 0, costUsd: 0.2 }, a.hold);
+    expect(s.held).toEqual([{ until: a.hold!.until, usd: 0.3, count: 1 }]);
+    s = commit(s, now + 30, { tokens: 0, costUsd: 0.3 }, b.hold);
+    s = commit(s, now + 40, { tokens: 0, costUsd: 0 }, b.hold); // a double release finds no bucket
+    expect(s.held).toBeUndefined();
+    expect(usage(s, now + 40)).toMatchObject({ spendUsdThisMonth: 0.5, heldUsd: 0, heldReservations: 0 });
+  });
+
+  it("a handle that is not a hold, or an older caller's number, releases nothing", () => {
+    const { state } = reserve(initialLimiter(now), now, 0.6, HOLD);
+    for (const bad of [0.6, "0.6", null, { until: "x", usd: 1 }, { until: now + HOLD, usd: -1 }]) {
+      expect(usage(commit(state, now, { tokens: 0, costUsd: 0 }, bad), now).heldUsd).toBe(0.6);
+    }
+  });
+
+  it("keeps state bounded under constant traffic whose commits are all lost", () => {
+    let s = initialLimiter(now);
+    for (let t = 0; t < 3600; t++) s = reserve(admit(s, now + t * 1000), now + t * 1000, 0.0001, HOLD).state;
+    expect(s.held!.length).toBeLessThanOrEqual(HOLD_SLOTS + 1);
+    expect(usage(s, now + 3600 * 1000).heldReservations).toBeLessThanOrEqual(181);
+  });
+
+  it("clamps a caller's hold length: no hold is forever, none shorter than a second", () => {
+    expect(holdMsOf(Infinity)).toBe(DEFAULT_HOLD_MS);
+    expect(holdMsOf("60000")).toBe(DEFAULT_HOLD_MS);
+    expect(holdMsOf(undefined)).toBe(DEFAULT_HOLD_MS);
+    expect(holdMsOf(1e15)).toBe(MAX_HOLD_MS);
+    expect(holdMsOf(-5)).toBe(MIN_HOLD_MS);
+    const { hold } = reserve(initialLimiter(now), now, 1, 1e15);
+    expect(hold!.until - now).toBeLessThanOrEqual(MAX_HOLD_MS + MAX_HOLD_MS / HOLD_SLOTS);
+  });
+
+  it("no hold for a request that costs nothing", () => {
+    const r = reserve(initialLimiter(now), now, 0, HOLD);
+    expect(r.hold).toBeUndefined();
+    expect(r.state.held).toBeUndefined();
+  });
+
+  it("a stored state from before holds lapsed has its old total held once more, then lapsing", () => {
+    const old = { buckets: [], month: "2026-11", spendUsd: 0.1, reservedUsd: 0.8 };
+    const s = restore(old, now, HOLD);
+    expect(s.reservedUsd).toBeUndefined();
+    expect(check(s, caps, now, { tokens: 0, costUsd: 0.2 }).allowed).toBe(false);
+    expect(check(s, caps, now + HOLD + 5000, { tokens: 0, costUsd: 0.2 }).allowed).toBe(true);
+    expect(spendAt(s, now)).toEqual({ month: "2026-11", spendUsdThisMonth: 0.1, heldUsd: 0.8 });
+  });
+
+  it("a new month drops the old month's holds with its spend", () => {
+    const endOfNov = Date.UTC(2026, 10, 30, 23, 59, 0);
+    const { state } = reserve(initialLimiter(endOfNov), endOfNov, 0.9, HOLD);
+    expect(check(state, caps, endOfNov + 60_000, est).allowed).toBe(true);
   });
 });

@@ -1,47 +1,4 @@
-/**
- * The dashboard page, bundled into the worker as strings (no build step): HTML shell, style and script. The script
- * asks for the admin token once (password field, kept in sessionStorage, sent only as a bearer header), then reads
- * /status and /dashboard/history every 3 s and renders them; operator actions post to /admin/breakers/:provider
- * after a confirmation dialog. States are written out (CLOSED, OPEN, …) with colour as a second cue.
- */
-export const PAGE_HTML = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>Detour dashboard</title><link rel="stylesheet" href="/dashboard/app.css"></head>
-<body><header><h1>Detour</h1><p id="updated" aria-live="polite">Loading…</p></header>
-<form id="login" hidden><label for="token">Admin token</label> <input id="token" type="password" autocomplete="current-password" required>
-<button type="submit">Open dashboard</button><p id="login-msg" role="alert"></p></form>
-<main id="main" hidden>
-<p id="drill" class="drill" hidden role="status"></p>
-<p id="notice" role="status" aria-live="polite"></p>
-<section aria-labelledby="h-prov"><h2 id="h-prov">Providers</h2><div class="scroll"><table id="providers"><thead><tr>
-<th scope="col">Provider</th><th scope="col">Breaker</th><th scope="col">Next probe</th><th scope="col">Score</th><th scope="col">Errors · timeouts · 429 · refusals · invalid</th>
-<th scope="col">Latency p50/p95/p99</th><th scope="col">TTFT p50/p95/p99</th><th scope="col">Tokens/s</th><th scope="col">Last 15 min</th><th scope="col">Actions</th></tr></thead><tbody></tbody></table></div></section>
-<section aria-labelledby="h-routes"><h2 id="h-routes">Routes</h2><div id="routes"></div></section>
-<section id="readiness-section" aria-labelledby="h-ready" hidden><h2 id="h-ready">Fallback readiness</h2><div id="readiness"></div></section>
-<section aria-labelledby="h-time"><h2 id="h-time">Incident timeline</h2><ol id="timeline"></ol></section>
-</main>
-<dialog id="confirm" aria-labelledby="confirm-text"><form method="dialog"><p id="confirm-text"></p>
-<button value="cancel" autofocus>Cancel</button> <button value="ok" id="confirm-ok">Confirm</button></form></dialog>
-<script src="/dashboard/app.js" defer></script></body></html>`;
-
-export const PAGE_CSS = `:root{--fg:#1a1a1a;--mut:#555;--bg:#fff;--line:#ccc;--ok:#1b6e20;--warn:#8a5300;--bad:#b00020;--op:#4a148c;--off:#444}
-*{box-sizing:border-box}body{font:15px/1.4 system-ui,sans-serif;color:var(--fg);background:var(--bg);margin:0;padding:0 1rem 2rem}
-header{display:flex;gap:1rem;align-items:baseline;flex-wrap:wrap}h1{font-size:1.4rem;margin:.6rem 0}h2{font-size:1.1rem;margin:1.2rem 0 .4rem}
-#updated,.mut{color:var(--mut)}.scroll{overflow-x:auto}table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid var(--line);padding:.3rem .4rem;text-align:left;vertical-align:top}
-th{font-size:.8rem;color:var(--mut)}.state{display:inline-block;padding:.05rem .4rem;border-radius:.3rem;color:#fff;font-weight:600;font-size:.85rem}
-.s-CLOSED{background:var(--ok)}.s-HALF_OPEN{background:var(--warn)}.s-OPEN{background:var(--bad)}.s-FORCED_OPEN{background:var(--op)}.s-DISABLED{background:var(--off)}
-.m-normal{background:var(--ok)}.m-degraded{background:var(--warn)}.m-down{background:var(--bad)}
-button{font:inherit;padding:.2rem .5rem;margin:.1rem;border:1px solid #333;border-radius:.3rem;background:#f4f4f4;color:#111;cursor:pointer}
-button:focus-visible,input:focus-visible{outline:3px solid #0b57d0;outline-offset:2px}
-.route{border:1px solid var(--line);border-radius:.4rem;padding:.5rem .8rem;margin:.5rem 0}.route h3{margin:.2rem 0;font-size:1rem}
-.legend{display:flex;flex-wrap:wrap;gap:.6rem;list-style:none;padding:0;margin:.3rem 0}.sw{display:inline-block;width:.8rem;height:.8rem;margin-right:.2rem;vertical-align:middle;border:1px solid #000}
-.drill{background:#fff3cd;border:1px solid #8a5300;padding:.4rem;border-radius:.3rem}#timeline{padding-left:1.2rem}#timeline li{margin:.15rem 0}
-svg{display:block}.banner{font-style:italic}.c-primary{background:#1b6e20}.c-failover{background:#0b57d0}.c-cache{background:#00838f}.c-stale{background:#6d4c41}.c-degraded{background:#8a5300}.c-error{background:#b00020}
-.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
-@media (max-width:700px){table,thead,tbody,tr,th,td{display:block}thead{display:none}td{border:0;padding:.15rem 0}tr{border-bottom:1px solid var(--line);padding:.4rem 0}
-td[data-label]::before{content:attr(data-label) ": ";color:var(--mut);font-size:.8rem}}`;
-
-export const PAGE_JS = String.raw`"use strict";
+"use strict";
 const TOKEN = "detour-admin-token";
 const MODES = [["primary","#1b6e20"],["failover","#0b57d0"],["cache","#00838f"],["stale","#6d4c41"],["degraded","#8a5300"],["error","#b00020"]];
 const $ = (id) => document.getElementById(id);
@@ -169,4 +126,3 @@ document.addEventListener("click", async (e) => {
 });
 
 refresh();
-`;
