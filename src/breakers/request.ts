@@ -11,7 +11,7 @@ import type { Admission, AttemptReport } from "../engine/types";
 import type { Target } from "../providers/types";
 import type { HealthSettings, OutcomeSample } from "./types";
 import { healthStub } from "../platform/stubs";
-import { isolateView, type BreakerView, type HealthStub, type ViewOptions } from "./view";
+import { isolateView, type BreakerView, type HealthStub, type ReportOptions, type ViewOptions } from "./view";
 
 /** The slice of bindings this module needs (optional: without it, breakers are off and say so). */
 export type HealthBindings = Partial<Pick<Env, "PROVIDER_HEALTH">>;
@@ -64,6 +64,8 @@ export class RequestBreakers {
   /** One stub per key for the request, so its reports reach the object in the order they happened. */
   #stubs = new Map<string, HealthStub>();
   #opts: ViewOptions;
+  /** `#opts` plus how reports batch, built once per request rather than once per report. */
+  #reportOpts: ViewOptions & ReportOptions;
 
   constructor(
     private readonly config: DetourConfig,
@@ -77,6 +79,9 @@ export class RequestBreakers {
     // The DO timeout runs on the request's clock, so a test's manual clock can fire it for an object that never answers.
     this.#opts = { ttlMs: config.resilience.snapshotTtlMs, timeoutMs: config.resilience.doTimeoutMs, now: clock.now, background, sleep: clock.sleep };
     if (tenant !== undefined) this.#opts.tenant = tenantFingerprint(tenant);
+    const res = config.resilience;
+    const failures = res.aggregation === "location" ? { failureFlushMs: res.failureFlushMs, failureBatch: res.failureBatch } : {};
+    this.#reportOpts = { ...this.#opts, flushMs: res.reportFlushMs, ...failures };
     if (!env.PROVIDER_HEALTH) this.notes.push("breakers off: no PROVIDER_HEALTH Durable Object binding");
   }
 
@@ -95,14 +100,21 @@ export class RequestBreakers {
     }
   };
 
-  /** Load snapshots a fresh isolate lacks for these targets (in parallel), so routing ranks on real health. */
-  async warm(targets: Target[]): Promise<void> {
-    if (!this.env.PROVIDER_HEALTH) return;
-    const started = performance.now();
+  /**
+   * Load snapshots a fresh isolate lacks for these targets (in parallel), so routing ranks on real health. Undefined
+   * (nothing to wait for) when the isolate holds every one, as a warm isolate does on every request.
+   */
+  warm(targets: Target[]): Promise<void> | undefined {
+    if (!this.env.PROVIDER_HEALTH) return undefined;
     const keys = new Map(targets.map((t) => [this.key(t), t] as const));
-    await Promise.all(
-      [...keys].map(([key, t]) => this.view.warm(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)),
-    );
+    let cold: [string, Target][] | undefined;
+    for (const [key, t] of keys) if (!this.view.ready(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes)) (cold ??= []).push([key, t]);
+    return cold && this.#warmCold(cold);
+  }
+
+  async #warmCold(cold: [string, Target][]): Promise<void> {
+    const started = performance.now();
+    await Promise.all(cold.map(([key, t]) => this.view.warm(key, () => healthStub(this.env, key), settingsFor(this.config, t), this.#opts, this.notes, this.stats)));
     this.stats.admitMs += performance.now() - started;
   }
 
@@ -114,9 +126,7 @@ export class RequestBreakers {
     if (!this.env.PROVIDER_HEALTH || r.outcome === "skipped" || (r.cancelled && !r.probe)) return;
     const key = this.key(target);
     const stub = () => this.#stub(key);
-    const res = this.config.resilience;
-    const failures = res.aggregation === "location" ? { failureFlushMs: res.failureFlushMs, failureBatch: res.failureBatch } : {};
-    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], { ...this.#opts, flushMs: res.reportFlushMs, ...failures });
+    this.view.report(key, stub, settingsFor(this.config, target), [toSample(r, this.#opts.now())], this.#reportOpts);
   }
 
   /** Seconds until the soonest skipped breaker may admit a probe (for Retry-After). */

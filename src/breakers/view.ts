@@ -78,13 +78,7 @@ export class BreakerView {
     notes: string[],
     stats: { awaitedCalls: number },
   ): Promise<ProviderSnapshot | undefined> {
-    const known = this.#entries.get(key);
-    if (known) {
-      // Refresh a stale snapshot here too, not only in `admit`: routing never admits a target whose breaker it saw
-      // open, so without this an isolate would miss an active probe closing the breaker until the open time ends.
-      if (opts.now() - known.fetchedAt >= opts.ttlMs) this.#refresh(key, stub, settings, opts, notes);
-      return known.snap;
-    }
+    if (this.ready(key, stub, settings, opts, notes)) return this.#entries.get(key)!.snap;
     const until = this.#unreachableUntil.get(key);
     if (until !== undefined && opts.now() < until) {
       notes.push(`breaker ${key}: health store unreachable (remembered for ${Math.ceil((until - opts.now()) / 1000)} s more); failing open without waiting`);
@@ -100,6 +94,18 @@ export class BreakerView {
       notes.push(`breaker ${key}: health store unreachable (${describe(err)}); failing open`);
       return undefined;
     }
+  }
+
+  /**
+   * Does the isolate hold a snapshot of `key`? Synchronous: a stale one is refreshed in the background — here too, not
+   * only in `admit`: routing never admits a target whose breaker it saw open, so without this an isolate would miss
+   * an active probe closing the breaker until the open time ends.
+   */
+  ready(key: string, stub: () => HealthStub, settings: HealthSettings, opts: ViewOptions, notes: string[]): boolean {
+    const known = this.#entries.get(key);
+    if (!known) return false;
+    if (opts.now() - known.fetchedAt >= opts.ttlMs) this.#refresh(key, stub, settings, opts, notes);
+    return true;
   }
 
   /** Every key this isolate holds a snapshot of. */

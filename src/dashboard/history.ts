@@ -11,7 +11,7 @@
  */
 import type { OutcomeSample } from "../breakers/types";
 import type { BreakerStateName, Transition } from "../resilience/breaker-types";
-import { initialHealth, recordHealth, summarize, type HealthConfig, type HealthState } from "../resilience/health";
+import { healthWorkingCopy, initialHealth, recordHealthInto, summarize, type HealthConfig, type HealthState } from "../resilience/health";
 import type { ServedMode } from "../observability/served";
 
 export const MINUTE_MS = 60_000;
@@ -121,13 +121,16 @@ export function closeMinutes(h: HistoryState, state: BreakerStateName, now: numb
 export function recordOutcomes(h: HistoryState, samples: OutcomeSample[], state: BreakerStateName, now: number): { history: HistoryState; closed: (ProviderPoint | RoutePoint)[] } {
   let history = h;
   const closed: (ProviderPoint | RoutePoint)[] = [];
+  // The minute being filled is copied when this batch first adds to it, then filled in place: not copied per sample.
+  let owned: HistoryState["current"] = null;
   for (const s of [...samples].sort((a, b) => a.at - b.at)) {
     const res = closeMinutes(history, state, s.at);
     closed.push(...res.closed);
     const current = res.history.current ?? { health: initialHealth(), failovers: 0 };
     const start = current.health.buckets[0]?.start;
     if (start !== undefined && minuteOf(s.at) < start) continue;
-    const health = recordHealth(current.health, MINUTE, {
+    const mine: NonNullable<HistoryState["current"]> = owned && current === owned ? owned : { health: healthWorkingCopy(current.health), failovers: current.failovers };
+    recordHealthInto(mine.health, MINUTE, {
       ...(s.errorClass ? { errorClass: s.errorClass } : {}),
       latencyMs: s.latencyMs,
       ...(s.ttftMs !== undefined ? { ttftMs: s.ttftMs } : {}),
@@ -135,7 +138,13 @@ export function recordOutcomes(h: HistoryState, samples: OutcomeSample[], state:
       ...(s.refusal ? { refusal: true } : {}),
     }, s.at);
     // Caller faults leave the health bucket empty; the minute starts with the first sample that counts.
-    history = { ...res.history, current: health.buckets.length ? { health, failovers: current.failovers + (s.failover && !s.errorClass ? 1 : 0) } : res.history.current };
+    if (mine.health.buckets.length === 0) {
+      history = res.history;
+      continue;
+    }
+    if (s.failover && !s.errorClass) mine.failovers++;
+    owned = mine;
+    history = res.history.current === mine ? res.history : { ...res.history, current: mine };
   }
   const res = closeMinutes(history, state, now);
   return { history: res.history, closed: [...closed, ...res.closed] };
@@ -145,17 +154,20 @@ export function recordOutcomes(h: HistoryState, samples: OutcomeSample[], state:
 export function recordRoute(h: HistoryState, outcomes: RouteOutcome[], now: number): { history: HistoryState; closed: (ProviderPoint | RoutePoint)[] } {
   let history = h;
   const closed: (ProviderPoint | RoutePoint)[] = [];
+  // As for provider minutes: the route's minute is copied once per batch, then counted in place.
+  let owned: RoutePoint | null = null;
   for (const o of [...outcomes].sort((a, b) => a.at - b.at)) {
     const res = closeMinutes(history, "CLOSED", o.at);
     closed.push(...res.closed);
     const cur = res.history.route;
     if (cur && minuteOf(o.at) < cur.t) continue;
-    const p: RoutePoint = cur ? { ...cur, modes: { ...cur.modes } } : emptyRoutePoint(minuteOf(o.at));
+    const p: RoutePoint = cur && cur === owned ? owned : cur ? { ...cur, modes: { ...cur.modes } } : emptyRoutePoint(minuteOf(o.at));
     p.modes[o.mode]++;
     p.costUsd += o.costUsd ?? 0;
     if (o.hedged) p.hedged++;
     if (o.shed) p.shed++;
-    history = { ...res.history, route: p };
+    owned = p;
+    history = res.history.route === p ? res.history : { ...res.history, route: p };
   }
   const res = closeMinutes(history, "CLOSED", now);
   return { history: res.history, closed: [...closed, ...res.closed] };

@@ -10,6 +10,7 @@
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
+import type { DetourConfig } from "../config/schema";
 
 /** True for hosts that only this machine (or a test harness) can use. */
 export function isLocalHost(hostname: string): boolean {
@@ -18,11 +19,19 @@ export function isLocalHost(hostname: string): boolean {
   return h.endsWith(".localhost") || h === "test" || h.endsWith(".test");
 }
 
+/** The config's simulated providers, listed once per config (configs are memoised per DETOUR_CONFIG value). */
+const simulatedOf = new WeakMap<DetourConfig, string[]>();
+function simulatedIds(config: DetourConfig): string[] {
+  let ids = simulatedOf.get(config);
+  if (!ids) simulatedOf.set(config, (ids = config.providers.filter((p) => p.kind === "simulated").map((p) => p.id)));
+  return ids;
+}
+
 export const simulatedGuard = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const { config, isDefault } = c.get("loaded");
     if (config.allowSimulated) return next();
-    const simulated = config.providers.filter((p) => p.kind === "simulated").map((p) => p.id);
+    const simulated = simulatedIds(config);
     if (simulated.length === 0 || isLocalHost(new URL(c.req.url).hostname)) return next();
     const why = isDefault
       ? "DETOUR_CONFIG is empty, so this worker runs the built-in simulated default"

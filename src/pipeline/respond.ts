@@ -10,7 +10,7 @@ import { costOf } from "../routing/route-request";
 import { collecting, respondWith, sseResponse } from "./answer-http";
 import type { PipelineDeps } from "./deps";
 import type { Answerer } from "./record";
-import type { Executed, Resolved } from "./state";
+import type { Classified, Executed, Resolved } from "./state";
 
 type Answered<T> = Extract<Outcome<T>, { ok: true }>;
 
@@ -83,6 +83,7 @@ function metaFor(state: Resolved, deps: PipelineDeps, who: Answerer): AnswerMeta
     created: Math.floor(deps.app.clock.now() / 1000),
     model: `${who.provider.id}/${who.model.id}`,
     request: state.request,
-    inputTokens: estimateInputTokens(state.request),
+    // Classification has already estimated this request's input (the same function); a count once is enough.
+    inputTokens: (state as Partial<Classified>).classification?.estimatedInputTokens ?? estimateInputTokens(state.request),
   };
 }

@@ -89,7 +89,8 @@ export function newRequest(
 ): RequestState {
   const { app, platform } = deps;
   const breakers = new RequestBreakers(init.config, platform.env, platform.where, app.clock, platform.later, app.breakerView, init.caller.tenant);
-  const secrets = init.config.providers.map((p) => (p.apiKeySecret ? platform.secret(p.apiKeySecret) : undefined));
+  // Read when an upstream message is first cleaned (an error), not on every request.
+  let secrets: (string | undefined)[] | undefined;
   const recorder = new Recorder({
     requestId: init.requestId,
     tenant: init.caller.tenant,
@@ -98,7 +99,7 @@ export function newRequest(
     clock: app.clock,
     log: app.log,
     later: platform.later,
-    clean: (s) => redact(s, secrets),
+    clean: (s) => redact(s, (secrets ??= init.config.providers.map((p) => (p.apiKeySecret ? platform.secret(p.apiKeySecret) : undefined)))),
     breakers,
     notes: breakers.notes,
     served: routeReporter(init.config, platform.env.PROVIDER_HEALTH ? (name) => historyStub(platform.env, name) : undefined, app.clock, platform.later, app.routeFeed),

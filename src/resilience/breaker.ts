@@ -5,7 +5,8 @@
  * jitter so isolates do not probe in lockstep, and shrinks again after healthy periods.
  *
  * Pure: `now` and `random` are arguments, nothing reads a clock or env, and `BreakerState` is plain
- * JSON so the Durable Object can persist it as is. Functions never mutate their input; they return new state.
+ * JSON so the Durable Object can persist it as is. Functions never mutate their input; they return new state (only
+ * `recordInto` changes state in place: a `beginRecord` working copy, one per batch of outcomes).
  */
 import { countsForBreaker, ignoredByHealth } from "../engine/errors";
 import type { BreakerConfig } from "./breaker-config";
@@ -56,7 +57,8 @@ export function windowStats(state: BreakerState, cfg: BreakerConfig, now: number
   const w = state.window;
   if (w.type !== cfg.window.type) return { calls, failures, slow, failureRate: 0, slowRate: 0 };
   if (w.type === "count") {
-    for (const code of w.outcomes.slice(-cfg.window.size)) {
+    for (let i = Math.max(0, w.outcomes.length - cfg.window.size); i < w.outcomes.length; i++) {
+      const code = w.outcomes[i]!;
       calls++;
       if (code & FAILED) failures++;
       if (code & SLOW) slow++;
@@ -175,11 +177,10 @@ export interface Step {
 }
 
 /**
- * `record`'s working copy: everything the state machine changes in place is cloned; the tenant log is shared, because
- * it is only ever replaced by a new array (./tenants.ts), never changed in place — and it holds up to 500 marks that
- * the Durable Object would otherwise clone once per outcome sample of every batch.
+ * A private working copy of `state` for `recordInto`: everything the state machine changes in place is cloned; the
+ * tenant log is shared, because it is only ever replaced by a new array (./tenants.ts), never changed in place.
  */
-function copyForRecord(state: BreakerState): BreakerState {
+export function beginRecord(state: BreakerState): BreakerState {
   if (state.tenants === undefined) return structuredClone(state);
   const s: BreakerState = structuredClone({ ...state, tenants: [] as NonNullable<BreakerState["tenants"]> });
   s.tenants = state.tenants;
@@ -282,15 +283,19 @@ export function record(
   now: number,
   random: number,
 ): Step {
-  const s = copyForRecord(state);
-  const out: Transition[] = [];
+  const s = beginRecord(state);
+  return { state: s, transitions: recordInto(s, cfg, outcome, 1, now, random) };
+}
+
+/** `record` on a private working copy, in place. */
+function recordOne(s: BreakerState, cfg: BreakerConfig, outcome: Outcome, now: number, random: number, out: Transition[]): void {
   advance(s, cfg, now, out);
   const probeInHalfOpen = s.state === "HALF_OPEN" && outcome.probe === true;
   // Oldest first: the oldest grant is the likeliest to be this report, and the likeliest to be reclaimed otherwise.
   if (probeInHalfOpen) s.permits.shift();
   // Caller and operator faults (errors.ts's `countsForBreaker`) would fail on a healthy provider: neither a failure
   // nor a success.
-  if (ignoredByHealth(outcome.errorClass)) return { state: s, transitions: out };
+  if (ignoredByHealth(outcome.errorClass)) return;
 
   const failed = countsForBreaker(outcome.errorClass);
   const slow = outcome.durationMs >= cfg.slowCallMs;
@@ -311,7 +316,6 @@ export function record(
       }
     }
   }
-  return { state: s, transitions: out };
 }
 
 /** `n` like outcomes enter a CLOSED breaker's window, then the trip rules judge it once. */
@@ -336,13 +340,24 @@ function closedOutcome(s: BreakerState, cfg: BreakerConfig, failed: boolean, slo
  * count (those are never grouped).
  */
 export function recordMany(state: BreakerState, cfg: BreakerConfig, outcome: Outcome, n: number, now: number, random: number): Step {
-  if (n <= 1 || outcome.probe) return record(state, cfg, outcome, now, random);
-  const s = structuredClone(state);
+  const s = beginRecord(state);
+  return { state: s, transitions: recordInto(s, cfg, outcome, n, now, random) };
+}
+
+/**
+ * `recordMany` on a `beginRecord` working copy, in place; returns the transitions. The Durable Object applies an
+ * isolate's batch (~200 outcomes) this way: one copy per batch, not one per outcome.
+ */
+export function recordInto(s: BreakerState, cfg: BreakerConfig, outcome: Outcome, n: number, now: number, random: number): Transition[] {
   const out: Transition[] = [];
+  if (n <= 1 || outcome.probe) {
+    recordOne(s, cfg, outcome, now, random, out);
+    return out;
+  }
   advance(s, cfg, now, out);
-  if (s.state !== "CLOSED" || ignoredByHealth(outcome.errorClass)) return { state: s, transitions: out };
+  if (s.state !== "CLOSED" || ignoredByHealth(outcome.errorClass)) return out;
   closedOutcome(s, cfg, countsForBreaker(outcome.errorClass), outcome.durationMs >= cfg.slowCallMs, outcome.tenant, n, now, random, out);
-  return { state: s, transitions: out };
+  return out;
 }
 
 /**

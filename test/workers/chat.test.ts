@@ -113,9 +113,11 @@ describe("failover, retries and the error taxonomy", () => {
     h.vendors.always("openai.test", { status: 401 });
     h.vendors.always("anthropic.test", { status: 401 });
     h.vendors.always("gemini.test", { status: 401 });
-    const r = await h.chat({});
+    const r = await h.chat({}, { "x-request-id": "req-all-failed" });
     expect(r.status).toBe(503);
     expect(r.json.error.code).toBe("all_providers_failed");
+    expect(r.headers.get("x-request-id")).toBe("req-all-failed");
+    expect(r.headers.get("content-type")).toBe("application/json");
     expect(r.json.error.message).toContain("provider 'alpha' was rejected; check the secret ALPHA_KEY");
     expect(h.vendors.callsTo("openai.test")).toHaveLength(1);
     expect(r.headers.get("retry-after")).toBeTruthy();
@@ -219,6 +221,7 @@ describe("headers, trace and logs", () => {
     h.vendors.script("openai.test", { text: "hi" });
     const r = await h.chat({}, { "x-request-id": "req-123" });
     expect(r.headers.get("x-request-id")).toBe("req-123");
+    expect(r.headers.get("content-type")).toBe("application/json");
     expect(r.headers.get("x-detour-provider")).toBe("alpha");
     expect(r.headers.get("x-detour-model")).toBe("gpt-4o-mini");
     expect(r.headers.get("x-detour-attempts")).toBe("1");
