@@ -7,6 +7,7 @@ import type { ErrorClass } from "../../../src/engine/errors";
 import { closeMinutes, emptyRoutePoint, initialHistory, MINUTE_MS, recordOutcomes, recordRoute, type HistoryState, type ProviderPoint, type RouteMode, type RouteOutcome, type RoutePoint } from "../../../src/dashboard/history";
 import { initialHealth, recordHealth, type HealthConfig } from "../../../src/resilience/health";
 import type { BreakerStateName } from "../../../src/resilience/breaker-types";
+import { prng } from "../../support/prng";
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % MINUTE_MS);
 const MINUTE: HealthConfig = { bucketMs: MINUTE_MS, buckets: 1, recentHalfLifeMs: MINUTE_MS, minCallsToExclude: 1, restoreBelow: 0 };
@@ -52,17 +53,6 @@ function referenceRoute(h: HistoryState, outcomes: RouteOutcome[], now: number) 
   }
   const res = closeMinutes(history, "CLOSED", now);
   return { history: res.history, closed: [...closed, ...res.closed] };
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CLASSES: (ErrorClass | undefined)[] = [undefined, undefined, "server_error", "timeout", "bad_request", "cancelled"];

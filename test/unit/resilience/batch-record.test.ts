@@ -4,20 +4,9 @@ import { describe, expect, it } from "vitest";
 import type { ErrorClass } from "../../../src/engine/errors";
 import { beginRecord, BreakerConfig, initialBreaker, recordInto, recordMany, type BreakerState, type Outcome, type Transition } from "../../../src/resilience/breaker";
 import { freshEvidence, HealthConfig, healthWorkingCopy, initialHealth, recordHealth, recordHealthInto, type HealthSample, type HealthState } from "../../../src/resilience/health";
+import { prng } from "../../support/prng";
 
 const T0 = 1_700_000_000_000;
-
-/** A seeded PRNG (mulberry32), so a failing sequence can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CLASSES: (ErrorClass | undefined)[] = [undefined, undefined, undefined, "server_error", "timeout", "rate_limited", "bad_request", "cancelled", "invalid_output"];
 
