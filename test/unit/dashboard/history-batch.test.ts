@@ -7,7 +7,7 @@ import type { ErrorClass } from "../../../src/engine/errors";
 import { closeMinutes, emptyRoutePoint, initialHistory, MINUTE_MS, recordOutcomes, recordRoute, type HistoryState, type ProviderPoint, type RouteMode, type RouteOutcome, type RoutePoint } from "../../../src/dashboard/history";
 import { initialHealth, recordHealth, type HealthConfig } from "../../../src/resilience/health";
 import type { BreakerStateName } from "../../../src/resilience/breaker-types";
-import { prng } from "../../support/prng";
+import { mulberry32 as prng } from "../../../scripts/drill/requests.mjs";
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % MINUTE_MS);
 const MINUTE: HealthConfig = { bucketMs: MINUTE_MS, buckets: 1, recentHalfLifeMs: MINUTE_MS, minCallsToExclude: 1, restoreBelow: 0 };

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { ErrorClass } from "../../../src/engine/errors";
 import { beginRecord, BreakerConfig, initialBreaker, recordInto, recordMany, type BreakerState, type Outcome, type Transition } from "../../../src/resilience/breaker";
 import { freshEvidence, HealthConfig, healthWorkingCopy, initialHealth, recordHealth, recordHealthInto, type HealthSample, type HealthState } from "../../../src/resilience/health";
-import { prng } from "../../support/prng";
+import { mulberry32 as prng } from "../../../scripts/drill/requests.mjs";
 
 const T0 = 1_700_000_000_000;
 
