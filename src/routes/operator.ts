@@ -72,6 +72,8 @@ export async function status(c: Context<AppEnv>): Promise<Response> {
       ...(s
         ? {
             state: s.state,
+            // A location object's own breaker and the global one as last heard; `state` is the stricter of the two.
+            ...(s.tiers ? { tiers: { local: s.tiers.local, global: s.tiers.global ? { state: s.tiers.global.state, heard_at: iso(s.tiers.global.at) } : null } } : {}),
             since: iso(s.since),
             open_until: iso(s.openUntil),
             trips: s.trips,

@@ -111,6 +111,12 @@ describe("location aggregation", () => {
     const atC = await h.chat({}, trace, at("CCC"));
     expect(atC.json.detour.attempts[0]).toMatchObject({ provider: "alpha", outcome: "skipped", reason: "breaker_open" });
     expect(h.vendors.callsTo("openai.test")).toHaveLength(4); // only the four failures
+    // /status says why C is OPEN: its own breaker is CLOSED, the global one it last heard is OPEN.
+    const rows = (await h.call("/status", { headers: admin })).json.providers;
+    const rowC = rows.find((p: any) => p.key === "alpha@CCC");
+    expect(rowC).toMatchObject({ state: "OPEN", tiers: { local: "CLOSED", global: { state: "OPEN" } } });
+    expect(Date.parse(rowC.tiers.global.heard_at)).not.toBeNaN();
+    expect(rows.find((p: any) => p.key === "alpha").tiers).toBeUndefined(); // the global object has no tiers
   });
 
   it("a half-open global breaker hands out the probe permit through the location, and the probe's success closes it", async () => {
