@@ -84,12 +84,21 @@ function bump<B extends { second: number }>(
   return kept;
 }
 
-/** Sum of `pick` over the buckets inside the window ending at `now` (the current second and the ones before it). */
-function total<B extends { second: number }>(buckets: readonly B[], now: number, windowMs: number, pick: (b: B) => number): number {
+/**
+ * Sums of two counts over the buckets inside the window ending at `now` (the current second and the ones before it),
+ * in one pass.
+ */
+function totals<B extends { second: number }, K extends keyof B>(buckets: readonly B[], now: number, windowMs: number, a: K, b: K): [number, number] {
   const oldest = Math.floor(now / 1000) - seconds(windowMs);
-  let n = 0;
-  for (const b of buckets) if (b.second > oldest) n += pick(b);
-  return n;
+  let x = 0;
+  let y = 0;
+  for (const bucket of buckets) {
+    if (bucket.second > oldest) {
+      x += bucket[a] as number;
+      y += bucket[b] as number;
+    }
+  }
+  return [x, y];
 }
 
 // ── Retry budget ────────────────────────────────────────────────────────────────────────────────────────────────
@@ -124,8 +133,7 @@ export interface RetryDecision {
 
 /** May one more retry be sent now? Allowed while retries in the window < max(minRetriesPerWindow, ratio × requests). */
 export function canRetry(state: RetryBudgetState, cfg: RetryBudgetConfig, now: number): RetryDecision {
-  const requests = total(state.buckets, now, cfg.windowMs, (b) => b.requests);
-  const retries = total(state.buckets, now, cfg.windowMs, (b) => b.retries);
+  const [requests, retries] = totals(state.buckets, now, cfg.windowMs, "requests", "retries");
   // Rounded: 0.1 × 30 is 3.0000000000000004 in floating point, which would let a fourth retry through.
   const byRatio = Math.round(cfg.ratio * requests * 1e9) / 1e9;
   const limit = Math.max(cfg.minRetriesPerWindow, byRatio);
@@ -153,15 +161,7 @@ export interface ThrottleStats { requests: number; accepts: number; rejectProbab
 
 /** The window's counts and the resulting probability. */
 export function throttleStats(state: ThrottleState, cfg: ThrottleConfig, now: number): ThrottleStats {
-  const oldest = Math.floor(now / 1000) - seconds(cfg.windowMs);
-  let requests = 0;
-  let accepts = 0;
-  for (const b of state.buckets) {
-    if (b.second > oldest) {
-      requests += b.requests;
-      accepts += b.accepts;
-    }
-  }
+  const [requests, accepts] = totals(state.buckets, now, cfg.windowMs, "requests", "accepts");
   // The +1 keeps the probability below 1, so some requests always go through and can observe a recovery.
   const rejectProbability = requests < (cfg.minRequests ?? 0) ? 0 : Math.max(0, (requests - cfg.k * accepts) / (requests + 1));
   return { requests, accepts, rejectProbability };
