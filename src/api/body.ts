@@ -2,6 +2,7 @@
  * Reads a request body as JSON under a byte limit, before anything else looks at it: an oversized or unparsable body
  * is a 4xx in OpenAI's shape and never reaches a vendor.
  */
+import { readUpTo } from "../platform/read-body";
 import { ApiError, badRequest } from "./errors";
 
 /** Strict UTF-8, made once: a one-shot `decode` keeps no state between calls, and a decoder per request is CPU. */
@@ -40,26 +41,8 @@ async function whole(req: Request, maxBytes: number): Promise<Uint8Array> {
 
 /** A body of unknown length, read chunk by chunk and refused as soon as it passes the limit (never buffered whole). */
 async function capped(body: ReadableStream<Uint8Array>, maxBytes: number): Promise<Uint8Array> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    bytes.set(c, off);
-    off += c.byteLength;
-  }
+  const bytes = await readUpTo(body, maxBytes);
+  if (!bytes) throw tooLarge(maxBytes);
   return bytes;
 }
 

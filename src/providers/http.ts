@@ -4,6 +4,7 @@
  */
 import type { CanonicalRequest, CanonicalResponse, StreamEvent } from "../canonical";
 import { classifyStatus, parseRetryAfter, UpstreamError } from "../engine/errors";
+import { join, readUpTo } from "../platform/read-body";
 import type { CallContext, HttpAdapter, Provider, Target } from "./types";
 
 export function httpProvider(adapter: HttpAdapter): Provider {
@@ -49,7 +50,7 @@ async function send(adapter: HttpAdapter, req: CanonicalRequest, target: Target,
       signal: ctx.signal,
     });
   } catch (err) {
-    if (ctx.signal.aborted) throw ctx.signal.reason instanceof Error ? ctx.signal.reason : new UpstreamError("timeout", "aborted");
+    if (ctx.signal.aborted) throw abortReason(ctx.signal);
     throw new UpstreamError("network", `${target.provider.id}: ${err instanceof Error ? err.message : String(err)}`);
   }
   if (res.ok) return res;
@@ -89,7 +90,9 @@ async function readCapped(res: Response, max: number, signal: AbortSignal): Prom
     // A string never has more UTF-16 units than its UTF-8 bytes: over `max` units is over `max` bytes.
     return text.length > max ? undefined : text;
   }
-  const bytes = await collect(res.body, max, signal);
+  const bytes = await readUpTo(res.body, max, () => {
+    if (signal.aborted) throw abortReason(signal);
+  });
   return bytes === undefined ? undefined : DECODER.decode(bytes);
 }
 
@@ -119,36 +122,3 @@ async function readPrefix(res: Response, max: number): Promise<string> {
   return DECODER.decode(join(chunks, size).subarray(0, max));
 }
 
-async function collect(body: ReadableStream<Uint8Array>, max: number, signal: AbortSignal): Promise<Uint8Array | undefined> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  let ended = false;
-  try {
-    for (;;) {
-      if (signal.aborted) throw abortReason(signal);
-      const { value, done } = await reader.read();
-      if (done) {
-        ended = true;
-        // One chunk (the usual JSON answer): no copy.
-        return chunks.length === 1 ? chunks[0]! : join(chunks, size);
-      }
-      size += value.byteLength;
-      if (size > max) return undefined;
-      chunks.push(value);
-    }
-  } finally {
-    // A body read to its end has nothing left to cancel.
-    if (!ended) reader.cancel().catch(() => {});
-  }
-}
-
-function join(chunks: Uint8Array[], size: number): Uint8Array {
-  const out = new Uint8Array(size);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
-}
