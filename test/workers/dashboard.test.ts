@@ -1,8 +1,9 @@
 /**
  * The dashboard through the real worker and ProviderHealth objects: the page, its script and style are Workers static
  * assets (public/, wrangler.toml [assets]) that the worker serves through the ASSETS binding on the dashboard's paths
- * only (run_worker_first), with a strict CSP, no data, a request id and OpenAI-shaped errors for a wrong method; its history endpoint needs the admin token and shows each minute's traffic, each route's share by mode
- * and the timeline of breaker transitions and operator actions.
+ * only (run_worker_first), with a strict CSP, no data, a request id and OpenAI-shaped errors for a wrong method; its
+ * history endpoint needs the admin token and shows each minute's traffic, each route's share by mode and the timeline
+ * of breaker transitions and operator actions.
  */
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
@@ -127,6 +128,14 @@ describe("GET /dashboard: the worker serves the page's static assets", () => {
       expect(r.status, path).toBe(404);
       expect(r.json.error.code, path).toBe("unknown_url");
     }
+  });
+
+  it("a DETOUR_CONFIG that does not validate: the page answers the same configuration error as every path", async () => {
+    const broken = harness({ config: { routes: 7 } });
+    const r = await broken.call("/dashboard", { headers: {} });
+    expect(r.status).toBe(500);
+    expect(r.json.error).toMatchObject({ type: "configuration_error", code: "invalid_config" });
+    expect(r.headers.get("x-request-id")).toBeTruthy();
   });
 
   it("history needs the admin token once one is set", async () => {
