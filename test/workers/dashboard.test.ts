@@ -70,7 +70,10 @@ describe("GET /dashboard: the worker serves the page's static assets", () => {
   it("refuses any other method on the page's paths with 405 in OpenAI's error shape and `allow: GET, HEAD`", async () => {
     for (const path of ["/dashboard", "/dashboard/app.js", "/dashboard/app.css", "/dashboard/", "/dashboard.html"]) {
       for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
-        const res = await edgeFetch(path, { method, ...(method === "POST" || method === "PUT" ? { body: "{}", headers: { "content-type": "application/json" } } : {}) });
+        // One with a JSON body, as a confused client would send (the pool logs an "uncaught exception" for each body a
+        // worker leaves unread, as it already did for POST /nope).
+        const withBody = method === "POST" && path === "/dashboard";
+        const res = await edgeFetch(path, { method, ...(withBody ? { body: "{}", headers: { "content-type": "application/json" } } : {}) });
         const what = `${method} ${path}`;
         expect(res.status, what).toBe(405);
         expect(res.headers.get("allow"), what).toBe("GET, HEAD");
