@@ -33,6 +33,7 @@ import { deleteResponse, getResponse, listInputItems, responses } from "./routes
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory } from "./routes/dashboard";
+import { dashboardPage } from "./routes/dashboard-page";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -85,6 +86,8 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.get("/dashboard/history", operatorAuth(), dashboardHistory);
+  // The page's files (public/, the ASSETS binding): every method, so a wrong one gets a 405 rather than a 404.
+  for (const path of ["/dashboard", "/dashboard/*", "/dashboard.html"]) app.all(path, dashboardPage);
   app.post("/admin/breakers/:provider", adminAuth(), breakerAction);
   app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);

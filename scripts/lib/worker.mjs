@@ -125,9 +125,9 @@ export async function startMiniflare(opts, { via = "direct" } = {}) {
 
 /**
  * The bundled Detour (from `bundleDetour`) on its own workerd, with wrangler.toml's compatibility settings and local
- * bindings (`workerSettings`) and the given vars and secrets as `bindings`. `assets: true` puts wrangler.toml's static
- * assets in front of it as the platform does (GET /dashboard and its files answered from public/, every other path
- * reaching the worker); left out by default because no drill or benchmark asks for the page, and the asset router
+ * bindings (`workerSettings`) and the given vars and secrets as `bindings`. `assets: true` adds wrangler.toml's static
+ * assets as the platform does (the asset router in front, the worker first on the dashboard's paths, serving
+ * public/ through the ASSETS binding); left out by default because no drill or benchmark asks for the page, and the asset router
  * would add a hop to every request that the floor Worker they compare against does not have.
  */
 export function startBundledDetour(prepared, bindings, { assets = false, ...opts } = {}) {

@@ -2,8 +2,8 @@
  * The operator dashboard's data: GET /dashboard/history (operator auth, like /status): each breaker key's and each
  * route's per-minute points, the routes' current status, and the merged incident timeline, from the ProviderHealth
  * objects (src/dashboard/history.ts). The page itself (GET /dashboard, its script and style: no data, no auth) is
- * Workers static assets in public/, served before the worker runs (wrangler.toml [assets], docs/dashboard.md); it
- * reads /status for the live table and posts operator actions to /admin/breakers/:provider.
+ * Workers static assets in public/, served by src/routes/dashboard-page.ts (docs/dashboard.md); it reads /status for
+ * the live table and posts operator actions to /admin/breakers/:provider.
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-types";

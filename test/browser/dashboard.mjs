@@ -1,8 +1,9 @@
 /**
  * The dashboard in a real browser: Playwright (playwright-core) drives Debian's headless Chromium against a local
- * Detour (the bundled worker on workerd behind wrangler.toml's static assets, as deployed: the page, script and style
- * from public/ with public/_headers; random loopback port, simulated providers, an admin token set). It checks the
- * page's files arrive with their security headers and that other paths reach the worker, signs in
+ * Detour (the bundled worker on workerd with wrangler.toml's static assets, as deployed: the worker serves the page,
+ * script and style from public/ with public/_headers; random loopback port, simulated providers, an admin token set).
+ * It checks the page's files arrive with their security headers and a request id, that other paths reach the worker,
+ * signs in
  * through the password field, drives traffic, forces the primary provider open with the page's own button and
  * confirmation, and checks that the page shows FORCED_OPEN, the failover share rising and the transition in the
  * timeline. Screenshots (1280×800 and phone width) go to reports/. Bounded: the whole run stops after 60 s.
@@ -69,10 +70,12 @@ try {
     const h = (await files.get(f)?.allHeaders()) ?? {};
     check(
       files.get(f)?.status() === 200 && /script-src 'self'/.test(h["content-security-policy"] ?? "") && h["x-content-type-options"] === "nosniff" &&
-        h["referrer-policy"] === "no-referrer" && h["cache-control"] === "no-store",
-      `${f} is served from static assets with its CSP, nosniff, no-referrer, no-store`,
+        h["referrer-policy"] === "no-referrer" && h["cache-control"] === "no-store" && Boolean(h["x-request-id"]),
+      `${f} is served by the worker from static assets with its CSP, nosniff, no-referrer, no-store and a request id`,
     );
   }
+  const post = await fetch(`${url}/dashboard`, { method: "POST" });
+  check(post.status === 405 && post.headers.get("allow") === "GET, HEAD" && (await post.json()).error?.code === "method_not_allowed", "POST /dashboard is refused: 405 in OpenAI's shape, allow GET, HEAD");
   const unknown = await fetch(`${url}/dashboard/nope`);
   check(unknown.status === 404 && (await unknown.json()).error?.code === "unknown_url", "an unknown path still reaches the worker (404 in OpenAI's shape)");
 

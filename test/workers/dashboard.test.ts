@@ -1,8 +1,9 @@
 /**
  * The dashboard through the real worker and ProviderHealth objects: the page, its script and style are Workers static
- * assets (public/, wrangler.toml [assets]) served with a strict CSP and no data, and every other path still reaches
- * the worker; its history endpoint needs the admin token and shows each minute's traffic, each route's share by mode
- * and the timeline of breaker transitions and operator actions.
+ * assets (public/, wrangler.toml [assets]) that the worker serves through the ASSETS binding on the dashboard's paths
+ * only (run_worker_first), with a strict CSP, no data, a request id and OpenAI-shaped errors for a wrong method; its
+ * history endpoint needs the admin token and shows each minute's traffic, each route's share by mode and the timeline
+ * of breaker transitions and operator actions.
  */
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
@@ -18,18 +19,30 @@ const config = {
 };
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-describe("GET /dashboard: static assets in front of the worker", () => {
-  it("serves the page, its script and style with a CSP that allows only this origin, nosniff, no referrer, no caching", async () => {
-    for (const [path, type] of [["/dashboard", "text/html"], ["/dashboard/app.js", "javascript"], ["/dashboard/app.css", "text/css"]] as const) {
+const FILES = [["/dashboard", "text/html"], ["/dashboard/app.js", "javascript"], ["/dashboard/app.css", "text/css"]] as const;
+
+/** The page's own headers (public/_headers), which every file answer carries and no other answer does. */
+function expectPageHeaders(res: Response, path: string) {
+  expect(res.headers.get("content-security-policy"), path).toBe(CSP);
+  expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
+  expect(res.headers.get("referrer-policy"), path).toBe("no-referrer");
+  expect(res.headers.get("cache-control"), path).toBe("no-store");
+}
+
+describe("GET /dashboard: the worker serves the page's static assets", () => {
+  it("serves the page, its script and style with a request id and a CSP that allows only this origin, nosniff, no referrer, no caching", async () => {
+    for (const [path, type] of FILES) {
       const res = await edgeFetch(path);
       expect(res.status, path).toBe(200);
       expect(res.headers.get("content-type"), path).toContain(type);
-      expect(res.headers.get("content-security-policy"), path).toBe(CSP);
-      expect(res.headers.get("x-content-type-options"), path).toBe("nosniff");
-      expect(res.headers.get("referrer-policy"), path).toBe("no-referrer");
-      expect(res.headers.get("cache-control"), path).toBe("no-store");
-      await res.body?.cancel();
+      expectPageHeaders(res, path);
+      expect(res.headers.get("x-request-id"), path).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await res.text()).length, path).toBeGreaterThan(100);
     }
+    // Like every Detour answer, a safe request id from the caller is kept.
+    const traced = await edgeFetch("/dashboard", { headers: { "x-request-id": "op-trace-1" } });
+    expect(traced.headers.get("x-request-id")).toBe("op-trace-1");
+    await traced.body?.cancel();
   });
 
   it("the page asks for the token in a password field; the script keeps it in sessionStorage and never in a URL", async () => {
@@ -43,7 +56,50 @@ describe("GET /dashboard: static assets in front of the worker", () => {
     expect(js).not.toMatch(/[?&]token=/);
   });
 
-  it("leaves every other path to the worker, with the worker's headers and none of the page's", async () => {
+  it("HEAD answers each file's headers, request id included, without a body", async () => {
+    for (const [path, type] of FILES) {
+      const res = await edgeFetch(path, { method: "HEAD" });
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get("content-type"), path).toContain(type);
+      expectPageHeaders(res, path);
+      expect(res.headers.get("x-request-id"), path).toBeTruthy();
+      expect(await res.text(), path).toBe("");
+    }
+  });
+
+  it("refuses any other method on the page's paths with 405 in OpenAI's error shape and `allow: GET, HEAD`", async () => {
+    for (const path of ["/dashboard", "/dashboard/app.js", "/dashboard/app.css", "/dashboard/", "/dashboard.html"]) {
+      for (const method of ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"]) {
+        // One with a JSON body, as a confused client would send (the pool logs an "uncaught exception" for each body a
+        // worker leaves unread, as it already did for POST /nope).
+        const withBody = method === "POST" && path === "/dashboard";
+        const res = await edgeFetch(path, { method, ...(withBody ? { body: "{}", headers: { "content-type": "application/json" } } : {}) });
+        const what = `${method} ${path}`;
+        expect(res.status, what).toBe(405);
+        expect(res.headers.get("allow"), what).toBe("GET, HEAD");
+        expect(res.headers.get("content-type"), what).toContain("application/json");
+        expect(res.headers.get("x-request-id"), what).toBeTruthy();
+        const body = await res.json<any>();
+        expect(body, what).toEqual({
+          error: { message: `${method} is not allowed on ${path}: the dashboard's files answer GET and HEAD only.`, type: "invalid_request_error", param: null, code: "method_not_allowed" },
+        });
+      }
+    }
+  });
+
+  it("/dashboard/ and /dashboard.html redirect (307) to /dashboard, with a request id", async () => {
+    for (const path of ["/dashboard/", "/dashboard.html"]) {
+      for (const method of ["GET", "HEAD"]) {
+        const res = await edgeFetch(path, { method });
+        expect(res.status, `${method} ${path}`).toBe(307);
+        expect(res.headers.get("location"), `${method} ${path}`).toBe("/dashboard");
+        expect(res.headers.get("x-request-id"), `${method} ${path}`).toBeTruthy();
+        await res.body?.cancel();
+      }
+    }
+  });
+
+  it("leaves /dashboard/history, the API and unknown paths to the worker as before, with none of the page's headers", async () => {
     // The local default (no keys, no admin token): history is open, as /status is.
     const history = await edgeFetch("/dashboard/history?minutes=1");
     expect(history.status).toBe(200);
@@ -53,34 +109,36 @@ describe("GET /dashboard: static assets in front of the worker", () => {
     const models = await edgeFetch("/v1/models");
     expect(models.status).toBe(200);
     expect((await models.json<any>()).object).toBe("list");
-    for (const path of ["/dashboard/nope", "/nope", "/_headers", "/dashboard.js"]) {
-      const res = await edgeFetch(path);
-      expect(res.status, path).toBe(404);
-      expect(res.headers.get("content-security-policy"), path).toBeNull();
-      expect((await res.json<any>()).error, path).toMatchObject({ type: "not_found_error", code: "unknown_url" });
+    const unknown: [string, string][] = [["GET", "/dashboard/nope"], ["POST", "/dashboard/nope"], ["HEAD", "/dashboard/nope"], ["POST", "/dashboard/history"],
+      ["GET", "/dashboard/app"], ["GET", "/dashboard.htm"], ["GET", "/nope"], ["GET", "/_headers"], ["GET", "/dashboard.js"]];
+    for (const [method, path] of unknown) {
+      const res = await edgeFetch(path, { method });
+      const what = `${method} ${path}`;
+      expect(res.status, what).toBe(404);
+      expect(res.headers.get("content-security-policy"), what).toBeNull();
+      expect(res.headers.get("x-request-id"), what).toBeTruthy();
+      if (method === "HEAD") continue;
+      expect((await res.json<any>()).error, what).toMatchObject({ type: "not_found_error", code: "unknown_url", message: `Unknown request URL: ${method} ${path}.` });
     }
   });
 
-  it("canonical URLs: /dashboard/ and /dashboard.html redirect to /dashboard; other methods on the page are refused", async () => {
-    for (const path of ["/dashboard/", "/dashboard.html"]) {
-      const res = await edgeFetch(path);
-      expect(res.status, path).toBe(307);
-      expect(res.headers.get("location"), path).toBe("/dashboard");
-    }
-    const head = await edgeFetch("/dashboard", { method: "HEAD" });
-    expect(head.status).toBe(200);
-    expect(head.headers.get("content-security-policy")).toBe(CSP);
-    // A file answers GET and HEAD only; the asset router refuses the rest before the worker runs.
-    expect((await edgeFetch("/dashboard", { method: "POST", body: "{}" })).status).toBe(405);
-  });
-
-  it("the worker's own bundle no longer carries the page: called directly it answers 404 in OpenAI's shape", async () => {
-    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+  it("the files come from the ASSETS binding, not the bundle: the worker without it (as the drills run it) answers 404", async () => {
+    const withAssets = harness({ config });
+    expect((await withAssets.call("/dashboard/app.css", { headers: {} })).status).toBe(200);
+    const without = harness({ config, extraEnv: { ASSETS: undefined } });
     for (const path of ["/dashboard", "/dashboard/app.js", "/dashboard/app.css"]) {
-      const r = await h.call(path, { headers: {} });
+      const r = await without.call(path, { headers: {} });
       expect(r.status, path).toBe(404);
       expect(r.json.error.code, path).toBe("unknown_url");
     }
+  });
+
+  it("a DETOUR_CONFIG that does not validate: the page answers the same configuration error as every path", async () => {
+    const broken = harness({ config: { routes: 7 } });
+    const r = await broken.call("/dashboard", { headers: {} });
+    expect(r.status).toBe(500);
+    expect(r.json.error).toMatchObject({ type: "configuration_error", code: "invalid_config" });
+    expect(r.headers.get("x-request-id")).toBeTruthy();
   });
 
   it("history needs the admin token once one is set", async () => {
