@@ -169,6 +169,18 @@ describe("a usage commit every try of which fails", () => {
   });
 });
 
+describe("commit ids", () => {
+  it("are Detour's own: two requests sending the same x-request-id are both counted", async () => {
+    const tenant = `same-id-${crypto.randomUUID()}`;
+    const { h, auth } = capped(tenant);
+    const sw = switchable(h);
+    for (let i = 0; i < 2; i++) expect((await h.chat({ max_tokens: 16 }, { ...auth, "x-request-id": "req-42" })).headers.get("x-request-id")).toBe("req-42");
+    const [a, b] = sw.commits.map((c) => (c.args[3] as { id: string }).id);
+    expect(a).not.toBe(b);
+    expect((await sw.stub(tenant).usage(h.clock.now())).spendUsdThisMonth).toBeCloseTo(2 * COST, 12);
+  });
+});
+
 describe("the limiter's memory of applied commits", () => {
   it("dedupes an id within its window, applies it again after (the documented bound), and keeps only the window's ids", async () => {
     const tenant = `window-${crypto.randomUUID()}`;
