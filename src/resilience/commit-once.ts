@@ -14,7 +14,8 @@
  *   `MAX_APPLIED_COMMITS` per tenant. Past either bound an id is forgotten; a copy arriving after that would count
  *   twice. Neither can happen to Detour's own re-sends: they all start within `resendSpanMs` of the first call, which
  *   is shorter than the window, and a tenant would need more than MAX_APPLIED_COMMITS commits inside one re-send
- *   schedule (over 3,000 a second at the defaults, more than one object serves) to push a live id out.
+ *   schedule (over 3,000 a second at the defaults, more than one object serves) to push a live id out. Times are
+ *   the callers' clocks, as for holds, so skew between isolates moves a window by the skew (milliseconds).
  * - **A failed commit is re-sent** `retries` times, after `backoffMs`, then twice that, … (`resendDelays`), each try
  *   bounded by `resilience.doTimeoutMs` like the first. The whole schedule must fit in `tenants.reservationGraceMs`
  *   (so a re-send normally arrives before the request's hold lapses) and in the 30 s Workers gives `waitUntil` work
