@@ -7,6 +7,9 @@
  * Time: callers pass their `now` (the worker's clock, injectable in tests). No alarm is needed: the window prunes
  * itself on every write, the month rolls over on the first call of the new month, and a spend hold whose commit never
  * came stops counting once its time has passed (src/resilience/spend-holds.ts) and is dropped at the next write.
+ *
+ * Commits are applied once: each carries an id, remembered in a SQLite table for a bounded window
+ * (./applied-commits.ts), so an isolate may re-send a commit whose answer it lost (src/resilience/commit-once.ts).
  */
 import { DurableObject } from "cloudflare:workers";
 import {
@@ -25,7 +28,12 @@ import {
   type UsageReport,
 } from "../src/resilience/limits";
 import { grantWrites, type WriteLedger } from "../src/cache/write-budget";
+import { alreadyApplied, commitOnceOf, rememberApplied, type CommitOnce } from "../src/resilience/commit-once";
 import { DEFAULT_HOLD_MS, holdMsOf, type Hold } from "../src/resilience/spend-holds";
+import { SqlAppliedCommits } from "./applied-commits";
+
+/** A commit's answer: the usage after it; `duplicate` when its id was applied before and nothing was applied now. */
+export type CommitReport = UsageReport & { duplicate?: true };
 
 export class TenantLimiter extends DurableObject<Env> {
   #s: LimiterState = initialLimiter(Date.now());
@@ -35,9 +43,12 @@ export class TenantLimiter extends DurableObject<Env> {
    * more minute's budget in a minute that was quiet anyway.
    */
   #cacheWrites: WriteLedger = { minute: -1, granted: 0 };
+  /** The commit ids applied in the last window (./applied-commits.ts). */
+  #applied: SqlAppliedCommits;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#applied = new SqlAppliedCommits(ctx.storage.sql);
     ctx.blockConcurrencyWhile(async () => {
       const stored = await ctx.storage.get<LimiterState>("state");
       // A state stored before holds lapsed keeps its old reservations as one hold that lapses from now.
@@ -74,11 +85,25 @@ export class TenantLimiter extends DurableObject<Env> {
 
   /**
    * Record a finished call's actual tokens and cost, releasing its hold (`release`, the handle `check` gave; one that
-   * lapsed releases nothing); returns the usage after it.
+   * lapsed releases nothing); returns the usage after it. With `once` (its id and how long to remember it), a commit
+   * whose id was applied within its window is not applied again: the answer is the usage as it stands, marked
+   * `duplicate`. The commit and its id are stored in one transaction. Without `once` (an isolate of an older version)
+   * it is applied as before.
    */
-  async commit(now: number, actual: Usage, release?: Hold): Promise<UsageReport> {
-    this.#s = commit(this.#s, now, actual, release);
-    await this.#persist();
+  async commit(now: number, actual: Usage, release?: Hold, once?: CommitOnce): Promise<CommitReport> {
+    const o = commitOnceOf(once);
+    if (!o) {
+      this.#s = commit(this.#s, now, actual, release);
+      await this.#persist();
+      return usage(this.#s, now);
+    }
+    if (alreadyApplied(this.#applied, o, now)) return { ...usage(this.#s, now), duplicate: true };
+    const next = commit(this.#s, now, actual, release);
+    this.ctx.storage.transactionSync(() => {
+      rememberApplied(this.#applied, o, now);
+      this.ctx.storage.kv.put("state", next);
+    });
+    this.#s = next;
     return usage(this.#s, now);
   }
 

@@ -13,6 +13,7 @@ import { TaskClass } from "../routing/classify";
 import { DEFAULT_MODEL_QUALITY, ModelQuality, RoutingPolicy } from "../routing/policy";
 import { RetryBudgetConfig, ThrottleConfig } from "../resilience/budget";
 import { TenantLimits } from "../resilience/limits";
+import { CommitResendConfig, resendScheduleProblem } from "../resilience/commit-once";
 import { HealthConfig } from "../resilience/health";
 import { InflightConfig } from "../resilience/inflight";
 import { CanaryConfig, ProbeConfig } from "../resilience/probe";
@@ -225,6 +226,12 @@ export const DetourConfig = z.strictObject({
        * default: the cap cannot be checked) or "local" (count this isolate's own spend only) (docs/routing.md).
        */
       unknownSpend: z._default(z.enum(["refuse", "local"]), "refuse"),
+      /**
+       * A usage commit whose call to the limiter failed is sent again `retries` times, after `backoffMs` and then
+       * doubling; the object applies each commit once (src/resilience/commit-once.ts, docs/routing.md). Absent: 2
+       * re-sends from 500 ms, fewer when they would not fit in `reservationGraceMs` (`resendScheduleOf`).
+       */
+      commitResend: z.optional(CommitResendConfig),
     }), {}),
   /** Intent cache (docs/storage.md, README "Intent cache"). */
   cache: z.prefault(CacheConfig, {}),
@@ -278,6 +285,8 @@ export const DetourConfig = z.strictObject({
     if (c.resilience.aggregation === "location" && c.resilience.regional !== "off") {
       ctx.addIssue({ code: "custom", path: ["resilience", "aggregation"], message: `aggregation "location" already keeps a breaker per location (feeding the global one); set resilience.regional to "off" (it is "${c.resilience.regional}")` });
     }
+    const resend = c.tenants.commitResend && resendScheduleProblem(c.tenants.commitResend, c.resilience.doTimeoutMs, c.tenants.reservationGraceMs);
+    if (resend) ctx.addIssue({ code: "custom", path: ["tenants", "commitResend"], message: resend });
     const global = BreakerConfig.safeParse(c.resilience.breaker);
     if (!global.success) {
       for (const i of global.error.issues) ctx.addIssue({ code: "custom", path: ["resilience", "breaker", ...i.path.map((p) => p as string | number)], message: i.message });

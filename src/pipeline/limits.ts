@@ -8,6 +8,7 @@ import type { Hold } from "../resilience/spend-holds";
 import { expectedOutputTokens } from "../routing/plan";
 import { costOf, limitError, tenantLimits } from "../routing/route-request";
 import type { PipelineDeps } from "./deps";
+import { usageCommitter } from "./usage-commit";
 import { fallbackLimits } from "./limits-fallback";
 import type { Limited, Routed } from "./state";
 
@@ -21,7 +22,8 @@ export const isolateLimits = new LocalLimits();
  * per-minute limits and the spend cap as far as this isolate knows it (./limits-fallback.ts) — never unlimited, never
  * a hang — and the trace says which one decided and what it checked. Under a cap the estimate is held (by the object,
  * or locally by the fallback) for the request's deadline plus `tenants.reservationGraceMs`, so a commit that never
- * comes cannot hold the budget longer. The actual usage is committed by the recorder once the answer is known, to both.
+ * comes cannot hold the budget longer. The actual usage is committed by the recorder once the answer is known, to both
+ * (./usage-commit.ts: applied once by the object, re-sent when a call fails).
  */
 export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimits = isolateLimits): Promise<Limited> {
   const { config, tenant, caller, classification: cls, request, notes, recorder } = state;
@@ -51,14 +53,11 @@ export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimi
   }
   if (!decision.allowed) throw limitError(decision);
   local.admit(tenant, clock.now());
+  const commit = usageCommitter({ tenant, limiter, local, clock, config, ...(hold ? { hold } : {}), ...(localHold ? { localHold } : {}) });
   recorder.commitsUsage((target, usage, release) => {
     const costUsd = costOf(target, usage, cls.estimatedInputTokens, request.maxTokens) ?? 0;
     const tokens = usage ? usage.inputTokens + usage.outputTokens : 0;
-    local.commit(tenant, clock.now(), { tokens, costUsd }, release ? localHold : undefined);
-    return withTimeout(limiter.commit(clock.now(), { tokens, costUsd }, release ? hold : undefined), timeoutMs, clock).then((report) => {
-      local.confirm(tenant, clock.now(), costUsd, report);
-      return report;
-    });
+    return commit({ tokens, costUsd }, release);
   }, cls.estimatedInputTokens);
   return { ...state, limiter };
 }

@@ -16,6 +16,7 @@ import type { Target } from "../providers/types";
 import type { TaskClass } from "../routing/classify";
 import type { RoutedRequest } from "../routing/route-request";
 import type { RouteOutcome } from "../dashboard/history";
+import { UsageCommitLost, type CommitSent } from "./usage-commit";
 
 export interface RecorderContext {
   requestId: string;
@@ -160,10 +161,21 @@ export class Recorder {
 
   #commit(target: Target, usage: Usage | undefined, release: boolean): void {
     if (!this.#usage) return;
-    // Never swallowed: a commit that fails is spend the cap did not see, and the operator must hear of it.
+    // Never swallowed: a commit that fails is spend the cap did not see, and the operator must hear of it. Each line
+    // carries the cost the limiter missed (after every re-send, ./usage-commit.ts), so the lines sum to it.
+    const about = { request_id: this.ctx.requestId, tenant: this.ctx.tenant, provider: target.provider.id };
     this.later(
-      this.#usage(target, usage, release).catch((err) =>
-        this.ctx.log.warn("usage commit failed", { request_id: this.ctx.requestId, tenant: this.ctx.tenant, provider: target.provider.id, error: err instanceof Error ? err.message : String(err) }),
+      this.#usage(target, usage, release).then(
+        (sent) => {
+          const tries = (sent as Partial<CommitSent> | undefined)?.tries;
+          if (typeof tries === "number" && tries > 1) this.ctx.log.info("usage commit resent", { ...about, tries, duplicate: (sent as CommitSent).duplicate });
+        },
+        (err) =>
+          this.ctx.log.warn("usage commit failed", {
+            ...about,
+            error: this.ctx.clean(err instanceof Error ? err.message : String(err)),
+            ...(err instanceof UsageCommitLost ? { tries: err.tries, cost_usd: err.usage.costUsd, tokens: err.usage.tokens } : {}),
+          }),
       ),
     );
   }

@@ -13,6 +13,7 @@ import { effectiveState } from "../resilience/breaker";
 import { slowAfterMs, type InflightTracker } from "../resilience/inflight";
 import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "../resilience/limits";
 import type { Hold } from "../resilience/spend-holds";
+import type { CommitOnce } from "../resilience/commit-once";
 import type { Classification } from "./classify";
 import { estimateCostUsd, expectedOutputTokens, plan, UNKNOWN_HEALTH, type RoutingPlan, type TargetHealth } from "./plan";
 import type { ResolvedPlan } from "./resolve";
@@ -147,8 +148,11 @@ export function tenantLimits(config: DetourConfig, tenant: string, tier: Tier): 
 export interface LimiterStub {
   /** `holdMs`: under a spend cap, how long the estimate is held if no commit comes (src/resilience/spend-holds.ts). */
   check(limits: TenantLimits, now: number, estimate: Usage, holdMs?: number): Promise<LimitDecision>;
-  /** `release`: the hold `check` gave, on the request's one commit that gives it back. */
-  commit(now: number, actual: Usage, release?: Hold): Promise<unknown>;
+  /**
+   * `release`: the hold `check` gave, on the request's one commit that gives it back; `once`: the commit's id, so a
+   * re-sent copy is applied once (src/resilience/commit-once.ts).
+   */
+  commit(now: number, actual: Usage, release?: Hold, once?: CommitOnce): Promise<unknown>;
 }
 
 /** A 429 for a tenant over its limits, saying which and when to come back. */

@@ -59,7 +59,8 @@ describe("a reservation whose commit never arrives", () => {
   it("lapses after the request's deadline plus the grace, so the tenant can spend again; a late commit counts once", async () => {
     const tenant = `lost-${crypto.randomUUID()}`;
     // alpha at $0.60/M output: max_tokens 4,000 reserves about $0.0024, so one fits under $0.004 and two do not.
-    const { h, auth } = capped(tenant, 0.004);
+    // No re-sends: the isolate that would re-send was evicted (re-sends: tenant-commit-resend.test.ts).
+    const { h, auth } = capped(tenant, 0.004, { commitResend: { retries: 0 } });
     const sw = switchable(h);
     h.vendors.always("openai.test", { text: "ok", usage: { inputTokens: 100, outputTokens: 100 } });
     const body = { max_tokens: 4_000 };
@@ -89,15 +90,19 @@ describe("a reservation whose commit never arrives", () => {
     expect(sw.lost).toHaveLength(2);
 
     // The first request's commit arrives now, after its hold lapsed: its cost counts, the second's hold stays.
-    const [, lateUsage, lateHold] = sw.lost[0]!;
-    const after = await sw.stub(tenant).commit(h.clock.now(), lateUsage, lateHold);
+    const [, lateUsage, lateHold, lateOnce] = sw.lost[0]!;
+    const after = await sw.stub(tenant).commit(h.clock.now(), lateUsage, lateHold, lateOnce);
     const cost = (100 * 0.15 + 100 * 0.6) / 1e6;
     expect(after.spendUsdThisMonth).toBeCloseTo(cost, 9);
     expect(after.heldReservations).toBe(1);
     expect(after.heldUsd).toBeCloseTo(held.heldUsd, 9);
-    // Delivered twice, it counts twice (it is a cost) but releases nothing and never goes negative.
-    const [, secondUsage, secondHold] = sw.lost[1]!;
-    const done = await sw.stub(tenant).commit(h.clock.now(), secondUsage, secondHold);
+    // The same commit delivered again (its id): applied once, and it cannot release the second request's hold.
+    const again2 = await sw.stub(tenant).commit(h.clock.now(), lateUsage, lateHold, lateOnce);
+    expect(again2).toMatchObject({ duplicate: true, heldReservations: 1 });
+    expect(again2.spendUsdThisMonth).toBeCloseTo(cost, 9);
+    // The second request's own commit counts its cost and releases its own hold; nothing goes negative.
+    const [, secondUsage, secondHold, secondOnce] = sw.lost[1]!;
+    const done = await sw.stub(tenant).commit(h.clock.now(), secondUsage, secondHold, secondOnce);
     expect(done).toMatchObject({ heldReservations: 0, heldUsd: 0 });
     expect(done.spendUsdThisMonth).toBeCloseTo(2 * cost, 9);
   });

@@ -4,12 +4,14 @@
  */
 import { describe, expect, it } from "vitest";
 import { Recorder } from "../../../src/pipeline/record";
+import { UsageCommitLost } from "../../../src/pipeline/usage-commit";
 import type { Target } from "../../../src/providers/types";
 
 function setup(commit: (t: Target, u: { inputTokens: number; outputTokens: number } | undefined, release: boolean) => Promise<unknown>) {
   const pending: Promise<unknown>[] = [];
   const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
-  const log = { info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, fields }) };
+  const infos: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
+  const log = { info: (msg: string, fields?: Record<string, unknown>) => infos.push({ msg, fields }), error() {}, warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, fields }) };
   const rec = new Recorder({
     requestId: "r1",
     tenant: "acme",
@@ -18,12 +20,12 @@ function setup(commit: (t: Target, u: { inputTokens: number; outputTokens: numbe
     clock: { now: () => 0 } as never,
     log,
     later: (p) => pending.push(p),
-    clean: (s) => s,
+    clean: (s) => s.replaceAll("sk-secret", "[redacted]"),
     breakers: { report() {}, stats: { admitMs: 0, awaitedCalls: 0 } } as never,
     notes: [],
   });
   rec.commitsUsage(commit, 120);
-  return { rec, pending, warnings };
+  return { rec, pending, warnings, infos };
 }
 const target = (id: string) => ({ provider: { id }, model: { id: "m" } }) as unknown as Target;
 const attempt = (provider: string, extra: Record<string, unknown>) => ({ provider, model: "m", ms: 5, ...extra }) as never;
@@ -62,5 +64,26 @@ describe("Recorder usage commits", () => {
     rec.commitUsage(target("beta"), { inputTokens: 1, outputTokens: 1 });
     await Promise.all(pending);
     expect(warnings).toEqual([{ msg: "usage commit failed", fields: expect.objectContaining({ request_id: "r1", tenant: "acme", error: "limiter object unreachable" }) }]);
+  });
+
+  it("a commit lost after every re-send says how many tries and what the limiter missed, with secrets cleaned", async () => {
+    const { rec, pending, warnings } = setup(async () => {
+      throw new UsageCommitLost(3, { tokens: 120, costUsd: 0.0042 }, "no answer within 500 ms (sk-secret)");
+    });
+    rec.commitUsage(target("beta"), { inputTokens: 100, outputTokens: 20 });
+    await Promise.all(pending);
+    expect(warnings).toEqual([
+      { msg: "usage commit failed", fields: { request_id: "r1", tenant: "acme", provider: "beta", error: "no answer within 500 ms ([redacted])", tries: 3, cost_usd: 0.0042, tokens: 120 } },
+    ]);
+  });
+
+  it("a commit that landed only on a re-send is logged at info with its tries; one that landed at once is not", async () => {
+    const answers = [{ tries: 1, duplicate: false }, { tries: 2, duplicate: true }];
+    const { rec, pending, warnings, infos } = setup(async () => answers.shift());
+    rec.attempt(target("alpha"), attempt("alpha", { outcome: "error", errorClass: "malformed" }));
+    rec.commitUsage(target("beta"), { inputTokens: 1, outputTokens: 1 });
+    await Promise.all(pending);
+    expect(warnings).toEqual([]);
+    expect(infos).toEqual([{ msg: "usage commit resent", fields: { request_id: "r1", tenant: "acme", provider: "beta", tries: 2, duplicate: true } }]);
   });
 });
