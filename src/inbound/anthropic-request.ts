@@ -6,7 +6,7 @@
 import * as z from "../zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ToolChoice } from "../canonical";
-import { bodyIssue, refuseTooDeep } from "./parse-helpers";
+import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
 
 const CacheControl = { cache_control: z.optional(z.unknown()) };
 const TextBlock = z.object({ type: z.literal("text"), text: z.string(), citations: z.optional(z.unknown()), ...CacheControl });
@@ -107,6 +107,7 @@ export function parseMessages(body: unknown, maxJsonDepth: number, schema: typeo
   const choice = b.tool_choice;
   const toolChoice: ToolChoice | undefined =
     choice === undefined ? undefined : choice.type === "auto" ? "auto" : choice.type === "any" ? "required" : choice.type === "none" ? "none" : { name: choice.name };
+  refuseBadToolChoice(toolChoice, tools);
   const userId = b.metadata?.user_id ?? undefined;
   const request: CanonicalRequest = {
     messages,

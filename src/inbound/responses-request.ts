@@ -9,7 +9,7 @@
 import * as z from "../zod";
 import { ApiError, badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
-import { bodyIssue, refuseTooDeep } from "./parse-helpers";
+import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
 
 const InputText = z.object({ type: z.literal("input_text"), text: z.string() });
 const OutputText = z.looseObject({ type: z.literal("output_text"), text: z.string() });
@@ -178,6 +178,7 @@ export function buildResponses(b: ResponsesBody, stored?: StoredContext): { mode
     return { name: d.name, ...(d.description != null ? { description: d.description } : {}), parameters: d.parameters ?? { type: "object", properties: {} } };
   });
   const toolChoice: ToolChoice | undefined = b.tool_choice === undefined ? undefined : typeof b.tool_choice === "string" ? b.tool_choice : { name: b.tool_choice.name };
+  refuseBadToolChoice(toolChoice, tools);
   const f = b.text?.format;
   const responseFormat: ResponseFormat | undefined =
     f === undefined ? undefined : f.type === "json_schema" ? { type: "json_schema", name: f.name, schema: f.schema, ...(f.strict != null ? { strict: f.strict } : {}) } : { type: f.type };
