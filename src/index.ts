@@ -33,6 +33,7 @@ import { deleteResponse, getResponse, listInputItems, responses } from "./routes
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory } from "./routes/dashboard";
+import { answerWrongMethods } from "./routes/method-not-allowed";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -102,6 +103,8 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/v1/status", v1Status);
   // `{.+}`: provider/model ids contain a slash, which curl users send unencoded.
   app.get("/v1/models/:id{.+}", getModel);
+  // Last: a routed path asked with another method gets a 405 with `Allow`, not the unknown-URL 404.
+  answerWrongMethods(app);
   app.notFound((c) =>
     c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404),
   );

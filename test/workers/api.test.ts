@@ -124,6 +124,31 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe("unknown_url");
   });
+
+  // A browser or a curl without -d sends GET to /v1/chat/completions: it used to be told the URL was unknown.
+  it("answers a known path asked with the wrong method with a 405 naming the right one, in the path's API shape", async () => {
+    const h = harness();
+    const chat = await h.call("/v1/chat/completions");
+    expect(chat.status).toBe(405);
+    expect(chat.headers.get("allow")).toBe("POST");
+    expect(chat.json.error).toMatchObject({ type: "invalid_request_error", code: "method_not_allowed", param: null });
+    expect(chat.json.error.message).toContain("use POST");
+
+    const messages = await h.call("/v1/messages", { method: "PUT", json: {} });
+    expect(messages.status).toBe(405);
+    expect(messages.json).toMatchObject({ type: "error", error: { type: "invalid_request_error", code: "method_not_allowed" } });
+
+    const stored = await h.call("/v1/responses/resp_x", { method: "POST", json: {} });
+    expect(stored.status).toBe(405);
+    expect(stored.headers.get("allow")).toBe("GET, HEAD, DELETE");
+
+    const models = await h.call("/v1/models", { method: "POST", json: {} });
+    expect(models.status).toBe(405);
+    expect(models.headers.get("allow")).toBe("GET, HEAD");
+    expect((await h.call("/healthz", { method: "POST", body: "x" })).status).toBe(405);
+    expect((await h.call("/admin/faults", { method: "PATCH", body: "{}" })).headers.get("allow")).toBe("POST, GET, HEAD, DELETE");
+    expect(h.vendors.calls).toHaveLength(0);
+  });
 });
 
 describe("models and health", () => {
