@@ -29,7 +29,7 @@ import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-f
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { getModel, listModels } from "./routes/models";
 import { countTokens, messages } from "./routes/messages";
-import { deleteResponse, getResponse, listInputItems, responses } from "./routes/responses";
+import { cancelResponse, deleteResponse, getResponse, listInputItems, responses } from "./routes/responses";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory } from "./routes/dashboard";
@@ -83,6 +83,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/v1/responses/:id", getResponse);
   app.delete("/v1/responses/:id", deleteResponse);
   app.get("/v1/responses/:id/input_items", listInputItems);
+  app.post("/v1/responses/:id/cancel", cancelResponse);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.get("/dashboard/history", operatorAuth(), dashboardHistory);

@@ -26,6 +26,17 @@ describe("/v1/responses refuses bad input in OpenAI's error shape", () => {
   }
 });
 
+describe("/v1/responses/:id/cancel", () => {
+  // docs/inbound-apis.md lists it as a 400; it answered 404 "Unknown request URL", and the SDK's responses.cancel a NotFoundError.
+  it("400: only background responses can be cancelled, and Detour runs none", async () => {
+    const h = harness();
+    const r = await h.call("/v1/responses/resp_0123456789abcdef0123456789abcdef/cancel", { method: "POST" });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_request", message: expect.stringMatching(/background/) } });
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+});
+
 describe("/v1/responses: what storage cannot find", () => {
   it("404 for an item_reference to no stored item, 400 previous_response_not_found for an unknown previous response", async () => {
     const h = harness();
