@@ -25,6 +25,20 @@ const config = {
 };
 
 describe("official openai client's Responses API against Detour's /v1/responses", () => {
+  // The output item that max_output_tokens cut said "completed" inside an "incomplete" response (OpenAI marks it
+  // "incomplete" too), so a client reading the item could take a cut answer for a whole one.
+  it("marks the output item that max_output_tokens cut as incomplete, JSON and streamed", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Once upon", finishReason: "length" }, { text: "Once upon", finishReason: "length" });
+    const c = client(h);
+    const res = await h.clock.run(c.responses.create({ model: "auto", input: "Tell me a story", max_output_tokens: 3 }));
+    expect(res.status).toBe("incomplete");
+    expect(res.output).toMatchObject([{ type: "message", status: "incomplete", content: [{ type: "output_text", text: "Once upon" }] }]);
+    const final = await h.clock.run(c.responses.stream({ model: "auto", input: "Tell me a story", max_output_tokens: 3 }).finalResponse());
+    expect(final.status).toBe("incomplete");
+    expect(final.output).toMatchObject([{ type: "message", status: "incomplete", content: [{ type: "output_text", text: "Once upon" }] }]);
+  });
+
   it("creates a response from a string input with instructions", async () => {
     const h = harness({ config });
     h.vendors.script("openai.test", { text: "Hi from alpha", usage: { inputTokens: 6, outputTokens: 3 } });
