@@ -40,19 +40,26 @@ function wireUsage(u: Usage) {
   return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
 }
 
-/** `chat.completion.chunk` frames; usage is held for the final chunk (sent only with `stream_options.include_usage`). */
+/**
+ * `chat.completion.chunk` frames; usage is held for the final chunk (sent only with `stream_options.include_usage`,
+ * whose contract is a usage object there): the vendor's, else Detour's estimate, as on /v1/messages (input as routing
+ * estimated it, output ≈ characters / 4) — a degraded answer or a vendor that reported none would otherwise send null.
+ */
 function chatWriter(meta: AnswerMeta): StreamWriter {
   const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model };
   const line = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) => line({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
   let usage: Usage | undefined;
+  let chars = 0;
   return {
     start: () => [chunk({ role: "assistant", content: "" })],
     event(e: StreamEvent) {
       switch (e.type) {
         case "text":
+          chars += e.text.length;
           return [chunk({ content: e.text })];
         case "toolCall": {
+          chars += e.argumentsDelta.length;
           const tc: Record<string, unknown> = { index: e.index };
           if (e.id !== undefined) tc.id = e.id;
           if (e.id !== undefined || e.name !== undefined) tc.type = "function";
@@ -68,7 +75,10 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
     },
     end(extra) {
       const out: string[] = [];
-      if (meta.request.includeUsage) out.push(line({ ...base, choices: [], usage: usage ? wireUsage(usage) : null, ...extra }));
+      if (meta.request.includeUsage) {
+        const u = usage ?? { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
+        out.push(line({ ...base, choices: [], usage: wireUsage(u), ...extra }));
+      }
       else if (Object.keys(extra).length) out.push(line({ ...base, choices: [], ...extra }));
       out.push("data: [DONE]\n\n");
       return out;

@@ -94,6 +94,20 @@ describe("degradation ladder with every provider down", () => {
     expect(r.events.at(-2).detour.degraded.rung).toBe("rules");
   });
 
+  // stream_options.include_usage promises usage on the last chunk; a degraded stream sent "usage": null there, and a
+  // client reading chunk.usage.total_tokens threw.
+  it("ends a degraded stream that asked for usage with a usage object, Detour's estimate", async () => {
+    const r = await allDown().chat(
+      { stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "The app shows an error and then a crash" }] },
+      { "x-detour-task": "classification" },
+    );
+    expect(streamedText(r.events)).toBe("technical");
+    const last = r.events.at(-2);
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: 3, total_tokens: last.usage.prompt_tokens + 3 });
+    expect(last.usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
   it("falls back to a reduced request when capacity is the problem", async () => {
     const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
     h.vendors.script("openai.test", { status: 429 }, { text: "Short outline: 1. a 2. b" });
