@@ -19,14 +19,25 @@ export async function readJsonBody(req: Request, maxBytes: number, hint?: string
   try {
     text = UTF8.decode(bytes);
   } catch {
-    throw badRequest("The request body is not valid UTF-8.", null, "invalid_json");
+    throw encoded(req) ?? badRequest("The request body is not valid UTF-8.", null, "invalid_json");
   }
   if (text.trim() === "") throw badRequest(`The request body is empty; send a JSON object.${more}`, null, "invalid_json");
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}.${more}`, null, "invalid_json");
+    throw encoded(req) ?? badRequest(`The request body is not valid JSON: ${(err as Error).message}.${more}`, null, "invalid_json");
   }
+}
+
+/**
+ * A body that does not read as JSON and says it is compressed (`content-encoding: gzip`): a 415 naming the encoding,
+ * not "not valid UTF-8". Judged only once the body failed, so a platform that inflates bodies but keeps the header
+ * loses nothing.
+ */
+function encoded(req: Request): ApiError | undefined {
+  const encoding = req.headers.get("content-encoding")?.trim();
+  if (!encoding || encoding.toLowerCase() === "identity") return undefined;
+  return new ApiError(415, "invalid_request_error", "unsupported_content_encoding", `This gateway reads request bodies uncompressed; Content-Encoding '${encoding.slice(0, 32)}' is not supported: send the JSON as is.`);
 }
 
 /**

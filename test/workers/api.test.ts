@@ -113,6 +113,17 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(h.vendors.calls).toHaveLength(0);
   });
 
+  // A gzip body was refused as "not valid UTF-8", which sent the caller looking for an encoding bug in their JSON.
+  it("says a compressed body is not supported, with 415", async () => {
+    const h = harness();
+    const gz = new Response(new Blob([JSON.stringify({ model: "auto", messages: [{ role: "user", content: "hi" }] })]).stream().pipeThrough(new CompressionStream("gzip")));
+    const r = await h.call("/v1/chat/completions", { method: "POST", body: await gz.arrayBuffer(), headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    expect(r.status).toBe(415);
+    expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "unsupported_content_encoding" });
+    expect(r.json.error.message).toContain("uncompressed");
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
   it("refuses a bad x-detour-deadline-ms", async () => {
     const r = await harness().chat({}, { "x-detour-deadline-ms": "soon" });
     expect(r.status).toBe(400);
