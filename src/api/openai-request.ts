@@ -36,8 +36,11 @@ const ImagePart = z.object({
   type: z.literal("image_url"),
   image_url: z.object({ url: z.string().check(z.minLength(1)), detail: z.optional(z.enum(["auto", "low", "high"])) }),
 });
-const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).check(z.minLength(1))]);
-const TextContent = z.union([z.string(), z.array(TextPart)]);
+// Each union names its shapes: zod's own message for a value matching none is "Invalid input".
+const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).check(z.minLength(1))], {
+  error: 'content is a string or a non-empty array of text and image_url parts ({"type": "text", "text": "…"})',
+});
+const TextContent = z.union([z.string(), z.array(TextPart)], { error: 'content is a string or an array of text parts ({"type": "text", "text": "…"})' });
 
 const WireToolCall = z.object({
   id: z.string().check(z.minLength(1)),
@@ -70,10 +73,10 @@ const WireTool = z.object({
 });
 
 /** OpenAI's `tool_choice` (shared with the simulated vendor, which speaks the same wire format). */
-export const WireToolChoice = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-]);
+export const WireToolChoice = z.union(
+  [z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })],
+  { error: 'tool_choice is "auto", "none", "required" or {"type": "function", "function": {"name": "…"}}' },
+);
 
 /** OpenAI's `response_format`. */
 export const WireResponseFormat = z.discriminatedUnion("type", [
@@ -103,7 +106,7 @@ export const ChatCompletionBody = z.object({
   max_completion_tokens: z.nullish(z.number().check(z.int(), z.positive())),
   temperature: z.nullish(z.number().check(z.gte(0), z.lte(2))),
   top_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
-  stop: z.nullish(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))])),
+  stop: z.nullish(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))], { error: "stop is a string or an array of up to 4 strings" })),
   n: z.nullish(z.number().check(z.int())),
   user: z.optional(z.string()),
   metadata: z.nullish(z.record(z.string(), z.string())),

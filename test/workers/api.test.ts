@@ -124,6 +124,20 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(h.vendors.calls).toHaveLength(0);
   });
 
+  // Fields that take one of several shapes answered "Invalid input", which names no shape to send instead.
+  it.each([
+    ["stop", { stop: ["a", "b", "c", "d", "e"] }, "stop", /a string or an array of up to 4 strings/],
+    ["user content", { messages: [{ role: "user", content: null }] }, "messages[0].content", /a string or a non-empty array of text and image_url parts/],
+    ["system content", { messages: [{ role: "system", content: 7 }, { role: "user", content: "x" }] }, "messages[0].content", /a string or an array of text parts/],
+    ["tool_choice", { tools: [{ type: "function", function: { name: "f" } }], tool_choice: "sometimes" }, "tool_choice", /"auto", "none", "required" or \{"type": "function"/],
+  ])("names the shapes a %s may take", async (_name, body, param, message) => {
+    const h = harness();
+    const r = await h.chat(body);
+    expect(r.status).toBe(400);
+    expect(r.json.error.param).toBe(param);
+    expect(r.json.error.message).toMatch(message);
+  });
+
   it("refuses a bad x-detour-deadline-ms", async () => {
     const r = await harness().chat({}, { "x-detour-deadline-ms": "soon" });
     expect(r.status).toBe(400);
