@@ -51,6 +51,9 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) => line({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
   let usage: Usage | undefined;
   let chars = 0;
+  // The finishing chunk waits for the end, so Detour's `detour` object (cost, trace, degraded banner) rides on it:
+  // OpenAI sends a chunk without choices only to a caller who asked for usage, and clients index `choices[0]`.
+  let finish: string | undefined;
   return {
     start: () => [chunk({ role: "assistant", content: "" })],
     event(e: StreamEvent) {
@@ -67,7 +70,8 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
           return [chunk({ tool_calls: [tc] })];
         }
         case "finish":
-          return [chunk({}, e.finishReason)];
+          finish = e.finishReason;
+          return [];
         case "usage":
           usage = e.usage;
           return [];
@@ -75,10 +79,12 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
     },
     end(extra) {
       const out: string[] = [];
+      const finishing = (more: Record<string, unknown>) => line({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }], ...more });
       if (meta.request.includeUsage) {
+        if (finish !== undefined) out.push(finishing({}));
         const u = usage ?? { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
         out.push(line({ ...base, choices: [], usage: wireUsage(u), ...extra }));
-      }
+      } else if (finish !== undefined) out.push(finishing(extra));
       else if (Object.keys(extra).length) out.push(line({ ...base, choices: [], ...extra }));
       out.push("data: [DONE]\n\n");
       return out;
