@@ -15,13 +15,14 @@ import { KvStore } from "../cache/store";
 import { meaningHead, meaningOf } from "../intent/meaning";
 import { IntentDoc, IntentInput, INTENT_NAME, intentsKey, MAX_INTENTS_PER_ROUTE } from "../intent/registry";
 import { forgetIntents } from "../intent/store";
+import { routeNamed } from "../routing/resolve";
 
 function target(c: Context<AppEnv>): { kv: KVNamespace; store: KvStore; route: string; name: string } {
   const kv = c.env.DETOUR_KV;
   if (!kv) throw new ApiError(503, "api_error", "kv_unbound", "No DETOUR_KV binding: registered intents are off.");
   const route = c.req.param("route")!;
   const name = c.req.param("intent")!;
-  if (!c.get("loaded").config.routes[route]) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
+  if (!routeNamed(c.get("loaded").config, route)) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
   if (!INTENT_NAME.test(name)) throw badRequest("The intent name is 1-100 letters, digits, '.', '_', ':' or '-'.", "intent");
   return { kv, store: new KvStore(kv), route, name };
 }

@@ -15,9 +15,17 @@ export interface ResolvedPlan {
   deadlineMs: number;
 }
 
+/**
+ * The route a caller's name refers to. Own properties only: `routes` is a plain object, so `toString` or `__proto__`
+ * would otherwise find Object.prototype's members (a 500 instead of the 404 for an unknown model).
+ */
+export function routeNamed(config: DetourConfig, name: string): RouteConfig | undefined {
+  return Object.hasOwn(config.routes, name) ? config.routes[name] : undefined;
+}
+
 /** Resolve `model` (route name or `provider/model`). Throws a 404 `ApiError` for anything unknown. */
 export function resolvePlan(model: string, config: DetourConfig, requestedDeadlineMs?: number): ResolvedPlan {
-  const route = config.routes[model];
+  const route = routeNamed(config, model);
   let targets: Target[];
   if (route) {
     targets = route.targets.map((t) => findTarget(config, t)!);

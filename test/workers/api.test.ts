@@ -94,6 +94,9 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     ["legacy functions", { method: "POST", json: { model: "auto", functions: [], messages: [{ role: "user", content: "x" }] } }, 400, "functions"],
     ["unknown model", { method: "POST", json: { model: "gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
     ["unknown provider/model", { method: "POST", json: { model: "alpha/gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+    // Names of Object.prototype's members were looked up as routes and answered a 500 internal_error.
+    ["a model named toString", { method: "POST", json: { model: "toString", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+    ["a model named __proto__", { method: "POST", json: { model: "__proto__", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
   ];
   it.each(cases)("%s", async (_name, init, status, param) => {
     const h = harness();

@@ -73,6 +73,7 @@ describe("degradation ladder with every provider down", () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain("who");
     expect((await h.call("/admin/templates/nope/chat", { method: "PUT", headers: admin, json: { text: "x" } })).status).toBe(404);
+    expect((await h.call("/admin/templates/toString/chat", { method: "PUT", headers: admin, json: { text: "x" } })).status).toBe(404);
     expect((await h.call("/admin/templates/auto/chat", { method: "PUT", json: { text: "x" } })).status).toBe(401);
   });
 
