@@ -24,6 +24,8 @@ function target(c: Context<AppEnv>): { kv: KVNamespace; store: KvStore; route: s
   const name = c.req.param("intent")!;
   if (!routeNamed(c.get("loaded").config, route)) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
   if (!INTENT_NAME.test(name)) throw badRequest("The intent name is 1-100 letters, digits, '.', '_', ':' or '-'.", "intent");
+  // Intents are keys of a plain JSON object: assigning `__proto__` would set its prototype and store nothing.
+  if (name === "__proto__") throw badRequest("'__proto__' cannot name an intent; choose another name.", "intent");
   return { kv, store: new KvStore(kv), route, name };
 }
 
@@ -51,7 +53,7 @@ export async function putIntent(c: Context<AppEnv>): Promise<Response> {
   const empty = parsed.data.examples.filter((e) => meaningOf(e, lex).concepts.length === 0);
   if (empty.length > 0) throw badRequest(`These examples have no material words, so nothing could ever match them: ${empty.map((e) => JSON.stringify(e)).join(", ")}.`, "examples");
   const doc = await readDoc(store, route);
-  if (!doc.intents[name] && Object.keys(doc.intents).length >= MAX_INTENTS_PER_ROUTE) {
+  if (!Object.hasOwn(doc.intents, name) && Object.keys(doc.intents).length >= MAX_INTENTS_PER_ROUTE) {
     throw badRequest(`Route '${route}' already has ${MAX_INTENTS_PER_ROUTE} intents; delete one first.`, "intent");
   }
   doc.intents[name] = { ...parsed.data, updatedAt: c.get("deps").clock.now() };
@@ -63,7 +65,8 @@ export async function putIntent(c: Context<AppEnv>): Promise<Response> {
 
 export async function getIntent(c: Context<AppEnv>): Promise<Response> {
   const { store, route, name } = target(c);
-  const intent = (await readDoc(store, route)).intents[name];
+  const { intents } = await readDoc(store, route);
+  const intent = Object.hasOwn(intents, name) ? intents[name] : undefined;
   if (!intent) throw new ApiError(404, "not_found_error", "intent_not_found", `No intent '${name}' on route '${route}'.`);
   return c.json({ route, intent: name, answer: intent.answer, updated_at: intent.updatedAt, examples: explain(c, intent.examples) });
 }
