@@ -233,6 +233,26 @@ describe("streams never truncate silently", () => {
   });
 });
 
+describe("a provider whose key secret is not set", () => {
+  // README: "misconfigured — a provider needs a secret/binding that is missing — next target". The request went to the
+  // vendor without a key instead (a 401 in production; a wasted round trip, and the operator told the key was wrong).
+  it("is skipped as misconfigured without a vendor call, and the error names the secret to set", async () => {
+    const { ALPHA_KEY: _unset, ...rest } = SECRETS;
+    const h = harness({ secrets: rest });
+    h.vendors.script("anthropic.test", { text: "from beta" });
+    const ok = await h.chat({}, { "x-detour-trace": "1" });
+    expect(ok.status).toBe(200);
+    expect(ok.json.choices[0].message.content).toBe("from beta");
+    expect(ok.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: "misconfigured" });
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(0);
+
+    const only = await h.chat({ model: "alpha/gpt-4o-mini" });
+    expect(only.status).toBe(503);
+    expect(only.json.error.message).toContain("ALPHA_KEY");
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(0);
+  });
+});
+
 describe("headers, trace and logs", () => {
   it("says how every answer was served", async () => {
     const h = harness();
