@@ -5,7 +5,7 @@
  */
 import * as z from "../zod";
 import type { CanonicalRequest, ContentPart, Message } from "../canonical";
-import { badRequest } from "./errors";
+import { badRequest, excerpt } from "./errors";
 import { fastChatCompletion } from "./fast-request";
 import { tooDeepAt } from "./json-depth";
 
@@ -172,7 +172,7 @@ export function parseChatCompletion(body: unknown, maxJsonDepth = DEFAULT_MAX_JS
   if (b.tool_choice && typeof b.tool_choice === "object") {
     const name = b.tool_choice.function.name;
     if (!b.tools?.some((t) => t.function.name === name)) {
-      throw badRequest(`tool_choice names '${name}', which is not among tools.`, "tool_choice");
+      throw badRequest(`tool_choice names '${excerpt(name)}', which is not among tools.`, "tool_choice");
     }
   }
 

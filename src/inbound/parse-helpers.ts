@@ -1,7 +1,7 @@
 /** Shared by the inbound parsers: the 400s for a body that nests too deep or fails its schema. */
 import type * as z from "../zod";
 import type { ToolChoice } from "../canonical";
-import { ApiError, badRequest } from "../api/errors";
+import { ApiError, badRequest, excerpt } from "../api/errors";
 import { tooDeepAt } from "../api/json-depth";
 
 /** `messages[0].content` style path, as both APIs name a `param`. */
@@ -42,6 +42,6 @@ export function refuseBadToolChoice(choice: ToolChoice | undefined, tools: reado
   if (choice === undefined || choice === "auto" || choice === "none") return;
   if (tools.length === 0) throw badRequest("tool_choice needs tools: pass the tools the model may call.", "tool_choice");
   if (choice !== "required" && !tools.some((t) => t.name === choice.name)) {
-    throw badRequest(`tool_choice names '${choice.name}', which is not among tools.`, "tool_choice");
+    throw badRequest(`tool_choice names '${excerpt(choice.name)}', which is not among tools.`, "tool_choice");
   }
 }

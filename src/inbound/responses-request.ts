@@ -7,7 +7,7 @@
  * refused either way.
  */
 import * as z from "../zod";
-import { ApiError, badRequest } from "../api/errors";
+import { ApiError, badRequest, excerpt } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
 import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
 
@@ -152,7 +152,7 @@ export function buildResponses(b: ResponsesBody, stored?: StoredContext): { mode
           if (!stored) throw badRequest(`input[${i}] is an item_reference; ${STATELESS} (AI SDK: set providerOptions.openai.store = false).`, `input[${i}]`, "stateful_unsupported");
           const id = parseItem(ItemReference, item, i).id;
           const found = stored.items.get(id);
-          if (found === undefined) throw new ApiError(404, "invalid_request_error", "item_not_found", `Item with id '${id}' not found.`, `input[${i}]`);
+          if (found === undefined) throw new ApiError(404, "invalid_request_error", "item_not_found", `Item with id '${excerpt(id)}' not found.`, `input[${i}]`);
           return found;
         });
   const previous = stored?.previous ?? [];

@@ -5,7 +5,7 @@
  * GET /v1/responses/:id, DELETE /v1/responses/:id and GET /v1/responses/:id/input_items; POST …/cancel is a 400.
  */
 import type { Context } from "hono";
-import { ApiError, badRequest } from "../api/errors";
+import { ApiError, badRequest, excerpt } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { parseCacheControl } from "../cache/policy";
 import { openAIResponses } from "../inbound/openai-responses";
@@ -33,7 +33,7 @@ export async function responses(c: Context<AppEnv>): Promise<Response> {
 
 function notFound(id: string, on: boolean): ApiError {
   const why = on ? "" : " Response storage is off on this gateway (responses.store.enabled is false).";
-  return new ApiError(404, "invalid_request_error", "response_not_found", `No response found with id '${id}'.${why}`);
+  return new ApiError(404, "invalid_request_error", "response_not_found", `No response found with id '${excerpt(id)}'.${why}`);
 }
 
 async function stored(c: Context<AppEnv>) {

@@ -2,7 +2,7 @@
  * Turns the `model` a caller named into the ordered targets to try and each target's attempt policy. Pure: config in,
  * plan out. Precedence for every setting: route > provider > config `defaults` > built-in (src/config/default.ts).
  */
-import { ApiError } from "../api/errors";
+import { ApiError, excerpt } from "../api/errors";
 import { BUILTIN_RETRY, BUILTIN_TIMEOUTS } from "../config/default";
 import type { DetourConfig, ProviderConfig, RouteConfig } from "../config/schema";
 import type { AttemptPolicy, PlannedTarget } from "../engine/types";
@@ -37,7 +37,7 @@ export function resolvePlan(model: string, config: DetourConfig, requestedDeadli
         404,
         "not_found_error",
         "model_not_found",
-        `The model '${model}' is not a route or a configured provider/model. Available: ${names.join(", ")}.`,
+        `The model '${excerpt(model)}' is not a route or a configured provider/model. Available: ${names.join(", ")}.`,
         "model",
       );
     }

@@ -141,6 +141,22 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(r.json.error.message).toMatch(message);
   });
 
+  // A 900 KB model name came back whole in the 404's message: every byte a caller sends was reflected.
+  it("quotes at most the start of an unknown model's name", async () => {
+    const h = harness();
+    const long = "m".repeat(900_000);
+    const chat = await h.chat({ model: long });
+    expect(chat.status).toBe(404);
+    expect(chat.json.error.code).toBe("model_not_found");
+    expect(chat.text.length).toBeLessThan(2_000);
+    const get = await h.call(`/v1/models/${"m".repeat(50_000)}`);
+    expect(get.status).toBe(404);
+    expect(get.text.length).toBeLessThan(2_000);
+    const previous = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "x", previous_response_id: "r".repeat(500_000) } });
+    expect(previous.json.error.code).toBe("previous_response_not_found");
+    expect(previous.text.length).toBeLessThan(2_000);
+  });
+
   it("refuses a bad x-detour-deadline-ms", async () => {
     const r = await harness().chat({}, { "x-detour-deadline-ms": "soon" });
     expect(r.status).toBe(400);
