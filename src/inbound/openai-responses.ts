@@ -33,6 +33,14 @@ function wireUsage(u: Usage) {
   };
 }
 
+/**
+ * A finished response's usage: the vendor's, else Detour's estimate, as on /v1/messages (input as routing estimated it,
+ * output ≈ characters / 4): OpenAI's finished responses always carry usage, and a degraded answer has no vendor count.
+ */
+function finalUsage(meta: AnswerMeta, usage: Usage | undefined, chars: number): Usage {
+  return usage ?? { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
+}
+
 /** Whether a response is stored, and which one it continues (echoed on the response object). */
 export interface Stored {
   store: boolean;
@@ -93,7 +101,8 @@ export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Reco
   if (res.content || res.toolCalls.length === 0) output.push(messageItem(messageId(meta, 0), res.content ?? "", "completed"));
   res.toolCalls.forEach((tc, i) => output.push(callItem(callItemId(meta, i), tc.id, tc.name, tc.arguments, "completed")));
   if (end.status === "incomplete") output.at(-1)!.status = "incomplete";
-  return { ...responseObject(meta, stored, end.status, output, res.usage, end.reason ? { reason: end.reason } : {}), ...extra };
+  const chars = (res.content ?? "").length + res.toolCalls.reduce((n, tc) => n + tc.arguments.length, 0);
+  return { ...responseObject(meta, stored, end.status, output, finalUsage(meta, res.usage, chars), end.reason ? { reason: end.reason } : {}), ...extra };
 }
 
 type Open = { kind: "message"; index: number; id: string; text: string } | { kind: "call"; index: number; id: string; callId: string; name: string; args: string };
@@ -107,6 +116,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
   let open: Open | undefined;
   let finish: FinishReason = "stop";
   let usage: Usage | undefined;
+  let chars = 0;
   /** Finish the open item; `status` is "incomplete" for the last one of a cut answer. */
   const close = (status: ItemStatus = "completed"): string[] => {
     if (!open) return [];
@@ -146,6 +156,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
             );
           }
           open.text += e.text;
+          chars += e.text.length;
           out.push(ev("response.output_text.delta", { item_id: open.id, output_index: open.index, content_index: 0, delta: e.text, logprobs: [] }));
           return out;
         }
@@ -161,6 +172,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
             out.push(ev("response.output_item.added", { output_index: index, item: callItem(call.id, call.callId, call.name, "", "in_progress") }));
           }
           call.args += e.argumentsDelta;
+          chars += e.argumentsDelta.length;
           if (e.argumentsDelta !== "") out.push(ev("response.function_call_arguments.delta", { item_id: call.id, output_index: call.index, delta: e.argumentsDelta }));
           return out;
         }
@@ -178,6 +190,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
       const f = FINISH[finish];
       out.push(...close(f.status === "incomplete" ? "incomplete" : "completed"));
       const type = f.status === "incomplete" ? "response.incomplete" : "response.completed";
+      usage = finalUsage(meta, usage, chars);
       const response = snapshot(f.status, f.reason ? { reason: f.reason } : {});
       onEnd?.(response);
       out.push(ev(type, { response, ...extra }));

@@ -155,6 +155,11 @@ describe("official openai client's Responses API against Detour's /v1/responses"
     expect(raw.data.status).toBe("completed");
     expect(raw.response.headers.get("x-detour-mode")).toBe("degraded");
     expect((raw.data as unknown as { detour: { degraded: { rung: string } } }).detour.degraded.rung).toBe("rules");
+    // A finished response carries usage, as OpenAI's always do (Detour's estimate here: no vendor counted tokens); it
+    // was null, and response.usage.total_tokens threw.
+    expect(raw.data.usage).toMatchObject({ output_tokens: 2, total_tokens: raw.data.usage!.input_tokens + 2 });
+    const streamed = await h.clock.run(c.responses.stream({ model: "auto", input: "please refund my invoice" }, { headers: { "x-detour-task": "classification" } }).finalResponse());
+    expect(streamed.usage?.output_tokens).toBe(2);
     // Stored like any answer (without the detour object), so the conversation can go on once providers are back.
     const kept = await h.clock.run(c.responses.retrieve(raw.data.id));
     expect(kept.output_text).toBe("billing");
