@@ -31,9 +31,15 @@ export function toChatCompletion(res: CanonicalResponse, meta: AnswerMeta, extra
         finish_reason: res.finishReason,
       },
     ],
-    ...(res.usage ? { usage: wireUsage(res.usage) } : {}),
+    // Always present, as in OpenAI's API: the vendor's counts, else Detour's estimate (a degraded answer has none).
+    usage: wireUsage(res.usage ?? estimatedUsage(meta, (res.content ?? "").length + res.toolCalls.reduce((n, tc) => n + tc.arguments.length, 0))),
     ...extra,
   };
+}
+
+/** Detour's estimate when no vendor counted (as on /v1/messages): input as routing estimated it, output ≈ characters / 4. */
+function estimatedUsage(meta: AnswerMeta, chars: number): Usage {
+  return { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
 }
 
 function wireUsage(u: Usage) {
@@ -82,7 +88,7 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
       const finishing = (more: Record<string, unknown>) => line({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }], ...more });
       if (meta.request.includeUsage) {
         if (finish !== undefined) out.push(finishing({}));
-        const u = usage ?? { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
+        const u = usage ?? estimatedUsage(meta, chars);
         out.push(line({ ...base, choices: [], usage: wireUsage(u), ...extra }));
       } else if (finish !== undefined) out.push(finishing(extra));
       else if (Object.keys(extra).length) out.push(line({ ...base, choices: [], ...extra }));

@@ -38,6 +38,8 @@ describe("degradation ladder with every provider down", () => {
     expect(r.headers.get("x-detour-degraded")).toBe("rules; reason=providers_down");
     expect(r.json.detour.degraded).toMatchObject({ mode: "degraded", rung: "rules", reason: "providers_down", retry_after: 30 });
     expect(r.json.detour.degraded.message.length).toBeGreaterThan(20);
+    // A chat.completion always carries usage in OpenAI's API; a degraded one had none (Detour's estimate now).
+    expect(r.json.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: 2, total_tokens: r.json.usage.prompt_tokens + 2 });
   });
 
   it("answers a schema classification with the schema's own enum", async () => {
