@@ -25,8 +25,18 @@ export async function readJsonBody(req: Request, maxBytes: number, hint?: string
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw encoded(req) ?? badRequest(`The request body is not valid JSON: ${(err as Error).message}.${more}`, null, "invalid_json");
+    throw encoded(req) ?? badRequest(`The request body is not valid JSON: ${(err as Error).message}.${sentAs(req)}${more}`, null, "invalid_json");
   }
+}
+
+/**
+ * For a body that is not JSON, what it was declared as when that is not JSON (`curl -F`, `curl -d` without a
+ * content-type, an HTML form): the parser's own words ("No number after minus sign") name nothing the caller did.
+ */
+function sentAs(req: Request): string {
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (!type || type.includes("json")) return "";
+  return ` It was sent as ${type.slice(0, 64)}; send a JSON object with 'Content-Type: application/json'.`;
 }
 
 /**

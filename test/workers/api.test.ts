@@ -157,6 +157,20 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(previous.text.length).toBeLessThan(2_000);
   });
 
+  // `curl -F` / a form post answered "No number after minus sign in JSON at position 1", which names nothing the
+  // caller did; the message now says what was sent and what to send.
+  it("says a form-encoded body is not JSON, naming its content-type", async () => {
+    const h = harness();
+    const form = new FormData();
+    form.set("model", "auto");
+    const r = await h.call("/v1/chat/completions", { method: "POST", body: form });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe("invalid_json");
+    expect(r.json.error.message).toMatch(/sent as multipart\/form-data; send a JSON object with .Content-Type: application\/json./);
+    const urlencoded = await h.call("/v1/messages", { method: "POST", body: "model=auto", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(urlencoded.json.error.message).toContain("sent as application/x-www-form-urlencoded");
+  });
+
   it("refuses a bad x-detour-deadline-ms", async () => {
     const r = await harness().chat({}, { "x-detour-deadline-ms": "soon" });
     expect(r.status).toBe(400);
