@@ -93,6 +93,17 @@ export const WireResponseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
+/**
+ * OpenAI's `metadata` (Chat Completions and Responses): at most 16 pairs, keys up to 64 characters, values up to 512 —
+ * OpenAI refuses more, so Detour does before any vendor sees it.
+ */
+export const WireMetadata = z.record(z.string(), z.string()).check(
+  z.refine(
+    (m) => Object.keys(m).length <= 16 && Object.entries(m).every(([k, v]) => k.length <= 64 && v.length <= 512),
+    "metadata holds at most 16 key-value pairs, keys up to 64 characters and values up to 512 (OpenAI's limits)",
+  ),
+);
+
 export const ChatCompletionBody = z.object({
   model: z.string().check(z.minLength(1, "model is required: a route name such as 'auto' or a 'provider/model'")),
   messages: z.array(WireMessage).check(z.minLength(1, "messages must contain at least one message")),
@@ -109,7 +120,7 @@ export const ChatCompletionBody = z.object({
   stop: z.nullish(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))], { error: "stop is a string or an array of up to 4 strings" })),
   n: z.nullish(z.number().check(z.int())),
   user: z.optional(z.string()),
-  metadata: z.nullish(z.record(z.string(), z.string())),
+  metadata: z.nullish(WireMetadata),
   logprobs: z.nullish(z.boolean()),
   functions: z.optional(z.unknown()),
   function_call: z.optional(z.unknown()),

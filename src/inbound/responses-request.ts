@@ -8,6 +8,7 @@
  */
 import * as z from "../zod";
 import { ApiError, badRequest, excerpt } from "../api/errors";
+import { WireMetadata } from "../api/openai-request";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
 import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
 
@@ -87,7 +88,7 @@ export const ResponsesBody = z.object({
   previous_response_id: z.nullish(z.string()),
   conversation: z.optional(z.unknown()),
   background: z.nullish(z.boolean()),
-  metadata: z.nullish(z.record(z.string(), z.string())),
+  metadata: z.nullish(WireMetadata),
   user: z.optional(z.string()),
   parallel_tool_calls: z.nullish(z.boolean()),
 });

@@ -94,6 +94,9 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     ["legacy functions", { method: "POST", json: { model: "auto", functions: [], messages: [{ role: "user", content: "x" }] } }, 400, "functions"],
     ["unknown model", { method: "POST", json: { model: "gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
     ["unknown provider/model", { method: "POST", json: { model: "alpha/gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+    // OpenAI refuses metadata past 16 pairs / 64-char keys / 512-char values: it reached the vendor, earning a 400 there.
+    ["metadata over OpenAI's limits", { method: "POST", json: { model: "auto", metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])), messages: [{ role: "user", content: "x" }] } }, 400, "metadata"],
+    ["a metadata value over 512 characters", { method: "POST", json: { model: "auto", metadata: { note: "x".repeat(513) }, messages: [{ role: "user", content: "x" }] } }, 400, "metadata"],
     // Names of Object.prototype's members were looked up as routes and answered a 500 internal_error.
     ["a model named toString", { method: "POST", json: { model: "toString", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
     ["a model named __proto__", { method: "POST", json: { model: "__proto__", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
