@@ -4,7 +4,7 @@
 // hono/tiny: the same Hono with its smallest router (PatternRouter); ~2.4 KiB gzip less than the default preset and
 // no measurable CPU difference for Detour's few dozen routes (docs/scale.md "Bundle").
 import { Hono } from "hono/tiny";
-import { ApiError } from "./api/errors";
+import { ApiError, excerpt } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
 import { adminAuth, auth, operatorAuth } from "./middleware/auth";
@@ -107,7 +107,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   // Last: a routed path asked with another method gets a 405 with `Allow`, not the unknown-URL 404.
   answerWrongMethods(app);
   app.notFound((c) =>
-    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404),
+    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${excerpt(c.req.path, 200)}.`), c.get("requestId")), 404),
   );
   app.onError(onError);
   return app;

@@ -4,7 +4,7 @@
  * that the URL is unknown. Built from the routes already registered, so it never drifts from them.
  */
 import type { Hono } from "hono/tiny";
-import { ApiError } from "../api/errors";
+import { ApiError, excerpt } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { inboundForPath } from "../inbound";
 
@@ -23,7 +23,7 @@ export function answerWrongMethods(app: Hono<AppEnv>): void {
     const allow = methods.join(", ");
     const use = methods.filter((m) => m !== "HEAD").join(" or ");
     app.all(path, (c) => {
-      const err = new ApiError(405, "invalid_request_error", "method_not_allowed", `${c.req.method} is not allowed on ${c.req.path}; use ${use}.`);
+      const err = new ApiError(405, "invalid_request_error", "method_not_allowed", `${c.req.method} is not allowed on ${excerpt(c.req.path, 200)}; use ${use}.`);
       return c.json(inboundForPath(c.req.path).errorBody(err, c.get("requestId")), 405, { allow });
     });
   }

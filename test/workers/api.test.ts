@@ -155,6 +155,12 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     const get = await h.call(`/v1/models/${"m".repeat(50_000)}`);
     expect(get.status).toBe(404);
     expect(get.text.length).toBeLessThan(2_000);
+    const path = await h.call(`/v1/${"p".repeat(50_000)}`);
+    expect(path.status).toBe(404);
+    expect(path.text.length).toBeLessThan(2_000);
+    const method = await h.call(`/v1/responses/${"r".repeat(50_000)}`, { method: "PUT", body: "{}" });
+    expect(method.status).toBe(405);
+    expect(method.text.length).toBeLessThan(2_000);
     const previous = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "x", previous_response_id: "r".repeat(500_000) } });
     expect(previous.json.error.code).toBe("previous_response_not_found");
     expect(previous.text.length).toBeLessThan(2_000);
