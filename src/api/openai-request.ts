@@ -8,6 +8,7 @@ import type { CanonicalRequest, ContentPart, Message } from "../canonical";
 import { badRequest, excerpt } from "./errors";
 import { fastChatCompletion } from "./fast-request";
 import { tooDeepAt } from "./json-depth";
+import { refuseMalformedSchema } from "../validate/schema-shape";
 
 /** `limits.maxJsonDepth`'s default: far above any real schema (OpenAI's strict schemas allow 10 levels). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
@@ -178,8 +179,14 @@ export function parseChatCompletion(body: unknown, maxJsonDepth = DEFAULT_MAX_JS
   if (b.tool_choice !== undefined && b.tool_choice !== "none" && (!b.tools || b.tools.length === 0)) {
     throw badRequest("tool_choice needs tools: pass the tools the model may call.", "tool_choice");
   }
-  if (b.response_format?.type === "json_schema") schemaTooLarge(b.response_format.json_schema.schema, "response_format.json_schema.schema");
-  b.tools?.forEach((t, i) => schemaTooLarge(t.function.parameters, `tools[${i}].function.parameters`));
+  if (b.response_format?.type === "json_schema") {
+    schemaTooLarge(b.response_format.json_schema.schema, "response_format.json_schema.schema");
+    refuseMalformedSchema(b.response_format.json_schema.schema ?? {}, "response_format.json_schema.schema");
+  }
+  b.tools?.forEach((t, i) => {
+    schemaTooLarge(t.function.parameters, `tools[${i}].function.parameters`);
+    refuseMalformedSchema(t.function.parameters ?? {}, `tools[${i}].function.parameters`);
+  });
   if (b.tool_choice && typeof b.tool_choice === "object") {
     const name = b.tool_choice.function.name;
     if (!b.tools?.some((t) => t.function.name === name)) {

@@ -7,6 +7,7 @@ import * as z from "../zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ToolChoice } from "../canonical";
 import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
+import { refuseMalformedSchema } from "../validate/schema-shape";
 
 const CacheControl = { cache_control: z.optional(z.unknown()) };
 const TextBlock = z.object({ type: z.literal("text"), text: z.string(), citations: z.optional(z.unknown()), ...CacheControl });
@@ -102,6 +103,7 @@ export function parseMessages(body: unknown, maxJsonDepth: number, schema: typeo
       }
       throw bodyIssue(tool.error, `tools[${i}]`);
     }
+    refuseMalformedSchema(tool.data.input_schema, `tools[${i}].input_schema`);
     return { name: tool.data.name, ...(tool.data.description !== undefined ? { description: tool.data.description } : {}), parameters: tool.data.input_schema };
   });
   const choice = b.tool_choice;

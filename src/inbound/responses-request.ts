@@ -11,6 +11,7 @@ import { ApiError, badRequest, excerpt } from "../api/errors";
 import { WireMetadata } from "../api/openai-request";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
 import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
+import { refuseMalformedSchema } from "../validate/schema-shape";
 
 const InputText = z.object({ type: z.literal("input_text"), text: z.string() });
 const OutputText = z.looseObject({ type: z.literal("output_text"), text: z.string() });
@@ -176,11 +177,13 @@ export function buildResponses(b: ResponsesBody, stored?: StoredContext): { mode
       throw bodyIssue(tool.error, `tools[${i}]`);
     }
     const d = tool.data;
+    if (d.parameters) refuseMalformedSchema(d.parameters, `tools[${i}].parameters`);
     return { name: d.name, ...(d.description != null ? { description: d.description } : {}), parameters: d.parameters ?? { type: "object", properties: {} } };
   });
   const toolChoice: ToolChoice | undefined = b.tool_choice === undefined ? undefined : typeof b.tool_choice === "string" ? b.tool_choice : { name: b.tool_choice.name };
   refuseBadToolChoice(toolChoice, tools);
   const f = b.text?.format;
+  if (f?.type === "json_schema") refuseMalformedSchema(f.schema, "text.format.schema");
   const responseFormat: ResponseFormat | undefined =
     f === undefined ? undefined : f.type === "json_schema" ? { type: "json_schema", name: f.name, schema: f.schema, ...(f.strict != null ? { strict: f.strict } : {}) } : { type: f.type };
   const request: CanonicalRequest = {

@@ -11,6 +11,7 @@ describe("/v1/responses refuses bad input in OpenAI's error shape", () => {
     ["background mode", { model: "auto", input: "x", background: true }, "background", /[Bb]ackground/],
     ["a conversation", { model: "auto", input: "x", conversation: "conv_1" }, "conversation", /previous_response_id/],
     ["a bad text.format", { model: "auto", input: "x", text: { format: { type: "json_schema" } } }, "text.format.name", /name/],
+    ["a text.format schema that is not a JSON Schema", { model: "auto", input: "x", text: { format: { type: "json_schema", name: "x", schema: { type: "object", required: "a" } } } }, "text.format.schema", /required/],
     ["metadata over OpenAI's limits", { model: "auto", input: "x", metadata: { ["k".repeat(65)]: "v" } }, "metadata", /at most 16 key-value pairs/],
     // Once reached every vendor in turn: a 502 "provider unavailable" that counted against each provider's breaker.
     ["tool_choice required without tools", { model: "auto", input: "x", tool_choice: "required" }, "tool_choice", /tool_choice needs tools/],

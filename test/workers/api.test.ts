@@ -97,6 +97,11 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     // OpenAI refuses metadata past 16 pairs / 64-char keys / 512-char values: it reached the vendor, earning a 400 there.
     ["metadata over OpenAI's limits", { method: "POST", json: { model: "auto", metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])), messages: [{ role: "user", content: "x" }] } }, 400, "metadata"],
     ["a metadata value over 512 characters", { method: "POST", json: { model: "auto", metadata: { note: "x".repeat(513) }, messages: [{ role: "user", content: "x" }] } }, 400, "metadata"],
+    // A schema that is not a JSON Schema reached every vendor; each answer then "failed" it, the caller got a 502 saying
+    // the providers were unavailable, and each provider was charged an invalid_output.
+    ["a json_schema whose type is not a JSON type", { method: "POST", json: { model: "auto", response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "banana" } } }, messages: [{ role: "user", content: "x" }] } }, 400, "response_format.json_schema.schema"],
+    ["a json_schema whose required is not a list", { method: "POST", json: { model: "auto", response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object", required: "a" } } }, messages: [{ role: "user", content: "x" }] } }, 400, "response_format.json_schema.schema"],
+    ["tool parameters with an empty anyOf", { method: "POST", json: { model: "auto", tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: { a: { anyOf: [] } } } } }], messages: [{ role: "user", content: "x" }] } }, 400, "tools[0].function.parameters"],
     // Names of Object.prototype's members were looked up as routes and answered a 500 internal_error.
     ["a model named toString", { method: "POST", json: { model: "toString", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
     ["a model named __proto__", { method: "POST", json: { model: "__proto__", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
