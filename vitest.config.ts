@@ -25,7 +25,14 @@ export default defineConfig({
             miniflare: {
               // The embedded default's providers with zero latency, so entrypoint tests never wait on timers.
               // PROBE_TEST_KEY: a vendor key the breaker objects can read, for their active probes in tests.
-              bindings: { DETOUR_CONFIG: JSON.stringify(INSTANT_SIMULATED_CONFIG), PROBE_TEST_KEY: "sk-probe-test-0123456789" },
+              // DETOUR_API_KEYS, DETOUR_ADMIN_TOKEN empty (= unset): the pool reads the developer's .dev.vars, where
+              // README "Operations" puts an admin token, and tests must see the same env on every machine.
+              bindings: {
+                DETOUR_CONFIG: JSON.stringify(INSTANT_SIMULATED_CONFIG),
+                PROBE_TEST_KEY: "sk-probe-test-0123456789",
+                DETOUR_API_KEYS: "",
+                DETOUR_ADMIN_TOKEN: "",
+              },
               // Tests never reach the internet: a fetch no test replaced (a breaker object's active probe, say) gets a 503.
               outboundService: () => new Response("tests never reach the internet", { status: 503 }),
             },

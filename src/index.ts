@@ -4,7 +4,7 @@
 // hono/tiny: the same Hono with its smallest router (PatternRouter); ~2.4 KiB gzip less than the default preset and
 // no measurable CPU difference for Detour's few dozen routes (docs/scale.md "Bundle").
 import { Hono } from "hono/tiny";
-import { ApiError } from "./api/errors";
+import { ApiError, excerpt } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
 import { adminAuth, auth, operatorAuth } from "./middleware/auth";
@@ -29,11 +29,12 @@ import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-f
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { getModel, listModels } from "./routes/models";
 import { countTokens, messages } from "./routes/messages";
-import { deleteResponse, getResponse, listInputItems, responses } from "./routes/responses";
+import { cancelResponse, deleteResponse, getResponse, listInputItems, responses } from "./routes/responses";
 import { breakerAction, metrics, status } from "./routes/operator";
 import { v1Status } from "./routes/v1-status";
 import { dashboardHistory } from "./routes/dashboard";
 import { dashboardPage } from "./routes/dashboard-page";
+import { answerWrongMethods } from "./routes/method-not-allowed";
 
 export const productionDeps: AppDeps = {
   clock: systemClock,
@@ -83,6 +84,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/v1/responses/:id", getResponse);
   app.delete("/v1/responses/:id", deleteResponse);
   app.get("/v1/responses/:id/input_items", listInputItems);
+  app.post("/v1/responses/:id/cancel", cancelResponse);
   app.get("/status", operatorAuth(), status);
   app.get("/metrics", operatorAuth(), metrics);
   app.get("/dashboard/history", operatorAuth(), dashboardHistory);
@@ -105,8 +107,10 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.get("/v1/status", v1Status);
   // `{.+}`: provider/model ids contain a slash, which curl users send unencoded.
   app.get("/v1/models/:id{.+}", getModel);
+  // Last: a routed path asked with another method gets a 405 with `Allow`, not the unknown-URL 404.
+  answerWrongMethods(app);
   app.notFound((c) =>
-    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${c.req.path}.`), c.get("requestId")), 404),
+    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${excerpt(c.req.path, 200)}.`), c.get("requestId")), 404),
   );
   app.onError(onError);
   return app;

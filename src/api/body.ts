@@ -19,14 +19,35 @@ export async function readJsonBody(req: Request, maxBytes: number, hint?: string
   try {
     text = UTF8.decode(bytes);
   } catch {
-    throw badRequest("The request body is not valid UTF-8.", null, "invalid_json");
+    throw encoded(req) ?? badRequest("The request body is not valid UTF-8.", null, "invalid_json");
   }
   if (text.trim() === "") throw badRequest(`The request body is empty; send a JSON object.${more}`, null, "invalid_json");
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}.${more}`, null, "invalid_json");
+    throw encoded(req) ?? badRequest(`The request body is not valid JSON: ${(err as Error).message}.${sentAs(req)}${more}`, null, "invalid_json");
   }
+}
+
+/**
+ * For a body that is not JSON, what it was declared as when that is not JSON (`curl -F`, `curl -d` without a
+ * content-type, an HTML form): the parser's own words ("No number after minus sign") name nothing the caller did.
+ */
+function sentAs(req: Request): string {
+  const type = req.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
+  if (!type || type.includes("json")) return "";
+  return ` It was sent as ${type.slice(0, 64)}; send a JSON object with 'Content-Type: application/json'.`;
+}
+
+/**
+ * A body that does not read as JSON and says it is compressed (`content-encoding: gzip`): a 415 naming the encoding,
+ * not "not valid UTF-8". Judged only once the body failed, so a platform that inflates bodies but keeps the header
+ * loses nothing.
+ */
+function encoded(req: Request): ApiError | undefined {
+  const encoding = req.headers.get("content-encoding")?.trim();
+  if (!encoding || encoding.toLowerCase() === "identity") return undefined;
+  return new ApiError(415, "invalid_request_error", "unsupported_content_encoding", `This gateway reads request bodies uncompressed; Content-Encoding '${encoding.slice(0, 32)}' is not supported: send the JSON as is.`);
 }
 
 /**

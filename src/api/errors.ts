@@ -31,3 +31,8 @@ export class ApiError extends Error {
 
 export const badRequest = (message: string, param: string | null = null, code = "invalid_request") =>
   new ApiError(400, "invalid_request_error", code, message, param);
+
+/** A caller's value quoted in an error message: at most its first `max` characters, so a huge value is not echoed back. */
+export function excerpt(value: string, max = 100): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

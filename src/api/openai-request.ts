@@ -5,9 +5,10 @@
  */
 import * as z from "../zod";
 import type { CanonicalRequest, ContentPart, Message } from "../canonical";
-import { badRequest } from "./errors";
+import { badRequest, excerpt } from "./errors";
 import { fastChatCompletion } from "./fast-request";
 import { tooDeepAt } from "./json-depth";
+import { refuseMalformedSchema } from "../validate/schema-shape";
 
 /** `limits.maxJsonDepth`'s default: far above any real schema (OpenAI's strict schemas allow 10 levels). */
 export const DEFAULT_MAX_JSON_DEPTH = 64;
@@ -36,8 +37,11 @@ const ImagePart = z.object({
   type: z.literal("image_url"),
   image_url: z.object({ url: z.string().check(z.minLength(1)), detail: z.optional(z.enum(["auto", "low", "high"])) }),
 });
-const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).check(z.minLength(1))]);
-const TextContent = z.union([z.string(), z.array(TextPart)]);
+// Each union names its shapes: zod's own message for a value matching none is "Invalid input".
+const UserContent = z.union([z.string(), z.array(z.discriminatedUnion("type", [TextPart, ImagePart])).check(z.minLength(1))], {
+  error: 'content is a string or a non-empty array of text and image_url parts ({"type": "text", "text": "…"})',
+});
+const TextContent = z.union([z.string(), z.array(TextPart)], { error: 'content is a string or an array of text parts ({"type": "text", "text": "…"})' });
 
 const WireToolCall = z.object({
   id: z.string().check(z.minLength(1)),
@@ -70,10 +74,10 @@ const WireTool = z.object({
 });
 
 /** OpenAI's `tool_choice` (shared with the simulated vendor, which speaks the same wire format). */
-export const WireToolChoice = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
-]);
+export const WireToolChoice = z.union(
+  [z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), function: z.object({ name: z.string() }) })],
+  { error: 'tool_choice is "auto", "none", "required" or {"type": "function", "function": {"name": "…"}}' },
+);
 
 /** OpenAI's `response_format`. */
 export const WireResponseFormat = z.discriminatedUnion("type", [
@@ -90,6 +94,17 @@ export const WireResponseFormat = z.discriminatedUnion("type", [
   }),
 ]);
 
+/**
+ * OpenAI's `metadata` (Chat Completions and Responses): at most 16 pairs, keys up to 64 characters, values up to 512 —
+ * OpenAI refuses more, so Detour does before any vendor sees it.
+ */
+export const WireMetadata = z.record(z.string(), z.string()).check(
+  z.refine(
+    (m) => Object.keys(m).length <= 16 && Object.entries(m).every(([k, v]) => k.length <= 64 && v.length <= 512),
+    "metadata holds at most 16 key-value pairs, keys up to 64 characters and values up to 512 (OpenAI's limits)",
+  ),
+);
+
 export const ChatCompletionBody = z.object({
   model: z.string().check(z.minLength(1, "model is required: a route name such as 'auto' or a 'provider/model'")),
   messages: z.array(WireMessage).check(z.minLength(1, "messages must contain at least one message")),
@@ -103,10 +118,10 @@ export const ChatCompletionBody = z.object({
   max_completion_tokens: z.nullish(z.number().check(z.int(), z.positive())),
   temperature: z.nullish(z.number().check(z.gte(0), z.lte(2))),
   top_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
-  stop: z.nullish(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))])),
+  stop: z.nullish(z.union([z.string(), z.array(z.string()).check(z.maxLength(4))], { error: "stop is a string or an array of up to 4 strings" })),
   n: z.nullish(z.number().check(z.int())),
   user: z.optional(z.string()),
-  metadata: z.nullish(z.record(z.string(), z.string())),
+  metadata: z.nullish(WireMetadata),
   logprobs: z.nullish(z.boolean()),
   functions: z.optional(z.unknown()),
   function_call: z.optional(z.unknown()),
@@ -164,12 +179,18 @@ export function parseChatCompletion(body: unknown, maxJsonDepth = DEFAULT_MAX_JS
   if (b.tool_choice !== undefined && b.tool_choice !== "none" && (!b.tools || b.tools.length === 0)) {
     throw badRequest("tool_choice needs tools: pass the tools the model may call.", "tool_choice");
   }
-  if (b.response_format?.type === "json_schema") schemaTooLarge(b.response_format.json_schema.schema, "response_format.json_schema.schema");
-  b.tools?.forEach((t, i) => schemaTooLarge(t.function.parameters, `tools[${i}].function.parameters`));
+  if (b.response_format?.type === "json_schema") {
+    schemaTooLarge(b.response_format.json_schema.schema, "response_format.json_schema.schema");
+    refuseMalformedSchema(b.response_format.json_schema.schema ?? {}, "response_format.json_schema.schema");
+  }
+  b.tools?.forEach((t, i) => {
+    schemaTooLarge(t.function.parameters, `tools[${i}].function.parameters`);
+    refuseMalformedSchema(t.function.parameters ?? {}, `tools[${i}].function.parameters`);
+  });
   if (b.tool_choice && typeof b.tool_choice === "object") {
     const name = b.tool_choice.function.name;
     if (!b.tools?.some((t) => t.function.name === name)) {
-      throw badRequest(`tool_choice names '${name}', which is not among tools.`, "tool_choice");
+      throw badRequest(`tool_choice names '${excerpt(name)}', which is not among tools.`, "tool_choice");
     }
   }
 

@@ -6,7 +6,8 @@
 import * as z from "../zod";
 import { badRequest } from "../api/errors";
 import type { CanonicalRequest, ContentPart, Message, ToolChoice } from "../canonical";
-import { bodyIssue, refuseTooDeep } from "./parse-helpers";
+import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
+import { refuseMalformedSchema } from "../validate/schema-shape";
 
 const CacheControl = { cache_control: z.optional(z.unknown()) };
 const TextBlock = z.object({ type: z.literal("text"), text: z.string(), citations: z.optional(z.unknown()), ...CacheControl });
@@ -102,11 +103,13 @@ export function parseMessages(body: unknown, maxJsonDepth: number, schema: typeo
       }
       throw bodyIssue(tool.error, `tools[${i}]`);
     }
+    refuseMalformedSchema(tool.data.input_schema, `tools[${i}].input_schema`);
     return { name: tool.data.name, ...(tool.data.description !== undefined ? { description: tool.data.description } : {}), parameters: tool.data.input_schema };
   });
   const choice = b.tool_choice;
   const toolChoice: ToolChoice | undefined =
     choice === undefined ? undefined : choice.type === "auto" ? "auto" : choice.type === "any" ? "required" : choice.type === "none" ? "none" : { name: choice.name };
+  refuseBadToolChoice(toolChoice, tools);
   const userId = b.metadata?.user_id ?? undefined;
   const request: CanonicalRequest = {
     messages,

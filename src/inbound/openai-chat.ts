@@ -31,28 +31,44 @@ export function toChatCompletion(res: CanonicalResponse, meta: AnswerMeta, extra
         finish_reason: res.finishReason,
       },
     ],
-    ...(res.usage ? { usage: wireUsage(res.usage) } : {}),
+    // Always present, as in OpenAI's API: the vendor's counts, else Detour's estimate (a degraded answer has none).
+    usage: wireUsage(res.usage ?? estimatedUsage(meta, (res.content ?? "").length + res.toolCalls.reduce((n, tc) => n + tc.arguments.length, 0))),
     ...extra,
   };
+}
+
+/** Detour's estimate when no vendor counted (as on /v1/messages): input as routing estimated it, output ≈ characters / 4. */
+function estimatedUsage(meta: AnswerMeta, chars: number): Usage {
+  return { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
 }
 
 function wireUsage(u: Usage) {
   return { prompt_tokens: u.inputTokens, completion_tokens: u.outputTokens, total_tokens: u.inputTokens + u.outputTokens };
 }
 
-/** `chat.completion.chunk` frames; usage is held for the final chunk (sent only with `stream_options.include_usage`). */
+/**
+ * `chat.completion.chunk` frames; usage is held for the final chunk (sent only with `stream_options.include_usage`,
+ * whose contract is a usage object there): the vendor's, else Detour's estimate, as on /v1/messages (input as routing
+ * estimated it, output ≈ characters / 4) — a degraded answer or a vendor that reported none would otherwise send null.
+ */
 function chatWriter(meta: AnswerMeta): StreamWriter {
   const base = { id: meta.id, object: "chat.completion.chunk", created: meta.created, model: meta.model };
   const line = (obj: unknown) => `data: ${JSON.stringify(obj)}\n\n`;
   const chunk = (delta: Record<string, unknown>, finish: string | null = null) => line({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
   let usage: Usage | undefined;
+  let chars = 0;
+  // The finishing chunk waits for the end, so Detour's `detour` object (cost, trace, degraded banner) rides on it:
+  // OpenAI sends a chunk without choices only to a caller who asked for usage, and clients index `choices[0]`.
+  let finish: string | undefined;
   return {
     start: () => [chunk({ role: "assistant", content: "" })],
     event(e: StreamEvent) {
       switch (e.type) {
         case "text":
+          chars += e.text.length;
           return [chunk({ content: e.text })];
         case "toolCall": {
+          chars += e.argumentsDelta.length;
           const tc: Record<string, unknown> = { index: e.index };
           if (e.id !== undefined) tc.id = e.id;
           if (e.id !== undefined || e.name !== undefined) tc.type = "function";
@@ -60,7 +76,8 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
           return [chunk({ tool_calls: [tc] })];
         }
         case "finish":
-          return [chunk({}, e.finishReason)];
+          finish = e.finishReason;
+          return [];
         case "usage":
           usage = e.usage;
           return [];
@@ -68,7 +85,12 @@ function chatWriter(meta: AnswerMeta): StreamWriter {
     },
     end(extra) {
       const out: string[] = [];
-      if (meta.request.includeUsage) out.push(line({ ...base, choices: [], usage: usage ? wireUsage(usage) : null, ...extra }));
+      const finishing = (more: Record<string, unknown>) => line({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: finish }], ...more });
+      if (meta.request.includeUsage) {
+        if (finish !== undefined) out.push(finishing({}));
+        const u = usage ?? estimatedUsage(meta, chars);
+        out.push(line({ ...base, choices: [], usage: wireUsage(u), ...extra }));
+      } else if (finish !== undefined) out.push(finishing(extra));
       else if (Object.keys(extra).length) out.push(line({ ...base, choices: [], ...extra }));
       out.push("data: [DONE]\n\n");
       return out;

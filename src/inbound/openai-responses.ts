@@ -33,6 +33,14 @@ function wireUsage(u: Usage) {
   };
 }
 
+/**
+ * A finished response's usage: the vendor's, else Detour's estimate, as on /v1/messages (input as routing estimated it,
+ * output ≈ characters / 4): OpenAI's finished responses always carry usage, and a degraded answer has no vendor count.
+ */
+function finalUsage(meta: AnswerMeta, usage: Usage | undefined, chars: number): Usage {
+  return usage ?? { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
+}
+
 /** Whether a response is stored, and which one it continues (echoed on the response object). */
 export interface Stored {
   store: boolean;
@@ -81,16 +89,20 @@ function responseObject(meta: AnswerMeta, stored: Stored, status: Status, output
 const messageId = (meta: AnswerMeta, n: number) => `msg_${meta.id.slice("resp_".length)}_${n}`;
 const callItemId = (meta: AnswerMeta, n: number) => `fc_${meta.id.slice("resp_".length)}_${n}`;
 const textPart = (text: string) => ({ type: "output_text", text, annotations: [], logprobs: [] });
-const messageItem = (id: string, text: string, status: "in_progress" | "completed") => ({ id, type: "message", status, role: "assistant", content: status === "completed" ? [textPart(text)] : [] });
-const callItem = (id: string, callId: string, name: string, args: string, status: "in_progress" | "completed") => ({ id, type: "function_call", status, call_id: callId, name, arguments: args });
+/** An output item's status: `incomplete` for the last item of an answer that `max_output_tokens` (or a filter) cut, as OpenAI marks it. */
+type ItemStatus = "in_progress" | "completed" | "incomplete";
+const messageItem = (id: string, text: string, status: ItemStatus) => ({ id, type: "message", status, role: "assistant", content: status === "in_progress" ? [] : [textPart(text)] });
+const callItem = (id: string, callId: string, name: string, args: string, status: ItemStatus) => ({ id, type: "function_call", status, call_id: callId, name, arguments: args });
 
 export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}, stored: Stored = STATELESS) {
-  const output: unknown[] = [];
+  const end = FINISH[res.finishReason];
+  const output: { status: ItemStatus }[] = [];
   // An empty answer is still one (empty) message, as the API sends it.
   if (res.content || res.toolCalls.length === 0) output.push(messageItem(messageId(meta, 0), res.content ?? "", "completed"));
   res.toolCalls.forEach((tc, i) => output.push(callItem(callItemId(meta, i), tc.id, tc.name, tc.arguments, "completed")));
-  const end = FINISH[res.finishReason];
-  return { ...responseObject(meta, stored, end.status, output, res.usage, end.reason ? { reason: end.reason } : {}), ...extra };
+  if (end.status === "incomplete") output.at(-1)!.status = "incomplete";
+  const chars = (res.content ?? "").length + res.toolCalls.reduce((n, tc) => n + tc.arguments.length, 0);
+  return { ...responseObject(meta, stored, end.status, output, finalUsage(meta, res.usage, chars), end.reason ? { reason: end.reason } : {}), ...extra };
 }
 
 type Open = { kind: "message"; index: number; id: string; text: string } | { kind: "call"; index: number; id: string; callId: string; name: string; args: string };
@@ -104,12 +116,14 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
   let open: Open | undefined;
   let finish: FinishReason = "stop";
   let usage: Usage | undefined;
-  const close = (): string[] => {
+  let chars = 0;
+  /** Finish the open item; `status` is "incomplete" for the last one of a cut answer. */
+  const close = (status: ItemStatus = "completed"): string[] => {
     if (!open) return [];
     const o = open;
     open = undefined;
     if (o.kind === "message") {
-      const item = messageItem(o.id, o.text, "completed");
+      const item = messageItem(o.id, o.text, status);
       done.push(item);
       const at = { item_id: o.id, output_index: o.index, content_index: 0 };
       return [
@@ -118,7 +132,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
         ev("response.output_item.done", { output_index: o.index, item }),
       ];
     }
-    const item = callItem(o.id, o.callId, o.name, o.args, "completed");
+    const item = callItem(o.id, o.callId, o.name, o.args, status);
     done.push(item);
     return [
       ev("response.function_call_arguments.done", { item_id: o.id, output_index: o.index, name: o.name, arguments: o.args }),
@@ -142,6 +156,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
             );
           }
           open.text += e.text;
+          chars += e.text.length;
           out.push(ev("response.output_text.delta", { item_id: open.id, output_index: open.index, content_index: 0, delta: e.text, logprobs: [] }));
           return out;
         }
@@ -157,6 +172,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
             out.push(ev("response.output_item.added", { output_index: index, item: callItem(call.id, call.callId, call.name, "", "in_progress") }));
           }
           call.args += e.argumentsDelta;
+          chars += e.argumentsDelta.length;
           if (e.argumentsDelta !== "") out.push(ev("response.function_call_arguments.delta", { item_id: call.id, output_index: call.index, delta: e.argumentsDelta }));
           return out;
         }
@@ -171,9 +187,10 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
     end(extra) {
       // An empty answer is still one (empty) message, as in the JSON answer.
       const out = done.length === 0 && !open ? this.event({ type: "text", text: "" }) : [];
-      out.push(...close());
       const f = FINISH[finish];
+      out.push(...close(f.status === "incomplete" ? "incomplete" : "completed"));
       const type = f.status === "incomplete" ? "response.incomplete" : "response.completed";
+      usage = finalUsage(meta, usage, chars);
       const response = snapshot(f.status, f.reason ? { reason: f.reason } : {});
       onEnd?.(response);
       out.push(ev(type, { response, ...extra }));

@@ -1,6 +1,7 @@
 /** Shared by the inbound parsers: the 400s for a body that nests too deep or fails its schema. */
 import type * as z from "../zod";
-import { ApiError, badRequest } from "../api/errors";
+import type { ToolChoice } from "../canonical";
+import { ApiError, badRequest, excerpt } from "../api/errors";
 import { tooDeepAt } from "../api/json-depth";
 
 /** `messages[0].content` style path, as both APIs name a `param`. */
@@ -30,4 +31,17 @@ export function bodyIssue(error: z.core.$ZodError, prefix = ""): ApiError {
   const param = paramOf([...(prefix ? [prefix] : []), ...(issue.path as PropertyKey[])]) || null;
   const more = error.issues.length > 1 ? ` (and ${error.issues.length - 1} more problem(s))` : "";
   return badRequest(`Invalid value for '${param ?? "body"}': ${issue.message}${more}`, param);
+}
+
+/**
+ * A tool_choice that forces a call needs tools, and a named one must be among them (Chat Completions' own checks, in
+ * src/api/openai-request.ts): sent on, every target would fail it in turn and the caller's mistake would count
+ * against each provider's breaker.
+ */
+export function refuseBadToolChoice(choice: ToolChoice | undefined, tools: readonly { name: string }[]): void {
+  if (choice === undefined || choice === "auto" || choice === "none") return;
+  if (tools.length === 0) throw badRequest("tool_choice needs tools: pass the tools the model may call.", "tool_choice");
+  if (choice !== "required" && !tools.some((t) => t.name === choice.name)) {
+    throw badRequest(`tool_choice names '${excerpt(choice.name)}', which is not among tools.`, "tool_choice");
+  }
 }

@@ -7,9 +7,11 @@
  * refused either way.
  */
 import * as z from "../zod";
-import { ApiError, badRequest } from "../api/errors";
+import { ApiError, badRequest, excerpt } from "../api/errors";
+import { WireMetadata } from "../api/openai-request";
 import type { CanonicalRequest, ContentPart, Message, ResponseFormat, ToolChoice } from "../canonical";
-import { bodyIssue, refuseTooDeep } from "./parse-helpers";
+import { bodyIssue, refuseBadToolChoice, refuseTooDeep } from "./parse-helpers";
+import { refuseMalformedSchema } from "../validate/schema-shape";
 
 const InputText = z.object({ type: z.literal("input_text"), text: z.string() });
 const OutputText = z.looseObject({ type: z.literal("output_text"), text: z.string() });
@@ -87,7 +89,7 @@ export const ResponsesBody = z.object({
   previous_response_id: z.nullish(z.string()),
   conversation: z.optional(z.unknown()),
   background: z.nullish(z.boolean()),
-  metadata: z.nullish(z.record(z.string(), z.string())),
+  metadata: z.nullish(WireMetadata),
   user: z.optional(z.string()),
   parallel_tool_calls: z.nullish(z.boolean()),
 });
@@ -152,7 +154,7 @@ export function buildResponses(b: ResponsesBody, stored?: StoredContext): { mode
           if (!stored) throw badRequest(`input[${i}] is an item_reference; ${STATELESS} (AI SDK: set providerOptions.openai.store = false).`, `input[${i}]`, "stateful_unsupported");
           const id = parseItem(ItemReference, item, i).id;
           const found = stored.items.get(id);
-          if (found === undefined) throw new ApiError(404, "invalid_request_error", "item_not_found", `Item with id '${id}' not found.`, `input[${i}]`);
+          if (found === undefined) throw new ApiError(404, "invalid_request_error", "item_not_found", `Item with id '${excerpt(id)}' not found.`, `input[${i}]`);
           return found;
         });
   const previous = stored?.previous ?? [];
@@ -175,10 +177,13 @@ export function buildResponses(b: ResponsesBody, stored?: StoredContext): { mode
       throw bodyIssue(tool.error, `tools[${i}]`);
     }
     const d = tool.data;
+    if (d.parameters) refuseMalformedSchema(d.parameters, `tools[${i}].parameters`);
     return { name: d.name, ...(d.description != null ? { description: d.description } : {}), parameters: d.parameters ?? { type: "object", properties: {} } };
   });
   const toolChoice: ToolChoice | undefined = b.tool_choice === undefined ? undefined : typeof b.tool_choice === "string" ? b.tool_choice : { name: b.tool_choice.name };
+  refuseBadToolChoice(toolChoice, tools);
   const f = b.text?.format;
+  if (f?.type === "json_schema") refuseMalformedSchema(f.schema, "text.format.schema");
   const responseFormat: ResponseFormat | undefined =
     f === undefined ? undefined : f.type === "json_schema" ? { type: "json_schema", name: f.name, schema: f.schema, ...(f.strict != null ? { strict: f.strict } : {}) } : { type: f.type };
   const request: CanonicalRequest = {

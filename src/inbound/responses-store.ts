@@ -9,7 +9,7 @@
  * Keys are tenant-scoped by the same hash as the cache's (src/cache/keys.ts): another tenant's id is simply not found,
  * and no key holds a tenant name or a secret. KV is eventually consistent across locations: see docs/inbound-apis.md.
  */
-import { ApiError } from "../api/errors";
+import { ApiError, excerpt } from "../api/errors";
 import { tenantHash } from "../cache/keys";
 import { KvStore } from "../cache/store";
 import type { Clock } from "../engine/clock";
@@ -144,7 +144,7 @@ export async function resolveStored(b: ResponsesBody, store: ResponsesStore): Pr
   if (b.previous_response_id != null) {
     const prev = found.get(b.previous_response_id);
     if (!prev) {
-      throw new ApiError(400, "invalid_request_error", "previous_response_not_found", `Previous response with id '${b.previous_response_id}' not found.`, "previous_response_id");
+      throw new ApiError(400, "invalid_request_error", "previous_response_not_found", `Previous response with id '${excerpt(b.previous_response_id)}' not found.`, "previous_response_id");
     }
     previous = [...prev.input, ...prev.response.output];
   }

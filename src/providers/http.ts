@@ -40,6 +40,11 @@ export function httpProvider(adapter: HttpAdapter): Provider {
 }
 
 async function send(adapter: HttpAdapter, req: CanonicalRequest, target: Target, ctx: CallContext): Promise<Response> {
+  const secret = target.provider.apiKeySecret;
+  if (secret !== undefined && !ctx.apiKey) {
+    // Sent without its key, the call would only earn a 401 that blames a wrong key; the operator has to set one.
+    throw new UpstreamError("misconfigured", `${target.provider.id}: the secret ${secret} (its apiKeySecret) is not set; run 'wrangler secret put ${secret}' (locally: add it to .dev.vars)`);
+  }
   const vr = adapter.buildRequest(req, target, ctx.apiKey);
   let res: Response;
   try {

@@ -18,6 +18,7 @@ import { purgeStub } from "../platform/stubs";
 import { KvStore } from "../cache/store";
 import { templateKey } from "../degrade/serve";
 import { validateTemplate } from "../degrade/template";
+import { routeNamed } from "../routing/resolve";
 
 function kvBinding(c: Context<AppEnv>): KVNamespace {
   if (!c.env.DETOUR_KV) throw new ApiError(503, "api_error", "kv_unbound", "No DETOUR_KV binding: the cache and templates are off.");
@@ -32,7 +33,7 @@ function routeAndKey(c: Context<AppEnv>): { route: string; key: string } {
   const { config } = c.get("loaded");
   const route = c.req.param("route")!;
   const key = c.req.param("key")!;
-  if (!config.routes[route]) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
+  if (!routeNamed(config, route)) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
   if (!/^[A-Za-z0-9._:-]{1,200}$/.test(key)) throw badRequest("The template key is an intent or a task class: 1-200 letters, digits, '.', '_', ':' or '-'.", "key");
   return { route, key };
 }

@@ -15,14 +15,17 @@ import { KvStore } from "../cache/store";
 import { meaningHead, meaningOf } from "../intent/meaning";
 import { IntentDoc, IntentInput, INTENT_NAME, intentsKey, MAX_INTENTS_PER_ROUTE } from "../intent/registry";
 import { forgetIntents } from "../intent/store";
+import { routeNamed } from "../routing/resolve";
 
 function target(c: Context<AppEnv>): { kv: KVNamespace; store: KvStore; route: string; name: string } {
   const kv = c.env.DETOUR_KV;
   if (!kv) throw new ApiError(503, "api_error", "kv_unbound", "No DETOUR_KV binding: registered intents are off.");
   const route = c.req.param("route")!;
   const name = c.req.param("intent")!;
-  if (!c.get("loaded").config.routes[route]) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
+  if (!routeNamed(c.get("loaded").config, route)) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
   if (!INTENT_NAME.test(name)) throw badRequest("The intent name is 1-100 letters, digits, '.', '_', ':' or '-'.", "intent");
+  // Intents are keys of a plain JSON object: assigning `__proto__` would set its prototype and store nothing.
+  if (name === "__proto__") throw badRequest("'__proto__' cannot name an intent; choose another name.", "intent");
   return { kv, store: new KvStore(kv), route, name };
 }
 
@@ -50,7 +53,7 @@ export async function putIntent(c: Context<AppEnv>): Promise<Response> {
   const empty = parsed.data.examples.filter((e) => meaningOf(e, lex).concepts.length === 0);
   if (empty.length > 0) throw badRequest(`These examples have no material words, so nothing could ever match them: ${empty.map((e) => JSON.stringify(e)).join(", ")}.`, "examples");
   const doc = await readDoc(store, route);
-  if (!doc.intents[name] && Object.keys(doc.intents).length >= MAX_INTENTS_PER_ROUTE) {
+  if (!Object.hasOwn(doc.intents, name) && Object.keys(doc.intents).length >= MAX_INTENTS_PER_ROUTE) {
     throw badRequest(`Route '${route}' already has ${MAX_INTENTS_PER_ROUTE} intents; delete one first.`, "intent");
   }
   doc.intents[name] = { ...parsed.data, updatedAt: c.get("deps").clock.now() };
@@ -62,7 +65,8 @@ export async function putIntent(c: Context<AppEnv>): Promise<Response> {
 
 export async function getIntent(c: Context<AppEnv>): Promise<Response> {
   const { store, route, name } = target(c);
-  const intent = (await readDoc(store, route)).intents[name];
+  const { intents } = await readDoc(store, route);
+  const intent = Object.hasOwn(intents, name) ? intents[name] : undefined;
   if (!intent) throw new ApiError(404, "not_found_error", "intent_not_found", `No intent '${name}' on route '${route}'.`);
   return c.json({ route, intent: name, answer: intent.answer, updated_at: intent.updatedAt, examples: explain(c, intent.examples) });
 }

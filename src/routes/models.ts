@@ -3,7 +3,7 @@
  * shape, each with a `detour` object (targets for routes; context window, capabilities and price for models).
  */
 import type { Context } from "hono";
-import { ApiError } from "../api/errors";
+import { ApiError, excerpt } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import type { DetourConfig } from "../config/schema";
 
@@ -64,7 +64,7 @@ export function getModel(c: Context<AppEnv>): Response {
       404,
       "invalid_request_error",
       "model_not_found",
-      `The model '${id}' does not exist on this gateway: use a route name or a provider/model id listed by GET /v1/models.`,
+      `The model '${excerpt(id)}' does not exist on this gateway: use a route name or a provider/model id listed by GET /v1/models.`,
       "model",
     );
   }

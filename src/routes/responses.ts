@@ -2,10 +2,10 @@
  * The OpenAI Responses API in front of the same pipeline as every other inbound API (./chat.ts):
  * POST /v1/responses — stateless while `responses.store.enabled` is false; otherwise it continues stored
  * conversations and stores its answers (src/inbound/responses-store.ts). And, for stored responses:
- * GET /v1/responses/:id, DELETE /v1/responses/:id and GET /v1/responses/:id/input_items.
+ * GET /v1/responses/:id, DELETE /v1/responses/:id and GET /v1/responses/:id/input_items; POST …/cancel is a 400.
  */
 import type { Context } from "hono";
-import { ApiError, badRequest } from "../api/errors";
+import { ApiError, badRequest, excerpt } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { parseCacheControl } from "../cache/policy";
 import { openAIResponses } from "../inbound/openai-responses";
@@ -33,7 +33,7 @@ export async function responses(c: Context<AppEnv>): Promise<Response> {
 
 function notFound(id: string, on: boolean): ApiError {
   const why = on ? "" : " Response storage is off on this gateway (responses.store.enabled is false).";
-  return new ApiError(404, "invalid_request_error", "response_not_found", `No response found with id '${id}'.${why}`);
+  return new ApiError(404, "invalid_request_error", "response_not_found", `No response found with id '${excerpt(id)}'.${why}`);
 }
 
 async function stored(c: Context<AppEnv>) {
@@ -73,4 +73,12 @@ export async function listInputItems(c: Context<AppEnv>): Promise<Response> {
   const data = items.slice(from, from + limit);
   const idOf = (item: unknown) => ((item as { id?: string } | undefined)?.id ?? null);
   return c.json({ object: "list", data, first_id: idOf(data[0]), last_id: idOf(data.at(-1)), has_more: from + limit < items.length });
+}
+
+/**
+ * POST /v1/responses/:id/cancel: OpenAI cancels only `background: true` responses, which Detour refuses, so every
+ * response here finished when its answer arrived; a 400 saying so (as OpenAI answers for a foreground one), not a 404.
+ */
+export function cancelResponse(): never {
+  throw badRequest("Only background responses can be cancelled, and this gateway runs none ('background: true' is refused): a response is complete when its answer arrives.");
 }

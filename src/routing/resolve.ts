@@ -2,7 +2,7 @@
  * Turns the `model` a caller named into the ordered targets to try and each target's attempt policy. Pure: config in,
  * plan out. Precedence for every setting: route > provider > config `defaults` > built-in (src/config/default.ts).
  */
-import { ApiError } from "../api/errors";
+import { ApiError, excerpt } from "../api/errors";
 import { BUILTIN_RETRY, BUILTIN_TIMEOUTS } from "../config/default";
 import type { DetourConfig, ProviderConfig, RouteConfig } from "../config/schema";
 import type { AttemptPolicy, PlannedTarget } from "../engine/types";
@@ -15,9 +15,17 @@ export interface ResolvedPlan {
   deadlineMs: number;
 }
 
+/**
+ * The route a caller's name refers to. Own properties only: `routes` is a plain object, so `toString` or `__proto__`
+ * would otherwise find Object.prototype's members (a 500 instead of the 404 for an unknown model).
+ */
+export function routeNamed(config: DetourConfig, name: string): RouteConfig | undefined {
+  return Object.hasOwn(config.routes, name) ? config.routes[name] : undefined;
+}
+
 /** Resolve `model` (route name or `provider/model`). Throws a 404 `ApiError` for anything unknown. */
 export function resolvePlan(model: string, config: DetourConfig, requestedDeadlineMs?: number): ResolvedPlan {
-  const route = config.routes[model];
+  const route = routeNamed(config, model);
   let targets: Target[];
   if (route) {
     targets = route.targets.map((t) => findTarget(config, t)!);
@@ -29,7 +37,7 @@ export function resolvePlan(model: string, config: DetourConfig, requestedDeadli
         404,
         "not_found_error",
         "model_not_found",
-        `The model '${model}' is not a route or a configured provider/model. Available: ${names.join(", ")}.`,
+        `The model '${excerpt(model)}' is not a route or a configured provider/model. Available: ${names.join(", ")}.`,
         "model",
       );
     }

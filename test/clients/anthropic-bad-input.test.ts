@@ -16,6 +16,10 @@ describe("/v1/messages refuses bad input in Anthropic's error shape", () => {
     ["a server tool", { ...ok, tools: [{ type: "web_search_20250305", name: "web_search" }] }, /server tool/],
     ["extended thinking", { ...ok, thinking: { type: "enabled", budget_tokens: 1024 } }, /thinking/],
     ["a document block", { ...ok, messages: [{ role: "user", content: [{ type: "document", source: { type: "text", data: "x", media_type: "text/plain" } }] }] }, /messages\[0\]\.content\[0\]/],
+    ["a tool input_schema that is not a JSON Schema", { ...ok, tools: [{ name: "f", input_schema: { type: "object", properties: { a: { type: "banana" } } } }] }, /tools\[0\]\.input_schema.*properties\/a.*banana/],
+    // Once reached every vendor in turn: a 502 "provider unavailable" that counted against each provider's breaker.
+    ["tool_choice any without tools", { ...ok, tool_choice: { type: "any" } }, /tool_choice needs tools/],
+    ["tool_choice naming a tool not among tools", { ...ok, tools: [{ name: "get_weather", input_schema: { type: "object" } }], tool_choice: { type: "tool", name: "nope" } }, /'nope', which is not among tools/],
   ];
   for (const [what, body, message] of cases) {
     it(`400 for ${what}`, async () => {

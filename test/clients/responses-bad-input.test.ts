@@ -11,6 +11,11 @@ describe("/v1/responses refuses bad input in OpenAI's error shape", () => {
     ["background mode", { model: "auto", input: "x", background: true }, "background", /[Bb]ackground/],
     ["a conversation", { model: "auto", input: "x", conversation: "conv_1" }, "conversation", /previous_response_id/],
     ["a bad text.format", { model: "auto", input: "x", text: { format: { type: "json_schema" } } }, "text.format.name", /name/],
+    ["a text.format schema that is not a JSON Schema", { model: "auto", input: "x", text: { format: { type: "json_schema", name: "x", schema: { type: "object", required: "a" } } } }, "text.format.schema", /required/],
+    ["metadata over OpenAI's limits", { model: "auto", input: "x", metadata: { ["k".repeat(65)]: "v" } }, "metadata", /at most 16 key-value pairs/],
+    // Once reached every vendor in turn: a 502 "provider unavailable" that counted against each provider's breaker.
+    ["tool_choice required without tools", { model: "auto", input: "x", tool_choice: "required" }, "tool_choice", /tool_choice needs tools/],
+    ["tool_choice naming a function not among tools", { model: "auto", input: "x", tools: [{ type: "function", name: "get_weather", parameters: { type: "object" } }], tool_choice: { type: "function", name: "nope" } }, "tool_choice", /'nope', which is not among tools/],
   ];
   for (const [what, body, param, message] of cases) {
     it(`400 for ${what}`, async () => {
@@ -21,6 +26,17 @@ describe("/v1/responses refuses bad input in OpenAI's error shape", () => {
       expect(h.vendors.calls).toHaveLength(0);
     });
   }
+});
+
+describe("/v1/responses/:id/cancel", () => {
+  // docs/inbound-apis.md lists it as a 400; it answered 404 "Unknown request URL", and the SDK's responses.cancel a NotFoundError.
+  it("400: only background responses can be cancelled, and Detour runs none", async () => {
+    const h = harness();
+    const r = await h.call("/v1/responses/resp_0123456789abcdef0123456789abcdef/cancel", { method: "POST" });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ error: { type: "invalid_request_error", code: "invalid_request", message: expect.stringMatching(/background/) } });
+    expect(h.vendors.calls).toHaveLength(0);
+  });
 });
 
 describe("/v1/responses: what storage cannot find", () => {

@@ -25,6 +25,20 @@ const config = {
 };
 
 describe("official openai client's Responses API against Detour's /v1/responses", () => {
+  // The output item that max_output_tokens cut said "completed" inside an "incomplete" response (OpenAI marks it
+  // "incomplete" too), so a client reading the item could take a cut answer for a whole one.
+  it("marks the output item that max_output_tokens cut as incomplete, JSON and streamed", async () => {
+    const h = harness({ config });
+    h.vendors.script("openai.test", { text: "Once upon", finishReason: "length" }, { text: "Once upon", finishReason: "length" });
+    const c = client(h);
+    const res = await h.clock.run(c.responses.create({ model: "auto", input: "Tell me a story", max_output_tokens: 3 }));
+    expect(res.status).toBe("incomplete");
+    expect(res.output).toMatchObject([{ type: "message", status: "incomplete", content: [{ type: "output_text", text: "Once upon" }] }]);
+    const final = await h.clock.run(c.responses.stream({ model: "auto", input: "Tell me a story", max_output_tokens: 3 }).finalResponse());
+    expect(final.status).toBe("incomplete");
+    expect(final.output).toMatchObject([{ type: "message", status: "incomplete", content: [{ type: "output_text", text: "Once upon" }] }]);
+  });
+
   it("creates a response from a string input with instructions", async () => {
     const h = harness({ config });
     h.vendors.script("openai.test", { text: "Hi from alpha", usage: { inputTokens: 6, outputTokens: 3 } });
@@ -141,6 +155,11 @@ describe("official openai client's Responses API against Detour's /v1/responses"
     expect(raw.data.status).toBe("completed");
     expect(raw.response.headers.get("x-detour-mode")).toBe("degraded");
     expect((raw.data as unknown as { detour: { degraded: { rung: string } } }).detour.degraded.rung).toBe("rules");
+    // A finished response carries usage, as OpenAI's always do (Detour's estimate here: no vendor counted tokens); it
+    // was null, and response.usage.total_tokens threw.
+    expect(raw.data.usage).toMatchObject({ output_tokens: 2, total_tokens: raw.data.usage!.input_tokens + 2 });
+    const streamed = await h.clock.run(c.responses.stream({ model: "auto", input: "please refund my invoice" }, { headers: { "x-detour-task": "classification" } }).finalResponse());
+    expect(streamed.usage?.output_tokens).toBe(2);
     // Stored like any answer (without the detour object), so the conversation can go on once providers are back.
     const kept = await h.clock.run(c.responses.retrieve(raw.data.id));
     expect(kept.output_text).toBe("billing");

@@ -94,6 +94,17 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     ["legacy functions", { method: "POST", json: { model: "auto", functions: [], messages: [{ role: "user", content: "x" }] } }, 400, "functions"],
     ["unknown model", { method: "POST", json: { model: "gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
     ["unknown provider/model", { method: "POST", json: { model: "alpha/gpt-17", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+    // OpenAI refuses metadata past 16 pairs / 64-char keys / 512-char values: it reached the vendor, earning a 400 there.
+    ["metadata over OpenAI's limits", { method: "POST", json: { model: "auto", metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, "v"])), messages: [{ role: "user", content: "x" }] } }, 400, "metadata"],
+    ["a metadata value over 512 characters", { method: "POST", json: { model: "auto", metadata: { note: "x".repeat(513) }, messages: [{ role: "user", content: "x" }] } }, 400, "metadata"],
+    // A schema that is not a JSON Schema reached every vendor; each answer then "failed" it, the caller got a 502 saying
+    // the providers were unavailable, and each provider was charged an invalid_output.
+    ["a json_schema whose type is not a JSON type", { method: "POST", json: { model: "auto", response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "banana" } } }, messages: [{ role: "user", content: "x" }] } }, 400, "response_format.json_schema.schema"],
+    ["a json_schema whose required is not a list", { method: "POST", json: { model: "auto", response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object", required: "a" } } }, messages: [{ role: "user", content: "x" }] } }, 400, "response_format.json_schema.schema"],
+    ["tool parameters with an empty anyOf", { method: "POST", json: { model: "auto", tools: [{ type: "function", function: { name: "f", parameters: { type: "object", properties: { a: { anyOf: [] } } } } }], messages: [{ role: "user", content: "x" }] } }, 400, "tools[0].function.parameters"],
+    // Names of Object.prototype's members were looked up as routes and answered a 500 internal_error.
+    ["a model named toString", { method: "POST", json: { model: "toString", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
+    ["a model named __proto__", { method: "POST", json: { model: "__proto__", messages: [{ role: "user", content: "x" }] } }, 404, "model"],
   ];
   it.each(cases)("%s", async (_name, init, status, param) => {
     const h = harness();
@@ -113,6 +124,67 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(h.vendors.calls).toHaveLength(0);
   });
 
+  // A gzip body was refused as "not valid UTF-8", which sent the caller looking for an encoding bug in their JSON.
+  it("says a compressed body is not supported, with 415", async () => {
+    const h = harness();
+    const gz = new Response(new Blob([JSON.stringify({ model: "auto", messages: [{ role: "user", content: "hi" }] })]).stream().pipeThrough(new CompressionStream("gzip")));
+    const r = await h.call("/v1/chat/completions", { method: "POST", body: await gz.arrayBuffer(), headers: { "content-type": "application/json", "content-encoding": "gzip" } });
+    expect(r.status).toBe(415);
+    expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "unsupported_content_encoding" });
+    expect(r.json.error.message).toContain("uncompressed");
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
+  // Fields that take one of several shapes answered "Invalid input", which names no shape to send instead.
+  it.each([
+    ["stop", { stop: ["a", "b", "c", "d", "e"] }, "stop", /a string or an array of up to 4 strings/],
+    ["user content", { messages: [{ role: "user", content: null }] }, "messages[0].content", /a string or a non-empty array of text and image_url parts/],
+    ["system content", { messages: [{ role: "system", content: 7 }, { role: "user", content: "x" }] }, "messages[0].content", /a string or an array of text parts/],
+    ["tool_choice", { tools: [{ type: "function", function: { name: "f" } }], tool_choice: "sometimes" }, "tool_choice", /"auto", "none", "required" or \{"type": "function"/],
+  ])("names the shapes a %s may take", async (_name, body, param, message) => {
+    const h = harness();
+    const r = await h.chat(body);
+    expect(r.status).toBe(400);
+    expect(r.json.error.param).toBe(param);
+    expect(r.json.error.message).toMatch(message);
+  });
+
+  // A 900 KB model name came back whole in the 404's message: every byte a caller sends was reflected.
+  it("quotes at most the start of an unknown model's name", async () => {
+    const h = harness();
+    const long = "m".repeat(900_000);
+    const chat = await h.chat({ model: long });
+    expect(chat.status).toBe(404);
+    expect(chat.json.error.code).toBe("model_not_found");
+    expect(chat.text.length).toBeLessThan(2_000);
+    const get = await h.call(`/v1/models/${"m".repeat(50_000)}`);
+    expect(get.status).toBe(404);
+    expect(get.text.length).toBeLessThan(2_000);
+    const path = await h.call(`/v1/${"p".repeat(50_000)}`);
+    expect(path.status).toBe(404);
+    expect(path.text.length).toBeLessThan(2_000);
+    const method = await h.call(`/v1/responses/${"r".repeat(50_000)}`, { method: "PUT", body: "{}" });
+    expect(method.status).toBe(405);
+    expect(method.text.length).toBeLessThan(2_000);
+    const previous = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "x", previous_response_id: "r".repeat(500_000) } });
+    expect(previous.json.error.code).toBe("previous_response_not_found");
+    expect(previous.text.length).toBeLessThan(2_000);
+  });
+
+  // `curl -F` / a form post answered "No number after minus sign in JSON at position 1", which names nothing the
+  // caller did; the message now says what was sent and what to send.
+  it("says a form-encoded body is not JSON, naming its content-type", async () => {
+    const h = harness();
+    const form = new FormData();
+    form.set("model", "auto");
+    const r = await h.call("/v1/chat/completions", { method: "POST", body: form });
+    expect(r.status).toBe(400);
+    expect(r.json.error.code).toBe("invalid_json");
+    expect(r.json.error.message).toMatch(/sent as multipart\/form-data; send a JSON object with .Content-Type: application\/json./);
+    const urlencoded = await h.call("/v1/messages", { method: "POST", body: "model=auto", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(urlencoded.json.error.message).toContain("sent as application/x-www-form-urlencoded");
+  });
+
   it("refuses a bad x-detour-deadline-ms", async () => {
     const r = await harness().chat({}, { "x-detour-deadline-ms": "soon" });
     expect(r.status).toBe(400);
@@ -123,6 +195,31 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     const r = await harness().call("/v1/nothing");
     expect(r.status).toBe(404);
     expect(r.json.error.code).toBe("unknown_url");
+  });
+
+  // A browser or a curl without -d sends GET to /v1/chat/completions: it used to be told the URL was unknown.
+  it("answers a known path asked with the wrong method with a 405 naming the right one, in the path's API shape", async () => {
+    const h = harness();
+    const chat = await h.call("/v1/chat/completions");
+    expect(chat.status).toBe(405);
+    expect(chat.headers.get("allow")).toBe("POST");
+    expect(chat.json.error).toMatchObject({ type: "invalid_request_error", code: "method_not_allowed", param: null });
+    expect(chat.json.error.message).toContain("use POST");
+
+    const messages = await h.call("/v1/messages", { method: "PUT", json: {} });
+    expect(messages.status).toBe(405);
+    expect(messages.json).toMatchObject({ type: "error", error: { type: "invalid_request_error", code: "method_not_allowed" } });
+
+    const stored = await h.call("/v1/responses/resp_x", { method: "POST", json: {} });
+    expect(stored.status).toBe(405);
+    expect(stored.headers.get("allow")).toBe("GET, HEAD, DELETE");
+
+    const models = await h.call("/v1/models", { method: "POST", json: {} });
+    expect(models.status).toBe(405);
+    expect(models.headers.get("allow")).toBe("GET, HEAD");
+    expect((await h.call("/healthz", { method: "POST", body: "x" })).status).toBe(405);
+    expect((await h.call("/admin/faults", { method: "PATCH", body: "{}" })).headers.get("allow")).toBe("POST, GET, HEAD, DELETE");
+    expect(h.vendors.calls).toHaveLength(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SECRETS } from "../support/config";
+import { PRICED_PROVIDERS, SECRETS, VENDOR_CONFIG } from "../support/config";
 import { harness, streamedText } from "../support/harness";
 
 const weather = {
@@ -206,12 +206,50 @@ describe("streams never truncate silently", () => {
     expect(h.logs.at(-1)!.stream_error).toBe("stream_cut");
   });
 
+  // OpenAI sends a chunk with `choices: []` only to a caller who asked for usage. Detour added one (carrying the
+  // stream's real cost) to every stream, and the openai README's own loop, `chunk.choices[0].delta.content`, threw on it.
+  it("sends no chunk without choices unless usage was asked for; the cost and the trace ride on the finishing chunk", async () => {
+    const h = harness({ config: { ...VENDOR_CONFIG, providers: PRICED_PROVIDERS } });
+    h.vendors.script("openai.test", { text: "one two three", chunks: 3, usage: { inputTokens: 5, outputTokens: 3 } }, { text: "one two three", chunks: 3 });
+    for (const headers of [{}, { "x-detour-trace": "1" }] as Record<string, string>[]) {
+      const r = await h.chat({ stream: true }, headers);
+      const chunks = r.events.filter((e) => typeof e === "object");
+      expect(chunks.every((c) => c.choices.length === 1)).toBe(true);
+      expect(streamedText(r.events)).toBe("one two three");
+      expect(r.events.at(-1)).toBe("[DONE]");
+      const last = r.events.at(-2);
+      expect(last.choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
+      expect(last.detour.cost_usd).toBeGreaterThan(0);
+      if ("x-detour-trace" in headers) expect(last.detour.attempts).toHaveLength(1);
+    }
+  });
+
   it("ends with an explicit error event when the stream stalls after content", async () => {
     const h = harness();
     h.vendors.script("openai.test", { text: "aaaa bbbb cccc dddd", chunks: 4, stallAfterEvents: 3 });
     const r = await h.chat({ stream: true });
     expect(r.events.at(-1).error.code).toBe("upstream_stall");
     expect(r.events).not.toContain("[DONE]");
+  });
+});
+
+describe("a provider whose key secret is not set", () => {
+  // README: "misconfigured — a provider needs a secret/binding that is missing — next target". The request went to the
+  // vendor without a key instead (a 401 in production; a wasted round trip, and the operator told the key was wrong).
+  it("is skipped as misconfigured without a vendor call, and the error names the secret to set", async () => {
+    const { ALPHA_KEY: _unset, ...rest } = SECRETS;
+    const h = harness({ secrets: rest });
+    h.vendors.script("anthropic.test", { text: "from beta" });
+    const ok = await h.chat({}, { "x-detour-trace": "1" });
+    expect(ok.status).toBe(200);
+    expect(ok.json.choices[0].message.content).toBe("from beta");
+    expect(ok.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: "misconfigured" });
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(0);
+
+    const only = await h.chat({ model: "alpha/gpt-4o-mini" });
+    expect(only.status).toBe(503);
+    expect(only.json.error.message).toContain("ALPHA_KEY");
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(0);
   });
 });
 

@@ -156,6 +156,20 @@ describe("degraded FAQ answers with every vendor down (issue 17)", () => {
     expect((await h.call("/admin/intents/auto/cancel", { headers: admin })).status).toBe(404);
     expect((await h.call("/admin/intents/auto/cancel", { method: "PUT", json: { examples: ["x y z"], answer: "a" } })).status).toBe(401);
   });
+
+  // GET /admin/intents/auto/__proto__ answered a 500 (its PUT "succeeded" and stored nothing), and GET …/toString
+  // read Object.prototype's member as an intent.
+  it("treats intent names like Object members as names: __proto__ is refused, toString is just an unknown intent", async () => {
+    const { h } = setup();
+    const proto = await h.call("/admin/intents/auto/__proto__", { method: "PUT", headers: admin, json: { examples: ["How do I cancel my subscription?"], answer: "a" } });
+    expect(proto.status).toBe(400);
+    expect(proto.json.error.param).toBe("intent");
+    expect((await h.call("/admin/intents/auto/__proto__", { headers: admin })).status).toBe(400);
+    expect((await h.call("/admin/intents/auto/toString", { headers: admin })).status).toBe(404);
+    const own = await h.call("/admin/intents/auto/constructor", { method: "PUT", headers: admin, json: { examples: ["How do I cancel my subscription?"], answer: "a" } });
+    expect(own.status).toBe(200);
+    expect((await h.call("/admin/intents/auto/constructor", { headers: admin })).json.answer).toBe("a");
+  });
 });
 
 // 1,200 real KV writes and deletes: seconds on a loaded machine, so more than the default 5 s.

@@ -38,6 +38,8 @@ describe("degradation ladder with every provider down", () => {
     expect(r.headers.get("x-detour-degraded")).toBe("rules; reason=providers_down");
     expect(r.json.detour.degraded).toMatchObject({ mode: "degraded", rung: "rules", reason: "providers_down", retry_after: 30 });
     expect(r.json.detour.degraded.message.length).toBeGreaterThan(20);
+    // A chat.completion always carries usage in OpenAI's API; a degraded one had none (Detour's estimate now).
+    expect(r.json.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: 2, total_tokens: r.json.usage.prompt_tokens + 2 });
   });
 
   it("answers a schema classification with the schema's own enum", async () => {
@@ -73,6 +75,7 @@ describe("degradation ladder with every provider down", () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.message).toContain("who");
     expect((await h.call("/admin/templates/nope/chat", { method: "PUT", headers: admin, json: { text: "x" } })).status).toBe(404);
+    expect((await h.call("/admin/templates/toString/chat", { method: "PUT", headers: admin, json: { text: "x" } })).status).toBe(404);
     expect((await h.call("/admin/templates/auto/chat", { method: "PUT", json: { text: "x" } })).status).toBe(401);
   });
 
@@ -92,6 +95,20 @@ describe("degradation ladder with every provider down", () => {
     expect(streamedText(r.events)).toBe("technical");
     expect(r.events.at(-1)).toBe("[DONE]");
     expect(r.events.at(-2).detour.degraded.rung).toBe("rules");
+  });
+
+  // stream_options.include_usage promises usage on the last chunk; a degraded stream sent "usage": null there, and a
+  // client reading chunk.usage.total_tokens threw.
+  it("ends a degraded stream that asked for usage with a usage object, Detour's estimate", async () => {
+    const r = await allDown().chat(
+      { stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "The app shows an error and then a crash" }] },
+      { "x-detour-task": "classification" },
+    );
+    expect(streamedText(r.events)).toBe("technical");
+    const last = r.events.at(-2);
+    expect(last.choices).toEqual([]);
+    expect(last.usage).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: 3, total_tokens: last.usage.prompt_tokens + 3 });
+    expect(last.usage.prompt_tokens).toBeGreaterThan(0);
   });
 
   it("falls back to a reduced request when capacity is the problem", async () => {

@@ -233,9 +233,10 @@ describe("anthropic complete (fake vendor)", () => {
     expect(err.message).toContain("prompt is too long");
   });
 
-  it("classifies 401 (and a missing key) as upstream_auth, 529 as server_error, 404 as model_not_found", async () => {
+  it("classifies 401 as upstream_auth, a key secret that is not set as misconfigured, 529 as server_error, 404 as model_not_found", async () => {
     await upstreamError(provider.complete(req(), target(), ctx({ status: 401, errorMessage: "invalid x-api-key" })), "upstream_auth");
-    await upstreamError(provider.complete(req(), target(), ctx({}, { apiKey: undefined })), "upstream_auth");
+    // README: a provider whose secret is missing is `misconfigured` (it is not sent keyless to earn a 401).
+    await upstreamError(provider.complete(req(), target(), ctx({}, { apiKey: undefined })), "misconfigured");
     await upstreamError(provider.complete(req(), target(), ctx({ status: 529 })), "server_error");
     await upstreamError(provider.complete(req(), target(), ctx({ status: 404 })), "model_not_found");
   });
