@@ -2,8 +2,10 @@
  * One request's timers on one platform timer. An attempt waits on three clocks at once — the request's deadline, its
  * own first-byte timeout and the in-flight watch's checks — and a platform timer is the dearest thing on the hot path
  * (a setTimeout/clearTimeout pair costs workerd ~40–60 µs of CPU, more than parsing the request). So they share one:
- * the platform timer is set for the earliest pending entry, an entry cancelled before then costs nothing, and a
- * request answered in time arms one timer and clears it once.
+ * the platform timer is set for the earliest pending entry and an entry cancelled before then costs nothing. A JSON
+ * request answered in time sets it twice — for the deadline (armed first, so a deadline that passed while a breaker
+ * was asked fires before the attempt), then for the attempt's earlier first-byte timeout — and clears it once at the
+ * end. (Arming only once per attempt saves one setTimeout/clearTimeout pair, which measured as noise: docs/scale.md.)
  *
  * Timers cannot be shared across requests: the Workers runtime runs a timer's callback in the request that set it,
  * and one request may not abort another's I/O.
