@@ -18,12 +18,14 @@ import type { AnswerMeta, InboundFormat } from "./types";
  */
 export function responsesFormat(store: ResponsesStore | undefined, opts: { noStore: boolean }): InboundFormat {
   let echo: Echo | undefined;
-  let save: { id: string; input: unknown[] } | undefined;
+  // Every response gets a fresh `resp_<32 hex>` id, stored or not (item ids embed it), never one derived from the
+  // caller's x-request-id: one id format, and two requests never share one.
+  const id = newResponseId();
+  let save: { input: unknown[] } | undefined;
   const keep = (response: StoredResponse["response"]) => {
-    if (save) store?.put({ v: 1, response, input: withItemIds(save.id, save.input) });
+    if (save) store?.put({ v: 1, response, input: withItemIds(id, save.input) });
   };
-  // A stored response gets an id of its own (item ids embed it), not one derived from the caller's x-request-id.
-  const withId = (meta: AnswerMeta): AnswerMeta => (save ? { ...meta, id: save.id } : meta);
+  const withId = (meta: AnswerMeta): AnswerMeta => ({ ...meta, id });
   return {
     ...openAIResponses,
     async parse(body, maxJsonDepth) {
@@ -31,7 +33,7 @@ export function responsesFormat(store: ResponsesStore | undefined, opts: { noSto
       const { model, request, input } = buildResponses(b, store ? await resolveStored(b, store) : undefined);
       const willStore = store !== undefined && b.store !== false && !opts.noStore;
       echo = echoOf(b, { store: willStore, previousResponseId: b.previous_response_id ?? null });
-      if (willStore) save = { id: newResponseId(), input };
+      if (willStore) save = { input };
       return { model, request };
     },
     toJson(res, meta, extra) {
