@@ -18,6 +18,8 @@ import type { AdminThrottle } from "./resilience/admin-throttle";
 export interface AppDeps {
   clock: Clock;
   random: () => number;
+  /** A fresh token of letters and digits, unique per call: ids Detour makes up (the simulated providers' tool-call ids). */
+  newId: () => string;
   /** The provider-fetch edge for real vendors. */
   fetch: typeof fetch;
   log: Logger;

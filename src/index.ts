@@ -39,6 +39,7 @@ import { answerWrongMethods } from "./routes/method-not-allowed";
 export const productionDeps: AppDeps = {
   clock: systemClock,
   random: Math.random,
+  newId: newToken,
   // Looked up at call time so the platform's fetch (or a test's stub of it) is always the one used.
   fetch: (input, init) => globalThis.fetch(input, init),
   log,
@@ -64,6 +65,11 @@ export function perIsolate<K, V>(make: (key: K) => V): (key: K) => V {
     }
     return v;
   };
+}
+
+/** 24 hex characters from a random UUID: the length of an OpenAI tool-call id's body. */
+function newToken(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 24);
 }
 
 export function createApp(overrides: Partial<AppDeps> = {}) {

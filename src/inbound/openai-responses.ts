@@ -9,6 +9,7 @@
  */
 import type { CanonicalRequest, CanonicalResponse, FinishReason, StreamEvent, Usage } from "../canonical";
 import type { UpstreamError } from "../engine/errors";
+import { echoOf, type Echo } from "./responses-echo";
 import { parseResponses } from "./responses-request";
 import { brokenStreamCode, brokenStreamMessage, renderSse, type StreamWriter } from "./sse";
 import type { AnswerMeta, InboundFormat } from "./types";
@@ -41,47 +42,23 @@ function finalUsage(meta: AnswerMeta, usage: Usage | undefined, chars: number): 
   return usage ?? { inputTokens: meta.inputTokens, outputTokens: Math.ceil(chars / 4) };
 }
 
-/** Whether a response is stored, and which one it continues (echoed on the response object). */
-export interface Stored {
-  store: boolean;
-  previousResponseId: string | null;
-}
-const STATELESS: Stored = { store: false, previousResponseId: null };
+/**
+ * The echo of a request whose wire body this format never saw (the shared `openAIResponses`, which answers only in
+ * tests: the route builds a per-request format that echoes the body, ./responses-store-format.ts).
+ */
+const DEFAULT_ECHO: Echo = echoOf({ model: "", input: "" }, { store: false, previousResponseId: null });
 
-/** What the response object echoes of the request. */
-function echo(req: CanonicalRequest, stored: Stored) {
-  const f = req.responseFormat;
-  const tc = req.toolChoice;
-  return {
-    max_output_tokens: req.maxTokens ?? null,
-    parallel_tool_calls: true,
-    previous_response_id: stored.previousResponseId,
-    reasoning: { effort: null, summary: null },
-    store: stored.store,
-    temperature: req.temperature ?? 1,
-    text: { format: !f || f.type !== "json_schema" ? { type: f?.type ?? "text" } : { type: "json_schema", name: f.name, schema: f.schema, strict: f.strict ?? false } },
-    tool_choice: tc === undefined ? "auto" : typeof tc === "string" ? tc : { type: "function", name: tc.name },
-    tools: (req.tools ?? []).map((t) => ({ type: "function", name: t.name, description: t.description ?? null, parameters: t.parameters, strict: false })),
-    top_p: req.topP ?? 1,
-    truncation: "disabled",
-    user: req.user ?? null,
-    metadata: req.metadata ?? {},
-  };
-}
-
-function responseObject(meta: AnswerMeta, stored: Stored, status: Status, output: unknown[], usage: Usage | undefined, more: { reason?: string; error?: unknown } = {}) {
+function responseObject(meta: AnswerMeta, echo: Echo, status: Status, output: unknown[], usage: Usage | undefined, more: { reason?: string; error?: unknown } = {}) {
   return {
     id: meta.id,
     object: "response" as const,
     created_at: meta.created,
     status,
-    background: false,
     error: more.error ?? null,
     incomplete_details: more.reason ? { reason: more.reason } : null,
-    instructions: null,
     model: meta.model,
     output,
-    ...echo(meta.request, stored),
+    ...echo,
     usage: usage ? wireUsage(usage) : null,
   };
 }
@@ -94,7 +71,7 @@ type ItemStatus = "in_progress" | "completed" | "incomplete";
 const messageItem = (id: string, text: string, status: ItemStatus) => ({ id, type: "message", status, role: "assistant", content: status === "in_progress" ? [] : [textPart(text)] });
 const callItem = (id: string, callId: string, name: string, args: string, status: ItemStatus) => ({ id, type: "function_call", status, call_id: callId, name, arguments: args });
 
-export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}, stored: Stored = STATELESS) {
+export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Record<string, unknown> = {}, echo: Echo = DEFAULT_ECHO) {
   const end = FINISH[res.finishReason];
   const output: { status: ItemStatus }[] = [];
   // An empty answer is still one (empty) message, as the API sends it.
@@ -102,13 +79,13 @@ export function toResponse(res: CanonicalResponse, meta: AnswerMeta, extra: Reco
   res.toolCalls.forEach((tc, i) => output.push(callItem(callItemId(meta, i), tc.id, tc.name, tc.arguments, "completed")));
   if (end.status === "incomplete") output.at(-1)!.status = "incomplete";
   const chars = (res.content ?? "").length + res.toolCalls.reduce((n, tc) => n + tc.arguments.length, 0);
-  return { ...responseObject(meta, stored, end.status, output, finalUsage(meta, res.usage, chars), end.reason ? { reason: end.reason } : {}), ...extra };
+  return { ...responseObject(meta, echo, end.status, output, finalUsage(meta, res.usage, chars), end.reason ? { reason: end.reason } : {}), ...extra };
 }
 
 type Open = { kind: "message"; index: number; id: string; text: string } | { kind: "call"; index: number; id: string; callId: string; name: string; args: string };
 
 /** The typed event sequence; one output item at a time, in order. `onEnd` gets the finished response (not a failed one). */
-export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, onEnd?: (response: ReturnType<typeof responseObject>) => void): StreamWriter {
+export function responsesWriter(meta: AnswerMeta, echo: Echo = DEFAULT_ECHO, onEnd?: (response: ReturnType<typeof responseObject>) => void): StreamWriter {
   let seq = 0;
   const ev = (type: string, data: Record<string, unknown>) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data, sequence_number: seq++ })}\n\n`;
   const done: unknown[] = [];
@@ -139,7 +116,7 @@ export function responsesWriter(meta: AnswerMeta, stored: Stored = STATELESS, on
       ev("response.output_item.done", { output_index: o.index, item }),
     ];
   };
-  const snapshot = (status: Status, more: { reason?: string; error?: unknown } = {}) => responseObject(meta, stored, status, [...done], usage, more);
+  const snapshot = (status: Status, more: { reason?: string; error?: unknown } = {}) => responseObject(meta, echo, status, [...done], usage, more);
   return {
     start: () => [ev("response.created", { response: snapshot("in_progress") }), ev("response.in_progress", { response: snapshot("in_progress") })],
     event(e: StreamEvent) {

@@ -80,7 +80,7 @@ export const ResponsesBody = z.object({
   tool_choice: z.optional(
     z.union([z.enum(["auto", "none", "required"]), z.object({ type: z.literal("function"), name: z.string().check(z.minLength(1)) })]),
   ),
-  text: z.nullish(z.looseObject({ format: z.optional(Format) })),
+  text: z.nullish(z.looseObject({ format: z.optional(Format), verbosity: z.nullish(z.string()) })),
   max_output_tokens: z.nullish(z.number().check(z.int(), z.positive())),
   temperature: z.nullish(z.number().check(z.gte(0), z.lte(2))),
   top_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
@@ -92,6 +92,11 @@ export const ResponsesBody = z.object({
   metadata: z.nullish(WireMetadata),
   user: z.optional(z.string()),
   parallel_tool_calls: z.nullish(z.boolean()),
+  // Accepted, echoed on the response object, not acted on (./responses-echo.ts, docs/inbound-apis.md).
+  truncation: z.nullish(z.enum(["auto", "disabled"])),
+  reasoning: z.nullish(z.looseObject({ effort: z.nullish(z.string()), summary: z.nullish(z.string()) })),
+  safety_identifier: z.nullish(z.string()),
+  prompt_cache_key: z.nullish(z.string()),
 });
 
 const STATELESS = "Response storage is off on this gateway (responses.store.enabled is false), so its Responses API is stateless: send the whole conversation in 'input'";

@@ -29,7 +29,7 @@ const ID_BODY = "[A-Za-z0-9.:-]{1,128}";
 const RESPONSE_ID = new RegExp(`^resp_(${ID_BODY})$`);
 const ITEM_ID = new RegExp(`^(?:msg|fc|fco)_(${ID_BODY})_(?:in)?\\d+$`);
 
-/** A fresh response id for a stored response (never the caller's x-request-id, so two requests never share one). */
+/** A fresh response id, stored or not (never the caller's x-request-id, so two requests never share one). */
 export const newResponseId = () => `resp_${crypto.randomUUID().replaceAll("-", "")}`;
 
 /** The response an item id belongs to, or undefined when the id is not one Detour gave out. */

@@ -1,7 +1,8 @@
 /**
  * CORS for browser apps, off unless DETOUR_CONFIG has `cors` (README "CORS"). A preflight (`OPTIONS` with
- * `Access-Control-Request-Method`) is answered here, before authentication: browsers never send credentials on a
- * preflight. Every other answer to an allowed origin — errors included — carries `Access-Control-Allow-Origin` and
+ * `Origin` and `Access-Control-Request-Method`) is answered here, before authentication: browsers never send
+ * credentials on a preflight. With CORS off, or from an unlisted origin, it is a 403 `cors_origin_not_allowed`
+ * without CORS headers. Every other answer to an allowed origin — errors included — carries `Access-Control-Allow-Origin` and
  * exposes Detour's response headers, so a browser app can read `x-detour-mode` and show a degraded banner.
  *
  * Security note: a browser app ships its gateway key to every visitor. CORS only decides which pages may read
@@ -40,12 +41,19 @@ export const cors = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const settings = c.get("loaded").config.cors;
     const origin = c.req.header("origin");
-    if (!settings || !origin) return next();
+    if (!origin) return next();
+    const preflight = c.req.method === "OPTIONS" && c.req.header("access-control-request-method") !== undefined;
+    if (!settings) {
+      // CORS off: a browser's preflight gets the unlisted origin's refusal, saying why, and no CORS header (not a
+      // 401: preflights never carry a key, and "missing key" sends the operator after the wrong problem).
+      if (preflight) throw new ApiError(403, "invalid_request_error", "cors_origin_not_allowed", `CORS is off on this gateway (no 'cors' in DETOUR_CONFIG), so no browser page may call it; to allow ${origin}, list it in cors.origins.`);
+      return next();
+    }
     const allowed = originAllowed(settings, origin);
     // With "*" and no credentials the answer is the same for every origin; otherwise it varies by Origin.
     const allowOrigin = settings.origins.includes("*") && !settings.credentials ? "*" : origin;
 
-    if (c.req.method === "OPTIONS" && c.req.header("access-control-request-method")) {
+    if (preflight) {
       if (!allowed) {
         throw new ApiError(403, "invalid_request_error", "cors_origin_not_allowed", `Origin ${origin} is not in this gateway's cors.origins.`);
       }

@@ -65,7 +65,7 @@ export function engineFor(state: Chaotic, deps: PipelineDeps): EngineDeps {
 /** The fetch one call to `t` goes through. Chaos applies here, so every other layer sees an ordinary failure. */
 function fetchFor(state: Chaotic, deps: PipelineDeps, t: Target): typeof fetch {
   const { app } = deps;
-  const base = t.provider.kind === "simulated" ? simulatedFetch(t.provider, (ms, signal) => app.clock.sleep(ms, signal)) : app.fetch;
+  const base = t.provider.kind === "simulated" ? simulatedFetch(t.provider, (ms, signal) => app.clock.sleep(ms, signal), app.newId) : app.fetch;
   const fault = faultOn(state, t, app.clock.now(), app.random());
   if (!fault) return base;
   // Which drill is running, and its fault ids, are the operator's: a tenant's trace shows only the ordinary failure.

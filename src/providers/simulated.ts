@@ -3,8 +3,8 @@
  * providers go through the same `openaiAdapter` and the same fetch edge as real vendors, so the default config
  * exercises the real request mapping, SSE parsing, timeouts and failover with no keys and no network.
  *
- * Answers are deterministic (same request → same bytes, apart from `created`): text derived from the last user
- * message, tool calls when asked for, JSON for the JSON modes, `max_tokens` truncation with finish "length".
+ * Answers are deterministic (same request → same bytes, apart from `created` and tool-call ids, which are unique per
+ * answer as OpenAI's are): text derived from the last user message, tool calls when asked for, JSON for the JSON modes, `max_tokens` truncation with finish "length".
  * Time is injected (`sleep`) so tests never wait on a real timer.
  */
 import { ChatCompletionBody } from "../api/openai-request";
@@ -97,7 +97,7 @@ function decideTool(body: WireBody, last: WireMessage, prompt: string): WireTool
   return choice === "auto" ? related : (related ?? tools[0]);
 }
 
-function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer {
+function answer(body: WireBody, voice: string, newId: () => string): Answer {
   const msgs = body.messages;
   const last = msgs[msgs.length - 1]!;
   const lastUser = [...msgs].reverse().find((m) => m.role === "user");
@@ -111,7 +111,8 @@ function answer(body: WireBody, provider: ProviderConfig, voice: string): Answer
   const tool = decideTool(body, last, prompt);
   if (tool) {
     const args = JSON.stringify(plausibleValue(tool.function.parameters ?? { type: "object" }, sourceFor(prompt)));
-    const id = `call_${hash(`${provider.id}/${body.model}/${tool.function.name}/${args}/${prompt}`).toString(36)}`;
+    // Unique per answer, as OpenAI's are: apps key their tool runs by call id.
+    const id = `call_${newId()}`;
     return {
       content: null,
       toolCalls: [{ id, name: tool.function.name, arguments: args }],
@@ -215,8 +216,9 @@ function sseBody(events: OpenAIStreamEvent[], delayMs: number, sleep: Sleep, sig
  * A fetch that serves POST `<anything>/chat/completions` for a `simulated` provider in the real OpenAI wire format
  * (JSON, or SSE ending in `[DONE]`, with a usage chunk when `stream_options.include_usage`). `sleep` paces it:
  * `latencyMs` before the first byte, `chunkDelayMs` between generated chunks (a JSON answer waits for all of them).
+ * `newId` gives each tool call's id its body (the app's injected id source, so tests stay deterministic).
  */
-export function simulatedFetch(provider: ProviderConfig, sleep: Sleep): typeof fetch {
+export function simulatedFetch(provider: ProviderConfig, sleep: Sleep, newId: () => string = () => crypto.randomUUID().replaceAll("-", "").slice(0, 24)): typeof fetch {
   const profile = provider.simulated ?? SimulatedProfile.parse({});
   const serve = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     const request = new Request(input, init);
@@ -249,7 +251,7 @@ export function simulatedFetch(provider: ProviderConfig, sleep: Sleep): typeof f
       return errorJson(400, `Invalid value for 'tool_choice': no function named '${tc.function.name}' in tools.`, "invalid_request_error", "tool_choice");
     }
 
-    const a = answer(body, provider, profile.voice);
+    const a = answer(body, profile.voice, newId);
     const base = {
       id: `chatcmpl-sim${hash(`${provider.id}/${JSON.stringify(raw)}`).toString(36)}`,
       created: Math.floor(Date.now() / 1000),

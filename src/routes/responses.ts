@@ -8,13 +8,10 @@ import type { Context } from "hono";
 import { ApiError, badRequest, excerpt } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { parseCacheControl } from "../cache/policy";
-import { openAIResponses } from "../inbound/openai-responses";
 import { ResponsesStore } from "../inbound/responses-store";
-import { storingResponses } from "../inbound/responses-store-format";
+import { responsesFormat } from "../inbound/responses-store-format";
 import { pipelineDeps } from "../pipeline/deps";
 import { pipelineFor } from "./chat";
-
-const stateless = pipelineFor(openAIResponses);
 
 /** The tenant's stored responses, or undefined when storage is off (or there is no KV binding). */
 async function openStore(c: Context<AppEnv>): Promise<ResponsesStore | undefined> {
@@ -26,9 +23,8 @@ async function openStore(c: Context<AppEnv>): Promise<ResponsesStore | undefined
 
 export async function responses(c: Context<AppEnv>): Promise<Response> {
   const store = await openStore(c);
-  if (!store) return stateless(c);
   const noStore = parseCacheControl(c.req.header("cache-control")).noStore;
-  return pipelineFor(storingResponses(store, { noStore }))(c);
+  return pipelineFor(responsesFormat(store, { noStore }))(c);
 }
 
 function notFound(id: string, on: boolean): ApiError {

@@ -35,7 +35,7 @@ export function resolvePlan(model: string, config: DetourConfig, requestedDeadli
       const names = [...Object.keys(config.routes), ...config.providers.flatMap((p) => p.models.map((m) => `${p.id}/${m.id}`))];
       throw new ApiError(
         404,
-        "not_found_error",
+        "invalid_request_error",
         "model_not_found",
         `The model '${excerpt(model)}' is not a route or a configured provider/model. Available: ${names.join(", ")}.`,
         "model",

@@ -59,7 +59,8 @@ export function harness(opts: HarnessOptions = {}) {
   const edge = trackedEdge(clock, isolation);
   const faultView = new FaultView();
   const inflight = new InflightTracker();
-  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, breakerView, faultView, inflight, cacheWrites: new Map(), edgeCache: () => edge, adminThrottle: new AdminThrottle(),
+  let ids = 0;
+  const app = createApp({ clock, fetch: vendors.fetch, log, random: () => 0.5, newId: () => `t${String(++ids).padStart(6, "0")}`, breakerView, faultView, inflight, cacheWrites: new Map(), edgeCache: () => edge, adminThrottle: new AdminThrottle(),
     hedgeBudget: perIsolate((share: number) => new HedgeBudget(share)),
     governor: perIsolate((config: DetourConfig) => new Governor(config.retryBudget, config.throttle)),
     routeFeed: new RouteFeed(),

@@ -149,6 +149,26 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(r.json.error.message).toMatch(message);
   });
 
+  // An unknown model on /v1/chat/completions answered type "not_found_error", while GET /v1/models/nope answered
+  // "invalid_request_error"; OpenAI answers every unknown model with 404 invalid_request_error model_not_found.
+  it("an unknown model is OpenAI's 404 invalid_request_error model_not_found on every OpenAI path, Anthropic's not_found_error on /v1/messages", async () => {
+    const h = harness();
+    const openai = [
+      await h.chat({ model: "nope" }),
+      await h.chat({ model: "alpha/nope", stream: true }),
+      await h.call("/v1/responses", { method: "POST", json: { model: "nope", input: "x" } }),
+      await h.call("/v1/models/nope"),
+    ];
+    for (const r of openai) {
+      expect(r.status).toBe(404);
+      expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "model_not_found" });
+    }
+    const messages = await h.call("/v1/messages", { method: "POST", json: { model: "nope", max_tokens: 10, messages: [{ role: "user", content: "x" }] } });
+    expect(messages.status).toBe(404);
+    expect(messages.json).toMatchObject({ type: "error", error: { type: "not_found_error", code: "model_not_found" } });
+    expect(h.vendors.calls).toHaveLength(0);
+  });
+
   // A 900 KB model name came back whole in the 404's message: every byte a caller sends was reflected.
   it("quotes at most the start of an unknown model's name", async () => {
     const h = harness();

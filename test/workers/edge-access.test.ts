@@ -69,6 +69,27 @@ describe("CORS", () => {
     expect(p.headers.get("access-control-allow-origin")).toBeNull();
   });
 
+  // With CORS off a preflight answered 401 missing_api_key (auth ran first; browsers never send a key on a
+  // preflight), which sent an operator debugging a browser app after its keys. It is now the same refusal as an
+  // unlisted origin's, saying CORS is off — still without any CORS header.
+  it("off: a preflight is refused with 403 cors_origin_not_allowed saying CORS is off, before auth, with no CORS headers", async () => {
+    const h = harness();
+    for (const path of ["/v1/chat/completions", "/v1/messages", "/v1/responses", "/v1/models"]) {
+      const p = await at(h, `https://detour.test${path}`, preflight("https://app.example"));
+      expect(p.status, path).toBe(403);
+      const error = p.json.error;
+      expect(error.code, path).toBe("cors_origin_not_allowed");
+      expect(error.message, path).toMatch(/CORS is off.*cors\.origins/);
+      expect(p.headers.get("access-control-allow-origin"), path).toBeNull();
+      expect(p.headers.get("access-control-allow-methods"), path).toBeNull();
+      expect(p.headers.get("x-request-id"), path).toBeTruthy();
+    }
+    // An OPTIONS that is not a preflight is just a method the path does not serve.
+    const plain = await at(h, "https://detour.test/v1/chat/completions", { method: "OPTIONS", headers: { authorization: `Bearer ${PREMIUM}` } });
+    expect(plain.status).toBe(405);
+    expect(plain.headers.get("allow")).toBe("POST");
+  });
+
   it("answers a preflight from a listed origin without authentication", async () => {
     const h = withCors({ origins: ["https://app.example"] });
     const r = await at(h, "https://detour.test/v1/chat/completions", preflight("https://app.example"));

@@ -115,3 +115,25 @@ describe("stored responses in KV", () => {
     expect(h.vendors.calls).toHaveLength(0);
   });
 });
+
+describe("response ids", () => {
+  const ID = /^resp_[0-9a-f]{32}$/;
+
+  it("are resp_<32 hex> whether stored, store:false, no-store or with storage off, and never the caller's x-request-id", async () => {
+    const { h } = counted();
+    h.vendors.always("openai.test", { text: "ok" });
+    const stored = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "a" } });
+    const unstored = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "b", store: false }, headers: { "x-request-id": "my-trace.1" } });
+    const noStore = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "c" }, headers: { "cache-control": "no-store" } });
+    const streamed = await h.call("/v1/responses", { method: "POST", json: { model: "auto", input: "d", store: false, stream: true } });
+    const off = harness({ config: { ...config, responses: { store: { enabled: false } } } });
+    off.vendors.always("openai.test", { text: "ok" });
+    const stateless = await off.call("/v1/responses", { method: "POST", json: { model: "auto", input: "e" } });
+    const ids = [stored.json.id, unstored.json.id, noStore.json.id, eventsOf(streamed.text).find((e) => e.type === "response.completed").response.id, stateless.json.id];
+    for (const id of ids) expect(id).toMatch(ID);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(unstored.headers.get("x-request-id")).toBe("my-trace.1");
+    // Item ids embed the response's id, as for a stored one.
+    expect(unstored.json.output[0].id).toBe(`msg_${unstored.json.id.slice(5)}_0`);
+  });
+});

@@ -204,9 +204,27 @@ describe("simulated tools", () => {
 
     const events = await collect(await provider.stream({ ...r, stream: true }, t, ctxFor(t).ctx));
     const calls = events.filter((e) => e.type === "toolCall");
-    expect(calls[0]).toMatchObject({ index: 0, id: res.toolCalls[0]!.id, name: "get_weather" });
+    // The same call, streamed, with an id of its own: tool-call ids are unique per answer, as OpenAI's are.
+    expect(calls[0]).toMatchObject({ index: 0, id: expect.stringMatching(/^call_[0-9a-f]{24}$/), name: "get_weather" });
+    expect(calls[0]!.id).not.toBe(res.toolCalls[0]!.id);
     expect(calls.map((e) => e.argumentsDelta).join("")).toBe(res.toolCalls[0]!.arguments);
     expect(events.find((e) => e.type === "finish")).toEqual({ type: "finish", finishReason: "tool_calls" });
+  });
+
+  // The same tool and arguments asked for twice got the same id (a hash of the request): apps keying tool runs by
+  // call id mixed up two requests. Each answer's id now comes from the injected id source.
+  it("gives each answer's tool call an id from the injected source: identical requests, different ids", async () => {
+    const t = sim();
+    let n = 0;
+    const fetch = simulatedFetch(t.provider, async () => {}, () => `id${++n}`);
+    const ctx: CallContext = { fetch, signal: new AbortController().signal, apiKey: undefined, now: () => 0 };
+    const r = req({ messages: [{ role: "user", content: "Use get_weather for Paris please" }], tools: [weatherTool] });
+    const a = await provider.complete(r, t, ctx);
+    const b = await provider.complete(r, t, ctx);
+    expect(a.toolCalls[0]).toMatchObject({ id: "call_id1", name: "get_weather" });
+    expect(b.toolCalls[0]).toMatchObject({ id: "call_id2", arguments: a.toolCalls[0]!.arguments });
+    const streamed = await collect(await provider.stream({ ...r, stream: true }, t, ctx));
+    expect(streamed.find((e) => e.type === "toolCall")).toMatchObject({ id: "call_id3" });
   });
 
   it("matches a tool named with underscores when the prompt uses spaces", async () => {
