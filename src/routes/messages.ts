@@ -9,6 +9,7 @@ import type { AppEnv } from "../app-types";
 import { anthropicMessages } from "../inbound/anthropic-messages";
 import { CountTokensBody, parseMessages } from "../inbound/anthropic-request";
 import { estimateInputTokens } from "../routing/classify";
+import { resolvePlan } from "../routing/resolve";
 import { pipelineFor } from "./chat";
 
 export const messages = pipelineFor(anthropicMessages);
@@ -16,6 +17,8 @@ export const messages = pipelineFor(anthropicMessages);
 export async function countTokens(c: Context<AppEnv>): Promise<Response> {
   const { limits } = c.get("loaded").config;
   const body = await readJsonBody(c.req.raw, limits.maxBodyBytes);
-  const { request } = parseMessages(body, limits.maxJsonDepth, CountTokensBody);
+  const { model, request } = parseMessages(body, limits.maxJsonDepth, CountTokensBody);
+  // A model Detour cannot route is Anthropic's 404 here too (as on /v1/messages), not an estimate for nothing.
+  resolvePlan(model, c.get("loaded").config);
   return c.json({ input_tokens: estimateInputTokens(request) });
 }

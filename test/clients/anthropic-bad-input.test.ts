@@ -46,4 +46,14 @@ describe("/v1/messages refuses bad input in Anthropic's error shape", () => {
     expect(r.status).toBe(400);
     expect(r.json).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
   });
+
+  it("count_tokens answers an unknown model with Anthropic's 404, as /v1/messages does, not an estimate", async () => {
+    const h = harness();
+    const nf = await post(h, { model: "nope", messages: [{ role: "user", content: "hi" }] }, "/v1/messages/count_tokens");
+    expect(nf.status).toBe(404);
+    expect(nf.json).toMatchObject({ type: "error", error: { type: "not_found_error", code: "model_not_found" } });
+    const known = await post(h, { model: "auto", messages: [{ role: "user", content: "hi" }] }, "/v1/messages/count_tokens");
+    expect(known.status).toBe(200);
+    expect(known.json.input_tokens).toBeGreaterThan(0);
+  });
 });
