@@ -116,7 +116,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   // Last: a routed path asked with another method gets a 405 with `Allow`, not the unknown-URL 404.
   answerWrongMethods(app);
   app.notFound((c) =>
-    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "not_found_error", "unknown_url", `Unknown request URL: ${c.req.method} ${excerpt(c.req.path, 200)}.`), c.get("requestId")), 404),
+    c.json(inboundForPath(c.req.path).errorBody(new ApiError(404, "invalid_request_error", "unknown_url", `Unknown request URL: ${c.req.method} ${excerpt(c.req.path, 200)}.`), c.get("requestId")), 404),
   );
   app.onError(onError);
   return app;

@@ -211,10 +211,16 @@ describe("bad input gets a 4xx in OpenAI's shape and never reaches a vendor", ()
     expect(r.json.error.param).toBe("x-detour-deadline-ms");
   });
 
-  it("answers unknown URLs with a 404 in OpenAI's shape", async () => {
-    const r = await harness().call("/v1/nothing");
+  // OpenAI answers an unknown URL with type "invalid_request_error"; Detour said "not_found_error", a type OpenAI's
+  // clients do not know. Under /v1/messages the type stays Anthropic's for a 404.
+  it("answers unknown URLs with a 404 in the path's API shape and type", async () => {
+    const h = harness();
+    const r = await h.call("/v1/nothing");
     expect(r.status).toBe(404);
-    expect(r.json.error.code).toBe("unknown_url");
+    expect(r.json.error).toMatchObject({ type: "invalid_request_error", code: "unknown_url" });
+    const anthropic = await h.call("/v1/messages/nothing", { method: "POST", body: "{}" });
+    expect(anthropic.status).toBe(404);
+    expect(anthropic.json).toMatchObject({ type: "error", error: { type: "not_found_error", code: "unknown_url" } });
   });
 
   // A browser or a curl without -d sends GET to /v1/chat/completions: it used to be told the URL was unknown.

@@ -118,7 +118,7 @@ describe("GET /dashboard: the worker serves the page's static assets", () => {
       expect(res.headers.get("content-security-policy"), what).toBeNull();
       expect(res.headers.get("x-request-id"), what).toBeTruthy();
       if (method === "HEAD") continue;
-      expect((await res.json<any>()).error, what).toMatchObject({ type: "not_found_error", code: "unknown_url", message: `Unknown request URL: ${method} ${path}.` });
+      expect((await res.json<any>()).error, what).toMatchObject({ type: "invalid_request_error", code: "unknown_url", message: `Unknown request URL: ${method} ${path}.` });
     }
   });
 
