@@ -179,6 +179,18 @@ describe("fail open", () => {
 });
 
 describe("operators see and act", () => {
+  it("/status and /metrics name a provider whose apiKeySecret is not set, before any caller hits it", async () => {
+    const h = harness({ config, secrets: { BETA_KEY: "sk-beta-secret-0123456789" }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    const alpha = await statusOf(h);
+    expect(alpha.state).toBe("CLOSED");
+    expect(alpha.missing_secret).toBe("ALPHA_KEY");
+    expect(await statusOf(h, "beta")).not.toHaveProperty("missing_secret");
+    const m = await h.call("/metrics", { headers: admin });
+    expect(m.text).toContain('detour_provider_missing_secret{provider="alpha",secret="ALPHA_KEY"} 1');
+    expect(m.text).toContain('detour_provider_missing_secret{provider="beta",secret="BETA_KEY"} 0');
+    expect(m.text).not.toContain("sk-beta-secret");
+  });
+
   it("/status shows state, since, score and its parts; /metrics is Prometheus text", async () => {
     const h = setup();
     await trip(h);
