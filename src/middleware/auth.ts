@@ -12,6 +12,7 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { ConfigError, loadCallerKeys } from "../config/load";
+import { logRequest } from "../observability/log";
 import { keyIndexFor } from "../platform/key-index";
 import { isAdminToken, MIN_ADMIN_TOKEN } from "../platform/tokens";
 
@@ -84,7 +85,12 @@ export const adminAuth = () =>
     const token = adminTokenOf(c.env.DETOUR_ADMIN_TOKEN);
     if (!token) throw new ApiError(403, "authentication_error", "admin_disabled", "Admin routes are off: set the DETOUR_ADMIN_TOKEN secret.");
     await requireAdmin(c, token, "Admin routes need 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
-    return next();
+    await next();
+    // The audit trail: one request line per admin action that succeeded (a refused one was logged by onError).
+    if (!c.error) {
+      const deps = c.get("deps");
+      logRequest(deps.log, { request_id: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, ms: deps.clock.now() - c.get("startedAt") });
+    }
   });
 
 /**
