@@ -24,7 +24,9 @@ export function formatIssues(error: z.core.$ZodError): string[] {
       (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
       "",
     );
-    return `${path || "(root)"}: ${i.message}`;
+    // A record key's own check (a route name with '/') comes nested under zod's bare "Invalid key in record".
+    const nested = i.code === "invalid_key" ? i.issues.map((n) => n.message).join("; ") : "";
+    return `${path || "(root)"}: ${nested || i.message}`;
   });
 }
 

@@ -1,0 +1,54 @@
+/**
+ * Realistic operator mistakes in DETOUR_CONFIG, through the worker: each is a 500 `invalid_config` whose message names
+ * the path at fault in words the operator can act on — never an internal error, a stack, or a silent default.
+ */
+import { describe, expect, it } from "vitest";
+import { VENDOR_CONFIG } from "../support/config";
+import { harness } from "../support/harness";
+
+const base = () => JSON.parse(JSON.stringify({
+  ...VENDOR_CONFIG,
+  routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], timeouts: { firstByteMs: 5000 } } },
+})) as any;
+
+const mistakes: [string, (c: any) => void, string][] = [
+  ["a typo in a field name", (c) => { c.routes.auto.timeouts = { firstByteMS: 5000 }; }, 'routes.auto.timeouts: Unrecognized key: "firstByteMS"'],
+  ["baseURL for baseUrl", (c) => { c.providers[0].baseURL = c.providers[0].baseUrl; delete c.providers[0].baseUrl; }, 'providers[0]: Unrecognized key: "baseURL"; providers[0].baseUrl: an openai provider needs baseUrl'],
+  ["a number as a string", (c) => { c.routes.auto.retry = { maxRetries: "2" }; }, "routes.auto.retry.maxRetries: Invalid input: expected number"],
+  ["a route naming a provider that does not exist", (c) => { c.routes.auto.targets.push("delta/gpt-4o"); }, "routes.auto.targets[2]: unknown provider 'delta'"],
+  ["a route naming a model the provider lacks", (c) => { c.routes.auto.targets.push("alpha/gpt-5"); }, "routes.auto.targets[2]: provider 'alpha' has no model 'gpt-5'"],
+  ["duplicate provider ids", (c) => { c.providers.push({ ...c.providers[0] }); }, "providers[3].id: duplicate provider alpha"],
+  ["a negative timeout", (c) => { c.routes.auto.timeouts.firstByteMs = -5; }, "routes.auto.timeouts.firstByteMs: Too small"],
+  ["the key itself where its secret's name goes", (c) => { c.providers[0].apiKeySecret = "sk-proj-abc123"; }, "providers[0].apiKeySecret: must be a secret name like OPENAI_API_KEY"],
+  ["a misspelt kind", (c) => { c.providers[0].kind = "open-ai"; }, "providers[0].kind: Invalid option"],
+  ["a target without its model", (c) => { c.routes.auto.targets = ["alpha"]; }, "routes.auto.targets[0]: a target is 'provider/model'"],
+  ["a route name with a slash", (c) => { c.routes["team/support"] = { targets: ["alpha/gpt-4o-mini"] }; }, "routes.team/support: route names cannot contain '/'"],
+  ["a route deadline above the ceiling", (c) => { c.routes.auto.timeouts.deadlineMs = 300_000; }, "routes.auto.timeouts.deadlineMs: 300000 is above defaults.maxDeadlineMs (120000)"],
+  ["a default deadline above the ceiling", (c) => { c.defaults = { timeouts: { deadlineMs: 200_000 }, maxDeadlineMs: 150_000 }; }, "defaults.timeouts.deadlineMs: 200000 is above defaults.maxDeadlineMs (150000)"],
+];
+
+describe("operator mistakes in DETOUR_CONFIG", () => {
+  it.each(mistakes)("%s: a 500 invalid_config naming the path", async (_name, mutate, expected) => {
+    const config = base();
+    mutate(config);
+    const h = harness({ config });
+    const r = await h.chat({});
+    expect(r.status).toBe(500);
+    expect(r.json.error.code).toBe("invalid_config");
+    expect(r.json.error.message).toContain(expected);
+    expect(r.json.error.message).not.toMatch(/\n\s+at |Internal error/);
+  });
+
+  it("a target without its model is not also reported as an unknown, truncated provider", async () => {
+    const config = base();
+    config.routes.auto.targets = ["alpha"];
+    const r = await harness({ config }).chat({});
+    expect(r.json.error.message).not.toContain("unknown provider 'alph'");
+  });
+
+  it("the base config itself is valid (so each case above fails for its own mistake)", async () => {
+    const h = harness({ config: base() });
+    h.vendors.always("openai.test", { text: "fine" });
+    expect((await h.chat({})).status).toBe(200);
+  });
+});
