@@ -9,7 +9,7 @@ import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { breakerKey, settingsFor } from "../breakers/request";
 import type { ProviderSnapshot } from "../breakers/types";
-import type { ProviderConfig } from "../config/schema";
+import type { DetourConfig, ProviderConfig } from "../config/schema";
 import { renderMetrics } from "../observability/metrics";
 import { chaosStub, healthStub } from "../platform/stubs";
 import { renderReadinessMetrics } from "../readiness/metrics";
@@ -127,6 +127,25 @@ function renderSecretMetrics(c: Context<AppEnv>): string {
   return ["# HELP detour_provider_missing_secret 1 while the secret named by the provider's apiKeySecret is not set: every call to it fails as misconfigured.", "# TYPE detour_provider_missing_secret gauge", ...lines].join("\n") + "\n";
 }
 
+const CONTINENTS = new Set(["AF", "AN", "AS", "EU", "NA", "OC", "SA"]);
+
+/**
+ * Why `region` names no breaker that traffic uses (src/breakers/request.ts `breakerKey`), or undefined. Without this,
+ * `force_open` on a region the config does not keep a breaker for answered FORCED_OPEN and changed nothing.
+ */
+function regionProblem(config: DetourConfig, region: string): string | undefined {
+  const colo = /^[A-Z]{3}$/.test(region) ? undefined : `'${region}' is not a colo code (three capital letters, like FRA)`;
+  if (config.resilience.aggregation === "location") return colo;
+  switch (config.resilience.regional) {
+    case "continent":
+      return CONTINENTS.has(region) ? undefined : `'${region}' is not a continent code (${[...CONTINENTS].join(", ")})`;
+    case "colo":
+      return colo;
+    default:
+      return 'resilience.regional is "off": each provider has one breaker; drop "region"';
+  }
+}
+
 const AdminAction = z.strictObject({ action: z.enum(["force_open", "force_closed", "disable", "reset"]), region: z.optional(z.string()) });
 
 export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
@@ -137,6 +156,10 @@ export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send JSON: {"action": "force_open" | "force_closed" | "disable" | "reset"}.');
   const parsed = AdminAction.safeParse(body);
   if (!parsed.success) throw badRequest(`action must be one of force_open, force_closed, disable, reset (${parsed.error.issues[0]!.message}).`, "action");
+  if (parsed.data.region !== undefined) {
+    const problem = regionProblem(config, parsed.data.region);
+    if (problem) throw badRequest(problem, "region");
+  }
   if (!c.env.PROVIDER_HEALTH) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
   const key = parsed.data.region ? `${provider.id}@${parsed.data.region}` : breakerKey(config, provider.id, {});
   const now = deps.clock.now();
