@@ -69,8 +69,9 @@ export function perIsolate<K, V>(make: (key: K) => V): (key: K) => V {
 export function createApp(overrides: Partial<AppDeps> = {}) {
   const deps: AppDeps = { ...productionDeps, ...overrides };
   const app = new Hono<AppEnv>();
-  app.get("/healthz", (c) => c.json({ ok: true }));
   app.use("*", requestContext(deps));
+  // After the config is loaded: with an invalid DETOUR_CONFIG every request fails, and so does the health check.
+  app.get("/healthz", (c) => c.json({ ok: true }));
   // CORS before auth: browsers send preflights without credentials.
   app.use("*", cors());
   app.use("/v1/*", simulatedGuard());

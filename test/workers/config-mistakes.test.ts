@@ -46,6 +46,16 @@ describe("operator mistakes in DETOUR_CONFIG", () => {
     expect(r.json.error.message).not.toContain("unknown provider 'alph'");
   });
 
+  it("/healthz fails too, so a deploy check or an uptime monitor sees the broken config", async () => {
+    const config = base();
+    config.routes.auto.targets.push("delta/gpt-4o");
+    const r = await harness({ config }).call("/healthz", { headers: { authorization: "" } });
+    expect(r.status).toBe(500);
+    expect(r.json.error.code).toBe("invalid_config");
+    expect(r.json.error.message).toContain("unknown provider 'delta'");
+    expect((await harness({ config: base() }).call("/healthz", { headers: { authorization: "" } })).json).toEqual({ ok: true });
+  });
+
   it("the base config itself is valid (so each case above fails for its own mistake)", async () => {
     const h = harness({ config: base() });
     h.vendors.always("openai.test", { text: "fine" });
