@@ -7,7 +7,7 @@ import { Hono } from "hono/tiny";
 import { ApiError, excerpt } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
-import { adminAuth, auth, operatorAuth } from "./middleware/auth";
+import { adminAuth, auth, healthz, operatorAuth } from "./middleware/auth";
 import { inboundForPath } from "./inbound";
 import { requestContext } from "./middleware/context";
 import { cors } from "./middleware/cors";
@@ -71,7 +71,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext(deps));
   // After the config is loaded: with an invalid DETOUR_CONFIG every request fails, and so does the health check.
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/healthz", healthz);
   // CORS before auth: browsers send preflights without credentials.
   app.use("*", cors());
   app.use("/v1/*", simulatedGuard());

@@ -21,13 +21,7 @@ export const auth = () =>
     const keys = loadCallerKeys(c.env.DETOUR_API_KEYS);
     const index = await keyIndexFor(c.env.DETOUR_API_KEYS ?? "", () => Object.entries(keys));
     if (index.size === 0) {
-      const { config } = c.get("loaded");
-      const allSimulated = config.providers.every((p) => p.kind === "simulated");
-      if (!allSimulated && !config.allowAnonymous) {
-        throw new ConfigError("DETOUR_API_KEYS", [
-          "(root): not set, and DETOUR_CONFIG has real providers; set gateway keys (wrangler secret put DETOUR_API_KEYS) or set \"allowAnonymous\": true",
-        ]);
-      }
+      requireKeysForRealProviders(c);
       c.set("caller", { tenant: "anonymous", tier: "standard", anonymous: true });
       return next();
     }
@@ -42,6 +36,28 @@ export const auth = () =>
     c.set("caller", { tenant: match.tenant, tier: match.tier, anonymous: false, ...(match.shadow === false ? { shadow: false as const } : {}) });
     return next();
   });
+
+/** With no gateway keys, only an all-simulated config (or `allowAnonymous`) may serve: else a ConfigError. */
+function requireKeysForRealProviders(c: Context<AppEnv>): void {
+  const { config } = c.get("loaded");
+  const allSimulated = config.providers.every((p) => p.kind === "simulated");
+  if (!allSimulated && !config.allowAnonymous) {
+    throw new ConfigError("DETOUR_API_KEYS", [
+      "(root): not set, and DETOUR_CONFIG has real providers; set gateway keys (wrangler secret put DETOUR_API_KEYS) or set \"allowAnonymous\": true",
+    ]);
+  }
+}
+
+/**
+ * GET /healthz: `{"ok":true}` only when Detour can serve — DETOUR_CONFIG (checked by requestContext), DETOUR_API_KEYS
+ * and DETOUR_ADMIN_TOKEN all valid, and keys set when real providers need them. Otherwise the same ConfigError every
+ * other route answers, so a deploy check or an uptime monitor sees it.
+ */
+export function healthz(c: Context<AppEnv>): Response {
+  if (Object.keys(loadCallerKeys(c.env.DETOUR_API_KEYS)).length === 0) requireKeysForRealProviders(c);
+  adminTokenOf(c.env.DETOUR_ADMIN_TOKEN);
+  return c.json({ ok: true });
+}
 
 function bearer(h: string | undefined): string | undefined {
   const m = h?.match(/^Bearer\s+(.+)$/i);

@@ -56,6 +56,24 @@ describe("operator mistakes in DETOUR_CONFIG", () => {
     expect((await harness({ config: base() }).call("/healthz", { headers: { authorization: "" } })).json).toEqual({ ok: true });
   });
 
+  it.each([
+    ["DETOUR_API_KEYS that is not JSON", { DETOUR_API_KEYS: "{acme: premium}" }, "DETOUR_API_KEYS is invalid"],
+    ["a short DETOUR_ADMIN_TOKEN", { DETOUR_ADMIN_TOKEN: "changeme" }, "DETOUR_ADMIN_TOKEN is invalid"],
+  ])("/healthz also fails on %s, which breaks the routes behind it", async (_n, extraEnv, expected) => {
+    const r = await harness({ config: base(), extraEnv }).call("/healthz", { headers: { authorization: "" } });
+    expect(r.status).toBe(500);
+    expect(r.json.error.message).toContain(expected);
+    expect(r.json.error.message).not.toContain("changeme");
+  });
+
+  it("/healthz fails when real providers have no DETOUR_API_KEYS, since every /v1 request would", async () => {
+    const h = harness({ config: base(), keys: null });
+    const r = await h.call("/healthz");
+    expect(r.status).toBe(500);
+    expect(r.json.error.message).toContain("DETOUR_API_KEYS");
+    expect((await h.chat({})).status).toBe(500);
+  });
+
   it("the base config itself is valid (so each case above fails for its own mistake)", async () => {
     const h = harness({ config: base() });
     h.vendors.always("openai.test", { text: "fine" });
