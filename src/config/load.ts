@@ -49,7 +49,14 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
     } catch (err) {
       // Only the position: V8's own message quotes the text around the error, and the config can hold header values
       // (an org id, a token a vendor wants) — and this error is answered before any caller is authenticated.
-      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON${jsonErrorWhere(key, err)}`]);
+      const where = jsonErrorWhere(key, err);
+      // One line that ends early is what a multi-line config becomes in .dev.vars or at wrangler's one-line prompt.
+      const pos = /position (\d+)/.exec(err instanceof Error ? err.message : "");
+      const endsEarly = where === " (it ends too early)" || (pos !== null && Number(pos[1]) >= key.length);
+      const cut = endsEarly && !key.includes("\n")
+        ? "; if it spans several lines, put it on one line in .dev.vars, or pipe the file: npx wrangler secret put DETOUR_CONFIG < detour-config.json"
+        : "";
+      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON${where}${cut}`]);
     }
   }
   const parsed = DetourConfig.safeParse(input);

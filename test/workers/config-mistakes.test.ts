@@ -74,6 +74,20 @@ describe("operator mistakes in DETOUR_CONFIG", () => {
     expect((await h.chat({})).status).toBe(500);
   });
 
+  it("a config cut at its first line (multi-line JSON in .dev.vars, or pasted at wrangler's prompt) says how to set it", async () => {
+    const r = await harness({ config: "{" }).chat({});
+    expect(r.status).toBe(500);
+    expect(r.json.error.message).toContain("not valid JSON");
+    expect(r.json.error.message).toContain("one line");
+    expect(r.json.error.message).toContain("wrangler secret put DETOUR_CONFIG < ");
+  });
+
+  it("a one-line config with a mistake in the middle gets no such hint", async () => {
+    const r = await harness({ config: '{"providers": [], "routes": {},}' }).chat({});
+    expect(r.json.error.message).toContain("not valid JSON at line 1");
+    expect(r.json.error.message).not.toContain("one line");
+  });
+
   it("the base config itself is valid (so each case above fails for its own mistake)", async () => {
     const h = harness({ config: base() });
     h.vendors.always("openai.test", { text: "fine" });
