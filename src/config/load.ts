@@ -4,6 +4,7 @@
  */
 import * as z from "../zod";
 import { DEFAULT_CONFIG } from "./default";
+import { jsonErrorOffset } from "./json-position";
 import { DetourConfig } from "./schema";
 import { Tier } from "./tier";
 
@@ -51,9 +52,7 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
       // (an org id, a token a vendor wants) — and this error is answered before any caller is authenticated.
       const where = jsonErrorWhere(key, err);
       // One line that ends early is what a multi-line config becomes in .dev.vars or at wrangler's one-line prompt.
-      const pos = /position (\d+)/.exec(err instanceof Error ? err.message : "");
-      const endsEarly = where === " (it ends too early)" || (pos !== null && Number(pos[1]) >= key.length);
-      const cut = endsEarly && !key.includes("\n")
+      const cut = where === " (it ends too early)" && !key.includes("\n")
         ? "; if it spans several lines, put it on one line in .dev.vars, or pipe the file: npx wrangler secret put DETOUR_CONFIG < detour-config.json"
         : "";
       throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON${where}${cut}`]);
@@ -66,17 +65,19 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
   return loaded;
 }
 
-/** " at line L, column C" for a JSON.parse error, from V8's position when it gives one; "" when it does not. */
+/**
+ * " at line L, column C" for a JSON.parse error: from V8's position when it gives one, else from our own scan
+ * (workerd's V8 gives none for an unexpected token); " (it ends too early)" at the end of the text; "" if neither.
+ */
 export function jsonErrorWhere(text: string, err: unknown): string {
   const m = /position (\d+)/.exec(err instanceof Error ? err.message : "");
-  if (m) {
-    const pos = Math.min(Number(m[1]), text.length);
-    const before = text.slice(0, pos);
-    const line = before.split("\n").length;
-    const column = pos - before.lastIndexOf("\n");
-    return ` at line ${line}, column ${column} (character ${pos})`;
-  }
-  return /end of JSON input/i.test(err instanceof Error ? err.message : "") ? " (it ends too early)" : "";
+  const pos = m ? Math.min(Number(m[1]), text.length) : jsonErrorOffset(text);
+  if (pos === undefined) return /end of JSON input/i.test(err instanceof Error ? err.message : "") ? " (it ends too early)" : "";
+  if (pos >= text.length) return " (it ends too early)";
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  const column = pos - before.lastIndexOf("\n");
+  return ` at line ${line}, column ${column} (character ${pos})`;
 }
 
 export const CallerKeys = z.record(

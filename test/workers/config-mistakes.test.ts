@@ -88,6 +88,16 @@ describe("operator mistakes in DETOUR_CONFIG", () => {
     expect(r.json.error.message).not.toContain("one line");
   });
 
+  it.each([
+    ["an unquoted target", '{\n  "providers": [],\n  "routes": {"auto": {"targets": [alpha/gpt-4o-mini]}}\n}', "line 3, column 35"],
+    ["a misspelt literal", '{"allowAnonymous": tru}', "line 1, column 20"],
+    ["a bracket where a value belongs", '{"providers": [}', "line 1, column 16"],
+  ])("JSON with %s names its line and column (workerd's V8 gives no position for these)", async (_n, text, where) => {
+    const r = await harness({ config: text }).chat({});
+    expect(r.json.error.message).toContain(`not valid JSON at ${where}`);
+    expect(r.json.error.message).not.toContain("alpha/gpt-4o-mini");
+  });
+
   it("the base config itself is valid (so each case above fails for its own mistake)", async () => {
     const h = harness({ config: base() });
     h.vendors.always("openai.test", { text: "fine" });
