@@ -77,14 +77,19 @@ export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
   const step = await purgeStep(kvBinding(c), prefixes, from, c.get("deps").edgeCache());
   const note = `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s`;
   const who = { tenant, ...(intent ? { intent } : {}) };
+  // The audit trail: whose answers an operator purged (the request line alone names only the path).
+  const audit = (fields: Record<string, unknown>) =>
+    c.get("deps").log.info("cache purge", { request_id: c.get("requestId"), purged_tenant: tenant, ...(intent ? { intent } : {}), ...fields });
   // More to do, and no caller-driven cursor asked for: hand the rest to a job that finishes on its own.
   const id = crypto.randomUUID();
   const job = step.next && rawCursor === undefined ? purgeStub(c.env, id) : undefined;
   if (job && step.next) {
     const status = await job.start({ id, ...who, prefixes, next: step.next, removedKeys: step.removed, startedAt });
+    audit({ removed_keys: step.removed, done: false, job: id });
     return c.json({ ...who, id, removed_keys: step.removed, done: false, state: status.state, status_url: `/admin/cache/purges/${id}`, note }, 202);
   }
   const next = step.cursor ? `/admin/cache?${new URLSearchParams({ ...who, cursor: step.cursor })}` : undefined;
+  audit({ removed_keys: step.removed, done: step.done });
   return c.json({ ...who, removed_keys: step.removed, done: step.done, ...(next ? { cursor: step.cursor, next: `DELETE ${next}` } : {}), note });
 }
 

@@ -27,6 +27,14 @@ describe("admin actions are logged", () => {
     expect(h.logs.every((l) => typeof l.request_id === "string" && typeof l.ms === "number")).toBe(true);
   });
 
+  it("a cache purge's audit line says whose answers went, and how many", async () => {
+    const h = harness({ extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    expect((await h.call("/admin/cache?tenant=acme&intent=faq:refunds", { method: "DELETE", headers: admin })).status).toBe(200);
+    const line = h.logLines.map((l) => JSON.parse(l)).find((l) => l.msg === "cache purge");
+    expect(line).toMatchObject({ purged_tenant: "acme", intent: "faq:refunds", removed_keys: 0, done: true });
+    expect(typeof line.request_id).toBe("string");
+  });
+
   it("a refused admin request is logged once, not twice", async () => {
     const h = harness({ extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
     expect((await h.call("/admin/templates/nope/chat", { method: "PUT", headers: admin, json: { text: "x" } })).status).toBe(404);
