@@ -160,4 +160,14 @@ describe("x-detour-chaos (one request, admins only)", () => {
     expect(bad.status).toBe(400);
     expect(bad.json.error.param).toBe("x-detour-chaos");
   });
+
+  it("refuses a provider that is not configured, instead of a request that silently gets no fault", async () => {
+    const h = setup();
+    const r = await h.chat({}, { "x-detour-chaos": '{"provider":"alpah","kind":"outage"}', "x-detour-admin-token": ADMIN });
+    expect(r.status).toBe(400);
+    expect(r.json.error.param).toBe("x-detour-chaos");
+    expect(r.json.error.message).toContain("'alpah'");
+    expect(h.vendors.calls).toHaveLength(0);
+    expect((await h.chat({}, { "x-detour-chaos": '{"provider":"*","kind":"status","status":500}', "x-detour-admin-token": ADMIN })).headers.get("x-detour-mode")).toBe("degraded");
+  });
 });
