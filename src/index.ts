@@ -24,7 +24,7 @@ import { isolateRouteFeed } from "./dashboard/route-feed";
 import { AdminThrottle } from "./resilience/admin-throttle";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
-import { deleteTemplate, getTemplate, purgeCache, purgeStatus, putTemplate } from "./routes/admin-cache";
+import { deleteTemplate, getTemplate, listTemplates, purgeCache, purgeStatus, putTemplate } from "./routes/admin-cache";
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { getModel, listModels } from "./routes/models";
@@ -95,6 +95,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
   app.delete("/admin/templates/:route/:key", adminAuth(), deleteTemplate);
+  app.get("/admin/templates/:route", adminAuth(), listTemplates);
   app.delete("/admin/cache", adminAuth(), purgeCache);
   app.get("/admin/cache/purges/:id", adminAuth(), purgeStatus);
   app.put("/admin/intents/:route/:intent", adminAuth(), putIntent);

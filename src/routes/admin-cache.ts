@@ -1,6 +1,7 @@
 /**
  * Admin routes for the cache and degradation templates (Authorization: Bearer <DETOUR_ADMIN_TOKEN>):
  *   PUT|GET|DELETE /admin/templates/:route/:key   a template for an intent or task class (validated on PUT)
+ *   GET /admin/templates/:route                   the keys of the route's templates
  *   DELETE /admin/cache?tenant=…[&intent=…]             purge a tenant's cached answers, or one intent's: the
  *                                                       first bounded step here; what remains continues in a
  *                                                       CachePurge job (202, its id and status URL)
@@ -53,6 +54,21 @@ export async function getTemplate(c: Context<AppEnv>): Promise<Response> {
   const stored = await kv(c).get<unknown>(templateKey(route, key));
   if (!stored) throw new ApiError(404, "not_found_error", "template_not_found", `No template for route '${route}' and key '${key}'.`);
   return c.json({ route, key, template: stored.value });
+}
+
+/**
+ * GET /admin/templates/:route — the keys of the route's templates, sorted. Keys are `template:<route>:<key>` and a
+ * route name may hold ':', so keys under a longer configured route ("auto:eu" when listing "auto") are left out.
+ */
+export async function listTemplates(c: Context<AppEnv>): Promise<Response> {
+  const { config } = c.get("loaded");
+  const route = c.req.param("route")!;
+  if (!routeNamed(config, route)) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
+  const prefix = templateKey(route, "");
+  const longer = Object.keys(config.routes).filter((r) => r !== route && r.startsWith(`${route}:`)).map((r) => templateKey(r, ""));
+  const names = await kv(c).list(prefix);
+  const keys = names.filter((n) => !longer.some((p) => n.startsWith(p))).map((n) => n.slice(prefix.length)).sort();
+  return c.json({ route, keys });
 }
 
 export async function deleteTemplate(c: Context<AppEnv>): Promise<Response> {
