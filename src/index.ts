@@ -7,7 +7,7 @@ import { Hono } from "hono/tiny";
 import { ApiError, excerpt } from "./api/errors";
 import type { AppDeps, AppEnv } from "./app-types";
 import { systemClock } from "./engine/clock";
-import { adminAuth, auth, operatorAuth } from "./middleware/auth";
+import { adminAuth, auth, healthz, operatorAuth } from "./middleware/auth";
 import { inboundForPath } from "./inbound";
 import { requestContext } from "./middleware/context";
 import { cors } from "./middleware/cors";
@@ -24,7 +24,7 @@ import { isolateRouteFeed } from "./dashboard/route-feed";
 import { AdminThrottle } from "./resilience/admin-throttle";
 import type { EdgeCache } from "./cache/intent-cache";
 import { chatCompletions } from "./routes/chat";
-import { deleteTemplate, getTemplate, purgeCache, purgeStatus, putTemplate } from "./routes/admin-cache";
+import { deleteTemplate, getTemplate, listTemplates, purgeCache, purgeStatus, putTemplate } from "./routes/admin-cache";
 import { addFault, clearFaults, listFaults, removeFault } from "./routes/admin-faults";
 import { deleteIntent, getIntent, putIntent } from "./routes/admin-intents";
 import { getModel, listModels } from "./routes/models";
@@ -75,8 +75,9 @@ function newToken(): string {
 export function createApp(overrides: Partial<AppDeps> = {}) {
   const deps: AppDeps = { ...productionDeps, ...overrides };
   const app = new Hono<AppEnv>();
-  app.get("/healthz", (c) => c.json({ ok: true }));
   app.use("*", requestContext(deps));
+  // After the config is loaded: with an invalid DETOUR_CONFIG every request fails, and so does the health check.
+  app.get("/healthz", healthz);
   // CORS before auth: browsers send preflights without credentials.
   app.use("*", cors());
   app.use("/v1/*", simulatedGuard());
@@ -100,6 +101,7 @@ export function createApp(overrides: Partial<AppDeps> = {}) {
   app.put("/admin/templates/:route/:key", adminAuth(), putTemplate);
   app.get("/admin/templates/:route/:key", adminAuth(), getTemplate);
   app.delete("/admin/templates/:route/:key", adminAuth(), deleteTemplate);
+  app.get("/admin/templates/:route", adminAuth(), listTemplates);
   app.delete("/admin/cache", adminAuth(), purgeCache);
   app.get("/admin/cache/purges/:id", adminAuth(), purgeStatus);
   app.put("/admin/intents/:route/:intent", adminAuth(), putIntent);

@@ -4,6 +4,7 @@
  */
 import * as z from "../zod";
 import { DEFAULT_CONFIG } from "./default";
+import { jsonErrorOffset } from "./json-position";
 import { DetourConfig } from "./schema";
 import { Tier } from "./tier";
 
@@ -24,7 +25,9 @@ export function formatIssues(error: z.core.$ZodError): string[] {
       (acc, seg) => (typeof seg === "number" ? `${acc}[${seg}]` : acc ? `${acc}.${String(seg)}` : String(seg)),
       "",
     );
-    return `${path || "(root)"}: ${i.message}`;
+    // A record key's own check (a route name with '/') comes nested under zod's bare "Invalid key in record".
+    const nested = i.code === "invalid_key" ? i.issues.map((n) => n.message).join("; ") : "";
+    return `${path || "(root)"}: ${nested || i.message}`;
   });
 }
 
@@ -47,7 +50,12 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
     } catch (err) {
       // Only the position: V8's own message quotes the text around the error, and the config can hold header values
       // (an org id, a token a vendor wants) — and this error is answered before any caller is authenticated.
-      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON${jsonErrorWhere(key, err)}`]);
+      const where = jsonErrorWhere(key, err);
+      // One line that ends early is what a multi-line config becomes in .dev.vars or at wrangler's one-line prompt.
+      const cut = where === " (it ends too early)" && !key.includes("\n")
+        ? "; if it spans several lines, put it on one line in .dev.vars, or pipe the file: npx wrangler secret put DETOUR_CONFIG < detour-config.json"
+        : "";
+      throw new ConfigError("DETOUR_CONFIG", [`(root): not valid JSON${where}${cut}`]);
     }
   }
   const parsed = DetourConfig.safeParse(input);
@@ -57,17 +65,19 @@ export function loadConfig(raw: string | undefined): LoadedConfig {
   return loaded;
 }
 
-/** " at line L, column C" for a JSON.parse error, from V8's position when it gives one; "" when it does not. */
+/**
+ * " at line L, column C" for a JSON.parse error: from V8's position when it gives one, else from our own scan
+ * (workerd's V8 gives none for an unexpected token); " (it ends too early)" at the end of the text; "" if neither.
+ */
 export function jsonErrorWhere(text: string, err: unknown): string {
   const m = /position (\d+)/.exec(err instanceof Error ? err.message : "");
-  if (m) {
-    const pos = Math.min(Number(m[1]), text.length);
-    const before = text.slice(0, pos);
-    const line = before.split("\n").length;
-    const column = pos - before.lastIndexOf("\n");
-    return ` at line ${line}, column ${column} (character ${pos})`;
-  }
-  return /end of JSON input/i.test(err instanceof Error ? err.message : "") ? " (it ends too early)" : "";
+  const pos = m ? Math.min(Number(m[1]), text.length) : jsonErrorOffset(text);
+  if (pos === undefined) return /end of JSON input/i.test(err instanceof Error ? err.message : "") ? " (it ends too early)" : "";
+  if (pos >= text.length) return " (it ends too early)";
+  const before = text.slice(0, pos);
+  const line = before.split("\n").length;
+  const column = pos - before.lastIndexOf("\n");
+  return ` at line ${line}, column ${column} (character ${pos})`;
 }
 
 export const CallerKeys = z.record(

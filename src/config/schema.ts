@@ -113,7 +113,7 @@ export const ProviderConfig = z.strictObject({
   breaker: z.optional(z.record(z.string(), z.unknown())),
 }).check(z.superRefine((p, ctx) => {
     if ((p.kind === "openai" || p.kind === "anthropic" || p.kind === "gemini") && !p.baseUrl) {
-      ctx.addIssue({ code: "custom", path: ["baseUrl"], message: `a ${p.kind} provider needs baseUrl` });
+      ctx.addIssue({ code: "custom", path: ["baseUrl"], message: `${p.kind === "openai" || p.kind === "anthropic" ? "an" : "a"} ${p.kind} provider needs baseUrl` });
     }
     if (p.baseUrl && !/^https?:\/\//.test(p.baseUrl)) {
       ctx.addIssue({ code: "custom", path: ["baseUrl"], message: "baseUrl must be http(s)" });
@@ -298,6 +298,14 @@ export const DetourConfig = z.strictObject({
         for (const i of merged.error.issues) ctx.addIssue({ code: "custom", path: ["providers", pi, "breaker", ...i.path.map((x) => x as string | number)], message: i.message });
       }
     });
+    // A deadline above the ceiling would be cut to it without a word: say so instead.
+    const ceiling = c.defaults.maxDeadlineMs;
+    const overCeiling = (ms: number | undefined, path: (string | number)[]) => {
+      if (ms !== undefined && ms > ceiling) ctx.addIssue({ code: "custom", path, message: `${ms} is above defaults.maxDeadlineMs (${ceiling}), which caps every deadline; lower it or raise defaults.maxDeadlineMs` });
+    };
+    overCeiling(c.defaults.timeouts.deadlineMs, ["defaults", "timeouts", "deadlineMs"]);
+    c.providers.forEach((p, i) => overCeiling(p.timeouts.deadlineMs, ["providers", i, "timeouts", "deadlineMs"]));
+    for (const [name, route] of Object.entries(c.routes)) overCeiling(route.timeouts.deadlineMs, ["routes", name, "timeouts", "deadlineMs"]);
     const ids = new Set<string>();
     c.providers.forEach((p, i) => {
       if (ids.has(p.id)) ctx.addIssue({ code: "custom", path: ["providers", i, "id"], message: `duplicate provider ${p.id}` });
@@ -313,6 +321,7 @@ export const DetourConfig = z.strictObject({
       (route.shadow?.targets ?? []).forEach((t, i) => knownShadow(t, ["routes", name, "shadow", "targets", i]));
       route.targets.forEach((t, i) => {
         const slash = t.indexOf("/");
+        if (slash < 0) return; // already reported: "a target is 'provider/model'"
         const pid = t.slice(0, slash);
         const mid = t.slice(slash + 1);
         const p = c.providers.find((x) => x.id === pid);

@@ -12,6 +12,7 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { ConfigError, loadCallerKeys } from "../config/load";
+import { logRequest } from "../observability/log";
 import { keyIndexFor } from "../platform/key-index";
 import { isAdminToken, MIN_ADMIN_TOKEN } from "../platform/tokens";
 
@@ -20,13 +21,7 @@ export const auth = () =>
     const keys = loadCallerKeys(c.env.DETOUR_API_KEYS);
     const index = await keyIndexFor(c.env.DETOUR_API_KEYS ?? "", () => Object.entries(keys));
     if (index.size === 0) {
-      const { config } = c.get("loaded");
-      const allSimulated = config.providers.every((p) => p.kind === "simulated");
-      if (!allSimulated && !config.allowAnonymous) {
-        throw new ConfigError("DETOUR_API_KEYS", [
-          "(root): not set, and DETOUR_CONFIG has real providers; set gateway keys (wrangler secret put DETOUR_API_KEYS) or set \"allowAnonymous\": true",
-        ]);
-      }
+      requireKeysForRealProviders(c);
       c.set("caller", { tenant: "anonymous", tier: "standard", anonymous: true });
       return next();
     }
@@ -41,6 +36,28 @@ export const auth = () =>
     c.set("caller", { tenant: match.tenant, tier: match.tier, anonymous: false, ...(match.shadow === false ? { shadow: false as const } : {}) });
     return next();
   });
+
+/** With no gateway keys, only an all-simulated config (or `allowAnonymous`) may serve: else a ConfigError. */
+function requireKeysForRealProviders(c: Context<AppEnv>): void {
+  const { config } = c.get("loaded");
+  const allSimulated = config.providers.every((p) => p.kind === "simulated");
+  if (!allSimulated && !config.allowAnonymous) {
+    throw new ConfigError("DETOUR_API_KEYS", [
+      "(root): not set, and DETOUR_CONFIG has real providers; set gateway keys (wrangler secret put DETOUR_API_KEYS) or set \"allowAnonymous\": true",
+    ]);
+  }
+}
+
+/**
+ * GET /healthz: `{"ok":true}` only when Detour can serve — DETOUR_CONFIG (checked by requestContext), DETOUR_API_KEYS
+ * and DETOUR_ADMIN_TOKEN all valid, and keys set when real providers need them. Otherwise the same ConfigError every
+ * other route answers, so a deploy check or an uptime monitor sees it.
+ */
+export function healthz(c: Context<AppEnv>): Response {
+  if (Object.keys(loadCallerKeys(c.env.DETOUR_API_KEYS)).length === 0) requireKeysForRealProviders(c);
+  adminTokenOf(c.env.DETOUR_ADMIN_TOKEN);
+  return c.json({ ok: true });
+}
 
 function bearer(h: string | undefined): string | undefined {
   const m = h?.match(/^Bearer\s+(.+)$/i);
@@ -84,7 +101,12 @@ export const adminAuth = () =>
     const token = adminTokenOf(c.env.DETOUR_ADMIN_TOKEN);
     if (!token) throw new ApiError(403, "authentication_error", "admin_disabled", "Admin routes are off: set the DETOUR_ADMIN_TOKEN secret.");
     await requireAdmin(c, token, "Admin routes need 'Authorization: Bearer <DETOUR_ADMIN_TOKEN>'.");
-    return next();
+    await next();
+    // The audit trail: one request line per admin action that succeeded (a refused one was logged by onError).
+    if (!c.error) {
+      const deps = c.get("deps");
+      logRequest(deps.log, { request_id: c.get("requestId"), method: c.req.method, path: c.req.path, status: c.res.status, ms: deps.clock.now() - c.get("startedAt") });
+    }
   });
 
 /**

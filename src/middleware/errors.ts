@@ -30,6 +30,8 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
       path: c.req.path,
       status: apiError.status,
       error_code: apiError.code,
+      // What to fix, in `wrangler tail` too, not only in the answer (issue paths and zod's words, never config values).
+      ...(err instanceof ConfigError ? { issues: err.issues } : {}),
       ms: deps.clock.now() - (c.get("startedAt") ?? deps.clock.now()),
     });
   }

@@ -57,6 +57,8 @@ export interface RequestLog {
   stream?: boolean;
   attempts?: { provider: string; outcome: string; error_class?: string; skip_reason?: string; status?: number; ms: number }[];
   error_code?: string;
+  /** For `invalid_config`: every issue of DETOUR_CONFIG / DETOUR_API_KEYS / DETOUR_ADMIN_TOKEN, with its path. */
+  issues?: string[];
   task_class?: string;
   cache?: string;
   degraded?: string;

@@ -30,6 +30,10 @@ export async function chaos(state: Classified, deps: PipelineDeps): Promise<Chao
   } catch (err) {
     throw badRequest((err as Error).message, "x-detour-chaos");
   }
+  // A misspelt provider would match no call: the admin would see a normal answer and think the failover worked.
+  if (requestFault.provider !== "*" && !config.providers.some((p) => p.id === requestFault.provider)) {
+    throw badRequest(`x-detour-chaos: no provider '${requestFault.provider}' in DETOUR_CONFIG (name a provider id or "*").`, "x-detour-chaos");
+  }
   return { ...state, faults, requestFault, admin };
 }
 

@@ -1,6 +1,7 @@
 /**
  * Admin routes for the cache and degradation templates (Authorization: Bearer <DETOUR_ADMIN_TOKEN>):
  *   PUT|GET|DELETE /admin/templates/:route/:key   a template for an intent or task class (validated on PUT)
+ *   GET /admin/templates/:route                   the keys of the route's templates
  *   DELETE /admin/cache?tenant=…[&intent=…]             purge a tenant's cached answers, or one intent's: the
  *                                                       first bounded step here; what remains continues in a
  *                                                       CachePurge job (202, its id and status URL)
@@ -55,6 +56,21 @@ export async function getTemplate(c: Context<AppEnv>): Promise<Response> {
   return c.json({ route, key, template: stored.value });
 }
 
+/**
+ * GET /admin/templates/:route — the keys of the route's templates, sorted. Keys are `template:<route>:<key>` and a
+ * route name may hold ':', so keys under a longer configured route ("auto:eu" when listing "auto") are left out.
+ */
+export async function listTemplates(c: Context<AppEnv>): Promise<Response> {
+  const { config } = c.get("loaded");
+  const route = c.req.param("route")!;
+  if (!routeNamed(config, route)) throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG.`, "route");
+  const prefix = templateKey(route, "");
+  const longer = Object.keys(config.routes).filter((r) => r !== route && r.startsWith(`${route}:`)).map((r) => templateKey(r, ""));
+  const names = await kv(c).list(prefix);
+  const keys = names.filter((n) => !longer.some((p) => n.startsWith(p))).map((n) => n.slice(prefix.length)).sort();
+  return c.json({ route, keys });
+}
+
 export async function deleteTemplate(c: Context<AppEnv>): Promise<Response> {
   const { route, key } = routeAndKey(c);
   await kv(c).delete(templateKey(route, key));
@@ -77,14 +93,19 @@ export async function purgeCache(c: Context<AppEnv>): Promise<Response> {
   const step = await purgeStep(kvBinding(c), prefixes, from, c.get("deps").edgeCache());
   const note = `other colos' Cache API copies expire within ${config.cache.edgeTtlSeconds} s`;
   const who = { tenant, ...(intent ? { intent } : {}) };
+  // The audit trail: whose answers an operator purged (the request line alone names only the path).
+  const audit = (fields: Record<string, unknown>) =>
+    c.get("deps").log.info("cache purge", { request_id: c.get("requestId"), purged_tenant: tenant, ...(intent ? { intent } : {}), ...fields });
   // More to do, and no caller-driven cursor asked for: hand the rest to a job that finishes on its own.
   const id = crypto.randomUUID();
   const job = step.next && rawCursor === undefined ? purgeStub(c.env, id) : undefined;
   if (job && step.next) {
     const status = await job.start({ id, ...who, prefixes, next: step.next, removedKeys: step.removed, startedAt });
+    audit({ removed_keys: step.removed, done: false, job: id });
     return c.json({ ...who, id, removed_keys: step.removed, done: false, state: status.state, status_url: `/admin/cache/purges/${id}`, note }, 202);
   }
   const next = step.cursor ? `/admin/cache?${new URLSearchParams({ ...who, cursor: step.cursor })}` : undefined;
+  audit({ removed_keys: step.removed, done: step.done });
   return c.json({ ...who, removed_keys: step.removed, done: step.done, ...(next ? { cursor: step.cursor, next: `DELETE ${next}` } : {}), note });
 }
 

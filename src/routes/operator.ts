@@ -9,7 +9,7 @@ import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
 import { breakerKey, settingsFor } from "../breakers/request";
 import type { ProviderSnapshot } from "../breakers/types";
-import type { ProviderConfig } from "../config/schema";
+import type { DetourConfig, ProviderConfig } from "../config/schema";
 import { renderMetrics } from "../observability/metrics";
 import { chaosStub, healthStub } from "../platform/stubs";
 import { renderReadinessMetrics } from "../readiness/metrics";
@@ -47,6 +47,18 @@ async function collect(c: Context<AppEnv>): Promise<Row[]> {
   return rows;
 }
 
+/**
+ * The name of the provider's `apiKeySecret` when that secret is not set: every call to it fails as `misconfigured`
+ * without reaching the vendor, and its breaker stays CLOSED (an operator's mistake is not a provider fault), so
+ * without this /status would show the provider healthy.
+ */
+function missingSecret(c: Context<AppEnv>, provider: ProviderConfig): string | undefined {
+  const name = provider.apiKeySecret;
+  if (!name) return undefined;
+  const value = (c.env as Record<string, unknown>)[name];
+  return typeof value === "string" && value !== "" ? undefined : name;
+}
+
 const iso = (ms: number | null | undefined) => (typeof ms === "number" ? new Date(ms).toISOString() : null);
 
 export async function status(c: Context<AppEnv>): Promise<Response> {
@@ -68,6 +80,7 @@ export async function status(c: Context<AppEnv>): Promise<Response> {
       provider: provider.id,
       kind: provider.kind,
       key,
+      ...(missingSecret(c, provider) ? { missing_secret: missingSecret(c, provider) } : {}),
       ...(error ? { error } : {}),
       ...(s
         ? {
@@ -101,8 +114,36 @@ export async function metrics(c: Context<AppEnv>): Promise<Response> {
   const rows = await collect(c);
   const text =
     renderMetrics(rows.filter((r) => r.snapshot).map((r) => ({ provider: r.provider.id, snapshot: r.snapshot! }))) +
-    renderReadinessMetrics(collectReadiness(rows.map((r) => r.snapshot)));
+    renderReadinessMetrics(collectReadiness(rows.map((r) => r.snapshot))) +
+    renderSecretMetrics(c);
+
   return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+}
+
+/** `detour_provider_missing_secret{provider,secret}`: 1 while a provider's apiKeySecret is unset (alert on it). */
+function renderSecretMetrics(c: Context<AppEnv>): string {
+  const lines = c.get("loaded").config.providers.filter((p) => p.apiKeySecret).map((p) => `detour_provider_missing_secret{provider="${p.id}",secret="${p.apiKeySecret}"} ${missingSecret(c, p) ? 1 : 0}`);
+  if (!lines.length) return "";
+  return ["# HELP detour_provider_missing_secret 1 while the secret named by the provider's apiKeySecret is not set: every call to it fails as misconfigured.", "# TYPE detour_provider_missing_secret gauge", ...lines].join("\n") + "\n";
+}
+
+const CONTINENTS = new Set(["AF", "AN", "AS", "EU", "NA", "OC", "SA"]);
+
+/**
+ * Why `region` names no breaker that traffic uses (src/breakers/request.ts `breakerKey`), or undefined. Without this,
+ * `force_open` on a region the config does not keep a breaker for answered FORCED_OPEN and changed nothing.
+ */
+function regionProblem(config: DetourConfig, region: string): string | undefined {
+  const colo = /^[A-Z]{3}$/.test(region) ? undefined : `'${region}' is not a colo code (three capital letters, like FRA)`;
+  if (config.resilience.aggregation === "location") return colo;
+  switch (config.resilience.regional) {
+    case "continent":
+      return CONTINENTS.has(region) ? undefined : `'${region}' is not a continent code (${[...CONTINENTS].join(", ")})`;
+    case "colo":
+      return colo;
+    default:
+      return 'resilience.regional is "off": each provider has one breaker; drop "region"';
+  }
 }
 
 const AdminAction = z.strictObject({ action: z.enum(["force_open", "force_closed", "disable", "reset"]), region: z.optional(z.string()) });
@@ -115,6 +156,10 @@ export async function breakerAction(c: Context<AppEnv>): Promise<Response> {
   const body = await readJsonBody(c.req.raw, c.get("loaded").config.limits.maxBodyBytes, 'Send JSON: {"action": "force_open" | "force_closed" | "disable" | "reset"}.');
   const parsed = AdminAction.safeParse(body);
   if (!parsed.success) throw badRequest(`action must be one of force_open, force_closed, disable, reset (${parsed.error.issues[0]!.message}).`, "action");
+  if (parsed.data.region !== undefined) {
+    const problem = regionProblem(config, parsed.data.region);
+    if (problem) throw badRequest(problem, "region");
+  }
   if (!c.env.PROVIDER_HEALTH) throw new ApiError(503, "api_error", "breakers_off", "No PROVIDER_HEALTH Durable Object binding: breakers are off.");
   const key = parsed.data.region ? `${provider.id}@${parsed.data.region}` : breakerKey(config, provider.id, {});
   const now = deps.clock.now();

@@ -179,6 +179,36 @@ describe("fail open", () => {
 });
 
 describe("operators see and act", () => {
+  it("refuses a breaker action's region that names no breaker traffic uses, instead of forcing open a key nobody reads", async () => {
+    const h = setup();
+    h.vendors.always("openai.test", { text: "from alpha" });
+    const off = await h.call("/admin/breakers/alpha", { method: "POST", headers: admin, json: { action: "force_open", region: "EU" } });
+    expect(off.status).toBe(400);
+    expect(off.json.error).toMatchObject({ code: "invalid_request", param: "region" });
+    expect(off.json.error.message).toContain('resilience.regional is "off"');
+    expect((await h.call("/status", { headers: admin })).json.providers.map((p: any) => p.key)).not.toContain("alpha@EU");
+    expect((await h.chat({})).headers.get("x-detour-provider")).toBe("alpha");
+
+    const regional = harness({ config: { ...config, resilience: { ...config.resilience, regional: "continent" } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    const typo = await regional.call("/admin/breakers/alpha", { method: "POST", headers: admin, json: { action: "force_open", region: "europe" } });
+    expect(typo.status).toBe(400);
+    expect(typo.json.error.message).toContain("continent code");
+    const ok = await regional.call("/admin/breakers/alpha", { method: "POST", headers: admin, json: { action: "force_open", region: "EU" } });
+    expect(ok.json).toMatchObject({ key: "alpha@EU", state: "FORCED_OPEN" });
+  });
+
+  it("/status and /metrics name a provider whose apiKeySecret is not set, before any caller hits it", async () => {
+    const h = harness({ config, secrets: { BETA_KEY: "sk-beta-secret-0123456789" }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    const alpha = await statusOf(h);
+    expect(alpha.state).toBe("CLOSED");
+    expect(alpha.missing_secret).toBe("ALPHA_KEY");
+    expect(await statusOf(h, "beta")).not.toHaveProperty("missing_secret");
+    const m = await h.call("/metrics", { headers: admin });
+    expect(m.text).toContain('detour_provider_missing_secret{provider="alpha",secret="ALPHA_KEY"} 1');
+    expect(m.text).toContain('detour_provider_missing_secret{provider="beta",secret="BETA_KEY"} 0');
+    expect(m.text).not.toContain("sk-beta-secret");
+  });
+
   it("/status shows state, since, score and its parts; /metrics is Prometheus text", async () => {
     const h = setup();
     await trip(h);

@@ -50,6 +50,19 @@ describe("fault admin API", () => {
     expect((await setFault(h, { provider: "ghost", kind: "outage" })).status).toBe(404);
   });
 
+  it("refuses a fault scoped to a route that does not exist, instead of a drill that silently never fires", async () => {
+    const h = setup();
+    const r = await setFault(h, { kind: "status", status: 503, route: "autp" });
+    expect(r.status).toBe(404);
+    expect(r.json.error).toMatchObject({ code: "route_not_found", param: "route" });
+    expect(r.json.error.message).toContain("autp");
+    expect((await h.call("/admin/faults", { headers: admin })).json.faults).toEqual([]);
+    // a configured route, or a concrete provider/model (what a caller may send as `model`), is accepted
+    expect((await setFault(h, { kind: "status", status: 503, route: "auto" })).status).toBe(201);
+    expect((await setFault(h, { kind: "status", status: 503, route: "alpha/gpt-4o-mini" })).status).toBe(201);
+    expect((await h.chat({})).headers.get("x-detour-provider")).toBe("beta");
+  });
+
   it("a fault expires by itself", async () => {
     const h = setup();
     await setFault(h, { kind: "status", status: 500, ttlSeconds: 5 });
@@ -146,5 +159,15 @@ describe("x-detour-chaos (one request, admins only)", () => {
     const bad = await h.chat({}, { "x-detour-chaos": "nope", "x-detour-admin-token": ADMIN });
     expect(bad.status).toBe(400);
     expect(bad.json.error.param).toBe("x-detour-chaos");
+  });
+
+  it("refuses a provider that is not configured, instead of a request that silently gets no fault", async () => {
+    const h = setup();
+    const r = await h.chat({}, { "x-detour-chaos": '{"provider":"alpah","kind":"outage"}', "x-detour-admin-token": ADMIN });
+    expect(r.status).toBe(400);
+    expect(r.json.error.param).toBe("x-detour-chaos");
+    expect(r.json.error.message).toContain("'alpah'");
+    expect(h.vendors.calls).toHaveLength(0);
+    expect((await h.chat({}, { "x-detour-chaos": '{"provider":"*","kind":"status","status":500}', "x-detour-admin-token": ADMIN })).headers.get("x-detour-mode")).toBe("degraded");
   });
 });

@@ -69,6 +69,19 @@ describe("degradation ladder with every provider down", () => {
     expect((await h.chat({ messages: [{ role: "user", content: "Any update on ticket #4521?" }] })).status).toBe(503);
   });
 
+  it("lists a route's templates, so an operator can see what the ladder would serve (and spot a misspelt key)", async () => {
+    const h = harness({ config: { ...config, routes: { ...config.routes, "auto:eu": { targets: ["alpha/gpt-4o-mini"] } } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    for (const [route, key] of [["auto", "chat"], ["auto", "faq:refunds"], ["auto:eu", "chat"]]) {
+      expect((await h.call(`/admin/templates/${route}/${key}`, { method: "PUT", headers: admin, json: { text: "Back soon." } })).status).toBe(200);
+    }
+    const list = await h.call("/admin/templates/auto", { headers: admin });
+    expect(list.status).toBe(200);
+    expect(list.json).toEqual({ route: "auto", keys: ["chat", "faq:refunds"] });
+    expect((await h.call("/admin/templates/auto:eu", { headers: admin })).json.keys).toEqual(["chat"]);
+    expect((await h.call("/admin/templates/nope", { headers: admin })).json.error.code).toBe("route_not_found");
+    expect((await h.call("/admin/templates/auto", { headers: { authorization: "" } })).status).toBe(401);
+  });
+
   it("refuses invalid templates, unknown routes and callers without the admin token", async () => {
     const h = allDown();
     const bad = await h.call("/admin/templates/auto/chat", { method: "PUT", headers: admin, json: { text: "Hi {{who}}" } });

@@ -13,7 +13,8 @@ import { harness, PREMIUM } from "../support/harness";
 const ADMIN = "admin-token-for-tests-0001-abcdefghij";
 const configWith = (breaker: Record<string, unknown>, timeouts: Record<string, number> = {}) => ({
   ...VENDOR_CONFIG,
-  defaults: { timeouts },
+  // The ceiling follows the deadline: a deadline above maxDeadlineMs is a config error, not silently cut to it.
+  defaults: { timeouts, ...(timeouts.deadlineMs ? { maxDeadlineMs: Math.max(120_000, timeouts.deadlineMs) } : {}) },
   routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"], retry: { maxRetries: 0 } } },
   resilience: { breaker, reportFlushMs: 0 },
 });
