@@ -15,12 +15,21 @@ import { routeStatus } from "../dashboard/route-status";
 import { providerSnapshots } from "../dashboard/snapshots";
 import { withTimeout } from "../engine/clock";
 import { historyStub } from "../platform/stubs";
+import { badRequest } from "../api/errors";
+
+/** `?minutes=`: a whole number of minutes from 1 to a day (1440); absent, the page's 15. Anything else is a 400. */
+function minutesOf(raw: string | undefined): number {
+  if (raw === undefined) return 15;
+  const n = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(n >= 1 && n <= 1440)) throw badRequest(`minutes must be a whole number from 1 to 1440 (got '${raw.slice(0, 20)}').`, "minutes");
+  return n;
+}
 
 export async function dashboardHistory(c: Context<AppEnv>): Promise<Response> {
   const { config } = c.get("loaded");
   const deps = c.get("deps");
   const now = deps.clock.now();
-  const minutes = Math.min(1440, Math.max(1, Number(c.req.query("minutes") ?? 15) || 15));
+  const minutes = minutesOf(c.req.query("minutes"));
   const keys = new Set(config.providers.map((p) => breakerKey(config, p.id, {})));
   for (const k of deps.breakerView.keys()) if (config.providers.some((p) => k.startsWith(`${p.id}@`))) keys.add(k);
   const read = async (name: string): Promise<HistoryView> => {

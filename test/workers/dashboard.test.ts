@@ -146,6 +146,18 @@ describe("GET /dashboard: the worker serves the page's static assets", () => {
     expect((await h.call("/dashboard/history", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
   });
 
+  // ?minutes=abc silently answered the default 15 minutes: an operator's script asking for the wrong window never knew.
+  it("history refuses a minutes value that is not a whole number from 1 to 1440, naming the parameter", async () => {
+    const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    for (const bad of ["abc", "0", "1441", "2.5", "-3", ""]) {
+      const r = await h.call(`/dashboard/history?minutes=${bad}`, { headers: admin });
+      expect(r.status, bad).toBe(400);
+      expect(r.json.error, bad).toMatchObject({ type: "invalid_request_error", param: "minutes" });
+    }
+    expect((await h.call("/dashboard/history?minutes=1440", { headers: admin })).status).toBe(200);
+    expect((await h.call("/dashboard/history", { headers: admin })).status).toBe(200);
+  });
+
   it("history shows this minute's traffic per provider and route, the failover share, and the timeline", async () => {
     const h = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
     h.vendors.always("openai.test", { text: "from alpha" });
