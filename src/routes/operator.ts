@@ -10,6 +10,7 @@ import type { AppEnv } from "../app-types";
 import { breakerKey, settingsFor } from "../breakers/request";
 import type { ProviderSnapshot } from "../breakers/types";
 import type { DetourConfig, ProviderConfig } from "../config/schema";
+import { withTimeout } from "../engine/clock";
 import { renderMetrics } from "../observability/metrics";
 import { chaosStub, healthStub } from "../platform/stubs";
 import { renderReadinessMetrics } from "../readiness/metrics";
@@ -35,7 +36,8 @@ async function collect(c: Context<AppEnv>): Promise<Row[]> {
     for (const key of keys) {
       const settings = settingsFor(config, { provider, model: provider.models[0]! });
       try {
-        const snapshot = await healthStub(c.env, key).snapshot(key, settings, now);
+        // Bounded like every other call to the object: a hung one must not hang the scrape or /status with it.
+        const snapshot = await withTimeout(healthStub(c.env, key).snapshot(key, settings, now), config.resilience.doTimeoutMs, deps.clock);
         deps.breakerView.put(snapshot, now);
         rows.push({ provider, key, snapshot });
       } catch (err) {
@@ -115,9 +117,21 @@ export async function metrics(c: Context<AppEnv>): Promise<Response> {
   const text =
     renderMetrics(rows.filter((r) => r.snapshot).map((r) => ({ provider: r.provider.id, snapshot: r.snapshot! }))) +
     renderReadinessMetrics(collectReadiness(rows.map((r) => r.snapshot))) +
-    renderSecretMetrics(c);
+    renderSecretMetrics(c) +
+    renderStoreUp(rows);
 
   return c.text(text, 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" });
+}
+
+/**
+ * `detour_health_store_up{provider,key}`: 1 when this scrape read the key's ProviderHealth object, 0 when it could not.
+ * Every configured provider has a series, so a provider whose object is unreachable (and whose state this isolate
+ * never saw, so it has no other series) can still be alerted on.
+ */
+function renderStoreUp(rows: Row[]): string {
+  if (!rows.length) return "";
+  const lines = rows.map((r) => `detour_health_store_up{provider="${r.provider.id}",key="${r.key}"} ${r.error ? 0 : 1}`);
+  return ["# HELP detour_health_store_up 1 when this scrape read the breaker key's ProviderHealth object, 0 when it did not answer (its state below is this isolate's last, or absent).", "# TYPE detour_health_store_up gauge", ...lines].join("\n") + "\n";
 }
 
 /** `detour_provider_missing_secret{provider,secret}`: 1 while a provider's apiKeySecret is unset (alert on it). */

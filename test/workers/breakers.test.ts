@@ -209,6 +209,28 @@ describe("operators see and act", () => {
     expect(m.text).not.toContain("sk-beta-secret");
   });
 
+  // /metrics left out a provider whose health object could not be read and that this isolate had never seen: there
+  // was no series to alert on. And a hung object hung /metrics and /status with it (no bound on the wait).
+  it("/metrics says per breaker key whether its health object answered; a hung object costs doTimeoutMs, not the scrape", async () => {
+    const up = harness({ config, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN } });
+    const ok = await up.call("/metrics", { headers: admin });
+    expect(ok.text).toContain('detour_health_store_up{provider="alpha",key="alpha"} 1');
+    expect(ok.text).toContain('detour_health_store_up{provider="beta",key="beta"} 1');
+
+    const never = () => new Promise<never>(() => {});
+    const stub = new Proxy({}, { get: (_t, name) => (typeof name === "string" && name !== "then" ? () => never() : undefined) });
+    const hung = { idFromName: () => ({}), get: () => stub };
+    const h = harness({ config: { ...config, resilience: { ...config.resilience, doTimeoutMs: 250 } }, extraEnv: { DETOUR_ADMIN_TOKEN: ADMIN, PROVIDER_HEALTH: hung } });
+    const m = await h.call("/metrics", { headers: admin });
+    expect(m.status).toBe(200);
+    expect(m.text).toContain('detour_health_store_up{provider="alpha",key="alpha"} 0');
+    expect(m.text).toContain('detour_health_store_up{provider="beta",key="beta"} 0');
+    expect(h.clock.sleeps.filter((ms) => ms === 250).length).toBeGreaterThan(0);
+    const s = await h.call("/status", { headers: admin });
+    expect(s.status).toBe(200);
+    expect(s.json.providers.find((p: any) => p.key === "alpha").error).toMatch(/health store unreachable: no answer within 250 ms/);
+  });
+
   it("/status shows state, since, score and its parts; /metrics is Prometheus text", async () => {
     const h = setup();
     await trip(h);
