@@ -45,7 +45,7 @@ async function drill(argv) {
   life.cleanups.push(closeClient); // first in, so the client closes last
   const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
   const outDir = path.resolve(ROOT, args.out ?? path.join("reports/drills", stamp));
-  log(`${scenarios.length} scenario(s): ${scenarios.map((s) => s.name).join(", ")}; ~${Math.round(planned / 1000)} s of load; report → ${path.relative(ROOT, outDir) || outDir}`);
+  log(`${scenarios.length} scenario(s): ${scenarios.map((s) => s.name).join(", ")}; ~${Math.round(planned / 1000)} s of load; report → ${shown(outDir, ROOT)}`);
   try {
     const shared = { cleanups: life.cleanups, ...(await setUp(life.cleanups)) };
     const results = [];
@@ -116,6 +116,12 @@ function printSummary(results, outDir, started, meta) {
   const busy = busyNote(meta);
   if (busy) console.log(busy.replaceAll("**", ""));
   const failed = misses.length > 0;
-  console.log(`${failed ? "Thresholds missed" : "All thresholds met"}. Report: ${path.relative(process.cwd(), path.join(outDir, "report.md"))} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+  console.log(`${failed ? "Thresholds missed" : "All thresholds met"}. Report: ${shown(path.join(outDir, "report.md"), process.cwd())} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
   return failed ? 1 : 0;
+}
+
+/** `p` relative to `base` when it lies inside it, else absolute (an `--out` in /tmp read "../../../tmp/…"). */
+function shown(p, base) {
+  const rel = path.relative(base, p);
+  return rel && !rel.startsWith("..") && !path.isAbsolute(rel) ? rel : p;
 }
