@@ -8,8 +8,8 @@ import { harness } from "../support/harness";
 
 const STANDARD = "dtr_standard_key_00000003";
 const KEYS = { ...CALLER_KEYS, [STANDARD]: { tenant: "std", tier: "standard" } };
-/** Two targets, every timeout, retry and deadline at its built-in default. */
-const DEFAULTS_CONFIG = { ...VENDOR_CONFIG, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"] } } };
+/** Two targets; routing (tiers, shedding), timeouts, retries and the deadline all at their built-in defaults. */
+const DEFAULTS_CONFIG = { ...VENDOR_CONFIG, routing: {}, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"] } } };
 
 describe("a hung primary on the default timeouts", () => {
   it("is answered by the fallback after one first-byte timeout, not a 504 after two", async () => {
@@ -27,5 +27,44 @@ describe("a hung primary on the default timeouts", () => {
     expect(r.json.detour.attempts[0].ms).toBe(30_000);
     expect(h.clock.now() - t0).toBeLessThan(35_000);
     expect(h.vendors.callsTo("openai.test")).toHaveLength(1);
+  });
+});
+
+describe("every vendor down, for a caller whose tier sheds under pressure", () => {
+  const RULES_CONFIG = {
+    ...DEFAULTS_CONFIG,
+    routes: { auto: { ...DEFAULTS_CONFIG.routes.auto, retry: { maxRetries: 0 } } },
+    degrade: { rules: { labels: [{ name: "billing", keywords: ["invoice", "refund", "charge"] }] } },
+  };
+  const ask = { messages: [{ role: "user", content: "I was charged twice, please refund the invoice" }] };
+
+  it("still gets the degradation ladder's labelled answer, without touching a vendor, instead of a bare load_shed", async () => {
+    const h = harness({ config: RULES_CONFIG, keys: KEYS });
+    h.vendors.always("openai.test", { status: 503 });
+    h.vendors.always("anthropic.test", { status: 503 });
+    // Premium traffic (never shed) meets the outage and opens both breakers.
+    for (let i = 0; i < 5; i++) await h.chat(ask, { "x-detour-task": "classification" });
+    const before = h.vendors.callsTo("openai.test").length + h.vendors.callsTo("anthropic.test").length;
+    // Both targets unavailable: pressure 1, over the standard tier's 0.9 — shed from the vendors, not from the ladder.
+    const r = await h.chat(ask, { authorization: `Bearer ${STANDARD}`, "x-detour-task": "classification", "x-detour-trace": "1" });
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("billing");
+    expect(r.headers.get("x-detour-mode")).toBe("degraded");
+    expect(r.headers.get("x-detour-degraded")).toMatch(/^rules; reason=/);
+    expect(r.json.detour.degraded.message.length).toBeGreaterThan(20);
+    expect(h.vendors.callsTo("openai.test").length + h.vendors.callsTo("anthropic.test").length).toBe(before);
+  });
+
+  it("keeps the load_shed code, with Retry-After and the banner, when no rung can answer", async () => {
+    const h = harness({ config: RULES_CONFIG, keys: KEYS });
+    h.vendors.always("openai.test", { status: 503 });
+    h.vendors.always("anthropic.test", { status: 503 });
+    for (let i = 0; i < 5; i++) await h.chat({});
+    const r = await h.chat({ messages: [{ role: "user", content: "Write me a poem about spring" }] }, { authorization: `Bearer ${STANDARD}` });
+    expect(r.status).toBe(503);
+    expect(r.json.error.code).toBe("load_shed");
+    expect(r.headers.get("retry-after")).toBeTruthy();
+    expect(r.headers.get("x-detour-mode")).toBe("degraded");
+    expect(r.json.detour.degraded.message.length).toBeGreaterThan(20);
   });
 });
