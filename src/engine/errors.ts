@@ -99,7 +99,9 @@ export interface ErrorPolicy {
 const POLICY: Record<ErrorClass, ErrorPolicy> = {
   rate_limited:    { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "rate_limited", degradeReason: "rate_limited",   capacity: true,  status: 429 },
   server_error:    { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
-  timeout:         { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
+  // Asking a vendor that stayed silent for a whole first-byte timeout again doubles the caller's wait: at the defaults
+  // two 30 s waits filled the 60 s deadline and the fallback was never tried (a 504). Move on at once, as for `slow`.
+  timeout:         { decision: "next_target", countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
   network:         { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   malformed:       { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   empty:           { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },

@@ -21,7 +21,8 @@ export async function degrade(state: Executed, deps: PipelineDeps): Promise<Resp
   const { failure } = outcome;
   const attempts = [...outcome.attempts];
   const { recorder, breakers, routed } = state;
-  const err = failureToApiError(failure, state.plan.route, (s) => recorder.clean(s), breakers.retryAfterSeconds(routed.targets.map((t) => t.target)));
+  // A shed request keeps its own error (load_shed) when the ladder has nothing for it.
+  const err = routed.shed ?? failureToApiError(failure, state.plan.route, (s) => recorder.clean(s), breakers.retryAfterSeconds(routed.targets.map((t) => t.target)));
   // The caller's own mistakes and departures are not outages (the error-policy table decides per class).
   if (!failureMayDegrade(failure)) return refuse(state, deps, err, attempts);
   recorder.degrading();

@@ -29,6 +29,11 @@ export async function execute(state: Limited, deps: PipelineDeps): Promise<Execu
     ...(checks.length ? { checks } : {}),
     ...(validate ? { streamValidation: validate.stream } : {}),
   };
+  if (routed.shed) {
+    // Shed: every target passed over, nothing called; the degradation ladder decides what the caller gets.
+    const skipped = state.plan.targets.map((t) => ({ target: t.target, reason: "load_shed" }));
+    return { ...state, engine, outcome: { ok: false, failure: { kind: "exhausted", errors: [], skipped }, attempts: [] } };
+  }
   const outcome = request.stream ? await executeStream(request, routed.targets, engine, opts) : await executeJson(request, routed.targets, engine, opts);
   return { ...state, engine, outcome };
 }

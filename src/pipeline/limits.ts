@@ -30,7 +30,8 @@ export async function limits(state: Routed, deps: PipelineDeps, local: LocalLimi
   const { clock } = deps.app;
   const applying = tenantLimits(config, tenant, caller.tier);
   const limiter = Object.keys(applying).length > 0 ? deps.platform.limiter(tenant) : undefined;
-  if (!limiter) return state;
+  // A shed request calls no vendor and spends nothing: the ladder answers it or it gets its 503.
+  if (!limiter || state.routed.shed) return state;
   const capped = applying.monthlySpendUsd !== undefined;
   const targets = state.routed.targets.map((t) => t.target);
   if (capped) refuseUnpriced(targets);

@@ -48,6 +48,7 @@ export class Recorder {
   #routed: RoutedRequest | undefined;
   #reports: AttemptReport[] = [];
   #degrading = false;
+  #shed = false;
   #cacheWrite: ((res: CanonicalResponse, target: Target) => Promise<unknown>) | undefined;
   #usage: ((target: Target, usage: Usage | undefined, release: boolean) => Promise<unknown>) | undefined;
   #estimatedInput = 0;
@@ -200,9 +201,9 @@ export class Recorder {
     };
   }
 
-  /** Load shedding refused the request (routing throws before any answer is logged). */
+  /** Load shedding kept the request from every vendor: its one log line (a ladder answer or the error) counts it. */
   shed(): void {
-    if (this.#about.route) this.ctx.served?.(this.#about.route, { mode: "error", shed: true });
+    this.#shed = true;
   }
 
   /**
@@ -214,7 +215,7 @@ export class Recorder {
     const about = this.#about;
     // Caller faults (4xx other than 429) say nothing about the route's health and stay out of its history.
     const mode = fields.status >= 500 || fields.status === 429 ? "error" : fields.status < 400 ? s.mode : undefined;
-    if (about.route && mode) this.ctx.served?.(about.route, { mode, ...(s.costUsd ? { costUsd: s.costUsd } : {}), ...(s.hedged ? { hedged: true } : {}) });
+    if (about.route && mode) this.ctx.served?.(about.route, { mode, ...(s.costUsd ? { costUsd: s.costUsd } : {}), ...(s.hedged ? { hedged: true } : {}), ...(this.#shed ? { shed: true } : {}) });
     logRequest(this.ctx.log, {
       request_id: this.ctx.requestId,
       tenant: this.ctx.tenant,

@@ -2,7 +2,6 @@
 import { routeRequest } from "../routing/route-request";
 import type { PipelineDeps } from "./deps";
 import type { Looked, Routed } from "./state";
-import { ApiError } from "../api/errors";
 
 /** Warm the breaker snapshots of the route's targets, then let the pure plan order and filter them. */
 export async function route(state: Looked, deps: PipelineDeps): Promise<Routed> {
@@ -11,7 +10,7 @@ export async function route(state: Looked, deps: PipelineDeps): Promise<Routed> 
   const hedgeBudget = app.hedgeBudget(config.routing.hedging.maxHedgeShare);
   hedgeBudget.request(app.clock.now());
   await breakers.warm(state.plan.targets.map((t) => t.target));
-  const routed = shedRecorded(state, () => routeRequest({
+  const routed = routeRequest({
     resolved: state.plan,
     config,
     classification: state.classification,
@@ -25,17 +24,9 @@ export async function route(state: Looked, deps: PipelineDeps): Promise<Routed> 
     inflight: app.inflight,
     // The canary draw uses the app's injected random, so tests and drills are reproducible.
     random: app.random,
-  }));
+  });
+  // Shed: the dashboard counts it; the ladder below may still answer without a vendor (src/pipeline/degrade.ts).
+  if (routed.shed) state.recorder.shed();
   state.recorder.routed(routed);
   return { ...state, routed };
-}
-
-/** Routing's answer; a request refused by load shedding is told to the recorder (the dashboard counts them) first. */
-function shedRecorded<T>(state: Looked, f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof ApiError && err.code === "load_shed") state.recorder.shed();
-    throw err;
-  }
 }

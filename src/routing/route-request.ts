@@ -28,6 +28,11 @@ export interface RoutedRequest {
   /** For the trace: why each target is where it is. */
   trace: Record<string, unknown>;
   plan: RoutingPlan;
+  /**
+   * Load shedding refused the request: no target is called (`targets` is empty), but the degradation ladder still
+   * answers what it can without a vendor, and this is the error when it cannot (503 `load_shed`, Retry-After).
+   */
+  shed?: ApiError;
 }
 
 export function routeRequest(input: {
@@ -82,9 +87,11 @@ export function routeRequest(input: {
   const target = (t: Target) => `${t.provider.id}/${t.model.id}`;
   const byReadiness = orderByReadiness(planned.ordered, route?.requireReadiness, (t) => readinessIn(input.view.get(readinessKey(t.provider.id)), resolved.route, target(t)));
   const p = { ...planned, ordered: byReadiness.ordered };
-  if (p.shed.shed) {
-    throw new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" });
-  }
+  // Shed: no vendor call, but not a bare error either — with every target down the ladder (cache, templates, rules)
+  // may still answer, and it costs the vendors nothing.
+  const shed = p.shed.shed
+    ? new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" })
+    : undefined;
   const policyOf = new Map(resolved.targets.map((t) => [t.target, t.policy] as const));
   const slowAfter = (t: Target): { slowAfterMs?: number } => {
     if (!inflight) return {};
@@ -93,8 +100,8 @@ export function routeRequest(input: {
     const history = h ? { ttftP99Ms: h.ttft.p99, latencyP99Ms: h.latency.p99, tokensPerSecond: h.tokensPerSecond } : undefined;
     return { slowAfterMs: slowAfterMs(config.resilience.inflight, history, { stream: input.stream, maxOutputTokens: input.classification.needs.maxOutputTokens }) };
   };
-  const targets = p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy, ...slowAfter(e.target) }));
-  if (targets.length === 0) {
+  const targets = shed ? [] : p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy, ...slowAfter(e.target) }));
+  if (targets.length === 0 && !shed) {
     throw new ApiError(
       400,
       "invalid_request_error",
@@ -108,11 +115,13 @@ export function routeRequest(input: {
   const first = p.ordered[0]?.target;
   const hedgeAt = input.now + (p.hedge.afterMs ?? 0);
   const allow = () => (first !== undefined && inflight?.suspect(input.keyFor(first), hedgeAt) === true) || input.takeHedge();
-  const hedge = p.hedge.allowed && p.hedge.afterMs !== undefined ? { afterMs: p.hedge.afterMs, allow } : undefined;
+  const hedge = !shed && p.hedge.allowed && p.hedge.afterMs !== undefined ? { afterMs: p.hedge.afterMs, allow } : undefined;
+  const skips = [...(shed ? p.ordered.map((e) => ({ target: e.target, reason: `load_shed: ${p.shed.reason}` })) : []), ...p.skipped];
   return {
     targets,
-    skipped: p.skipped.map((s) => ({ provider: s.target.provider.id, model: s.target.model.id, outcome: "skipped" as const, skipReason: s.reason, ms: 0 })),
+    skipped: skips.map((s) => ({ provider: s.target.provider.id, model: s.target.model.id, outcome: "skipped" as const, skipReason: s.reason, ms: 0 })),
     hedge,
+    ...(shed ? { shed } : {}),
     plan: p,
     trace: {
       task_class: input.classification.taskClass,

@@ -1,0 +1,70 @@
+/**
+ * README's resilience promises on Detour's own defaults (no timeout or retry overrides), as a caller would check them
+ * from outside: each test is one promise, with the injected clock standing in for real waiting.
+ */
+import { describe, expect, it } from "vitest";
+import { CALLER_KEYS, VENDOR_CONFIG } from "../support/config";
+import { harness } from "../support/harness";
+
+const STANDARD = "dtr_standard_key_00000003";
+const KEYS = { ...CALLER_KEYS, [STANDARD]: { tenant: "std", tier: "standard" } };
+/** Two targets; routing (tiers, shedding), timeouts, retries and the deadline all at their built-in defaults. */
+const DEFAULTS_CONFIG = { ...VENDOR_CONFIG, routing: {}, routes: { auto: { targets: ["alpha/gpt-4o-mini", "beta/claude-3-5-haiku-latest"] } } };
+
+describe("a hung primary on the default timeouts", () => {
+  it("is answered by the fallback after one first-byte timeout, not a 504 after two", async () => {
+    const h = harness({ config: DEFAULTS_CONFIG, keys: KEYS });
+    h.vendors.always("openai.test", { hang: true });
+    h.vendors.always("anthropic.test", { text: "from the fallback" });
+    const t0 = h.clock.now();
+    // A standard caller is never hedged: only the attempts policy decides how long it waits.
+    const r = await h.chat({}, { authorization: `Bearer ${STANDARD}`, "x-detour-trace": "1" });
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("from the fallback");
+    expect(r.json.detour.attempts.map((a: any) => `${a.provider}:${a.error_class ?? a.outcome}`)).toEqual(["alpha:timeout", "beta:ok"]);
+    // One default first-byte timeout (30 s), then the fallback: a silent vendor is not waited on twice (it was: two
+    // 30 s waits filled the 60 s deadline, and the caller got a 504 without the fallback ever being asked).
+    expect(r.json.detour.attempts[0].ms).toBe(30_000);
+    expect(h.clock.now() - t0).toBeLessThan(35_000);
+    expect(h.vendors.callsTo("openai.test")).toHaveLength(1);
+  });
+});
+
+describe("every vendor down, for a caller whose tier sheds under pressure", () => {
+  const RULES_CONFIG = {
+    ...DEFAULTS_CONFIG,
+    routes: { auto: { ...DEFAULTS_CONFIG.routes.auto, retry: { maxRetries: 0 } } },
+    degrade: { rules: { labels: [{ name: "billing", keywords: ["invoice", "refund", "charge"] }] } },
+  };
+  const ask = { messages: [{ role: "user", content: "I was charged twice, please refund the invoice" }] };
+
+  it("still gets the degradation ladder's labelled answer, without touching a vendor, instead of a bare load_shed", async () => {
+    const h = harness({ config: RULES_CONFIG, keys: KEYS });
+    h.vendors.always("openai.test", { status: 503 });
+    h.vendors.always("anthropic.test", { status: 503 });
+    // Premium traffic (never shed) meets the outage and opens both breakers.
+    for (let i = 0; i < 5; i++) await h.chat(ask, { "x-detour-task": "classification" });
+    const before = h.vendors.callsTo("openai.test").length + h.vendors.callsTo("anthropic.test").length;
+    // Both targets unavailable: pressure 1, over the standard tier's 0.9 — shed from the vendors, not from the ladder.
+    const r = await h.chat(ask, { authorization: `Bearer ${STANDARD}`, "x-detour-task": "classification", "x-detour-trace": "1" });
+    expect(r.status).toBe(200);
+    expect(r.json.choices[0].message.content).toBe("billing");
+    expect(r.headers.get("x-detour-mode")).toBe("degraded");
+    expect(r.headers.get("x-detour-degraded")).toMatch(/^rules; reason=/);
+    expect(r.json.detour.degraded.message.length).toBeGreaterThan(20);
+    expect(h.vendors.callsTo("openai.test").length + h.vendors.callsTo("anthropic.test").length).toBe(before);
+  });
+
+  it("keeps the load_shed code, with Retry-After and the banner, when no rung can answer", async () => {
+    const h = harness({ config: RULES_CONFIG, keys: KEYS });
+    h.vendors.always("openai.test", { status: 503 });
+    h.vendors.always("anthropic.test", { status: 503 });
+    for (let i = 0; i < 5; i++) await h.chat({});
+    const r = await h.chat({ messages: [{ role: "user", content: "Write me a poem about spring" }] }, { authorization: `Bearer ${STANDARD}` });
+    expect(r.status).toBe(503);
+    expect(r.json.error.code).toBe("load_shed");
+    expect(r.headers.get("retry-after")).toBeTruthy();
+    expect(r.headers.get("x-detour-mode")).toBe("degraded");
+    expect(r.json.detour.degraded.message.length).toBeGreaterThan(20);
+  });
+});
