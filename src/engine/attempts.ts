@@ -160,9 +160,9 @@ class Run<T> {
     if (!this.deps.inflight || ms === undefined) return UNWATCHED;
     const abandon =
       ti < this.planLength - 1
-        ? () => flight.abort(new UpstreamError("slow", `${pt.target.provider.id} sent nothing for ${ms} ms and its calls in flight are slow: moving on`))
+        ? (why: string) => flight.abort(new UpstreamError("slow", `${pt.target.provider.id} sent nothing for ${ms} ms and ${why}: moving on`))
         : undefined;
-    const watch = this.deps.inflight.start(pt.target, ms, abandon);
+    const watch = this.deps.inflight.start(pt.target, ms, abandon, pt.slowFromHistory === true);
     // Judged on this request's own timer (the runtime lets no other request abort this one's I/O): first at the floor
     // or its slow time, then every `recheckMs`, so a suspicion that others' slow calls raise reaches it quickly.
     const { timers } = this;

@@ -26,6 +26,8 @@ export interface PlannedTarget {
    * judged (src/resilience/inflight.ts `slowAfterMs`). Absent: no in-flight detection for this target.
    */
   slowAfterMs?: number;
+  /** `slowAfterMs` comes from the provider's history (not the no-history default): a lone attempt may be judged on it. */
+  slowFromHistory?: boolean;
 }
 
 /** One attempt as the in-flight tracker sees it (`EngineDeps.inflight`). */
@@ -107,7 +109,7 @@ export interface EngineDeps {
    * instead; it aborts the attempt with the `slow` class. Absent: attempts wait for their first-byte timeout.
    */
   inflight?: {
-    start(target: Target, slowAfterMs: number, abandon?: () => void): InflightWatch;
+    start(target: Target, slowAfterMs: number, abandon?: (why: string) => void, historic?: boolean): InflightWatch;
   };
   /** Retry budget and adaptive throttling (src/engine/governor.ts). Absent: neither applies. */
   governor?: {

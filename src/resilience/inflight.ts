@@ -29,6 +29,12 @@ export const InflightConfig = z.strictObject({
   minSlow: z._default(z.number().check(z.int(), z.gte(1), z.lte(1000)), 3),
   /** …and their share of the provider's attempts in flight, so a busy provider's normal tail is not a hang. */
   minSlowShare: z._default(z.number().check(z.gte(0), z.lte(1)), 0.1),
+  /**
+   * Thin traffic (fewer than `minSlow` calls in flight to the provider, e.g. one caller at a time): an attempt whose
+   * slow threshold comes from the provider's own history moves on once past it, when another target can start.
+   * Without it such callers wait out the first-byte timeout on a hung provider until its breaker opens.
+   */
+  alone: z._default(z.boolean(), true),
   /** A suspect provider is trusted again this long after the last slow evidence (or at once on a normal success). */
   coolDownMs: z._default(z.number().check(z.int(), z.gte(100), z.lte(600_000)), 10_000),
   /** Most attempts (and keys) tracked per isolate; beyond it the oldest are forgotten. */
@@ -69,8 +75,10 @@ interface Attempt {
   key: string;
   startedAt: number;
   slowAt: number;
-  /** Abandon the attempt (only when there is another target to start instead); absent otherwise. */
-  abandon?: () => void;
+  /** Abandon the attempt, saying why (only when there is another target to start instead); absent otherwise. */
+  abandon?: (why: string) => void;
+  /** Its threshold came from the provider's history (not `defaultMs`): evidence enough to judge it alone. */
+  historic: boolean;
 }
 
 interface KeyState {
@@ -95,9 +103,9 @@ export class InflightTracker {
   #keys = new Map<string, KeyState>();
 
   /** Register an attempt to `key` that counts as slow from `now + slowAfter`; returns its id. */
-  start(key: string, now: number, slowAfter: number, cfg: InflightConfig, abandon?: () => void): number {
+  start(key: string, now: number, slowAfter: number, cfg: InflightConfig, abandon?: (why: string) => void, historic = false): number {
     const id = this.#next++;
-    this.#attempts.set(id, { key, startedAt: now, slowAt: now + slowAfter, ...(abandon ? { abandon } : {}) });
+    this.#attempts.set(id, { key, startedAt: now, slowAt: now + slowAfter, historic, ...(abandon ? { abandon } : {}) });
     this.#key(key).inflight.add(id);
     this.#bound(cfg.maxEntries);
     return id;
@@ -135,7 +143,10 @@ export class InflightTracker {
     const inflight = k.inflight.size;
     if (slow.length >= cfg.minSlow && slow.length >= cfg.minSlowShare * inflight) k.suspectUntil = now + cfg.coolDownMs;
     const suspect = k.suspectUntil > now;
-    if (suspect && now >= Math.min(a.slowAt, a.startedAt + cfg.floorMs)) a.abandon?.();
+    if (suspect && now >= Math.min(a.slowAt, a.startedAt + cfg.floorMs)) a.abandon?.("its calls in flight are slow");
+    // Thin traffic never reaches `minSlow`: a lone call past a threshold from the provider's own history is evidence
+    // enough for this request to move on (it is reported `slow`, so the breaker still decides for everyone).
+    else if (cfg.alone && a.historic && inflight < cfg.minSlow && now >= a.slowAt) a.abandon?.("that is far slower than its history");
     return { suspect, slow: slow.length, inflight };
   }
 
@@ -182,8 +193,8 @@ export const isolateInflight = new InflightTracker();
  */
 export function inflightWatcher<T>(tracker: InflightTracker, cfg: InflightConfig, now: () => number, keyOf: (target: T) => string) {
   return {
-    start(target: T, slowAfter: number, abandon?: () => void): { overdue(): void; settle(ok: boolean): void; firstCheckMs: number; recheckMs: number } {
-      const id = tracker.start(keyOf(target), now(), slowAfter, cfg, abandon);
+    start(target: T, slowAfter: number, abandon?: (why: string) => void, historic = false): { overdue(): void; settle(ok: boolean): void; firstCheckMs: number; recheckMs: number } {
+      const id = tracker.start(keyOf(target), now(), slowAfter, cfg, abandon, historic);
       return {
         overdue: () => void tracker.overdue(id, now(), cfg),
         settle: (ok) => tracker.settle(id, now(), ok),

@@ -93,12 +93,14 @@ export function routeRequest(input: {
     ? new ApiError(503, "api_error", "load_shed", `Detour is shedding load to keep higher-priority traffic flowing (${p.shed.reason}). Retry shortly.`, null, { "retry-after": "5" })
     : undefined;
   const policyOf = new Map(resolved.targets.map((t) => [t.target, t.policy] as const));
-  const slowAfter = (t: Target): { slowAfterMs?: number } => {
+  const slowAfter = (t: Target): { slowAfterMs?: number; slowFromHistory?: boolean } => {
     if (!inflight) return {};
     const snap = input.view.get(input.keyFor(t));
     const h = snap?.models[t.model.id]?.health ?? snap?.health;
     const history = h ? { ttftP99Ms: h.ttft.p99, latencyP99Ms: h.latency.p99, tokensPerSecond: h.tokensPerSecond } : undefined;
-    return { slowAfterMs: slowAfterMs(config.resilience.inflight, history, { stream: input.stream, maxOutputTokens: input.classification.needs.maxOutputTokens }) };
+    const ms = slowAfterMs(config.resilience.inflight, history, { stream: input.stream, maxOutputTokens: input.classification.needs.maxOutputTokens });
+    const p99 = input.stream ? history?.ttftP99Ms : history?.latencyP99Ms;
+    return { slowAfterMs: ms, ...(p99 !== null && p99 !== undefined ? { slowFromHistory: true } : {}) };
   };
   const targets = shed ? [] : p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy, ...slowAfter(e.target) }));
   if (targets.length === 0 && !shed) {

@@ -30,6 +30,68 @@ describe("a hung primary on the default timeouts", () => {
   });
 });
 
+describe("a hung primary at thin traffic (one caller at a time, never hedged)", () => {
+  const seq = (h: ReturnType<typeof harness>) => h.chat({}, { authorization: `Bearer ${STANDARD}`, "x-detour-trace": "1" });
+
+  // Suspicion needs minSlow (3) slow calls in flight, which one caller at a time never reaches: each request waited
+  // out the 30 s first-byte timeout until five timeouts opened the breaker (2.5 minutes of 30 s answers).
+  it("moves on once a call is far slower than the provider's history, then the breaker takes the provider out", async () => {
+    const h = harness({ config: { ...DEFAULTS_CONFIG, resilience: { reportFlushMs: 0 } }, keys: KEYS });
+    h.vendors.always("anthropic.test", { text: "from the fallback" });
+    h.vendors.always("openai.test", { text: "alpha ok" });
+    for (let i = 0; i < 5; i++) expect((await seq(h)).json.choices[0].message.content).toBe("alpha ok");
+
+    h.vendors.always("openai.test", { hang: true });
+    const waits: number[] = [];
+    const firsts: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const t0 = h.clock.now();
+      const r = await seq(h);
+      expect(r.status).toBe(200);
+      expect(r.json.choices[0].message.content).toBe("from the fallback");
+      waits.push(h.clock.now() - t0);
+      firsts.push(`${r.json.detour.attempts[0].provider}:${r.json.detour.attempts[0].error_class ?? r.json.detour.attempts[0].outcome}`);
+    }
+    // The quick history puts the threshold at the floor (1 s); the check runs every 250 ms after it.
+    for (const [i, f] of firsts.entries()) if (f === "alpha:slow") expect(waits[i]).toBeLessThanOrEqual(1_500);
+    const slow = firsts.filter((f) => f === "alpha:slow").length;
+    expect(firsts.slice(0, slow)).toEqual(Array(slow).fill("alpha:slow"));
+    expect(slow).toBeGreaterThanOrEqual(1);
+    expect(slow).toBeLessThanOrEqual(5); // the breaker's consecutiveFailures at the latest
+    // The slow failures reach alpha's breaker: later callers skip it and wait for nothing.
+    expect(firsts.slice(slow).every((f) => f === "alpha:skipped")).toBe(true);
+    expect(firsts.slice(-3)).toEqual(Array(3).fill("alpha:skipped"));
+    expect(Math.max(...waits.slice(slow))).toBeLessThan(100);
+    expect(h.vendors.callsTo("openai.test").length).toBe(5 + slow);
+  });
+
+  it("without history (a cold isolate or a new model) it still waits for the first-byte timeout, not a guess", async () => {
+    const h = harness({ config: DEFAULTS_CONFIG, keys: KEYS });
+    h.vendors.always("openai.test", { hang: true });
+    h.vendors.always("anthropic.test", { text: "from the fallback" });
+    const r = await seq(h);
+    expect(r.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: "timeout", ms: 30_000 });
+  });
+
+  it("resilience.inflight.alone: false keeps the old wait", async () => {
+    const h = harness({ config: { ...DEFAULTS_CONFIG, resilience: { reportFlushMs: 0, inflight: { alone: false } } }, keys: KEYS });
+    h.vendors.always("anthropic.test", { text: "from the fallback" });
+    h.vendors.always("openai.test", { text: "alpha ok" });
+    for (let i = 0; i < 5; i++) await seq(h);
+    h.vendors.always("openai.test", { hang: true });
+    const r = await seq(h);
+    expect(r.json.detour.attempts[0]).toMatchObject({ provider: "alpha", error_class: "timeout", ms: 30_000 });
+  });
+
+  it("refuses a non-boolean alone with a clear configuration error", async () => {
+    const h = harness({ config: { ...DEFAULTS_CONFIG, resilience: { inflight: { alone: "yes" } } }, keys: KEYS });
+    const r = await seq(h);
+    expect(r.status).toBe(500);
+    expect(r.json.error.code).toBe("invalid_config");
+    expect(r.json.error.message).toContain("resilience.inflight.alone");
+  });
+});
+
 describe("every vendor down, for a caller whose tier sheds under pressure", () => {
   const RULES_CONFIG = {
     ...DEFAULTS_CONFIG,

@@ -80,6 +80,37 @@ describe("InflightTracker", () => {
     expect(none).toEqual([]);
   });
 
+  it("thin traffic: a lone call past a threshold from history moves on; without history, or among enough calls, it waits", () => {
+    const t = new InflightTracker();
+    const why: string[] = [];
+    const lone = t.start("p", 0, 1000, cfg, (w) => why.push(w), true);
+    expect(t.overdue(lone, 999, cfg)).toEqual({ suspect: false, slow: 0, inflight: 1 });
+    expect(why).toEqual([]);
+    t.overdue(lone, 1000, cfg);
+    expect(why).toEqual(["that is far slower than its history"]);
+    // Judged alone, the provider is not made suspect for others: the breaker decides that from the reports.
+    expect(t.suspect("p", 1000)).toBe(false);
+    t.settle(lone, 1000, false);
+
+    const guess: string[] = [];
+    const cold = t.start("q", 0, 5000, cfg, (w) => guess.push(w), false);
+    t.overdue(cold, 6000, cfg);
+    expect(guess).toEqual([]);
+
+    // Among minSlow or more calls in flight, one slow call is the tail, not a hang.
+    const busy: string[] = [];
+    const tail = t.start("r", 0, 1000, cfg, (w) => busy.push(w), true);
+    for (let i = 0; i < 3; i++) t.start("r", 900, 1000, cfg, undefined, true);
+    t.overdue(tail, 1100, cfg);
+    expect(busy).toEqual([]);
+
+    const off = InflightConfig.parse({ ...cfg, alone: false });
+    const quiet: string[] = [];
+    const alone = t.start("s", 0, 1000, off, (w) => quiet.push(w), true);
+    t.overdue(alone, 2000, off);
+    expect(quiet).toEqual([]);
+  });
+
   it("a busy provider's normal tail is not a hang (share of calls in flight)", () => {
     const t = new InflightTracker();
     const slow = [0, 1, 2].map((at) => start(t, at, []));
