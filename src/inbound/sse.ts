@@ -80,10 +80,12 @@ export function renderSse(events: AsyncIterable<StreamEvent>, writer: StreamWrit
 
 /** The sentence every format uses for a stream that broke after it started, or whose answer failed a check after commit. */
 export function brokenStreamMessage(e: UpstreamError): string {
+  // One full stop between the vendor's message and ours, whether or not it already ends with one.
+  const said = /[.!?]$/.test(e.message) ? e.message : `${e.message}.`;
   if (e.errorClass === "invalid_output") {
-    return `The answer failed an output check after it started streaming (${e.check ?? "check"}): ${e.message}. Discard the text above.`;
+    return `The answer failed an output check after it started streaming (${e.check ?? "check"}): ${said} Discard the text above.`;
   }
-  return `The stream from the provider failed after it started (${e.errorClass}): ${e.message}. The answer above is incomplete.`;
+  return `The stream from the provider failed after it started (${e.errorClass}): ${said} The answer above is incomplete.`;
 }
 
 /** The error code of a stream that broke after it started: `invalid_upstream_output` for a failed check, as in JSON. */

@@ -90,3 +90,16 @@ describe("Responses stream writer", () => {
     expect(frames.at(-1)!.data.response.status).toBe("failed");
   });
 });
+
+describe("a broken stream's message", () => {
+  // "Network connection lost.. The answer above is incomplete." — a vendor message ending in a period got a second one.
+  it("joins the vendor's message with one full stop, whether or not it ends with one", async () => {
+    const { brokenStreamMessage } = await import("../../../src/inbound/sse");
+    const ended = brokenStreamMessage(new UpstreamError("network", "Network connection lost."));
+    expect(ended).toBe("The stream from the provider failed after it started (network): Network connection lost. The answer above is incomplete.");
+    const bare = brokenStreamMessage(new UpstreamError("stream_cut", "the vendor closed the stream"));
+    expect(bare).toBe("The stream from the provider failed after it started (stream_cut): the vendor closed the stream. The answer above is incomplete.");
+    const check = brokenStreamMessage(new UpstreamError("invalid_output", "missing field 'a'.", { check: "json_schema" }));
+    expect(check).toBe("The answer failed an output check after it started streaming (json_schema): missing field 'a'. Discard the text above.");
+  });
+});
