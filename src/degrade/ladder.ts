@@ -116,6 +116,7 @@ const REASONS: Record<string, string> = {
   breaker_open: "our AI provider is recovering from errors",
   rate_limited: "our AI provider is at capacity",
   timeout: "our AI provider is responding too slowly",
+  invalid_output: "our AI provider's answers did not pass this service's checks",
   budget: "the usage budget for this service has been reached",
 };
 

@@ -65,7 +65,8 @@ export type FailureReason = DegradeReason | "breaker_open";
 /**
  * The reason code of a failure: a deadline is a timeout; nothing tried because every breaker refused is
  * "breaker_open"; otherwise the errors' shared `degradeReason` (src/engine/errors.ts) when they agree on
- * "rate_limited" or "timeout", else "providers_down".
+ * "rate_limited", "timeout" or "invalid_output" (every provider answered, and every answer failed the caller's
+ * checks), else "providers_down".
  */
 export function reasonOf(failure: Failure): FailureReason {
   if (failure.kind === "deadline") return "timeout";
@@ -73,7 +74,7 @@ export function reasonOf(failure: Failure): FailureReason {
   if (failure.errors.length === 0 && failure.skipped.length > 0) return "breaker_open";
   const reasons = new Set(failure.errors.map((e) => degradeReasonOf(e.error.errorClass)));
   const [only] = reasons;
-  return reasons.size === 1 && (only === "rate_limited" || only === "timeout") ? only : "providers_down";
+  return reasons.size === 1 && (only === "rate_limited" || only === "timeout" || only === "invalid_output") ? only : "providers_down";
 }
 
 /** True when some target failed for lack of capacity (429, timeouts, stalls) rather than being broken. */

@@ -63,9 +63,9 @@ export type HealthSignal = "timeout" | "rate_limited";
 
 /**
  * Why the live path failed, as the degradation ladder names it in its banner (`degrade/serve.ts`). A failure reads as
- * "rate_limited" or "timeout" only when every error says so; anything else is "providers_down".
+ * "rate_limited", "timeout" or "invalid_output" only when every error says so; anything else is "providers_down".
  */
-export type DegradeReason = "rate_limited" | "timeout" | "providers_down";
+export type DegradeReason = "rate_limited" | "timeout" | "invalid_output" | "providers_down";
 
 /** Everything decided from one error class. */
 export interface ErrorPolicy {
@@ -106,7 +106,7 @@ const POLICY: Record<ErrorClass, ErrorPolicy> = {
   malformed:       { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   empty:           { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   // Another model is likelier to keep the contract than the same one asked again: move on at once.
-  invalid_output:  { decision: "next_target", countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 502 },
+  invalid_output:  { decision: "next_target", countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "invalid_output", capacity: false, status: 502 },
   stream_cut:      { decision: "retry",       countsForBreaker: true,  overload: false, healthSignal: null,           degradeReason: "providers_down", capacity: false, status: 503 },
   stall:           { decision: "retry",       countsForBreaker: true,  overload: true,  healthSignal: "timeout",      degradeReason: "timeout",        capacity: true,  status: 503 },
   // Retrying a provider judged hung would wait on it again: the next target starts at once.

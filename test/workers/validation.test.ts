@@ -146,7 +146,11 @@ describe("built-in checks fail over", () => {
     const r = await h.chat({ response_format: sentiment, messages: [{ role: "user", content: "Classify the sentiment: this is negative and awful" }] });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-detour-mode")).toBe("degraded");
-    expect(r.headers.get("x-detour-degraded")).toMatch(/reason=providers_down/);
+    // Both providers answered; their answers failed the caller's checks. The banner said "our AI provider is
+    // unavailable" (reason=providers_down), which sent people to the vendors' status pages.
+    expect(r.headers.get("x-detour-degraded")).toMatch(/reason=invalid_output/);
+    expect(r.json.detour.degraded.message).toContain("did not pass");
+    expect(r.json.detour.degraded.message).not.toContain("unavailable");
     expect(JSON.parse(r.json.choices[0].message.content)).toEqual({ sentiment: "negative" });
   });
 

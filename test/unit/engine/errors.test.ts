@@ -54,7 +54,7 @@ describe("the error-policy table", () => {
   });
 
   it("an answer that fails validation moves on at once, counts like a malformed answer, and is a 502 when final", () => {
-    expect(policyOf("invalid_output")).toEqual({ decision: "next_target", countsForBreaker: true, overload: false, healthSignal: null, degradeReason: "providers_down", capacity: false, status: 502 });
+    expect(policyOf("invalid_output")).toEqual({ decision: "next_target", countsForBreaker: true, overload: false, healthSignal: null, degradeReason: "invalid_output", capacity: false, status: 502 });
     expect(new UpstreamError("invalid_output", "missing required property 'label'", { check: "json_schema" }).check).toBe("json_schema");
   });
 
