@@ -7,14 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness } from "../support/harness";
+import { eventsOf } from "../support/sse";
 
-/** The Responses API's SSE frames (`event:` line, then `data:`), parsed. */
-const eventsOf = (text: string): any[] =>
-  text
-    .split("\n\n")
-    .map((frame) => frame.split("\n").find((l) => l.startsWith("data: ")))
-    .filter((d): d is string => d !== undefined)
-    .map((d) => JSON.parse(d.slice(6)));
 
 const config = { ...VENDOR_CONFIG, routes: { auto: { targets: ["alpha/gpt-4o-mini"], retry: { maxRetries: 0 } } } };
 

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { VENDOR_CONFIG } from "../support/config";
 import { harness, PREMIUM } from "../support/harness";
+import { eventsOf } from "../support/sse";
 
 const TTL = 3600;
 const config = {
@@ -13,13 +14,6 @@ const config = {
   responses: { store: { ttlSeconds: TTL } },
 };
 
-/** The Responses API's SSE frames (`event:` line, then `data:`), parsed. */
-const eventsOf = (text: string): any[] =>
-  text
-    .split("\n\n")
-    .map((frame) => frame.split("\n").find((l) => l.startsWith("data: ")))
-    .filter((d): d is string => d !== undefined)
-    .map((d) => JSON.parse(d.slice(6)));
 
 /** The harness with its KV counting writes to stored-response keys. */
 function counted() {
