@@ -7,6 +7,7 @@ import type { AppDeps, AppEnv } from "../app-types";
 import type { Locality } from "../breakers/request";
 import type { ChaosStub } from "../chaos/view";
 import type { Bindings } from "../env";
+import { secretIn } from "../platform/secrets";
 import { isAdminToken } from "../platform/tokens";
 import { chaosStub, limiterStub, readinessStub } from "../platform/stubs";
 import type { ReadinessStub } from "../readiness/types";
@@ -52,10 +53,7 @@ export function pipelineDeps(c: Context<AppEnv>): PipelineDeps {
     chaos: () => chaosStub(env),
     limiter: (tenant) => limiterStub(env, tenant),
     readiness: (key) => readinessStub(env, key),
-    secret: (name) => {
-      const v = env[name];
-      return typeof v === "string" && v !== "" ? v : undefined;
-    },
+    secret: (name) => secretIn(env, name),
     where: { ...(cf?.continent ? { continent: cf.continent } : {}), ...(cf?.colo ? { colo: cf.colo } : {}) },
   };
   return { app: c.get("deps"), platform };

@@ -7,11 +7,12 @@ import * as z from "../zod";
 import { readJsonBody } from "../api/body";
 import { ApiError, badRequest } from "../api/errors";
 import type { AppEnv } from "../app-types";
-import { breakerKey, settingsFor } from "../breakers/request";
+import { breakerKey, regionProblem, settingsFor } from "../breakers/request";
 import type { ProviderSnapshot } from "../breakers/types";
-import type { DetourConfig, ProviderConfig } from "../config/schema";
+import type { ProviderConfig } from "../config/schema";
 import { withTimeout } from "../engine/clock";
 import { renderMetrics } from "../observability/metrics";
+import { secretIn } from "../platform/secrets";
 import { chaosStub, healthStub } from "../platform/stubs";
 import { renderReadinessMetrics } from "../readiness/metrics";
 import { collectReadiness } from "../readiness/store";
@@ -56,9 +57,7 @@ async function collect(c: Context<AppEnv>): Promise<Row[]> {
  */
 function missingSecret(c: Context<AppEnv>, provider: ProviderConfig): string | undefined {
   const name = provider.apiKeySecret;
-  if (!name) return undefined;
-  const value = (c.env as Record<string, unknown>)[name];
-  return typeof value === "string" && value !== "" ? undefined : name;
+  return name && !secretIn(c.env, name) ? name : undefined;
 }
 
 const iso = (ms: number | null | undefined) => (typeof ms === "number" ? new Date(ms).toISOString() : null);
@@ -139,25 +138,6 @@ function renderSecretMetrics(c: Context<AppEnv>): string {
   const lines = c.get("loaded").config.providers.filter((p) => p.apiKeySecret).map((p) => `detour_provider_missing_secret{provider="${p.id}",secret="${p.apiKeySecret}"} ${missingSecret(c, p) ? 1 : 0}`);
   if (!lines.length) return "";
   return ["# HELP detour_provider_missing_secret 1 while the secret named by the provider's apiKeySecret is not set: every call to it fails as misconfigured.", "# TYPE detour_provider_missing_secret gauge", ...lines].join("\n") + "\n";
-}
-
-const CONTINENTS = new Set(["AF", "AN", "AS", "EU", "NA", "OC", "SA"]);
-
-/**
- * Why `region` names no breaker that traffic uses (src/breakers/request.ts `breakerKey`), or undefined. Without this,
- * `force_open` on a region the config does not keep a breaker for answered FORCED_OPEN and changed nothing.
- */
-function regionProblem(config: DetourConfig, region: string): string | undefined {
-  const colo = /^[A-Z]{3}$/.test(region) ? undefined : `'${region}' is not a colo code (three capital letters, like FRA)`;
-  if (config.resilience.aggregation === "location") return colo;
-  switch (config.resilience.regional) {
-    case "continent":
-      return CONTINENTS.has(region) ? undefined : `'${region}' is not a continent code (${[...CONTINENTS].join(", ")})`;
-    case "colo":
-      return colo;
-    default:
-      return 'resilience.regional is "off": each provider has one breaker; drop "region"';
-  }
 }
 
 const AdminAction = z.strictObject({ action: z.enum(["force_open", "force_closed", "disable", "reset"]), region: z.optional(z.string()) });
