@@ -34,6 +34,25 @@ export function breakerKey(config: DetourConfig, providerId: string, where: Loca
   return region ? `${providerId}@${region}` : providerId;
 }
 
+const CONTINENTS = new Set(["AF", "AN", "AS", "EU", "NA", "OC", "SA"]);
+
+/**
+ * Why `region` names no breaker that traffic uses (`breakerKey` above: an admin action's `region`), or undefined. Without this,
+ * `force_open` on a region the config does not keep a breaker for answered FORCED_OPEN and changed nothing.
+ */
+export function regionProblem(config: DetourConfig, region: string): string | undefined {
+  const colo = /^[A-Z]{3}$/.test(region) ? undefined : `'${region}' is not a colo code (three capital letters, like FRA)`;
+  if (config.resilience.aggregation === "location") return colo;
+  switch (config.resilience.regional) {
+    case "continent":
+      return CONTINENTS.has(region) ? undefined : `'${region}' is not a continent code (${[...CONTINENTS].join(", ")})`;
+    case "colo":
+      return colo;
+    default:
+      return 'resilience.regional is "off": each provider has one breaker; drop "region"';
+  }
+}
+
 /**
  * The settings the target's breaker object runs with, including what it needs to probe the provider while open (the
  * target's own model: the one callers were failing on). Built once per config and target, since it goes with every
