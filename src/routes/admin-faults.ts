@@ -14,7 +14,7 @@ import type { AppEnv } from "../app-types";
 import { KvStore } from "../cache/store";
 import { FaultInput, type Fault } from "../chaos/faults";
 import { CHAOS_FLAG_KEY, flagFor } from "../chaos/view";
-import type { DetourConfig } from "../config/schema";
+import { isKnownModel } from "../routing/resolve";
 import { chaosStub } from "../platform/stubs";
 import { noteDrills } from "../dashboard/drill-events";
 
@@ -31,7 +31,7 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
   }
   // A fault on a misspelt route would match no request: the drill would run, and nothing would happen.
   const route = parsed.data.route;
-  if (route !== undefined && !(route in config.routes) && !isConfiguredModel(config, route)) {
+  if (route !== undefined && !isKnownModel(config, route)) {
     throw new ApiError(404, "not_found_error", "route_not_found", `No route '${route}' in DETOUR_CONFIG (name a route or a configured provider/model).`, "route");
   }
   const deps = c.get("deps");
@@ -42,14 +42,6 @@ export async function addFault(c: Context<AppEnv>): Promise<Response> {
   await noteDrills(c, [fault], "started", now);
   deps.log.warn("chaos fault set", { request_id: c.get("requestId"), fault });
   return c.json({ fault }, 201);
-}
-
-/** `provider/model` naming a configured model: what a caller may send as `model`, and so a fault's route. */
-function isConfiguredModel(config: DetourConfig, name: string): boolean {
-  const slash = name.indexOf("/");
-  if (slash < 0) return false;
-  const provider = config.providers.find((p) => p.id === name.slice(0, slash));
-  return !!provider && provider.models.some((m) => m.id === name.slice(slash + 1));
 }
 
 export async function listFaults(c: Context<AppEnv>): Promise<Response> {

@@ -23,6 +23,11 @@ export function routeNamed(config: DetourConfig, name: string): RouteConfig | un
   return Object.hasOwn(config.routes, name) ? config.routes[name] : undefined;
 }
 
+/** Does `name` name what a caller may send as `model`: a route, or a configured `provider/model`? */
+export function isKnownModel(config: DetourConfig, name: string): boolean {
+  return routeNamed(config, name) !== undefined || (name.includes("/") && findTarget(config, name) !== undefined);
+}
+
 /** Resolve `model` (route name or `provider/model`). Throws a 404 `ApiError` for anything unknown. */
 export function resolvePlan(model: string, config: DetourConfig, requestedDeadlineMs?: number): ResolvedPlan {
   const route = routeNamed(config, model);
