@@ -23,7 +23,7 @@ export interface PlannedTarget {
   policy: AttemptPolicy;
   /**
    * After this long without an answer (JSON) or first content (stream) an attempt counts as slow and its provider is
-   * judged (src/resilience/inflight.ts `slowAfterMs`). Absent: no in-flight detection for this target.
+   * judged (src/resilience/inflight.ts `slowThreshold`). Absent: no in-flight detection for this target.
    */
   slowAfterMs?: number;
   /** `slowAfterMs` comes from the provider's history (not the no-history default): a lone attempt may be judged on it. */

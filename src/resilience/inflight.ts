@@ -1,7 +1,7 @@
 /**
  * In-flight slow-call detection: a hang or brownout is visible while calls are still waiting, long before any of them
  * times out. Per breaker key, the isolate keeps the attempts in flight with their start time and the time after which
- * each counts as slow (`slowAfterMs`: the provider's own observed p99 × a factor, with a floor — see `slowAfterMs`).
+ * each counts as slow (`slowAfterMs`: the provider's own observed p99 × a factor, with a floor — see `slowThreshold`).
  * When at least `minSlow` in-flight attempts are slow, and they are at least `minSlowShare` of the provider's calls in
  * flight, the provider is SUSPECT: routing passes it over and the engine abandons its attempts that have waited past
  * `floorMs` without sending a byte to their caller (however long their own threshold). It stays suspect until one of its attempts succeeds in normal time or `coolDownMs`
@@ -42,7 +42,7 @@ export const InflightConfig = z.strictObject({
 });
 export type InflightConfig = z.infer<typeof InflightConfig>;
 
-/** What the health history says about a provider/model, for `slowAfterMs`. */
+/** What the health history says about a provider/model, for `slowThreshold`. */
 export interface LatencyHistory {
   /** p99 time to first token (streams), ms; null without data. */
   ttftP99Ms: number | null;
@@ -55,20 +55,22 @@ export interface LatencyHistory {
 /**
  * After how long an attempt counts as slow. Streams are judged on time to first content, which does not grow with the
  * answer. JSON answers arrive whole, so a long answer is slow for a good reason: the threshold is stretched to cover
- * the caller's `max_tokens` at the provider's observed per-token rate (or `msPerToken` without one).
+ * the caller's `max_tokens` at the provider's observed per-token rate (or `msPerToken` without one). `fromHistory`: the
+ * provider's history set it (not `defaultMs`), which only then lets a lone call be judged on it (`alone`).
  */
-export function slowAfterMs(
+export function slowThreshold(
   cfg: InflightConfig,
   h: LatencyHistory | undefined,
   req: { stream: boolean; maxOutputTokens?: number | undefined },
-): number {
+): { ms: number; fromHistory: boolean } {
   const p99 = req.stream ? h?.ttftP99Ms : h?.latencyP99Ms;
-  let base = p99 === null || p99 === undefined ? cfg.defaultMs : cfg.factor * p99;
+  const fromHistory = p99 !== null && p99 !== undefined;
+  let base = fromHistory ? cfg.factor * p99 : cfg.defaultMs;
   if (!req.stream && req.maxOutputTokens !== undefined) {
     const perToken = h?.tokensPerSecond ? 1000 / h.tokensPerSecond : cfg.msPerToken;
     base = Math.max(base, cfg.factor * req.maxOutputTokens * perToken);
   }
-  return Math.round(Math.max(cfg.floorMs, base));
+  return { ms: Math.round(Math.max(cfg.floorMs, base)), fromHistory };
 }
 
 interface Attempt {

@@ -10,7 +10,7 @@ import type { DetourConfig } from "../config/schema";
 import type { AttemptReport as AttemptLog, HedgeOptions, PlannedTarget } from "../engine/types";
 import type { Target } from "../providers/types";
 import { effectiveState } from "../resilience/breaker";
-import { slowAfterMs, type InflightTracker } from "../resilience/inflight";
+import { slowThreshold, type InflightTracker } from "../resilience/inflight";
 import { limitsFor, type LimitDecision, type TenantLimits, type Usage } from "../resilience/limits";
 import type { Hold } from "../resilience/spend-holds";
 import type { CommitOnce } from "../resilience/commit-once";
@@ -98,9 +98,8 @@ export function routeRequest(input: {
     const snap = input.view.get(input.keyFor(t));
     const h = snap?.models[t.model.id]?.health ?? snap?.health;
     const history = h ? { ttftP99Ms: h.ttft.p99, latencyP99Ms: h.latency.p99, tokensPerSecond: h.tokensPerSecond } : undefined;
-    const ms = slowAfterMs(config.resilience.inflight, history, { stream: input.stream, maxOutputTokens: input.classification.needs.maxOutputTokens });
-    const p99 = input.stream ? history?.ttftP99Ms : history?.latencyP99Ms;
-    return { slowAfterMs: ms, ...(p99 !== null && p99 !== undefined ? { slowFromHistory: true } : {}) };
+    const { ms, fromHistory } = slowThreshold(config.resilience.inflight, history, { stream: input.stream, maxOutputTokens: input.classification.needs.maxOutputTokens });
+    return { slowAfterMs: ms, ...(fromHistory ? { slowFromHistory: true } : {}) };
   };
   const targets = shed ? [] : p.ordered.map((e) => ({ target: e.target, policy: policyOf.get(e.target) ?? resolved.targets[0]!.policy, ...slowAfter(e.target) }));
   if (targets.length === 0 && !shed) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { InflightConfig, InflightTracker, slowAfterMs } from "../../../src/resilience/inflight";
+import { InflightConfig, InflightTracker, slowThreshold } from "../../../src/resilience/inflight";
+
+const slowAfterMs = (...args: Parameters<typeof slowThreshold>) => slowThreshold(...args).ms;
 
 const cfg = InflightConfig.parse({ floorMs: 1000, factor: 4, minSlow: 3, minSlowShare: 0.1, coolDownMs: 10_000, defaultMs: 5000 });
 
