@@ -18,6 +18,16 @@ export function jsonErrorOffset(text: string): number | undefined {
   let expect = "value" as Expect;
   let i = 0;
   let done = false;
+  // After a value (or a container's close): the document is done at the top level, else a comma or a close follows.
+  const valueEnded = () => {
+    if (!stack.length) done = true;
+    else expect = "comma_or_close";
+  };
+  const close = () => {
+    i++;
+    stack.pop();
+    valueEnded();
+  };
   while (true) {
     while (i < text.length && WS.has(text[i]!)) i++;
     if (done) return i < text.length ? i : undefined;
@@ -37,20 +47,14 @@ export function jsonErrorOffset(text: string): number | undefined {
         continue;
       }
       if ((ch === "}" && top === "{") || (ch === "]" && top === "[")) {
-        i++;
-        stack.pop();
-        if (!stack.length) done = true;
-        else expect = "comma_or_close"; // a comma or the container's close
+        close();
         continue;
       }
       return i;
     }
     if (expect === "key" || expect === "key_or_close") {
       if (expect === "key_or_close" && ch === "}") {
-        i++;
-        stack.pop();
-        if (!stack.length) done = true;
-        else expect = "comma_or_close"; // a comma or the container's close
+        close();
         continue;
       }
       STRING.lastIndex = i;
@@ -61,10 +65,7 @@ export function jsonErrorOffset(text: string): number | undefined {
     }
     // a value (or, right after '[', the close)
     if (expect === "value_or_close" && ch === "]") {
-      i++;
-      stack.pop();
-      if (!stack.length) done = true;
-      else expect = "comma_or_close"; // a comma or the container's close
+      close();
       continue;
     }
     if (ch === "{" || ch === "[") {
@@ -83,7 +84,6 @@ export function jsonErrorOffset(text: string): number | undefined {
     }
     if (end < 0) return i;
     i = end;
-    if (!stack.length) done = true;
-    else expect = "comma_or_close"; // a comma or the container's close
+    valueEnded();
   }
 }
